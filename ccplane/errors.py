@@ -1,0 +1,109 @@
+"""The exception tree of ccplane.
+
+    CcplaneError
+    ├── SettingsError            invalid configuration (names the key)
+    ├── ApiError                 an HTTP-facing error: status, code, message, field
+    │   ├── BadRequest (400)     ValidationFailed (422)   Unauthorized (401)
+    │   ├── Forbidden (403)      NotFound (404)           Conflict (409)
+    │   └── PayloadTooLarge (413)
+    ├── AsteriskError            anything that went wrong talking to Asterisk
+    │   ├── AmiNotConnected      (retriable)
+    │   ├── AmiDisconnected      the link dropped while the action was pending (retriable)
+    │   ├── AmiTimeout           no answer within the action timeout (retriable)
+    │   ├── AmiActionFailed      Asterisk answered Response: Error
+    │   └── AriError             ARI REST failure (status, retriable when 5xx / not connected)
+    └── SandboxError             a sandbox step failed (names the step)
+
+Lower-level exceptions (OSError, aiohttp errors, SQLAlchemy errors) are
+translated where they enter; callers check ``retriable`` rather than types.
+"""
+from __future__ import annotations
+
+
+class CcplaneError(Exception):
+    retriable: bool = False
+
+
+class SettingsError(CcplaneError):
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"setting {key}: {message}")
+        self.key = key
+
+
+class ApiError(CcplaneError):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+    def to_json(self) -> dict[str, object]:
+        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+
+
+class BadRequest(ApiError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status, code = 413, "payload_too_large"
+
+
+class ValidationFailed(ApiError):
+    status, code = 422, "validation_error"
+
+
+class AsteriskError(CcplaneError):
+    pass
+
+
+class AmiNotConnected(AsteriskError):
+    retriable = True
+
+
+class AmiDisconnected(AsteriskError):
+    retriable = True
+
+
+class AmiTimeout(AsteriskError):
+    retriable = True
+
+
+class AmiActionFailed(AsteriskError):
+    def __init__(self, action: str, message: str) -> None:
+        super().__init__(f"AMI {action} failed: {message}")
+        self.action = action
+        self.message = message
+
+
+class AriError(AsteriskError):
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retriable = status is None or status >= 500
+
+
+class SandboxError(CcplaneError):
+    def __init__(self, step: str, message: str) -> None:
+        super().__init__(f"sandbox step '{step}' failed: {message}")
+        self.step = step

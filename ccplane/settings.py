@@ -1,0 +1,183 @@
+"""Typed settings: ``config/ccplane.toml`` defaults, overridden by ``CCPLANE_*``.
+
+Example::
+
+    >>> s = load_settings(env={"CCPLANE_SERVER_PORT": "9090"})
+    >>> s.server.port
+    9090
+
+Every key is typed by its dataclass field; a value that does not convert (or
+is out of range) raises :class:`SettingsError` naming the key, at start.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import SettingsError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "ccplane.toml"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite+aiosqlite:///./ccplane.db"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    secret_key: str = ""
+    secret_file: str = "./ccplane.secret"
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 604800
+
+
+@dataclass(frozen=True)
+class AsteriskSettings:
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 0
+    ami_username: str = ""
+    ami_secret: str = ""
+    ari_url: str = ""
+    ari_username: str = ""
+    ari_password: str = ""
+    ari_app: str = "ccplane"
+    config_dir: str = ""
+    action_timeout: float = 5.0
+    ping_interval: float = 2.0
+    reconnect_max_delay: float = 3.0
+    qualify_frequency: int = 10
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    dir: str = "~/.cache/ccplane/asterisk-22"
+    name: str = "default"
+    ami_port: int = 5038
+    http_port: int = 8088
+    sip_port: int = 5060
+    rtp_start: int = 10000
+    rtp_end: int = 10999
+
+    @property
+    def root(self) -> Path:
+        return Path(self.dir).expanduser()
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: str = "INFO"
+    format: str = "json"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    asterisk: AsteriskSettings = field(default_factory=AsteriskSettings)
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+
+    def replace(self, **sections: Any) -> "Settings":
+        return dataclasses.replace(self, **sections)
+
+
+_PORT_KEYS = {"server.port", "asterisk.ami_port", "sandbox.ami_port", "sandbox.http_port",
+              "sandbox.sip_port", "sandbox.rtp_start", "sandbox.rtp_end"}
+
+
+def _convert(key: str, typ: Any, value: Any) -> Any:
+    try:
+        if typ in ("int", int):
+            if isinstance(value, bool):
+                raise ValueError
+            out: Any = int(value)
+        elif typ in ("float", float):
+            if isinstance(value, bool):
+                raise ValueError
+            out = float(value)
+        elif typ in ("bool", bool):
+            if isinstance(value, bool):
+                out = value
+            elif str(value).lower() in ("1", "true", "yes", "on"):
+                out = True
+            elif str(value).lower() in ("0", "false", "no", "off"):
+                out = False
+            else:
+                raise ValueError
+        else:
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                raise ValueError
+            out = str(value)
+    except (TypeError, ValueError):
+        raise SettingsError(key, f"expected {getattr(typ, '__name__', typ)}, got {value!r}") from None
+    return out
+
+
+def _validate(s: Settings) -> None:
+    for key in _PORT_KEYS:
+        section, name = key.split(".")
+        port = getattr(getattr(s, section), name)
+        allow_zero = key == "asterisk.ami_port"
+        if not (0 if allow_zero else 1) <= port <= 65535:
+            raise SettingsError(key, f"port out of range: {port}")
+    if s.log.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError("log.level", f"unknown level {s.log.level!r}")
+    if s.log.format not in ("json", "text"):
+        raise SettingsError("log.format", f"must be json or text, got {s.log.format!r}")
+    url = s.database.url
+    if not (url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+psycopg://")):
+        raise SettingsError("database.url", "must start with sqlite+aiosqlite:// or postgresql+psycopg://")
+    if s.auth.access_token_ttl <= 0 or s.auth.refresh_token_ttl <= 0:
+        raise SettingsError("auth.access_token_ttl", "token lifetimes must be positive")
+    for name in ("action_timeout", "ping_interval", "reconnect_max_delay"):
+        if getattr(s.asterisk, name) <= 0:
+            raise SettingsError(f"asterisk.{name}", "must be positive")
+    if s.asterisk.ari_url and not s.asterisk.ari_url.startswith(("http://", "https://")):
+        raise SettingsError("asterisk.ari_url", "must be an http:// or https:// URL")
+    if s.sandbox.rtp_start >= s.sandbox.rtp_end:
+        raise SettingsError("sandbox.rtp_start", "must be below sandbox.rtp_end")
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file, apply ``CCPLANE_<SECTION>_<KEY>`` overrides, validate."""
+    env = os.environ if env is None else env
+    path = Path(path or env.get("CCPLANE_CONFIG") or DEFAULT_CONFIG)
+    try:
+        raw = tomllib.loads(path.read_text()) if path.exists() else {}
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(str(path), f"invalid TOML: {exc}") from None
+    sections: dict[str, Any] = {}
+    for sec_field in dataclasses.fields(Settings):
+        sec_cls = sec_field.default_factory  # type: ignore[misc]
+        file_values = raw.get(sec_field.name, {})
+        if not isinstance(file_values, dict):
+            raise SettingsError(sec_field.name, "must be a table")
+        known = {f.name: f for f in dataclasses.fields(sec_cls)}  # type: ignore[arg-type]
+        for key in file_values:
+            if key not in known:
+                raise SettingsError(f"{sec_field.name}.{key}", "unknown setting")
+        values: dict[str, Any] = {}
+        for name, f in known.items():
+            key = f"{sec_field.name}.{name}"
+            env_key = f"CCPLANE_{sec_field.name}_{name}".upper()
+            if env_key in env:
+                values[name] = _convert(key, f.type, env[env_key])
+            elif name in file_values:
+                values[name] = _convert(key, f.type, file_values[name])
+        sections[sec_field.name] = sec_cls(**values)  # type: ignore[misc]
+    settings = Settings(**sections)
+    _validate(settings)
+    return settings

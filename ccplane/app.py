@@ -1,0 +1,149 @@
+"""Composition root: ``create_app(settings)`` wires every resource and feature."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import AsyncIterator
+
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from . import __version__
+from .asterisk.ami import AmiClient
+from .asterisk.ari import AriClient
+from .asterisk.connection import AsteriskTarget, resolve_target
+from .asterisk.render import Renderer
+from .asterisk.tracker import ContactTracker
+from .db.session import create_engine, session_factory
+from .features.auth.http import api as auth_api
+from .features.auth.services import AuthService
+from .features.domains.http import api as domains_api
+from .features.domains.services import DomainService
+from .features.extensions.http import api as extensions_api
+from .features.extensions.services import ExtensionService
+from .features.users.http import api as users_api
+from .features.users.services import UserService
+from .settings import Settings
+from .web.keys import SERVICES, SETTINGS
+from .web.middlewares import error_middleware
+from .web.routing import Api, Req
+
+log = logging.getLogger("ccplane.app")
+
+# One line per feature: its endpoint table.
+FEATURE_APIS = (auth_api, domains_api, users_api, extensions_api)
+
+
+@dataclass
+class Services:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    ami: AmiClient
+    ari: AriClient
+    contacts: ContactTracker
+    renderer: Renderer
+    auth: AuthService
+    domains: DomainService
+    users: UserService
+    extensions: ExtensionService
+
+    async def config_changed(self) -> None:
+        await self.renderer.apply()
+
+
+def build_services(settings: Settings, target: AsteriskTarget) -> Services:
+    a = settings.asterisk
+    engine = create_engine(settings.database.url)
+    sessions = session_factory(engine)
+    ami = AmiClient(target.ami_host, target.ami_port, target.ami_username, target.ami_secret,
+                    action_timeout=a.action_timeout, ping_interval=a.ping_interval,
+                    reconnect_max_delay=a.reconnect_max_delay)
+    ari = AriClient(target.ari_url, target.ari_username, target.ari_password, a.ari_app,
+                    timeout=a.action_timeout, reconnect_max_delay=a.reconnect_max_delay)
+    contacts = ContactTracker()
+    renderer = Renderer(sessions, target.config_dir, reloader=ami.action,
+                        qualify_frequency=a.qualify_frequency)
+
+    async def changed() -> None:
+        await renderer.apply()
+
+    return Services(
+        engine=engine, sessions=sessions, ami=ami, ari=ari, contacts=contacts, renderer=renderer,
+        auth=AuthService(sessions, settings.auth),
+        domains=DomainService(sessions, changed),
+        users=UserService(sessions),
+        extensions=ExtensionService(sessions, changed, contacts),
+    )
+
+
+async def _resync(services: Services) -> None:
+    """After every AMI (re)connect: rebuild live state from Asterisk, re-apply config."""
+    items = await services.ami.action({"Action": "PJSIPShowContacts"})
+    services.contacts.reset(items)
+    result = await services.renderer.apply()
+    log.info("ami.resynced contacts=%d rendered=%s", len(items), result.changed)
+
+
+def _telephony_ctx(services: Services):  # type: ignore[no-untyped-def]
+    async def ctx(_app: web.Application) -> AsyncIterator[None]:
+        services.ami.on_event(services.contacts.handle, names=("ContactStatus",))
+        services.ami.on_connect(lambda: _resync(services))
+        await services.ami.start()
+        await services.ari.start()
+        try:
+            await services.renderer.apply()
+        except Exception:  # noqa: BLE001 - a config dir problem must not stop the API
+            log.exception("render.startup_failed")
+        yield
+        await services.ari.stop()
+        await services.ami.stop()
+        await services.engine.dispose()
+    return ctx
+
+
+async def _database_ok(services: Services) -> bool:
+    try:
+        async with services.engine.connect() as conn:
+            await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _core_api() -> Api:
+    api = Api()
+
+    @api.route("GET", "/health", auth=False, tag="health")
+    async def health(req: Req) -> dict[str, object]:
+        """Liveness of the database and of the AMI/ARI links (no auth)."""
+        s: Services = req.services
+        db_ok = await _database_ok(s)
+        version = s.ami.asterisk_version if s.ami.connected else (
+            s.ari.asterisk_version if s.ari.connected else None)
+        ok = db_ok and s.ami.connected and s.ari.connected
+        return {"status": "ok" if ok else "degraded", "database": db_ok, "ami": s.ami.connected,
+                "ari": s.ari.connected, "asterisk_version": version, "ccplane_version": __version__}
+
+    return api
+
+
+def create_app(settings: Settings, *, target: AsteriskTarget | None = None) -> web.Application:
+    target = target or resolve_target(settings)
+    services = build_services(settings, target)
+    app = web.Application(middlewares=[error_middleware], client_max_size=1024 * 1024)
+    app[SETTINGS] = settings
+    app[SERVICES] = services
+    api = _core_api()
+    for feature in FEATURE_APIS:
+        api.include(feature)
+    api.register(app)
+    spec = api.openapi("ccplane", __version__)
+
+    async def openapi(_request: web.Request) -> web.Response:
+        return web.json_response(spec)
+
+    app.router.add_get(api.prefix + "/openapi.json", openapi)
+    app.cleanup_ctx.append(_telephony_ctx(services))
+    return app

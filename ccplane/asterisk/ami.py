@@ -1,0 +1,280 @@
+"""The one object that owns the AMI connection (panoramisk 1.4 underneath).
+
+It logs in, reconnects with back-off when Asterisk goes away, detects a
+half-open link with its own Ping watchdog, runs every action under a timeout,
+fails every pending action with :class:`AmiDisconnected` when the link drops,
+decodes events into typed events and runs the resync hooks after every
+(re)connect.
+
+panoramisk quirks handled here (see shared/notes/dependencies.md):
+- its own reconnect replays queued actions after FullyBooted (a stale
+  Originate could fire late): we build a fresh Manager per connection and never
+  let it reconnect by itself;
+- QueueAdd and "successfully queued" replies hang or break the connection
+  unless sent with ``as_list=False``: single-reply actions always are;
+- its pinger never checks replies: our watchdog aborts the transport when a
+  Ping is not answered in time;
+- a sync handler that raises kills the connection: our one dispatcher is async
+  and guards every subscriber.
+
+Example::
+
+    ami = AmiClient("127.0.0.1", 5038, "ccplane", "secret")
+    ami.on_event(lambda ev: print(ev.name))
+    await ami.start()
+    reply = await ami.action({"Action": "CoreSettings"})
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable, Iterable
+
+from panoramisk import Manager
+from panoramisk.message import Message
+
+from ..errors import AmiActionFailed, AmiDisconnected, AmiNotConnected, AmiTimeout
+from .events import AmiEvent, decode_event
+
+log = logging.getLogger("ccplane.ami")
+
+# Actions whose reply is a list of events closed by a *Complete event.
+LIST_ACTIONS = frozenset({
+    "queuestatus", "queuesummary", "coreshowchannels", "status", "pjsipshowcontacts",
+    "pjsipshowendpoints", "pjsipshowendpoint", "pjsipshowregistrationsoutbound", "pjsipshowaors",
+    "devicestatelist", "extensionstatelist", "bridgelist", "bridgeinfo", "getconfigjson",
+})
+
+EventHandler = Callable[[AmiEvent], Awaitable[None] | None]
+Hook = Callable[[], Awaitable[None]]
+
+
+class _Manager(Manager):  # type: ignore[misc]
+    """A panoramisk Manager that reports loss instead of reconnecting itself."""
+
+    def __init__(self, on_lost: Callable[[Exception | None], None], **config: Any) -> None:
+        super().__init__(**config)
+        self._on_lost = on_lost
+
+    def connection_made(self, f: "asyncio.Future[Any]") -> None:
+        if f.cancelled() or f.exception() is not None:
+            return  # the adapter awaits the same task and handles the error
+        super().connection_made(f)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._connected = False
+        self._on_lost(exc)
+
+
+class AmiClient:
+    def __init__(self, host: str, port: int, username: str, secret: str, *,
+                 action_timeout: float = 5.0, ping_interval: float = 2.0,
+                 reconnect_max_delay: float = 3.0) -> None:
+        self.host, self.port = host, port
+        self.username, self.secret = username, secret
+        self.action_timeout = action_timeout
+        self.ping_interval = ping_interval
+        self.reconnect_max_delay = reconnect_max_delay
+        self.connected = False
+        self.asterisk_version: str | None = None
+        self._handlers: list[tuple[str, EventHandler]] = []
+        self._connect_hooks: list[Hook] = []
+        self._disconnect_hooks: list[Hook] = []
+        self._manager: _Manager | None = None
+        self._pending: set[asyncio.Future[Any]] = set()
+        self._lost: asyncio.Event = asyncio.Event()
+        self._supervisor: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._up = asyncio.Event()
+
+    # -- subscriptions -------------------------------------------------------
+    def on_event(self, handler: EventHandler, names: Iterable[str] = ("*",)) -> None:
+        for name in names:
+            self._handlers.append((name.lower(), handler))
+
+    def on_connect(self, hook: Hook) -> None:
+        self._connect_hooks.append(hook)
+
+    def on_disconnect(self, hook: Hook) -> None:
+        self._disconnect_hooks.append(hook)
+
+    # -- lifecycle -----------------------------------------------------------
+    async def start(self) -> None:
+        self._supervisor = asyncio.create_task(self._supervise(), name="ami-supervisor")
+
+    async def stop(self) -> None:
+        if self._supervisor:
+            self._supervisor.cancel()
+            await asyncio.gather(self._supervisor, return_exceptions=True)
+        self._close_manager()
+        self._fail_pending(AmiDisconnected("AMI client stopped"))
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.connected = False
+
+    async def wait_connected(self, timeout: float) -> None:
+        await asyncio.wait_for(self._up.wait(), timeout)
+
+    async def _supervise(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self._connect_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every failure means "retry later"
+                log.warning("ami.connect_failed %s:%s: %s", self.host, self.port, exc)
+                self._close_manager()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.reconnect_max_delay)
+                continue
+            delay = 0.2
+            await self._run_connected()
+
+    async def _connect_once(self) -> None:
+        self._lost = asyncio.Event()
+        lost = self._lost
+        manager = _Manager(on_lost=lambda exc: lost.set(), host=self.host, port=self.port,
+                           events="on", ping_delay=10**9, ping_interval=10**9,
+                           loop=asyncio.get_running_loop())
+        self._manager = manager
+        manager.register_event("*", self._dispatch)
+        await asyncio.wait_for(manager.connect(), self.action_timeout)
+        await asyncio.sleep(0)  # let panoramisk's connection_made wire the protocol
+        reply = await self._send({"Action": "Login", "Username": self.username, "Secret": self.secret},
+                                 as_list=False, timeout=self.action_timeout, check=False)
+        if reply.get("Response") != "Success":
+            raise AmiActionFailed("Login", str(reply.get("Message")))
+        settings = await self._send({"Action": "CoreSettings"}, as_list=False,
+                                    timeout=self.action_timeout, check=True)
+        self.asterisk_version = settings.get("AsteriskVersion")
+
+    async def _run_connected(self) -> None:
+        self.connected = True
+        self._up.set()
+        log.info("ami.connected %s:%s version=%s", self.host, self.port, self.asterisk_version)
+        for hook in self._connect_hooks:
+            self._spawn(self._guard(hook(), "connect hook"))
+        watchdog = asyncio.create_task(self._watchdog(), name="ami-watchdog")
+        try:
+            await self._lost.wait()
+        finally:
+            watchdog.cancel()
+            await asyncio.gather(watchdog, return_exceptions=True)
+            self.connected = False
+            self._up.clear()
+            self._close_manager()
+            self._fail_pending(AmiDisconnected("AMI connection lost while the action was pending"))
+            log.warning("ami.disconnected %s:%s", self.host, self.port)
+            for hook in self._disconnect_hooks:
+                self._spawn(self._guard(hook(), "disconnect hook"))
+
+    async def _watchdog(self) -> None:
+        while True:
+            await asyncio.sleep(self.ping_interval)
+            try:
+                await self._send({"Action": "Ping"}, as_list=False,
+                                 timeout=max(1.0, min(self.ping_interval, 3.0)), check=False)
+            except AmiTimeout:
+                log.warning("ami.ping_timeout: half-open link, aborting the transport")
+                self._lost.set()
+                return
+            except AmiDisconnected:
+                return
+
+    def _close_manager(self) -> None:
+        manager, self._manager = self._manager, None
+        if manager is None:
+            return
+        protocol = getattr(manager, "protocol", None)
+        transport = getattr(protocol, "transport", None)
+        if transport is not None:
+            transport.abort()
+        manager.close()
+
+    # -- actions -------------------------------------------------------------
+    async def action(self, action: dict[str, Any], *, timeout: float | None = None) -> Any:
+        """Send one action; list actions return ``list[dict]`` (the items, without
+        the trailing *Complete event), the others the reply dict.
+
+        Raises AmiNotConnected, AmiTimeout, AmiDisconnected or AmiActionFailed.
+        """
+        if not self.connected:
+            raise AmiNotConnected(f"AMI is not connected ({self.host}:{self.port})")
+        name = str(action.get("Action", "")).lower()
+        as_list = name in LIST_ACTIONS
+        reply = await self._send(action, as_list=as_list, timeout=timeout or self.action_timeout, check=True)
+        if as_list:
+            return [dict(m) for m in reply if not str(m.get("Event", "")).endswith("Complete")
+                    and "Response" not in m]
+        return reply
+
+    async def command(self, command: str, *, timeout: float | None = None) -> str:
+        """Run a CLI command; returns its output text."""
+        reply = await self.action({"Action": "Command", "Command": command}, timeout=timeout)
+        output = reply.get("Output", "")
+        return "\n".join(output) if isinstance(output, list) else str(output)
+
+    async def _send(self, action: dict[str, Any], *, as_list: bool, timeout: float, check: bool) -> Any:
+        manager = self._manager
+        if manager is None or getattr(manager, "protocol", None) is None:
+            raise AmiNotConnected("AMI is not connected")
+        future = manager.send_action(dict(action), as_list=as_list)
+        self._pending.add(future)
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(future), timeout)
+        except asyncio.TimeoutError:
+            future.cancel()
+            raise AmiTimeout(f"AMI {action.get('Action')} got no reply within {timeout}s") from None
+        finally:
+            self._pending.discard(future)
+        if as_list:
+            items = reply if isinstance(reply, list) else [reply]
+            first = items[0] if items else {}
+            if check and first.get("Response") == "Error":
+                raise AmiActionFailed(str(action.get("Action")), str(first.get("Message")))
+            return items
+        if isinstance(reply, list):
+            reply = reply[-1]
+        result = dict(reply) if isinstance(reply, Message) else reply
+        if check and result.get("Response") in ("Error", "Failure", "Fail"):
+            raise AmiActionFailed(str(action.get("Action")), str(result.get("Message")))
+        return result
+
+    def _fail_pending(self, exc: Exception) -> None:
+        for future in list(self._pending):
+            if not future.done():
+                future.set_exception(exc)
+        self._pending.clear()
+
+    # -- events --------------------------------------------------------------
+    def _dispatch(self, _manager: Any, message: Message) -> None:
+        try:
+            event = decode_event(dict(message))
+        except Exception:  # noqa: BLE001 - a bad frame must not kill the link
+            log.exception("ami.decode_failed %r", message)
+            return
+        name = event.name.lower()
+        for pattern, handler in self._handlers:
+            if pattern == "*" or pattern == name:
+                try:
+                    result = handler(event)
+                except Exception:  # noqa: BLE001
+                    log.exception("ami.handler_failed event=%s", event.name)
+                    continue
+                if asyncio.iscoroutine(result):
+                    self._spawn(self._guard(result, f"handler for {event.name}"))
+
+    async def _guard(self, coro: Awaitable[None], what: str) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001
+            log.exception("ami.%s failed", what.replace(" ", "_"))
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -1,0 +1,166 @@
+"""Render the database into Asterisk config files and reload only what changed.
+
+Files land in ``<config_dir>/ccplane/`` (the base configuration includes them).
+Writes are atomic (temp file + rename) and only changed files are written;
+each changed file triggers the reload of its own module, nothing else. The
+same database always yields the same bytes.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ..features.domains.models import Domain
+from ..features.extensions.domain import domain_context, endpoint_name
+from ..features.extensions.models import Extension
+from ..settings import PROJECT_ROOT
+
+log = logging.getLogger("ccplane.render")
+
+TEMPLATES = PROJECT_ROOT / "dialplan_templates"
+# rendered file -> the AMI action that reloads exactly its module
+RELOADS: dict[str, dict[str, str]] = {
+    "pjsip.conf": {"Action": "Reload", "Module": "res_pjsip.so"},
+    "extensions.conf": {"Action": "Reload", "Module": "pbx_config.so"},
+    "queues.conf": {"Action": "QueueReload", "Parameters": "yes", "Members": "no", "Rules": "yes"},
+}
+FILES = tuple(RELOADS)
+
+Reloader = Callable[[dict[str, str]], Awaitable[Any]]
+
+
+def conf_value(value: object) -> str:
+    """Refuse values that could break out of their config line (``x]\\n[evil``)."""
+    text = str(value)
+    if any(c in text for c in "\r\n;[]"):
+        raise ValueError(f"unsafe value for Asterisk config: {text!r}")
+    return text.replace('"', "'")
+
+
+def make_environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=True)
+    env.filters["conf"] = conf_value
+    return env
+
+
+async def load_model(sessions: async_sessionmaker[AsyncSession], *, qualify_frequency: int) -> dict[str, Any]:
+    """Everything the templates need, computed here so templates hold no logic."""
+    async with sessions() as s:
+        domains = (await s.scalars(select(Domain).order_by(Domain.slug))).all()
+        exts = (await s.scalars(select(Extension).order_by(Extension.domain_id, Extension.number))).all()
+    by_domain: dict[int, list[Extension]] = {}
+    for e in exts:
+        by_domain.setdefault(e.domain_id, []).append(e)
+    return {
+        "qualify_frequency": qualify_frequency,
+        "ring_timeout": 30,
+        "domains": [{
+            "slug": d.slug,
+            "context": domain_context(d.slug),
+            "extensions": [{
+                "number": e.number, "name": e.name, "secret": e.secret,
+                "endpoint": endpoint_name(d.slug, e.number),
+                "webrtc": e.kind == "webrtc",
+                "codecs": "opus,ulaw,alaw" if e.kind == "webrtc" else "ulaw,alaw,g722,opus",
+            } for e in by_domain.get(d.id, [])],
+        } for d in domains],
+    }
+
+
+def render_files(model: dict[str, Any], env: Environment | None = None) -> dict[str, str]:
+    env = env or make_environment()
+    return {name: env.get_template(name + ".j2").render(**model) for name in FILES}
+
+
+def _write_atomic(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    st = path.parent.stat()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o640)
+        if os.geteuid() == 0:
+            os.chown(tmp, st.st_uid, st.st_gid)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class RenderResult:
+    changed: list[str]
+    reloaded: list[str] = field(default_factory=list)
+    reload_pending: list[str] = field(default_factory=list)
+
+
+class Renderer:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], config_dir: Path, *,
+                 reloader: Reloader | None = None, qualify_frequency: int = 10) -> None:
+        self.sessions = sessions
+        self.out_dir = Path(config_dir) / "ccplane"
+        self.reloader = reloader
+        self.qualify_frequency = qualify_frequency
+        self.env = make_environment()
+        self._lock = asyncio.Lock()
+        # Files written while Asterisk could not be told: reloaded on reconnect.
+        self._pending_reload: set[str] = set()
+
+    async def render(self) -> dict[str, str]:
+        model = await load_model(self.sessions, qualify_frequency=self.qualify_frequency)
+        return render_files(model, self.env)
+
+    def diff(self, files: dict[str, str]) -> list[str]:
+        changed = []
+        for name, content in files.items():
+            path = self.out_dir / name
+            try:
+                current = path.read_text()
+            except FileNotFoundError:
+                current = None
+            if current != content:
+                changed.append(name)
+        return changed
+
+    async def check(self) -> list[str]:
+        return self.diff(await self.render())
+
+    async def apply(self) -> RenderResult:
+        async with self._lock:
+            files = await self.render()
+            changed = self.diff(files)
+            for name in changed:
+                _write_atomic(self.out_dir / name, files[name])
+                log.info("render.wrote %s", name, extra={"file": name})
+            self._pending_reload.update(changed)
+            result = RenderResult(changed=changed)
+            await self._reload(result)
+            return result
+
+    async def _reload(self, result: RenderResult) -> None:
+        for name in sorted(self._pending_reload):
+            if self.reloader is None:
+                result.reload_pending.append(name)
+                continue
+            try:
+                await self.reloader(RELOADS[name])
+            except Exception as exc:  # noqa: BLE001 - Asterisk down: reload on reconnect
+                log.warning("render.reload_deferred %s: %s", name, exc)
+                result.reload_pending.append(name)
+            else:
+                result.reloaded.append(name)
+                self._pending_reload.discard(name)

@@ -1,0 +1,86 @@
+"""Login, refresh, and turning a bearer token into a principal."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ...errors import Conflict, Unauthorized
+from ...settings import AuthSettings
+from ...web.context import Principal
+from ..users.models import User
+from .domain import InvalidToken, TokenSigner, hash_password, verify_password
+from .schemas import TokenOut
+
+log = logging.getLogger("ccplane.auth")
+
+
+def load_signing_key(settings: AuthSettings) -> bytes:
+    """The configured key, or one generated once into ``secret_file`` (mode 0600)."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = Path(settings.secret_file).expanduser()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+class AuthService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: AuthSettings) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.signer = TokenSigner(load_signing_key(settings))
+
+    def _pair(self, user: User) -> TokenOut:
+        ttl = self.settings.access_token_ttl
+        return TokenOut(
+            access_token=self.signer.issue(user.id, "access", user.token_version, ttl=ttl),
+            expires_in=ttl,
+            refresh_token=self.signer.issue(user.id, "refresh", user.token_version,
+                                            ttl=self.settings.refresh_token_ttl),
+        )
+
+    async def login(self, username: str, password: str) -> TokenOut:
+        async with self.sessions() as s:
+            user = await s.scalar(select(User).where(User.username == username))
+            if not verify_password(user.password_hash if user else None, password) or user is None:
+                log.info("auth.login_failed", extra={"username": username})
+                raise Unauthorized("invalid username or password")
+            if not user.active:
+                raise Unauthorized("this account is inactive")
+            log.info("auth.login", extra={"username": username})
+            return self._pair(user)
+
+    async def refresh(self, refresh_token: str) -> TokenOut:
+        user = await self._user_for(refresh_token, "refresh")
+        return self._pair(user)
+
+    async def principal(self, access_token: str) -> Principal:
+        user = await self._user_for(access_token, "access")
+        return Principal(user.id, user.username, user.role, frozenset(d.id for d in user.domains))
+
+    async def _user_for(self, token: str, typ: str) -> User:
+        try:
+            payload = self.signer.verify(token, typ)
+        except InvalidToken as exc:
+            raise Unauthorized(f"invalid {typ} token: {exc}") from None
+        async with self.sessions() as s:
+            user = await s.get(User, payload["sub"])
+            if user is None or not user.active or user.token_version != payload.get("ver"):
+                raise Unauthorized(f"{typ} token revoked")
+            return user
+
+    async def create_root(self, username: str, password: str, name: str = "Root") -> None:
+        async with self.sessions() as s:
+            if await s.scalar(select(User.id).where(User.username == username)) is not None:
+                raise Conflict(f"username {username} is taken", field="username")
+            s.add(User(username=username, name=name, role="root", active=True,
+                       password_hash=hash_password(password), token_version=0))
+            await s.commit()

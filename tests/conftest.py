@@ -1,0 +1,110 @@
+"""Shared fixtures.
+
+Databases: SQLite by default; set CCPLANE_TEST_DATABASE_URL to a PostgreSQL
+server URL (e.g. the one ``scripts/pg.sh start`` prints) and the session gets a
+fresh database on it. Telephony: the real Asterisk 22 sandbox, started (or
+reused) by ``sandbox`` — if it cannot start, the tests that need it fail.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any, AsyncIterator, Iterator
+
+import pytest
+from alembic import command
+
+from ccplane.asterisk.sandbox import Sandbox, SandboxState
+from ccplane.db.session import alembic_config
+from ccplane.settings import Settings, load_settings
+from tests.support.api import ApiCaller
+
+
+def _pg_admin_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base = os.environ.get("CCPLANE_TEST_DATABASE_URL", "")
+    if base.startswith("postgresql"):
+        import psycopg
+        name = f"ccplane_test_{secrets.token_hex(4)}"
+        with psycopg.connect(_pg_admin_url(base), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        yield base.rsplit("/", 1)[0] + "/" + name
+        with psycopg.connect(_pg_admin_url(base), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'ccplane.db'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_url(database_url: str) -> str:
+    command.upgrade(alembic_config(database_url), "head")
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def base_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k.startswith("CCPLANE_") and not k.startswith("CCPLANE_TEST_")}
+    env.update({
+        "CCPLANE_AUTH_SECRET_KEY": secrets.token_hex(32),
+        "CCPLANE_ASTERISK_QUALIFY_FREQUENCY": "2",
+        "CCPLANE_ASTERISK_RECONNECT_MAX_DELAY": "1",
+        "CCPLANE_ASTERISK_PING_INTERVAL": "1",
+        "CCPLANE_LOG_FORMAT": "text",
+    })
+    return env
+
+
+@pytest.fixture(scope="session")
+def sandbox(base_env: dict[str, str]) -> SandboxState:
+    settings = load_settings(env=base_env)
+    return Sandbox(settings.sandbox, progress=print).up()
+
+
+@pytest.fixture
+def settings(migrated_url: str, base_env: dict[str, str]) -> Settings:
+    return load_settings(env={**base_env, "CCPLANE_DATABASE_URL": migrated_url})
+
+
+@pytest.fixture
+async def app_client(aiohttp_client: Any, settings: Settings, sandbox: SandboxState) -> AsyncIterator[Any]:
+    from ccplane.app import create_app
+    from ccplane.web.keys import SERVICES
+    app = create_app(settings)
+    client = await aiohttp_client(app)
+    services = app[SERVICES]
+    await services.ami.wait_connected(15)
+    await services.ari.wait_connected(15)
+    yield client
+
+
+@pytest.fixture
+def services(app_client: Any) -> Any:
+    from ccplane.web.keys import SERVICES
+    return app_client.server.app[SERVICES]
+
+
+@pytest.fixture
+async def root(app_client: Any, services: Any) -> ApiCaller:
+    username, password = f"root-{secrets.token_hex(4)}", secrets.token_urlsafe(12)
+    await services.auth.create_root(username, password)
+    caller = await ApiCaller(app_client).login(username, password)
+    caller.username = username  # type: ignore[attr-defined]
+    return caller
+
+
+@pytest.fixture
+async def domain(root: ApiCaller) -> str:
+    slug = f"t{secrets.token_hex(4)}"
+    await root.ok("POST", "/domains", {"slug": slug, "name": f"Test {slug}"}, 201)
+    return slug
+
+
+@pytest.fixture
+async def other_domain(root: ApiCaller) -> str:
+    slug = f"o{secrets.token_hex(4)}"
+    await root.ok("POST", "/domains", {"slug": slug, "name": f"Other {slug}"}, 201)
+    return slug

@@ -1,0 +1,89 @@
+"""Real SIP phones for tests: one baresip process per phone on loopback,
+driven over ctrl_tcp (netstring JSON)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+CONFIG = """poll_method     epoll
+sip_listen      127.0.0.1:{sip_port}
+audio_player    aufile,/dev/null
+audio_source    ausine,440
+ausrc_srate     48000
+ausrc_channels  2
+audio_alert     aufile,/dev/null
+module_path     /usr/lib/baresip/modules
+module          g711.so
+module          ausine.so
+module          aufile.so
+module          stdio.so
+module_app      account.so
+module_app      menu.so
+module_app      ctrl_tcp.so
+ctrl_tcp_listen 127.0.0.1:{ctrl_port}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Phone:
+    def __init__(self, username: str, password: str, registrar_port: int, *, answer: str = "auto",
+                 regint: int = 60) -> None:
+        self.username, self.password = username, password
+        self.registrar_port = registrar_port
+        self.answer, self.regint = answer, regint
+        self.sip_port, self.ctrl_port = free_port(), free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="baresip-"))
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "Phone":
+        exe = shutil.which("baresip")
+        assert exe, "baresip is not installed (apt-get install baresip-core)"
+        (self.dir / "config").write_text(CONFIG.format(sip_port=self.sip_port, ctrl_port=self.ctrl_port))
+        (self.dir / "accounts").write_text(
+            f"<sip:{self.username}@127.0.0.1:{self.registrar_port}>;auth_pass={self.password};"
+            f"answermode={self.answer};regint={self.regint}\n")
+        self.log = open(self.dir / "log", "wb")
+        self.proc = subprocess.Popen([exe, "-f", str(self.dir)], stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 5) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+    def close(self) -> None:
+        self.stop(signal.SIGKILL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def output(self) -> str:
+        return (self.dir / "log").read_text(errors="replace")
+
+    async def command(self, command: str, params: str | None = None) -> dict[str, object]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.ctrl_port)
+        try:
+            msg = json.dumps({"command": command, **({"params": params} if params else {})}).encode()
+            writer.write(b"%d:%s," % (len(msg), msg))
+            await writer.drain()
+            length = int((await reader.readuntil(b":"))[:-1])
+            data = await reader.readexactly(length + 1)
+            return json.loads(data[:-1])
+        finally:
+            writer.close()

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+
+from ccplane.asterisk.render import conf_value, render_files
+
+
+def model() -> dict:
+    return {
+        "qualify_frequency": 10, "ring_timeout": 30,
+        "domains": [
+            {"slug": "acme", "context": "ccplane-d-acme", "extensions": [
+                {"number": "1001", "name": "Maria", "secret": "s3cret-1", "endpoint": "acme-1001",
+                 "webrtc": False, "codecs": "ulaw"},
+                {"number": "1002", "name": "Web", "secret": "s3cret-2", "endpoint": "acme-1002",
+                 "webrtc": True, "codecs": "opus,ulaw"}]},
+            {"slug": "beta", "context": "ccplane-d-beta", "extensions": [
+                {"number": "1001", "name": "Bia", "secret": "s3cret-3", "endpoint": "beta-1001",
+                 "webrtc": False, "codecs": "ulaw"}]},
+        ],
+    }
+
+
+def test_render_is_deterministic_and_complete() -> None:
+    a, b = render_files(model()), render_files(model())
+    assert a == b
+    pjsip = a["pjsip.conf"]
+    for name in ("acme-1001", "acme-1002", "beta-1001"):
+        assert pjsip.count(f"[{name}]") == 3  # endpoint, auth, aor
+    assert pjsip.count("webrtc=yes") == 1
+    assert "context=ccplane-d-beta" in pjsip
+    ext = a["extensions.conf"]
+    assert "[ccplane-inbound]" in ext and "[ccplane-d-acme]" in ext
+    assert "Dial(PJSIP/beta-1001,30)" in ext
+
+
+def test_empty_database_renders_entry_points() -> None:
+    files = render_files({"qualify_frequency": 10, "ring_timeout": 30, "domains": []})
+    assert "[ccplane-inbound]" in files["extensions.conf"]
+    assert "type=endpoint" not in files["pjsip.conf"]
+
+
+@pytest.mark.parametrize("bad", ["x]\n[evil", "a;b", "line\rbreak", "[x"])
+def test_config_injection_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        conf_value(bad)
+    m = model()
+    m["domains"][0]["extensions"][0]["name"] = bad
+    with pytest.raises(ValueError):
+        render_files(m)
+
+
+def test_missing_template_value_fails_loudly() -> None:
+    m = model()
+    del m["domains"][0]["extensions"][0]["secret"]
+    with pytest.raises(Exception, match="secret"):
+        render_files(m)

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ccplane.errors import SettingsError
+from ccplane.settings import DEFAULT_CONFIG, load_settings
+
+
+def test_defaults_come_from_the_documented_file() -> None:
+    s = load_settings(env={})
+    assert s.database.url == "sqlite+aiosqlite:///./ccplane.db"
+    assert (s.server.host, s.server.port) == ("127.0.0.1", 8080)
+    assert DEFAULT_CONFIG.exists()
+
+
+def test_environment_overrides_file() -> None:
+    s = load_settings(env={"CCPLANE_DATABASE_URL": "postgresql+psycopg://u@h/db",
+                           "CCPLANE_SERVER_PORT": "9000", "CCPLANE_ASTERISK_ACTION_TIMEOUT": "1.5"})
+    assert s.database.url == "postgresql+psycopg://u@h/db"
+    assert s.server.port == 9000 and s.asterisk.action_timeout == 1.5
+
+
+@pytest.mark.parametrize("env,key", [
+    ({"CCPLANE_SERVER_PORT": "eighty"}, "server.port"),
+    ({"CCPLANE_SERVER_PORT": "70000"}, "server.port"),
+    ({"CCPLANE_DATABASE_URL": "mysql://x"}, "database.url"),
+    ({"CCPLANE_LOG_LEVEL": "LOUD"}, "log.level"),
+    ({"CCPLANE_ASTERISK_PING_INTERVAL": "0"}, "asterisk.ping_interval"),
+    ({"CCPLANE_ASTERISK_ARI_URL": "ftp://x"}, "asterisk.ari_url"),
+])
+def test_invalid_settings_name_the_key(env: dict[str, str], key: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(env=env)
+    assert info.value.key == key and key in str(info.value)
+
+
+def test_unknown_key_in_file_is_refused(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[server]\nprot = 1\n")
+    with pytest.raises(SettingsError) as info:
+        load_settings(cfg, env={})
+    assert info.value.key == "server.prot"
+
+
+def test_wrong_type_in_file_is_refused(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[server]\nport = "x"\n')
+    with pytest.raises(SettingsError, match="server.port"):
+        load_settings(cfg, env={})

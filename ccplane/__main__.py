@@ -55,12 +55,12 @@ async def _schema_problem(settings: Settings) -> str | None:
 
 # -- serve ------------------------------------------------------------------
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from aiohttp import web
-
-    from .app import create_app
     problem = asyncio.run(_schema_problem(settings))
     if problem:
         return _fail(problem)
+    from aiohttp import web
+
+    from .app import create_app
     app = create_app(settings)
     host = args.host or settings.server.host
     port = args.port or settings.server.port

@@ -1,0 +1,74 @@
+"""Migrations upgrade from empty and downgrade to base (SQLite, and PostgreSQL
+when CCPLANE_TEST_DATABASE_URL points at one), and match the models."""
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from ccplane.db.models import Base
+from ccplane.db.session import alembic_config, head_revision
+
+
+def _sync(url: str) -> str:
+    return url.replace("+aiosqlite", "").replace("+psycopg", "+psycopg")
+
+
+@pytest.fixture
+def fresh_url(tmp_path: Path) -> Iterator[str]:
+    base = os.environ.get("CCPLANE_TEST_DATABASE_URL", "")
+    if base.startswith("postgresql"):
+        import psycopg
+        name = f"ccplane_mig_{secrets.token_hex(4)}"
+        admin = base.replace("postgresql+psycopg://", "postgresql://", 1)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        yield base.rsplit("/", 1)[0] + "/" + name
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'mig.db'}"
+
+
+def test_upgrade_from_empty_then_downgrade_to_base(fresh_url: str) -> None:
+    cfg = alembic_config(fresh_url)
+    command.upgrade(cfg, "head")
+    engine = create_engine(_sync(fresh_url))
+    try:
+        with engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == head_revision(fresh_url)
+            assert {"domains", "users", "memberships", "extensions"} <= set(inspect(conn).get_table_names())
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                    Base.metadata)
+            assert diff == [], f"models and migrations disagree: {diff}"
+        command.downgrade(cfg, "base")
+        with engine.connect() as conn:
+            assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+        command.upgrade(cfg, "head")  # and back up again
+    finally:
+        engine.dispose()
+
+
+def test_serve_refuses_an_outdated_schema(fresh_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "CCPLANE_DATABASE_URL": fresh_url, "CCPLANE_SERVER_PORT": "18099"}
+    proc = subprocess.run([sys.executable, "-m", "ccplane", "serve"], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode != 0
+    assert "ccplane db upgrade" in proc.stderr
+
+
+def test_invalid_setting_fails_at_start_naming_the_key(tmp_path: Path) -> None:
+    env = {**os.environ, "CCPLANE_SERVER_PORT": "not-a-port"}
+    proc = subprocess.run([sys.executable, "-m", "ccplane", "serve"], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "server.port" in proc.stderr

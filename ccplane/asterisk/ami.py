@@ -103,14 +103,14 @@ class AmiClient:
         self._supervisor = asyncio.create_task(self._supervise(), name="ami-supervisor")
 
     async def stop(self) -> None:
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._supervisor:
             self._supervisor.cancel()
             await asyncio.gather(self._supervisor, return_exceptions=True)
         self._close_manager()
         self._fail_pending(AmiDisconnected("AMI client stopped"))
-        for t in list(self._tasks):
-            t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
         self.connected = False
 
     async def wait_connected(self, timeout: float) -> None:
@@ -203,9 +203,13 @@ class AmiClient:
         if not self.connected:
             raise AmiNotConnected(f"AMI is not connected ({self.host}:{self.port})")
         name = str(action.get("Action", "")).lower()
-        as_list = name in LIST_ACTIONS
-        reply = await self._send(action, as_list=as_list, timeout=timeout or self.action_timeout, check=True)
-        if as_list:
+        is_list = name in LIST_ACTIONS
+        # as_list=None lets panoramisk follow "EventList: start"; forcing True never
+        # resolves when Asterisk answers a list action with a lone Error (e.g.
+        # PJSIPShowContacts with no contacts), forcing False truncates the list.
+        reply = await self._send(action, as_list=None if is_list else False,
+                                 timeout=timeout or self.action_timeout, check=True)
+        if is_list:
             return [dict(m) for m in reply if not str(m.get("Event", "")).endswith("Complete")
                     and "Response" not in m]
         return reply
@@ -216,7 +220,8 @@ class AmiClient:
         output = reply.get("Output", "")
         return "\n".join(output) if isinstance(output, list) else str(output)
 
-    async def _send(self, action: dict[str, Any], *, as_list: bool, timeout: float, check: bool) -> Any:
+    async def _send(self, action: dict[str, Any], *, as_list: bool | None, timeout: float,
+                    check: bool) -> Any:
         manager = self._manager
         if manager is None or getattr(manager, "protocol", None) is None:
             raise AmiNotConnected("AMI is not connected")
@@ -229,11 +234,15 @@ class AmiClient:
             raise AmiTimeout(f"AMI {action.get('Action')} got no reply within {timeout}s") from None
         finally:
             self._pending.discard(future)
-        if as_list:
+        if as_list is None:
             items = reply if isinstance(reply, list) else [reply]
             first = items[0] if items else {}
-            if check and first.get("Response") == "Error":
-                raise AmiActionFailed(str(action.get("Action")), str(first.get("Message")))
+            if first.get("Response") == "Error":
+                message = str(first.get("Message", "")).lower()
+                if message.startswith("no ") and message.endswith("found"):
+                    return []  # e.g. "No Contacts found": an empty list, not a failure
+                if check:
+                    raise AmiActionFailed(str(action.get("Action")), str(first.get("Message")))
             return items
         if isinstance(reply, list):
             reply = reply[-1]

@@ -85,7 +85,9 @@ def render_files(model: dict[str, Any], env: Environment | None = None) -> dict[
 
 def _write_atomic(path: Path, content: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    st = path.parent.stat()
+    # Owned like Asterisk's own config dir (the asterisk user), readable by it only:
+    # pjsip.conf carries the extensions' secrets.
+    st = path.parent.parent.stat()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as fh:

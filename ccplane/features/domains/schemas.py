@@ -13,7 +13,7 @@ class DomainCreate(Input):
 
 
 class DomainUpdate(Input):
-    name: Name
+    name: Name | None = None
 
 
 class DomainOut(BaseModel):

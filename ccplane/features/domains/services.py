@@ -60,7 +60,8 @@ class DomainService:
     async def update(self, principal: Principal, slug: str, body: DomainUpdate) -> Domain:
         async with self.sessions() as s:
             domain = await resolve_domain(s, principal, slug)
-            domain.name = body.name
+            if body.name is not None:
+                domain.name = body.name
             await s.commit()
             return domain
 

@@ -17,12 +17,17 @@ from .asterisk.connection import AsteriskTarget, resolve_target
 from .asterisk.render import Renderer
 from .asterisk.tracker import ContactTracker
 from .db.session import create_engine, session_factory
+from .features.agents.http import api as agents_api
+from .features.agents.runtime import AgentRuntime
+from .features.agents.services import AgentService
 from .features.auth.http import api as auth_api
 from .features.auth.services import AuthService
 from .features.domains.http import api as domains_api
 from .features.domains.services import DomainService
 from .features.extensions.http import api as extensions_api
 from .features.extensions.services import ExtensionService
+from .features.queues.http import api as queues_api
+from .features.queues.services import QueueService
 from .features.users.http import api as users_api
 from .features.users.services import UserService
 from .settings import Settings
@@ -33,7 +38,7 @@ from .web.routing import Api, Req
 log = logging.getLogger("ccplane.app")
 
 # One line per feature: its endpoint table.
-FEATURE_APIS = (auth_api, domains_api, users_api, extensions_api)
+FEATURE_APIS = (auth_api, domains_api, users_api, extensions_api, queues_api, agents_api)
 
 
 @dataclass
@@ -48,6 +53,9 @@ class Services:
     domains: DomainService
     users: UserService
     extensions: ExtensionService
+    queues: QueueService
+    agent_runtime: AgentRuntime
+    agents: AgentService
 
     async def config_changed(self) -> None:
         await self.renderer.apply()
@@ -69,12 +77,17 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
     async def changed() -> None:
         await renderer.apply()
 
+    runtime = AgentRuntime(sessions, ami, contacts.registered)
+    contacts.on_change(runtime.on_registration)
     return Services(
         engine=engine, sessions=sessions, ami=ami, ari=ari, contacts=contacts, renderer=renderer,
         auth=AuthService(sessions, settings.auth),
         domains=DomainService(sessions, changed),
         users=UserService(sessions),
         extensions=ExtensionService(sessions, changed, contacts),
+        queues=QueueService(sessions, changed, runtime.policies_changed),
+        agent_runtime=runtime,
+        agents=AgentService(sessions, runtime, contacts),
     )
 
 
@@ -83,6 +96,7 @@ async def _resync(services: Services) -> None:
     items = await services.ami.action({"Action": "PJSIPShowContacts"})
     services.contacts.reset(items)
     result = await services.renderer.apply()
+    await services.agent_runtime.resync()  # after rendering: the queues must exist first
     log.info("ami.resynced contacts=%d rendered=%s", len(items), result.changed)
 
 
@@ -90,6 +104,7 @@ def _telephony_ctx(services: Services):  # type: ignore[no-untyped-def]
     async def ctx(_app: web.Application) -> AsyncIterator[None]:
         services.ami.on_event(services.contacts.handle, names=("ContactStatus",))
         services.ami.on_connect(lambda: _resync(services))
+        await services.agent_runtime.start()
         await services.ami.start()
         await services.ari.start()
         try:
@@ -98,6 +113,7 @@ def _telephony_ctx(services: Services):  # type: ignore[no-untyped-def]
             log.exception("render.startup_failed")
         yield
         await services.ari.stop()
+        await services.agent_runtime.stop()
         await services.ami.stop()
         await services.engine.dispose()
     return ctx

@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..features.domains.models import Domain
 from ..features.extensions.domain import domain_context, endpoint_name
 from ..features.extensions.models import Extension
+from ..features.queues.domain import QUEUE_CONTEXT, asterisk_queue_name
+from ..features.queues.models import Queue
 from ..settings import PROJECT_ROOT
 
 log = logging.getLogger("ccplane.render")
@@ -59,10 +61,14 @@ async def load_model(sessions: async_sessionmaker[AsyncSession], *, qualify_freq
     async with sessions() as s:
         domains = (await s.scalars(select(Domain).order_by(Domain.slug))).all()
         exts = (await s.scalars(select(Extension).order_by(Extension.domain_id, Extension.number))).all()
+        queues = (await s.scalars(select(Queue))).all()
     by_domain: dict[int, list[Extension]] = {}
     for e in exts:
         by_domain.setdefault(e.domain_id, []).append(e)
+    slugs = {d.id: d.slug for d in domains}
     return {
+        "queues": sorted((queue_model(slugs[q.domain_id], q) for q in queues),
+                         key=lambda m: str(m["asterisk_name"])),
         "qualify_frequency": qualify_frequency,
         "ring_timeout": 30,
         "domains": [{
@@ -75,6 +81,40 @@ async def load_model(sessions: async_sessionmaker[AsyncSession], *, qualify_freq
                 "codecs": "opus,ulaw,alaw" if e.kind == "webrtc" else "ulaw,alaw,g722,opus",
             } for e in by_domain.get(d.id, [])],
         } for d in domains],
+    }
+
+
+# Asterisk's joinempty/leavewhenempty: conditions under which members do not count.
+_NOBODY = "invalid,unavailable"
+
+
+def overflow_app(slug: str, overflow: dict[str, Any]) -> str:
+    kind, target = overflow.get("type"), overflow.get("target")
+    if kind == "queue":
+        return f"Goto({QUEUE_CONTEXT},{asterisk_queue_name(slug, str(target))},1)"
+    if kind == "extension":
+        return f"Goto({domain_context(slug)},{target},1)"
+    return "Hangup()"
+
+
+def queue_model(slug: str, q: Queue) -> dict[str, object]:
+    return {
+        "slug": slug,
+        "asterisk_name": asterisk_queue_name(slug, q.name),
+        "strategy": q.strategy,
+        "ring_timeout": q.ring_timeout,
+        "retry": q.retry,
+        "max_len": q.max_len,
+        "joinempty": "yes" if q.join_empty else _NOBODY,
+        "leavewhenempty": _NOBODY if q.leave_empty else "no",
+        "record": q.record,
+        "max_wait": q.max_wait or "",
+        # Queue() option t: the agent may transfer with DTMF (never the caller: T).
+        "options": "t",
+        # ccplane hangs up at call_timeout itself (and records why); this fires
+        # a little later only if ccplane could not.
+        "call_timeout_backstop": q.call_timeout + 2 if q.call_timeout else 0,
+        "overflow": overflow_app(slug, dict(q.overflow)),
     }
 
 

@@ -1,5 +1,7 @@
 """Imports every feature's models so Alembic and create_all see one metadata."""
+from ..features.agents.models import AgentSession, AgentSessionQueue, QueueCall  # noqa: F401
 from ..features.domains.models import Domain  # noqa: F401
 from ..features.extensions.models import Extension  # noqa: F401
+from ..features.queues.models import Queue, QueueExtension  # noqa: F401
 from ..features.users.models import Membership, User  # noqa: F401
 from .base import Base  # noqa: F401

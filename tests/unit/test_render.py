@@ -8,6 +8,10 @@ from ccplane.asterisk.render import conf_value, render_files
 def model() -> dict:
     return {
         "qualify_frequency": 10, "ring_timeout": 30,
+        "queues": [{"slug": "acme", "asterisk_name": "acme_sales", "strategy": "linear", "ring_timeout": 3,
+                    "retry": 1, "max_len": 0, "joinempty": "yes", "leavewhenempty": "no", "record": False,
+                    "max_wait": 20, "options": "t", "call_timeout_backstop": 0,
+                    "overflow": "Goto(ccplane-d-acme,1001,1)"}],
         "domains": [
             {"slug": "acme", "context": "ccplane-d-acme", "extensions": [
                 {"number": "1001", "name": "Maria", "secret": "s3cret-1", "endpoint": "acme-1001",
@@ -32,10 +36,14 @@ def test_render_is_deterministic_and_complete() -> None:
     ext = a["extensions.conf"]
     assert "[ccplane-inbound]" in ext and "[ccplane-d-acme]" in ext
     assert "Dial(PJSIP/beta-1001,30)" in ext
+    assert "Queue(acme_sales,t,,,20,,,ccplane-agent-connected^s^1)" in ext
+    assert " same => n,Goto(ccplane-d-acme,1001,1)" in ext
+    queues = a["queues.conf"]
+    assert "[acme_sales]" in queues and "strategy=linear" in queues and "autopause=no" in queues
 
 
 def test_empty_database_renders_entry_points() -> None:
-    files = render_files({"qualify_frequency": 10, "ring_timeout": 30, "domains": []})
+    files = render_files({"qualify_frequency": 10, "ring_timeout": 30, "domains": [], "queues": []})
     assert "[ccplane-inbound]" in files["extensions.conf"]
     assert "type=endpoint" not in files["pjsip.conf"]
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ...errors import Conflict, NotFound
 from ...web.context import Principal
 from ..extensions.models import Extension
+from ..queues.models import Queue
 from ..users.models import Membership
 from .models import Domain
 from .schemas import DomainCreate, DomainUpdate
@@ -70,9 +71,10 @@ class DomainService:
             domain = await resolve_domain(s, principal, slug)
             n_ext = await s.scalar(select(func.count()).where(Extension.domain_id == domain.id)) or 0
             n_users = await s.scalar(select(func.count()).where(Membership.domain_id == domain.id)) or 0
-            if n_ext or n_users:
-                raise Conflict(f"domain {slug} still has {n_ext} extension(s) and {n_users} user(s); "
-                               "delete them first", field="domain")
+            n_queues = await s.scalar(select(func.count()).where(Queue.domain_id == domain.id)) or 0
+            if n_ext or n_users or n_queues:
+                raise Conflict(f"domain {slug} still has {n_ext} extension(s), {n_queues} queue(s) and "
+                               f"{n_users} user(s); delete them first", field="domain")
             await s.delete(domain)
             await s.commit()
         await self.changed()

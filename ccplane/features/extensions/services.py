@@ -11,6 +11,8 @@ from ...errors import Conflict, NotFound, ValidationFailed
 from ...web.context import ADMIN_ROLES, READ_ROLES, Principal
 from ..domains.models import Domain
 from ..domains.services import resolve_domain
+from ..agents.models import AgentSession
+from ..users.models import User
 from .domain import endpoint_name
 from .models import Extension
 from .schemas import ExtensionCreate, ExtensionOut, ExtensionUpdate
@@ -29,11 +31,19 @@ class ExtensionService:
         self.changed = changed
         self.registrations = registrations
 
-    def view(self, domain: Domain, ext: Extension) -> ExtensionOut:
+    def view(self, domain: Domain, ext: Extension, in_use_by: str | None = None) -> ExtensionOut:
         name = endpoint_name(domain.slug, ext.number)
         contacts = self.registrations.contacts(name)
         return ExtensionOut(number=ext.number, name=ext.name, kind=ext.kind, sip_username=name,
-                            registered=bool(contacts), in_use_by=None, contacts=contacts)
+                            registered=bool(contacts), in_use_by=in_use_by, contacts=contacts)
+
+    @staticmethod
+    async def _users_on(s: AsyncSession, domain: Domain) -> dict[int, str]:
+        """extension id -> username of the agent logged in on it."""
+        rows = await s.execute(select(AgentSession.extension_id, User.username)
+                               .join(User, User.id == AgentSession.user_id)
+                               .where(AgentSession.domain_id == domain.id))
+        return dict(rows.all())
 
     async def list(self, me: Principal, slug: str, limit: int, offset: int) -> tuple[list[ExtensionOut], int]:
         me.require(READ_ROLES | {"agent"}, "list extensions")
@@ -43,13 +53,15 @@ class ExtensionService:
             total = await s.scalar(select(func.count()).where(where)) or 0
             rows = await s.scalars(select(Extension).where(where).order_by(Extension.number)
                                    .limit(limit).offset(offset))
-            return [self.view(domain, e) for e in rows], total
+            users_on = await self._users_on(s, domain)
+            return [self.view(domain, e, users_on.get(e.id)) for e in rows], total
 
     async def get(self, me: Principal, slug: str, number: str) -> ExtensionOut:
         me.require(READ_ROLES | {"agent"}, "read extensions")
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
-            return self.view(domain, await self._find(s, domain, number))
+            ext = await self._find(s, domain, number)
+            return self.view(domain, ext, (await self._users_on(s, domain)).get(ext.id))
 
     async def create(self, me: Principal, slug: str, body: ExtensionCreate) -> ExtensionOut:
         me.require(ADMIN_ROLES, "create extensions")
@@ -83,7 +95,11 @@ class ExtensionService:
         me.require(ADMIN_ROLES, "delete extensions")
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
-            await s.delete(await self._find(s, domain, number))
+            ext = await self._find(s, domain, number)
+            user = (await self._users_on(s, domain)).get(ext.id)
+            if user:
+                raise Conflict(f"agent {user} is logged in on extension {number}", field="number")
+            await s.delete(ext)
             await s.commit()
         await self.changed()
 

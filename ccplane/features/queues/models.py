@@ -26,7 +26,7 @@ class Queue(Timestamped, Base):
     max_no_answer: Mapped[int] = mapped_column(Integer, default=0)
     call_timeout: Mapped[int] = mapped_column(Integer, default=0)
     reject_delay: Mapped[int] = mapped_column(Integer, default=0)
-    busy_delay: Mapped[int] = mapped_column(Integer, default=0)
+    busy_delay: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: reject_delay
     noanswer_delay: Mapped[int] = mapped_column(Integer, default=0)
     max_wait: Mapped[int] = mapped_column(Integer, default=0)
     max_len: Mapped[int] = mapped_column(Integer, default=0)

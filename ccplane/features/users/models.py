@@ -23,6 +23,8 @@ class User(Timestamped, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     # Bumped on password change / deactivation: every token issued before stops working.
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Per-agent wrap-up seconds; None: the queue's.
+    wrapup_time: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     domains: Mapped[list[Domain]] = relationship(secondary="memberships", lazy="selectin", order_by=Domain.slug)
 

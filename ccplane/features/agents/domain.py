@@ -1,0 +1,451 @@
+"""Agent availability as pure logic: events in, effects out, no I/O.
+
+An agent is a queue member (``PJSIP/<domain>-<number>``) with *holds*: reasons
+to keep it out of offers. Asterisk only knows one pause flag per member, so
+ccplane keeps the holds and pauses the member while any hold exists:
+
+- ``manual``          the agent or a supervisor paused (until unpaused)
+- ``max-no-answer``   N consecutive offers timed out ringing (until unpaused)
+- ``wrapup``          after a queue call, for the wrap-up seconds
+- ``delay``           after a rejected / busy / unanswered offer, for the queue's delay
+
+A delay that expires removes only its own hold, so a manual pause set
+meanwhile survives it. Wrap-up starts as a hold *while the call is still up*
+(a member in a call is not offered anyway), so there is no window at hangup in
+which Asterisk could offer the next call before ccplane pauses the member.
+
+Offer failures are classified from what Asterisk says about the member's
+channel (DialEnd status, Hangup cause, AgentRingNoAnswer); only an offer that
+timed out ringing counts toward max-no-answer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Mapping
+
+from ...asterisk.events import AmiEvent
+
+
+class Outcome(str, Enum):
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"      # rang until the ring timeout
+    BUSY = "busy"                # 486 / cause 17
+    REJECTED = "rejected"        # 603 Decline / cause 21
+    UNAVAILABLE = "unavailable"  # not registered, congestion, unreachable
+    LOST = "lost"                # another agent answered, or the caller left
+
+
+# Q.850 causes Asterisk reports on the member's channel.
+_BUSY_CAUSES = {17}
+_REJECT_CAUSES = {21}
+_UNAVAILABLE_CAUSES = {1, 3, 20, 27, 31, 34, 38, 41, 42, 44, 47, 58, 65, 66, 88, 127}
+
+
+def classify_offer(*, dial_status: str | None, hangup_cause: int | None, rang_out: bool) -> Outcome:
+    """Why an offer to an agent did not become a conversation.
+
+    >>> classify_offer(dial_status="NOANSWER", hangup_cause=0, rang_out=True)
+    <Outcome.NO_ANSWER: 'no_answer'>
+    >>> classify_offer(dial_status="BUSY", hangup_cause=21, rang_out=True)
+    <Outcome.REJECTED: 'rejected'>
+    >>> classify_offer(dial_status="CANCEL", hangup_cause=26, rang_out=False)
+    <Outcome.LOST: 'lost'>
+    """
+    status = (dial_status or "").upper()
+    if hangup_cause in _REJECT_CAUSES:
+        return Outcome.REJECTED
+    if hangup_cause in _BUSY_CAUSES or status == "BUSY":
+        return Outcome.BUSY
+    if status in ("CHANUNAVAIL", "CONGESTION") or hangup_cause in _UNAVAILABLE_CAUSES:
+        return Outcome.UNAVAILABLE
+    if status == "NOANSWER" or (rang_out and status != "CANCEL"):
+        return Outcome.NO_ANSWER
+    if status == "ANSWER":
+        return Outcome.LOST  # answered, but the caller was gone before the bridge
+    return Outcome.LOST
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    wrapup_time: int = 0
+    max_no_answer: int = 0
+    call_timeout: int = 0
+    reject_delay: int = 0
+    busy_delay: int | None = None
+    noanswer_delay: int = 0
+
+    def delay_for(self, outcome: Outcome) -> int:
+        if outcome is Outcome.REJECTED:
+            return self.reject_delay
+        if outcome is Outcome.BUSY:
+            return self.reject_delay if self.busy_delay is None else self.busy_delay
+        if outcome is Outcome.NO_ANSWER:
+            return self.noanswer_delay
+        return 0
+
+
+@dataclass
+class Hold:
+    kind: str
+    reason: str
+    since: float
+    until: float | None = None
+
+
+@dataclass
+class Offer:
+    queue: str
+    caller_uniqueid: str | None
+    started: float
+    dial_status: str | None = None
+    rang_out: bool = False
+
+
+@dataclass
+class ActiveCall:
+    queue: str
+    caller_uniqueid: str | None
+    caller_channel: str | None
+    caller_number: str | None
+    member_uniqueid: str | None
+    member_channel: str | None
+    answered_at: float
+    end_reason: str | None = None
+
+
+# -- effects -------------------------------------------------------------------
+@dataclass(frozen=True)
+class SetPaused:
+    interface: str
+    paused: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExpireAt:
+    interface: str
+    kind: str
+    at: float
+
+
+@dataclass(frozen=True)
+class HangupAt:
+    interface: str
+    caller_uniqueid: str | None
+    channel: str
+    at: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class QueueLog:
+    queue: str
+    event: str
+    interface: str
+    message: str
+    uniqueid: str = "NONE"
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    interface: str
+
+
+@dataclass(frozen=True)
+class OfferFailed:
+    interface: str
+    queue: str
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class CallEnded:
+    interface: str
+    username: str
+    queue: str
+    caller_uniqueid: str | None
+    caller_number: str | None
+    answered_at: float
+    ended_at: float
+    reason: str
+
+
+Effect = SetPaused | ExpireAt | HangupAt | QueueLog | StateChanged | OfferFailed | CallEnded
+
+# Order in which a hold names the pause Asterisk shows.
+_HOLD_ORDER = ("manual", "max-no-answer", "delay", "wrapup")
+
+
+@dataclass
+class Agent:
+    username: str
+    interface: str
+    queues: dict[str, QueuePolicy]
+    wrapup_override: int | None = None
+    registered: bool = True
+    holds: dict[str, Hold] = field(default_factory=dict)
+    offers: dict[str, Offer] = field(default_factory=dict)
+    calls: dict[str, ActiveCall] = field(default_factory=dict)
+    missed_in_a_row: int = 0
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.holds)
+
+    @property
+    def pause_reason(self) -> str:
+        for kind in _HOLD_ORDER:
+            if kind in self.holds:
+                return self.holds[kind].reason
+        return ""
+
+    def wrapup_for(self, queue: str) -> int:
+        if self.wrapup_override is not None:
+            return self.wrapup_override
+        return self.queues.get(queue, QueuePolicy()).wrapup_time
+
+    def view(self, now: float) -> dict[str, Any]:
+        """What supervisors see: state, reason, since, seconds of wrap-up left."""
+        out: dict[str, Any] = {"state": "available", "pause_reason": None, "since": None,
+                               "wrapup_left": None, "missed_in_a_row": self.missed_in_a_row}
+        if not self.queues:
+            out["state"] = "offline"
+        elif self.calls:
+            out["state"] = "in_call"
+        elif self.offers:
+            out["state"] = "ringing"
+        elif not self.registered:
+            out["state"] = "inactive"
+        elif "manual" in self.holds or "max-no-answer" in self.holds:
+            hold = self.holds.get("manual") or self.holds["max-no-answer"]
+            out.update(state="paused", pause_reason=hold.reason, since=hold.since)
+        elif "wrapup" in self.holds and self.holds["wrapup"].until is not None:
+            hold = self.holds["wrapup"]
+            out.update(state="wrapup", since=hold.since, wrapup_left=max(0.0, (hold.until or now) - now))
+        elif "delay" in self.holds:
+            hold = self.holds["delay"]
+            out.update(state="paused", pause_reason=hold.reason, since=hold.since)
+        return out
+
+
+def _f(fields: Mapping[str, Any], key: str) -> str | None:
+    value = fields.get(key)
+    if isinstance(value, list):
+        value = value[-1]
+    return None if value in (None, "", "<unknown>") else str(value)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class AgentBoard:
+    """Every logged-in agent of one Asterisk, keyed by member interface."""
+
+    def __init__(self) -> None:
+        self.agents: dict[str, Agent] = {}
+        self._member_index: dict[str, str] = {}  # member channel uniqueid -> interface
+
+    # -- membership ----------------------------------------------------------------
+    def put(self, agent: Agent) -> None:
+        old = self.agents.get(agent.interface)
+        if old is not None:  # keep live state across a re-login / resync
+            agent.offers, agent.calls = old.offers, old.calls
+        self.agents[agent.interface] = agent
+
+    def remove(self, interface: str) -> None:
+        self.agents.pop(interface, None)
+        for uid in [u for u, i in self._member_index.items() if i == interface]:
+            del self._member_index[uid]
+
+    def set_registered(self, interface: str, registered: bool) -> list[Effect]:
+        agent = self.agents.get(interface)
+        if agent is None or agent.registered == registered:
+            return []
+        agent.registered = registered
+        return [StateChanged(interface)]
+
+    # -- holds -------------------------------------------------------------------
+    def _change_holds(self, agent: Agent, change: Any) -> list[Effect]:
+        before = (agent.paused, agent.pause_reason)
+        change()
+        after = (agent.paused, agent.pause_reason)
+        effects: list[Effect] = [StateChanged(agent.interface)]
+        if after != before:
+            effects.insert(0, SetPaused(agent.interface, agent.paused, agent.pause_reason))
+        return effects
+
+    def add_hold(self, interface: str, hold: Hold) -> list[Effect]:
+        agent = self.agents.get(interface)
+        if agent is None:
+            return []
+        effects = self._change_holds(agent, lambda: agent.holds.__setitem__(hold.kind, hold))
+        if hold.until is not None:
+            effects.append(ExpireAt(interface, hold.kind, hold.until))
+        return effects
+
+    def remove_hold(self, interface: str, kind: str) -> list[Effect]:
+        agent = self.agents.get(interface)
+        if agent is None or kind not in agent.holds:
+            return []
+        return self._change_holds(agent, lambda: agent.holds.pop(kind, None))
+
+    def expire(self, interface: str, kind: str, now: float) -> list[Effect]:
+        """A timer fired: drop the hold only if it is the one that was due."""
+        agent = self.agents.get(interface)
+        hold = agent.holds.get(kind) if agent else None
+        if agent is None or hold is None or hold.until is None or hold.until > now + 0.05:
+            return []
+        effects = self.remove_hold(interface, kind)
+        if kind == "wrapup":
+            effects += [QueueLog(q, "WRAPUPEND", interface, agent.username) for q in sorted(agent.queues)]
+        return effects
+
+    def pause(self, interface: str, reason: str, now: float) -> list[Effect]:
+        return self.add_hold(interface, Hold("manual", reason, now))
+
+    def unpause(self, interface: str) -> list[Effect]:
+        agent = self.agents.get(interface)
+        if agent is None:
+            return []
+        agent.missed_in_a_row = 0
+        return self.remove_hold(interface, "max-no-answer") + self.remove_hold(interface, "manual")
+
+    def in_call(self, interface: str) -> bool:
+        agent = self.agents.get(interface)
+        return bool(agent and agent.calls)
+
+    # -- events ------------------------------------------------------------------
+    def handle(self, event: AmiEvent, now: float) -> list[Effect]:
+        handler = _HANDLERS.get(event.name)
+        return handler(self, event.fields, now) if handler else []
+
+    def _agent_for(self, fields: Mapping[str, Any]) -> Agent | None:
+        interface = _f(fields, "Interface")
+        return self.agents.get(interface) if interface else None
+
+    def _on_called(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
+        agent = self._agent_for(fields)
+        member = _f(fields, "DestUniqueid")
+        if agent is None or member is None:
+            return []
+        agent.offers[member] = Offer(_f(fields, "Queue") or "", _f(fields, "Uniqueid"), now)
+        self._member_index[member] = agent.interface
+        return [StateChanged(agent.interface)]
+
+    def _on_dial_end(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
+        member = _f(fields, "DestUniqueid")
+        interface = self._member_index.get(member or "")
+        agent = self.agents.get(interface or "")
+        offer = agent.offers.get(member or "") if agent else None
+        if offer is not None and offer.dial_status is None:
+            offer.dial_status = _f(fields, "DialStatus")
+        return []
+
+    def _on_ring_no_answer(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
+        agent = self._agent_for(fields)
+        offer = agent.offers.get(_f(fields, "DestUniqueid") or "") if agent else None
+        if offer is not None:
+            offer.rang_out = True
+        return []
+
+    def _on_connect(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
+        agent = self._agent_for(fields)
+        member = _f(fields, "DestUniqueid")
+        if agent is None or member is None:
+            return []
+        offer = agent.offers.pop(member, None)
+        queue = _f(fields, "Queue") or (offer.queue if offer else "")
+        call = ActiveCall(queue, _f(fields, "Uniqueid"), _f(fields, "Channel"), _f(fields, "CallerIDNum"),
+                          member, _f(fields, "DestChannel"), now)
+        agent.calls[member] = call
+        agent.missed_in_a_row = 0
+        effects: list[Effect] = [StateChanged(agent.interface)]
+        if agent.wrapup_for(queue) > 0:
+            effects = self.add_hold(agent.interface, Hold("wrapup", "wrapup", now))
+        policy = agent.queues.get(queue, QueuePolicy())
+        if policy.call_timeout > 0 and call.caller_channel:
+            effects.append(HangupAt(agent.interface, call.caller_uniqueid, call.caller_channel,
+                                    now + policy.call_timeout, "call_timeout"))
+        return effects
+
+    def _on_complete(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
+        agent = self._agent_for(fields)
+        if agent is None:
+            return []
+        member = _f(fields, "DestUniqueid")
+        caller = _f(fields, "Uniqueid")
+        key = member if member in agent.calls else next(
+            (k for k, c in agent.calls.items() if caller and c.caller_uniqueid == caller), None)
+        if key is None and len(agent.calls) == 1:
+            key = next(iter(agent.calls))  # AgentComplete may carry neither uniqueid
+        if key is None:
+            return []
+        return self._end_call(agent, key, _f(fields, "Reason") or "unknown", now)
+
+    def _end_call(self, agent: Agent, key: str, reason: str, now: float) -> list[Effect]:
+        call = agent.calls.pop(key)
+        self._member_index.pop(key, None)
+        effects: list[Effect] = [CallEnded(agent.interface, agent.username, call.queue, call.caller_uniqueid,
+                                           call.caller_number, call.answered_at, now,
+                                           call.end_reason or reason)]
+        wrapup = agent.wrapup_for(call.queue)
+        if wrapup > 0:
+            effects += self.add_hold(agent.interface, Hold("wrapup", "wrapup", now, now + wrapup))
+            effects.append(QueueLog(call.queue, "WRAPUPSTART", agent.interface, f"{agent.username}|{wrapup}",
+                                    call.caller_uniqueid or "NONE"))
+        else:
+            effects.append(StateChanged(agent.interface))
+        return effects
+
+    def mark_end_reason(self, interface: str, caller_uniqueid: str | None, reason: str) -> None:
+        agent = self.agents.get(interface)
+        for call in (agent.calls.values() if agent else ()):
+            if call.caller_uniqueid == caller_uniqueid:
+                call.end_reason = reason
+
+    def _on_hangup(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
+        uid = _f(fields, "Uniqueid")
+        interface = self._member_index.pop(uid or "", None)
+        agent = self.agents.get(interface or "")
+        if agent is None or uid is None:
+            return []
+        if uid in agent.calls:  # AgentComplete never came (it is sent only while a side exists)
+            return self._end_call(agent, uid, "agent", now)
+        offer = agent.offers.pop(uid, None)
+        if offer is None:
+            return []
+        outcome = classify_offer(dial_status=offer.dial_status, hangup_cause=_int(_f(fields, "Cause")),
+                                 rang_out=offer.rang_out)
+        return self._offer_failed(agent, offer, outcome, now)
+
+    def _offer_failed(self, agent: Agent, offer: Offer, outcome: Outcome, now: float) -> list[Effect]:
+        effects: list[Effect] = [OfferFailed(agent.interface, offer.queue, outcome), StateChanged(agent.interface)]
+        policy = agent.queues.get(offer.queue, QueuePolicy())
+        if outcome is Outcome.NO_ANSWER:
+            agent.missed_in_a_row += 1
+            if policy.max_no_answer and agent.missed_in_a_row >= policy.max_no_answer \
+                    and "max-no-answer" not in agent.holds:
+                effects += self.add_hold(agent.interface, Hold("max-no-answer", "max-no-answer", now))
+                effects += [QueueLog(q, "PAUSEALL", agent.interface,
+                                     f"max-no-answer|{agent.missed_in_a_row}") for q in sorted(agent.queues)][:1]
+        delay = policy.delay_for(outcome)
+        if delay > 0:
+            effects += self.add_hold(agent.interface, Hold("delay", outcome.value, now, now + delay))
+            effects.append(QueueLog(offer.queue, "REJECTDELAY", agent.interface, f"{outcome.value}|{delay}",
+                                    offer.caller_uniqueid or "NONE"))
+        return effects
+
+
+_HANDLERS = {
+    "AgentCalled": AgentBoard._on_called,
+    "DialEnd": AgentBoard._on_dial_end,
+    "AgentRingNoAnswer": AgentBoard._on_ring_no_answer,
+    "AgentConnect": AgentBoard._on_connect,
+    "AgentComplete": AgentBoard._on_complete,
+    "Hangup": AgentBoard._on_hangup,
+}

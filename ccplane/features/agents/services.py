@@ -1,0 +1,237 @@
+"""Agent login to queues on an extension, logout, pause, and what supervisors see."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Protocol
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ...web.context import ADMIN_ROLES, Principal
+from ..domains.models import Domain
+from ..domains.services import resolve_domain
+from ..extensions.domain import endpoint_name
+from ..extensions.models import Extension
+from ..queues.domain import asterisk_queue_name
+from ..queues.models import Queue, QueueExtension
+from ..users.models import Membership, User
+from .models import AgentSession, AgentSessionQueue, QueueCall
+from .runtime import AgentRuntime
+from .schemas import AgentOut, AvailableExtension, LoginRequest, QueueCallOut
+
+SUPERVISING = ADMIN_ROLES | {"supervisor"}
+
+
+class Registrations(Protocol):
+    def registered(self, endpoint: str) -> bool: ...
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+class AgentService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], runtime: AgentRuntime,
+                 registrations: Registrations) -> None:
+        self.sessions = sessions
+        self.runtime = runtime
+        self.registrations = registrations
+
+    # -- reading ---------------------------------------------------------------------
+    async def list(self, me: Principal, slug: str) -> list[AgentOut]:
+        me.require(SUPERVISING, "see agents")
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            users = list(await s.scalars(select(User).join(Membership).where(
+                Membership.domain_id == domain.id).order_by(User.username)))
+            sessions = {x.user_id: x for x in await s.scalars(
+                select(AgentSession).where(AgentSession.domain_id == domain.id))}
+            return [await self._view(s, domain, u, sessions.get(u.id)) for u in users
+                    if u.role == "agent" or u.id in sessions]
+
+    async def get(self, me: Principal, slug: str, username: str) -> AgentOut:
+        async with self.sessions() as s:
+            domain, user = await self._target(s, me, slug, username)
+            session = await s.scalar(select(AgentSession).where(AgentSession.user_id == user.id))
+            return await self._view(s, domain, user, session)
+
+    async def _view(self, s: AsyncSession, domain: Domain, user: User, session: AgentSession | None) -> AgentOut:
+        if session is None:
+            return AgentOut(username=user.username, name=user.name, state="offline", pause_reason=None,
+                            paused_since=None, wrapup_left=None, queues=[], extension=None, missed_in_a_row=0,
+                            logged_in_at=None)
+        ext = await s.get(Extension, session.extension_id)
+        queues = list(await s.scalars(select(Queue.name).join(AgentSessionQueue, AgentSessionQueue.queue_id
+                                                              == Queue.id).where(
+            AgentSessionQueue.session_id == session.id).order_by(Queue.name)))
+        interface = f"PJSIP/{endpoint_name(domain.slug, ext.number)}" if ext else ""
+        agent = self.runtime.board.agents.get(interface)
+        if agent is not None:
+            view = agent.view(self.runtime.clock())
+        else:  # stored but not applied yet (Asterisk unreachable): report what is stored
+            view = {"state": "paused" if session.paused else "inactive", "pause_reason": session.pause_reason,
+                    "since": session.paused_at.timestamp() if session.paused_at else None,
+                    "wrapup_left": None, "missed_in_a_row": 0}
+        since = view.get("since")
+        return AgentOut(username=user.username, name=user.name, state=view["state"],
+                        pause_reason=view["pause_reason"],
+                        paused_since=datetime.fromtimestamp(since, timezone.utc) if since else None,
+                        wrapup_left=round(view["wrapup_left"], 1) if view["wrapup_left"] is not None else None,
+                        queues=queues, extension=ext.number if ext else None,
+                        missed_in_a_row=view["missed_in_a_row"], logged_in_at=_utc(session.logged_in_at))
+
+    async def available_extensions(self, me: Principal, slug: str, username: str,
+                                   queue_names: list[str]) -> list[AvailableExtension]:
+        async with self.sessions() as s:
+            domain, user = await self._target(s, me, slug, username)
+            queues = await self._queues(s, domain, queue_names)
+            return await self._offered(s, domain, user, queues)
+
+    async def _offered(self, s: AsyncSession, domain: Domain, user: User,
+                       queues: list[Queue]) -> list[AvailableExtension]:
+        """Extensions linked to every chosen queue, registered right now, and not
+        used by another logged-in agent."""
+        linked: set[int] | None = None
+        for q in queues:
+            ids = set(await s.scalars(select(QueueExtension.extension_id).where(QueueExtension.queue_id == q.id)))
+            linked = ids if linked is None else linked & ids
+        taken = set(await s.scalars(select(AgentSession.extension_id).where(AgentSession.user_id != user.id)))
+        exts = await s.scalars(select(Extension).where(Extension.id.in_(linked or {-1}))
+                               .order_by(Extension.number))
+        out = []
+        for e in exts:
+            name = endpoint_name(domain.slug, e.number)
+            if e.id not in taken and self.registrations.registered(name):
+                out.append(AvailableExtension(number=e.number, name=e.name, sip_username=name))
+        return out
+
+    # -- writing ---------------------------------------------------------------------
+    async def login(self, me: Principal, slug: str, username: str, body: LoginRequest) -> AgentOut:
+        async with self.sessions() as s:
+            domain, user = await self._target(s, me, slug, username)
+            if not user.active:
+                raise Conflict(f"user {username} is inactive", field="username")
+            queues = await self._queues(s, domain, body.queues)
+            if await s.scalar(select(AgentSession.id).where(AgentSession.user_id == user.id)):
+                raise Conflict(f"{username} is already logged in; log out first", field="username")
+            offered = {e.number for e in await self._offered(s, domain, user, queues)}
+            if body.extension not in offered:
+                raise Conflict(await self._why_not(s, domain, user, queues, body.extension), field="extension")
+            ext = await s.scalar(select(Extension).where(Extension.domain_id == domain.id,
+                                                         Extension.number == body.extension))
+            assert ext is not None
+            session = AgentSession(domain_id=domain.id, user_id=user.id, extension_id=ext.id,
+                                   logged_in_at=datetime.now(timezone.utc), paused=False)
+            s.add(session)
+            try:
+                await s.flush()
+                s.add_all(AgentSessionQueue(session_id=session.id, queue_id=q.id) for q in queues)
+                await s.commit()
+            except IntegrityError:
+                raise Conflict(f"extension {body.extension} was just taken by another agent",
+                               field="extension") from None
+            session_id = session.id
+        await self.runtime.apply_login(session_id)
+        return await self.get(me, slug, username)
+
+    async def _why_not(self, s: AsyncSession, domain: Domain, user: User, queues: list[Queue], number: str) -> str:
+        ext = await s.scalar(select(Extension).where(Extension.domain_id == domain.id, Extension.number == number))
+        if ext is None:
+            return f"extension {number} does not exist"
+        for q in queues:
+            if not await s.scalar(select(QueueExtension.extension_id).where(
+                    QueueExtension.queue_id == q.id, QueueExtension.extension_id == ext.id)):
+                return f"extension {number} is not linked to queue {q.name}"
+        other = await s.scalar(select(User.username).join(AgentSession, AgentSession.user_id == User.id).where(
+            AgentSession.extension_id == ext.id, AgentSession.user_id != user.id))
+        if other:
+            return f"extension {number} is in use by agent {other}"
+        return f"extension {number} is not registered on the server"
+
+    async def logout(self, me: Principal, slug: str, username: str) -> None:
+        async with self.sessions() as s:
+            domain, user = await self._target(s, me, slug, username)
+            session = await self._session(s, user)
+            interface, queues = await self._interface_and_queues(s, domain, session)
+            if self.runtime.board.in_call(interface):
+                raise Conflict(f"{username} has a call in progress; log out after it ends", field="username")
+            await s.execute(delete(AgentSession).where(AgentSession.id == session.id))
+            await s.commit()
+        await self.runtime.apply_logout(interface, queues)
+
+    async def pause(self, me: Principal, slug: str, username: str, reason: str) -> AgentOut:
+        now = datetime.now(timezone.utc)
+        async with self.sessions() as s:
+            domain, user = await self._target(s, me, slug, username)
+            session = await self._session(s, user)
+            session.paused, session.pause_reason, session.paused_at = True, reason, now
+            interface, _ = await self._interface_and_queues(s, domain, session)
+            await s.commit()
+        self.runtime.apply(self.runtime.board.pause(interface, reason, now.timestamp()))
+        return await self.get(me, slug, username)
+
+    async def unpause(self, me: Principal, slug: str, username: str) -> AgentOut:
+        async with self.sessions() as s:
+            domain, user = await self._target(s, me, slug, username)
+            session = await self._session(s, user)
+            session.paused, session.pause_reason, session.paused_at = False, None, None
+            interface, _ = await self._interface_and_queues(s, domain, session)
+            await s.commit()
+        self.runtime.apply(self.runtime.board.unpause(interface))
+        return await self.get(me, slug, username)
+
+    async def queue_calls(self, me: Principal, slug: str, limit: int, offset: int) -> list[QueueCallOut]:
+        me.require(SUPERVISING, "see call records")
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            names = {q.id: q.name for q in await s.scalars(select(Queue).where(Queue.domain_id == domain.id))}
+            rows = await s.scalars(select(QueueCall).where(QueueCall.domain_id == domain.id)
+                                   .order_by(QueueCall.id.desc()).limit(limit).offset(offset))
+            return [QueueCallOut(caller_number=r.caller_number, agent=r.agent_username,
+                                 queue=names.get(r.queue_id) if r.queue_id else None,
+                                 answered_at=_utc(r.answered_at), ended_at=_utc(r.ended_at),  # type: ignore[arg-type]
+                                 talk_seconds=r.talk_seconds, end_reason=r.end_reason) for r in rows]
+
+    # -- helpers ---------------------------------------------------------------------
+    async def _target(self, s: AsyncSession, me: Principal, slug: str, username: str) -> tuple[Domain, User]:
+        domain = await resolve_domain(s, me, slug)
+        user = await s.scalar(select(User).join(Membership).where(
+            Membership.domain_id == domain.id, User.username == username))
+        if user is None:
+            raise NotFound(f"agent {username} not found", field="username")
+        if user.id != me.user_id and me.role not in SUPERVISING:
+            raise Forbidden("agents may only act on their own session")
+        return domain, user
+
+    @staticmethod
+    async def _session(s: AsyncSession, user: User) -> AgentSession:
+        session = await s.scalar(select(AgentSession).where(AgentSession.user_id == user.id))
+        if session is None:
+            raise Conflict(f"{user.username} is not logged in", field="username")
+        return session
+
+    @staticmethod
+    async def _queues(s: AsyncSession, domain: Domain, names: list[str]) -> list[Queue]:
+        if not names:
+            raise ValidationFailed("choose at least one queue", field="queues")
+        if len(set(names)) != len(names):
+            raise ValidationFailed("queues lists a queue twice", field="queues")
+        rows = {q.name: q for q in await s.scalars(select(Queue).where(Queue.domain_id == domain.id,
+                                                                       Queue.name.in_(names)))}
+        missing = [n for n in names if n not in rows]
+        if missing:
+            raise ValidationFailed(f"no such queue(s): {', '.join(missing)}", field="queues")
+        return [rows[n] for n in names]
+
+    @staticmethod
+    async def _interface_and_queues(s: AsyncSession, domain: Domain, session: AgentSession) -> tuple[str, list[str]]:
+        ext = await s.get(Extension, session.extension_id)
+        assert ext is not None
+        names = await s.scalars(select(Queue.name).join(AgentSessionQueue, AgentSessionQueue.queue_id == Queue.id)
+                                .where(AgentSessionQueue.session_id == session.id))
+        return (f"PJSIP/{endpoint_name(domain.slug, ext.number)}",
+                sorted(asterisk_queue_name(domain.slug, n) for n in names))

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from ..common import Input
+
+QueueName = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+Strategy = Literal["ringall", "linear", "rrmemory", "leastrecent", "fewestcalls", "random"]
+Number = Annotated[str, StringConstraints(min_length=2, max_length=10, pattern=r"^[0-9]+$")]
+Seconds = Annotated[int, Field(ge=0, le=86400)]
+GroupName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\r\n;\[\]]+$")]
+
+
+class Overflow(Input):
+    """Where a caller goes when the queue times out (max_wait), is full, or has no agents."""
+    type: Literal["queue", "extension", "hangup"]
+    target: Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$")] | None = None
+
+    @model_validator(mode="after")
+    def _target_matches_type(self) -> "Overflow":
+        if self.type == "hangup" and self.target is not None:
+            raise ValueError("hangup takes no target")
+        if self.type != "hangup" and not self.target:
+            raise ValueError(f"{self.type} needs a target")
+        return self
+
+
+class QueueFields(Input):
+    strategy: Strategy = "ringall"
+    ring_timeout: Annotated[int, Field(ge=1, le=600)] = 15
+    retry: Annotated[int, Field(ge=0, le=600)] = 5
+    wrapup_time: Annotated[int, Field(ge=0, le=3600)] = 0
+    max_no_answer: Annotated[int, Field(ge=0, le=100)] = 0
+    call_timeout: Seconds = 0
+    reject_delay: Annotated[int, Field(ge=0, le=3600)] = 0
+    busy_delay: Annotated[int, Field(ge=0, le=3600)] | None = None
+    noanswer_delay: Annotated[int, Field(ge=0, le=3600)] = 0
+    max_wait: Seconds = 0
+    max_len: Annotated[int, Field(ge=0, le=10000)] = 0
+    join_empty: bool = True
+    leave_empty: bool = False
+    record: bool = False
+    monitoring_group: GroupName | None = None
+    overflow: Overflow = Field(default_factory=lambda: Overflow(type="hangup"))
+    extensions: Annotated[list[Number], Field(max_length=500)] = Field(default_factory=list)
+
+
+class QueueCreate(QueueFields):
+    name: QueueName
+
+
+class QueueUpdate(Input):
+    strategy: Strategy | None = None
+    ring_timeout: Annotated[int, Field(ge=1, le=600)] | None = None
+    retry: Annotated[int, Field(ge=0, le=600)] | None = None
+    wrapup_time: Annotated[int, Field(ge=0, le=3600)] | None = None
+    max_no_answer: Annotated[int, Field(ge=0, le=100)] | None = None
+    call_timeout: Seconds | None = None
+    reject_delay: Annotated[int, Field(ge=0, le=3600)] | None = None
+    busy_delay: Annotated[int, Field(ge=0, le=3600)] | None = None
+    noanswer_delay: Annotated[int, Field(ge=0, le=3600)] | None = None
+    max_wait: Seconds | None = None
+    max_len: Annotated[int, Field(ge=0, le=10000)] | None = None
+    join_empty: bool | None = None
+    leave_empty: bool | None = None
+    record: bool | None = None
+    monitoring_group: GroupName | None = None
+    overflow: Overflow | None = None
+    extensions: Annotated[list[Number], Field(max_length=500)] | None = None
+
+
+class QueueOut(BaseModel):
+    name: str
+    asterisk_name: str
+    strategy: str
+    ring_timeout: int
+    retry: int
+    wrapup_time: int
+    max_no_answer: int
+    call_timeout: int
+    reject_delay: int
+    busy_delay: int | None
+    noanswer_delay: int
+    max_wait: int
+    max_len: int
+    join_empty: bool
+    leave_empty: bool
+    record: bool
+    monitoring_group: str | None
+    overflow: dict[str, str | None]
+    extensions: list[str]
+    dial_context: str

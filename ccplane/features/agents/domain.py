@@ -414,8 +414,11 @@ class AgentBoard:
         agent = self.agents.get(interface or "")
         if agent is None or uid is None:
             return []
-        if uid in agent.calls:  # AgentComplete never came (it is sent only while a side exists)
-            return self._end_call(agent, uid, "agent", now)
+        if uid in agent.calls:
+            # The member's leg went away; AgentComplete (which says who hung up)
+            # follows, sometimes after this Hangup: keep the call until then.
+            self._member_index[uid] = interface or ""
+            return []
         offer = agent.offers.pop(uid, None)
         if offer is None:
             return []

@@ -30,7 +30,9 @@ class Overflow(Input):
 class QueueFields(Input):
     strategy: Strategy = "ringall"
     ring_timeout: Annotated[int, Field(ge=1, le=600)] = 15
-    retry: Annotated[int, Field(ge=0, le=600)] = 5
+    # retry=0 stalls re-offers on Asterisk 22 (a linear queue never came back to
+    # its first agent, seen here), so one second is the floor.
+    retry: Annotated[int, Field(ge=1, le=600)] = 5
     wrapup_time: Annotated[int, Field(ge=0, le=3600)] = 0
     max_no_answer: Annotated[int, Field(ge=0, le=100)] = 0
     call_timeout: Seconds = 0
@@ -54,7 +56,7 @@ class QueueCreate(QueueFields):
 class QueueUpdate(Input):
     strategy: Strategy | None = None
     ring_timeout: Annotated[int, Field(ge=1, le=600)] | None = None
-    retry: Annotated[int, Field(ge=0, le=600)] | None = None
+    retry: Annotated[int, Field(ge=1, le=600)] | None = None
     wrapup_time: Annotated[int, Field(ge=0, le=3600)] | None = None
     max_no_answer: Annotated[int, Field(ge=0, le=100)] | None = None
     call_timeout: Seconds | None = None

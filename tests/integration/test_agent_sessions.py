@@ -1,0 +1,128 @@
+"""Issue 3 acceptance: which extensions an agent may log in on, logout rules,
+and logins/pauses surviving a ccplane kill while a caller waits."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from typing import Any
+
+import aiohttp
+
+from ccplane.asterisk.sandbox import SandboxState
+from ccplane.settings import Settings
+from tests.support.api import ApiCaller, assert_error
+from tests.support.telephony import Scene
+from tests.support.waiting import eventually
+
+
+async def test_available_extensions_are_linked_registered_and_free(scene: Scene) -> None:
+    await scene.extension("4001", phone="auto")   # linked to A, registered, free
+    await scene.extension("4002")                  # linked to A, never registered
+    await scene.extension("4003", phone="auto")   # registered but linked to B only
+    await scene.extension("4004", phone="auto")   # linked to A, used by another agent
+    await scene.queue("qa", extensions=["4001", "4002", "4004"])
+    await scene.queue("qb", extensions=["4003"])
+    other = await scene.agent(["qa"], "4004")
+    me = await scene.root.new_user(scene.domain, "agent")
+    path = f"/domains/{scene.domain}/agents/{me.username}"  # type: ignore[attr-defined]
+    offered = await me.ok("GET", path + "/available-extensions?queues=qa")
+    assert [e["number"] for e in offered["items"]] == ["4001"]
+    ext = await scene.root.ok("GET", f"/domains/{scene.domain}/extensions/4004")
+    assert ext["in_use_by"] == other.username  # type: ignore[attr-defined]
+    for number, why in (("4002", "not registered"), ("4003", "not linked"), ("4004", "in use")):
+        status, body = await me.call("POST", path + "/session", {"queues": ["qa"], "extension": number})
+        assert_error(status, body, 409, "extension")
+        assert why in body["error"]["message"]
+    status, body = await me.call("POST", path + "/session", {"queues": ["nope"], "extension": "4001"})
+    assert_error(status, body, 422, "queues")
+    assert (await scene.agent_state(me))["state"] == "offline"
+    await me.ok("POST", path + "/session", {"queues": ["qa"], "extension": "4001"}, 201)
+    member = await scene.member_status("qa", "4001")
+    assert member is not None and member["Paused"] == "0"
+
+
+async def test_agents_cannot_touch_other_agents(scene: Scene) -> None:
+    await scene.extension("4101", phone="auto")
+    await scene.queue("qc", extensions=["4101"])
+    one = await scene.agent(["qc"], "4101")
+    two = await scene.root.new_user(scene.domain, "agent")
+    status, body = await two.call("POST", f"/domains/{scene.domain}/agents/{one.username}/pause",  # type: ignore[attr-defined]
+                                  {"reason": "x"})
+    assert_error(status, body, 403)
+    status, body = await two.call("GET", f"/domains/{scene.domain}/agents")
+    assert_error(status, body, 403)
+
+
+async def test_logout_refused_during_a_call(scene: Scene) -> None:
+    await scene.extension("4201", phone="auto")
+    await scene.queue("qd", strategy="ringall", ring_timeout=3, extensions=["4201"])
+    agent = await scene.agent(["qd"], "4201")
+    session = f"/domains/{scene.domain}/agents/{agent.username}/session"  # type: ignore[attr-defined]
+    caller = await scene.call("qd")
+    await scene.recorder.wait_for("AgentConnect", Queue=scene.qname("qd"))
+    status, body = await agent.call("DELETE", session)
+    assert_error(status, body, 409, "username")
+    assert "call in progress" in body["error"]["message"]
+    await scene.hangup(caller)
+    await scene.recorder.wait_for("AgentComplete", Queue=scene.qname("qd"))
+    await agent.ok("DELETE", session, status=204)
+    assert await scene.member_status("qd", "4201") is None
+    assert (await scene.agent_state(agent))["state"] == "offline"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _start_serve(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "CCPLANE_DATABASE_URL": settings.database.url,
+           "CCPLANE_AUTH_SECRET_KEY": settings.auth.secret_key, "CCPLANE_LOG_FORMAT": "text"}
+    proc = subprocess.Popen([sys.executable, "-m", "ccplane", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    async def healthy() -> bool:
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{port}/api/v1/health") as resp:
+                    return (await resp.json())["ami"] is True
+        except aiohttp.ClientError:
+            return False
+    await eventually(healthy, timeout=20, what="ccplane serve healthy")
+    return proc
+
+
+async def test_logins_and_pauses_survive_a_ccplane_kill(scene: Scene, settings: Settings,
+                                                        sandbox: SandboxState, services: Any) -> None:
+    await scene.extension("4301", phone="auto")
+    await scene.queue("qe", strategy="ringall", ring_timeout=3, extensions=["4301"])
+    agent = await scene.agent(["qe"], "4301")
+    path = f"/domains/{scene.domain}/agents/{agent.username}"  # type: ignore[attr-defined]
+    await agent.ok("POST", path + "/pause", {"reason": "lunch"})
+    caller = await scene.call("qe")  # waits: the only agent is paused
+
+    port = _free_port()
+    proc = await _start_serve(settings, port)
+    try:
+        os.kill(proc.pid, signal.SIGKILL)  # ccplane dies without any goodbye
+        proc.wait(10)
+        await asyncio.sleep(1)
+        proc = await _start_serve(settings, port)
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {scene.root.token}"}) as http:
+            async with http.get(f"http://127.0.0.1:{port}/api/v1{path}") as resp:
+                state = await resp.json()
+        assert state["state"] == "paused" and state["pause_reason"] == "lunch"
+        assert state["queues"] == ["qe"] and state["extension"] == "4301"
+        entries = await services.ami.action({"Action": "QueueStatus", "Queue": scene.qname("qe")})
+        waiting = [e for e in entries if e.get("Event") == "QueueEntry" and e.get("Uniqueid") == caller]
+        assert waiting, "the caller was dropped"
+        member = await scene.member_status("qe", "4301")
+        assert member and member["Paused"] == "1" and member["PausedReason"] == "lunch"
+    finally:
+        proc.kill()
+        proc.wait(10)

@@ -14,6 +14,7 @@ from . import __version__
 from .asterisk.ami import AmiClient
 from .asterisk.ari import AriClient
 from .asterisk.connection import AsteriskTarget, resolve_target
+from .asterisk.events import AmiEvent
 from .asterisk.render import Renderer
 from .asterisk.tracker import ContactTracker
 from .db.session import create_engine, session_factory
@@ -27,11 +28,13 @@ from .features.domains.services import DomainService
 from .features.extensions.http import api as extensions_api
 from .features.extensions.services import ExtensionService
 from .features.queues.http import api as queues_api
+from .features.queues.domain import split_queue_name
 from .features.queues.services import QueueService
 from .features.users.http import api as users_api
 from .features.users.services import UserService
 from .settings import Settings
 from .web.keys import SERVICES, SETTINGS
+from .web.live import LiveHub, live_feed
 from .web.middlewares import error_middleware
 from .web.routing import Api, Req
 
@@ -56,6 +59,7 @@ class Services:
     queues: QueueService
     agent_runtime: AgentRuntime
     agents: AgentService
+    live: LiveHub
 
     async def config_changed(self) -> None:
         await self.renderer.apply()
@@ -79,6 +83,9 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
 
     runtime = AgentRuntime(sessions, ami, contacts.registered)
     contacts.on_change(runtime.on_registration)
+    live = LiveHub()
+    runtime.listeners.append(lambda slug, view: live.publish(slug, "agent.state", view))
+    ami.on_event(lambda ev: _publish_queue_event(live, ev), names=("QueueCallerJoin", "QueueCallerLeave"))
     return Services(
         engine=engine, sessions=sessions, ami=ami, ari=ari, contacts=contacts, renderer=renderer,
         auth=AuthService(sessions, settings.auth),
@@ -88,7 +95,19 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
         queues=QueueService(sessions, changed, runtime.policies_changed),
         agent_runtime=runtime,
         agents=AgentService(sessions, runtime, contacts),
+        live=live,
     )
+
+
+def _publish_queue_event(live: LiveHub, event: AmiEvent) -> None:
+    names = split_queue_name(str(event.fields.get("Queue", "")))
+    if names is None:
+        return
+    slug, queue = names
+    kind = "queue.caller_joined" if event.name == "QueueCallerJoin" else "queue.caller_left"
+    live.publish(slug, kind, {"queue": queue, "caller": event.fields.get("CallerIDNum"),
+                              "call": event.fields.get("Uniqueid"), "position": event.fields.get("Position"),
+                              "count": event.fields.get("Count")})
 
 
 async def _resync(services: Services) -> None:
@@ -112,6 +131,7 @@ def _telephony_ctx(services: Services):  # type: ignore[no-untyped-def]
         except Exception:  # noqa: BLE001 - a config dir problem must not stop the API
             log.exception("render.startup_failed")
         yield
+        await services.live.close()
         await services.ari.stop()
         await services.agent_runtime.stop()
         await services.ami.stop()
@@ -161,5 +181,6 @@ def create_app(settings: Settings, *, target: AsteriskTarget | None = None) -> w
         return web.json_response(spec)
 
     app.router.add_get(api.prefix + "/openapi.json", openapi)
+    app.router.add_get(api.prefix + "/domains/{domain}/live", live_feed)
     app.cleanup_ctx.append(_telephony_ctx(services))
     return app

@@ -48,6 +48,7 @@ class AgentRuntime:
         self.clock = clock
         self.board = AgentBoard()
         self.domain_of: dict[str, int] = {}  # interface -> domain id
+        self.slug_of: dict[str, str] = {}  # interface -> domain slug
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._hangups: dict[tuple[str, str | None], asyncio.TimerHandle] = {}
@@ -158,8 +159,17 @@ class AgentRuntime:
         if agent is None:
             return
         view = {"username": agent.username, **agent.view(self.clock())}
+        slug = self.slug_of.get(interface)
         for listener in self.listeners:
-            listener(interface, view)
+            if slug:
+                listener(slug, view)
+
+    def _publish_offline(self, interface: str, username: str | None) -> None:
+        slug = self.slug_of.get(interface)
+        if slug:
+            for listener in self.listeners:
+                listener(slug, {"username": username, "state": "offline", "pause_reason": None,
+                                "since": None, "wrapup_left": None, "missed_in_a_row": 0})
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -172,6 +182,7 @@ class AgentRuntime:
         ext = await s.get(Extension, session.extension_id)
         domain = await s.get(Domain, session.domain_id)
         assert user and ext and domain
+        self.slug_of[f"PJSIP/{endpoint_name(domain.slug, ext.number)}"] = domain.slug
         queues = list(await s.scalars(select(Queue).join(AgentSessionQueue,
                                                          AgentSessionQueue.queue_id == Queue.id)
                                       .where(AgentSessionQueue.session_id == session.id)))
@@ -209,8 +220,11 @@ class AgentRuntime:
             log.warning("agent.queue_add_failed %s %s: %s", queue, agent.interface, exc)
 
     async def apply_logout(self, interface: str, queues: list[str]) -> None:
+        agent = self.board.agents.get(interface)
         self.board.remove(interface)
         self.domain_of.pop(interface, None)
+        self._publish_offline(interface, agent.username if agent else None)
+        self.slug_of.pop(interface, None)
         for key in [k for k in self._timers if k[0] == interface]:
             self._timers.pop(key).cancel()
         for q in queues:

@@ -775,13 +775,8 @@ def test_remove_forgets_the_member_channels() -> None:
     assert board.pause(IFACE, "x", 102) == [] and board.unpause(IFACE) == []
 
 
-# -- bugs, for the lead: each fails today -----------------------------------------------
+# -- regressions ----------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "domain.py _end_call: the open-ended wrap-up hold added at AgentConnect is only replaced when "
-    "wrapup_for(queue) > 0 at hangup; if the wrap-up became 0 during the call (policies_changed or "
-    "the user's wrapup_time), the hold stays with until=None forever: the member stays paused in "
-    "Asterisk with reason 'wrapup', no ExpireAt ever fires, and view() says 'available'"))
 @pytest.mark.parametrize("change", ["queue", "override"])
 def test_wrapup_set_to_zero_during_a_call_releases_the_connect_time_hold(change: str) -> None:
     board = board_with(QueuePolicy(wrapup_time=30))

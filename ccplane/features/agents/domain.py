@@ -398,6 +398,9 @@ class AgentBoard:
             effects += self.add_hold(agent.interface, Hold("wrapup", "wrapup", now, now + wrapup))
             effects.append(QueueLog(call.queue, "WRAPUPSTART", agent.interface, f"{agent.username}|{wrapup}",
                                     call.caller_uniqueid or "NONE"))
+        elif not agent.calls and "wrapup" in agent.holds and agent.holds["wrapup"].until is None:
+            # wrap-up went to 0 during the call: release the hold taken at AgentConnect
+            effects += self.remove_hold(agent.interface, "wrapup")
         else:
             effects.append(StateChanged(agent.interface))
         return effects

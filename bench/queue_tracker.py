@@ -26,7 +26,7 @@ It starts its own sandbox instance (name ``bench``, other ports than the
 default one), writes ``etc/ccplane/queues.conf`` and ``extensions.conf`` there,
 and stops it at the end. Run as root (the sandbox is a chroot)::
 
-    /tmp/venv/bin/python bench/queue_tracker.py            # about 90 s
+    /tmp/venv/bin/python bench/queue_tracker.py            # about 75 s
     /tmp/venv/bin/python bench/queue_tracker.py --help
 
 Output: one block per N, a summary table, then one JSON line with every figure.
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import multiprocessing as mp
@@ -60,6 +61,9 @@ CALL_BASE = 100000           # call k is Local/<100000+k>@bench-caller/n
 ANSWER_COST = 0.5            # Answer() on a Local channel waits 500 ms for media
 CALLER_QUEUE_TIMEOUT = 10    # Queue()'s timeout argument: the longest a caller waits
 QUEUE_MAXLEN = 300           # Asterisk-side backstop against piling up callers
+# AGENTS:RATE:TALK. Rates this 2-core machine sustained with the tracker keeping up
+# (Asterisk, tracker, baseline and generator share the CPUs); about 70 % occupancy.
+DEFAULT_PHASES = "10:7:1.0,50:35:1.0,200:40:4.0"
 
 BENCH_ENV = {
     "CCPLANE_SANDBOX_NAME": "bench",
@@ -124,6 +128,21 @@ def cpu_seconds(pid: int) -> float:
     data = Path(f"/proc/{pid}/stat").read_text()
     rest = data[data.rindex(")") + 2:].split()
     return (int(rest[11]) + int(rest[12])) / CLK_TCK
+
+
+def machine_ticks() -> tuple[int, int, int]:
+    """(busy, steal, total) jiffies over all CPUs, from /proc/stat."""
+    v = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, idle, iowait, irq, softirq, steal = v
+    return user + nice + system + irq + softirq, steal, sum(v)
+
+
+def runqueue_wait(pid: int) -> float:
+    """Seconds the process's main thread spent runnable but waiting for a CPU."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def percentiles(values_ns: list[int]) -> dict[str, float | int]:
@@ -231,7 +250,7 @@ def _noop(_event: AmiEvent) -> None:
 
 
 def child_entry(role: str, creds: dict[str, Any], conn: Any) -> None:
-    logging.basicConfig(level=logging.ERROR)
+    logging.basicConfig(level=logging.WARNING)
     try:
         asyncio.run(_child_main(role, creds, conn))
     except KeyboardInterrupt:
@@ -244,10 +263,18 @@ async def _child_main(role: str, creds: dict[str, Any], conn: Any) -> None:
                               recorder=rec)
     runtime: BenchRuntime | None = None
     if role == "tracker":
-        runtime = BenchRuntime(sessions=None, ami=client, is_registered=lambda _endpoint: True)  # type: ignore[arg-type]
+        # no database: these agents have no domain, so no call record is written
+        runtime = BenchRuntime(sessions=None, ami=client,  # type: ignore[arg-type]
+                               is_registered=lambda _endpoint: True)
         await runtime.start()  # subscribes runtime.on_event to BOARD_EVENTS, as in production
     else:
         client.on_event(_noop, names=BOARD_EVENTS)
+    drops = [0]
+
+    async def on_disconnect() -> None:
+        if rec.on:
+            drops[0] += 1
+    client.on_disconnect(on_disconnect)
     await client.start()
     await client.wait_connected(15)
 
@@ -276,6 +303,7 @@ async def _child_main(role: str, creds: dict[str, Any], conn: Any) -> None:
                                                 queues={QUEUE: policy}))
                     runtime.calls_ended = 0
                 rec.reset()
+                drops[0] = 0
                 rec.on = True
                 conn.send({"ok": True})
             elif op == "stop":
@@ -286,6 +314,7 @@ async def _child_main(role: str, creds: dict[str, Any], conn: Any) -> None:
                     "lag_us": percentiles(rec.lag),
                     "handler_us": percentiles(rec.handler),
                     "connected": client.connected,
+                    "disconnects": drops[0],
                     "reads": _read_stats(rec.reads),
                 }
                 if runtime is not None:
@@ -297,19 +326,12 @@ async def _child_main(role: str, creds: dict[str, Any], conn: Any) -> None:
             elif op == "quit":
                 break
     finally:
-        with _suppress():
+        with contextlib.suppress(Exception):
             loop.remove_reader(conn.fileno())
+        logging.getLogger("ccplane.ami").setLevel(logging.ERROR)  # our own stop is no news
         if runtime is not None:
             await runtime.stop()
         await client.stop()
-
-
-class _suppress:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> bool:
-        return True
 
 
 class Child:
@@ -335,7 +357,7 @@ class Child:
 
     def close(self) -> None:
         if self.proc.is_alive():
-            with _suppress():
+            with contextlib.suppress(Exception):
                 self.conn.send({"op": "quit"})
             self.proc.join(5)
         if self.proc.is_alive():
@@ -475,6 +497,8 @@ async def run_phase(spec: PhaseSpec, args: argparse.Namespace, ami: AmiClient, g
     pids = {"ccplane": tracker.pid, "baseline": baseline.pid, "generator": os.getpid(),
             "asterisk": asterisk_pid}
     cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
+    wait0 = {k: runqueue_wait(pids[k]) for k in ("ccplane", "baseline")}
+    machine0 = machine_ticks()
     t0 = time.monotonic()
     offered = throttled = 0
     max_inflight = 0
@@ -495,6 +519,8 @@ async def run_phase(spec: PhaseSpec, args: argparse.Namespace, ami: AmiClient, g
         await asyncio.sleep(0.005)
     t1 = time.monotonic()
     cpu1 = {k: cpu_seconds(p) for k, p in pids.items()}
+    wait1 = {k: runqueue_wait(pids[k]) for k in ("ccplane", "baseline")}
+    machine1 = machine_ticks()
 
     # drain: calls already offered finish normally (bounded), then clean up
     drain_deadline = time.monotonic() + spec.talk + CALLER_QUEUE_TIMEOUT + 2
@@ -518,6 +544,8 @@ async def run_phase(spec: PhaseSpec, args: argparse.Namespace, ami: AmiClient, g
     steady_secs = per_second[int(warm + 0.999):int(duration)]
     cpu = {k: round(cpu1[k] - cpu0[k], 2) for k in pids}
     window = t1 - t0
+    busy, steal, total = (b - a for a, b in zip(machine0, machine1))
+    other = busy / CLK_TCK - sum(cpu.values())  # CPU used by anything else on the machine
     ast = cpu["asterisk"] or 0.01
     sustained = len(steady) / steady_len
     completed = len(gen.completes)
@@ -533,6 +561,10 @@ async def run_phase(spec: PhaseSpec, args: argparse.Namespace, ami: AmiClient, g
         "steady_min_per_s": min(steady_secs) if steady_secs else None,
         "steady_max_per_s": max(steady_secs) if steady_secs else None,
         "overloaded": throttled > 0 or sustained < 0.9 * spec.rate,
+        # the tracker saw every call end and its AMI link never dropped
+        "tracker_kept_up": (board["disconnects"] == 0 and base["disconnects"] == 0
+                            and board.get("calls_ended") == completed),
+        "ami_disconnects": {"board": board["disconnects"], "baseline": base["disconnects"]},
         "ami_events": board["events"],
         "events_per_call": round(board["events"] / completed, 1) if completed else None,
         "board_events": board["board_events"],
@@ -546,6 +578,11 @@ async def run_phase(spec: PhaseSpec, args: argparse.Namespace, ami: AmiClient, g
                        "ratio_p50": _ratio(board["handler_us"]["p50"], base["handler_us"]["p50"]),
                        "ratio_p99": _ratio(board["handler_us"]["p99"], base["handler_us"]["p99"])},
         "cpu": {"window_s": round(window, 2), **{f"{k}_s": v for k, v in cpu.items()},
+                "machine_busy_pct": round(100 * busy / max(1, total), 1),
+                "machine_steal_pct": round(100 * steal / max(1, total), 1),
+                "other_processes_cpu_pct_of_core": round(100 * max(0.0, other) / window, 1),
+                "ccplane_runqueue_wait_s": round(wait1["ccplane"] - wait0["ccplane"], 2),
+                "baseline_runqueue_wait_s": round(wait1["baseline"] - wait0["baseline"], 2),
                 "ccplane_pct_of_core": round(100 * cpu["ccplane"] / window, 1),
                 "asterisk_pct_of_core": round(100 * cpu["asterisk"] / window, 1),
                 "ccplane_pct_of_asterisk": round(100 * cpu["ccplane"] / ast, 1),
@@ -585,6 +622,15 @@ def print_phase(r: dict[str, Any]) -> None:
         f"(bare-receive baseline process: {cpu['baseline_pct_of_asterisk']:g}%; "
         f"load generator {cpu['generator_s']:.2f} s)",
     ]
+    lines.append(f"               machine: {cpu['machine_busy_pct']:g}% busy, {cpu['machine_steal_pct']:g}% steal, "
+                 f"other processes {cpu['other_processes_cpu_pct_of_core']:g}% of a core; "
+                 f"run-queue wait: ccplane {cpu['ccplane_runqueue_wait_s']:g} s, "
+                 f"baseline {cpu['baseline_runqueue_wait_s']:g} s")
+    if not r["tracker_kept_up"]:
+        d = r["ami_disconnects"]
+        lines.append(f"  !! the tracker did NOT keep up: AMI link dropped {d['board']}x (baseline {d['baseline']}x), "
+                     f"it saw {r['tracker']['calls_ended']} of {r['completed']} calls end; "
+                     "lag figures cover only the events it received")
     print("\n".join(lines), flush=True)
     print(flush=True)
 
@@ -601,7 +647,8 @@ def print_summary(results: list[dict[str, Any]]) -> None:
         p99 = f"{lag['board']['p99']:g}/{lag['baseline']['p99']:g}"
         print(f"{r['agents']:>5} {r['offered_rate']:>9g} {r['sustained_cps']:>7.1f} {p50:>22} "
               f"{lag['ratio_p50'] or 0:>5.2f} {p99:>22} {lag['ratio_p99'] or 0:>5.2f} "
-              f"{r['cpu']['ccplane_pct_of_asterisk']:>25g}%" + ("  (overloaded)" if r["overloaded"] else ""))
+              f"{r['cpu']['ccplane_pct_of_asterisk']:>25g}%" + ("  (overloaded)" if r["overloaded"] else "")
+              + ("" if r["tracker_kept_up"] else "  (tracker fell behind)"))
     print(flush=True)
 
 
@@ -643,6 +690,7 @@ async def bench(state: SandboxState, args: argparse.Namespace, specs: list[Phase
         await hangup_all(ami)
         for child in children:
             child.close()
+        logging.getLogger("ccplane.ami").setLevel(logging.ERROR)
         await ami.stop()
 
 
@@ -663,9 +711,9 @@ def parse_specs(text: str) -> list[PhaseSpec]:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--phases", type=parse_specs, default=parse_specs("10:7:1.0,50:35:1.0,200:70:2.0"),
+    p.add_argument("--phases", type=parse_specs, default=parse_specs(DEFAULT_PHASES),
                    help="comma-separated AGENTS:RATE[:TALK] (calls/s, seconds); "
-                        "default 10:7:1.0,50:35:1.0,200:70:2.0")
+                        f"default {DEFAULT_PHASES}")
     p.add_argument("--duration", type=float, default=15.0, help="seconds of offered load per phase (15)")
     p.add_argument("--ramp", type=float, default=2.0, help="seconds to ramp up to the full rate (2)")
     p.add_argument("--strategy", choices=("rrmemory", "leastrecent"), default="rrmemory")

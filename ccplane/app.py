@@ -27,6 +27,14 @@ from .features.domains.http import api as domains_api
 from .features.domains.services import DomainService
 from .features.extensions.http import api as extensions_api
 from .features.extensions.services import ExtensionService
+from .features.ivr.http import api as ivr_api
+from .features.ivr.prompts import PromptService
+from .features.ivr.services import IvrService
+from .features.ivr.stasis import CollectHandler
+from .features.persons.http import api as persons_api
+from .features.persons.services import PersonService
+from .features.routes.http import api as routes_api
+from .features.routes.services import RouteService
 from .features.queues.http import api as queues_api
 from .features.queues.domain import split_queue_name
 from .features.queues.services import QueueService
@@ -41,7 +49,8 @@ from .web.routing import Api, Req
 log = logging.getLogger("ccplane.app")
 
 # One line per feature: its endpoint table.
-FEATURE_APIS = (auth_api, domains_api, users_api, extensions_api, queues_api, agents_api)
+FEATURE_APIS = (auth_api, domains_api, users_api, extensions_api, queues_api, agents_api, routes_api, ivr_api,
+                persons_api)
 
 
 @dataclass
@@ -60,6 +69,12 @@ class Services:
     agent_runtime: AgentRuntime
     agents: AgentService
     live: LiveHub
+    routes: RouteService
+    prompts: PromptService
+    ivrs: IvrService
+    persons: PersonService
+    collect: CollectHandler
+    steps: "StepRecorder"
 
     async def config_changed(self) -> None:
         await self.renderer.apply()
@@ -76,7 +91,8 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
                     timeout=a.action_timeout, reconnect_max_delay=a.reconnect_max_delay)
     contacts = ContactTracker()
     renderer = Renderer(sessions, target.config_dir, reloader=ami.action,
-                        qualify_frequency=a.qualify_frequency)
+                        qualify_frequency=a.qualify_frequency, ari_app=a.ari_app,
+                        unknown_did_delay=a.unknown_did_delay)
 
     async def changed() -> None:
         await renderer.apply()
@@ -84,6 +100,12 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
     runtime = AgentRuntime(sessions, ami, contacts.registered)
     contacts.on_change(runtime.on_registration)
     live = LiveHub()
+    prompts = PromptService(sessions, target.sounds_dir)
+    persons = PersonService(sessions)
+    routes = RouteService(sessions, changed)
+    ivrs = IvrService(sessions, changed, prompts.builtin_sound)
+    recorder = StepRecorder(routes, ivrs)
+    ami.on_event(recorder.put, names=("UserEvent",))
     runtime.listeners.append(lambda slug, view: live.publish(slug, "agent.state", view))
     ami.on_event(lambda ev: _publish_queue_event(live, ev), names=("QueueCallerJoin", "QueueCallerLeave"))
     return Services(
@@ -96,7 +118,53 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
         agent_runtime=runtime,
         agents=AgentService(sessions, runtime, contacts),
         live=live,
+        routes=routes,
+        prompts=prompts,
+        ivrs=ivrs,
+        persons=persons,
+        collect=CollectHandler(ari, {"cpf_registered": persons.cpf_registered}),
+        steps=recorder,
     )
+
+
+class StepRecorder:
+    """Stores what our dialplan reports (IVR steps, blacklist rejections) in the
+    order Asterisk sent it: one worker, so a caller's path keeps its order."""
+
+    def __init__(self, routes: RouteService, ivrs: IvrService) -> None:
+        self.routes, self.ivrs = routes, ivrs
+        self.queue: asyncio.Queue[AmiEvent] = asyncio.Queue()
+        self.worker: asyncio.Task[None] | None = None
+
+    def put(self, event: AmiEvent) -> None:
+        if event.fields.get("UserEvent") in ("CcplaneIvr", "CcplaneBlacklisted"):
+            self.queue.put_nowait(event)
+
+    async def start(self) -> None:
+        self.worker = asyncio.create_task(self._run(), name="step-recorder")
+
+    async def stop(self) -> None:
+        if self.worker:
+            self.worker.cancel()
+            await asyncio.gather(self.worker, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            event = await self.queue.get()
+            try:
+                await self._record(event)
+            except Exception:  # noqa: BLE001 - one bad event must not stop the recorder
+                log.exception("steps.record_failed")
+
+    async def _record(self, event: AmiEvent) -> None:
+        f = event.fields
+        uniqueid = str(f.get("Uniqueid") or "")
+        if f.get("UserEvent") == "CcplaneIvr":
+            await self.ivrs.record_step(str(f.get("Domain")), uniqueid, str(f.get("Tree")), str(f.get("Node")),
+                                        str(f.get("Step")), str(f.get("Digits") or "") or None)
+        else:
+            await self.routes.record_rejection(str(f.get("Domain")), str(f.get("Caller")), str(f.get("Did")),
+                                               uniqueid or None)
 
 
 def _publish_queue_event(live: LiveHub, event: AmiEvent) -> None:
@@ -123,6 +191,8 @@ def _telephony_ctx(services: Services):  # type: ignore[no-untyped-def]
     async def ctx(_app: web.Application) -> AsyncIterator[None]:
         services.ami.on_event(services.contacts.handle, names=("ContactStatus",))
         services.ami.on_connect(lambda: _resync(services))
+        services.collect.register()
+        await services.steps.start()
         await services.agent_runtime.start()
         await services.ami.start()
         await services.ari.start()
@@ -132,6 +202,7 @@ def _telephony_ctx(services: Services):  # type: ignore[no-untyped-def]
             log.exception("render.startup_failed")
         yield
         await services.live.close()
+        await services.steps.stop()
         await services.ari.stop()
         await services.agent_runtime.stop()
         await services.ami.stop()

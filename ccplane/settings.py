@@ -58,6 +58,8 @@ class AsteriskSettings:
     ping_interval: float = 2.0
     reconnect_max_delay: float = 3.0
     qualify_frequency: int = 10
+    sounds_dir: str = ""
+    unknown_did_delay: int = 2
 
 
 @dataclass(frozen=True)

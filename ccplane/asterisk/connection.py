@@ -18,6 +18,7 @@ class AsteriskTarget:
     ari_username: str
     ari_password: str
     config_dir: Path
+    sounds_dir: Path | None
 
 
 def resolve_target(settings: Settings) -> AsteriskTarget:
@@ -41,4 +42,6 @@ def resolve_target(settings: Settings) -> AsteriskTarget:
         ari_username=a.ari_username or (state.ari_username if state else ""),
         ari_password=a.ari_password or (state.ari_password if state else ""),
         config_dir=Path(a.config_dir or (state.config_dir if state else "")),
+        sounds_dir=Path(a.sounds_dir) if a.sounds_dir else (
+            Path(state.rootfs) / "usr/share/asterisk/sounds" if state else None),
     )

@@ -22,8 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..features.domains.models import Domain
 from ..features.extensions.domain import domain_context, endpoint_name
 from ..features.extensions.models import Extension
+from ..features.ivr.models import IvrTree, Prompt
+from ..features.ivr.render import goto_destination, tree_model
 from ..features.queues.domain import QUEUE_CONTEXT, asterisk_queue_name
 from ..features.queues.models import Queue
+from ..features.routes.domain import caller_patterns
+from ..features.routes.models import BlacklistEntry, InboundRoute
 from ..settings import PROJECT_ROOT
 
 log = logging.getLogger("ccplane.render")
@@ -56,17 +60,38 @@ def make_environment() -> Environment:
     return env
 
 
-async def load_model(sessions: async_sessionmaker[AsyncSession], *, qualify_frequency: int) -> dict[str, Any]:
+async def load_model(sessions: async_sessionmaker[AsyncSession], *, qualify_frequency: int,
+                     ari_app: str = "ccplane", unknown_did_delay: int = 2) -> dict[str, Any]:
     """Everything the templates need, computed here so templates hold no logic."""
     async with sessions() as s:
         domains = (await s.scalars(select(Domain).order_by(Domain.slug))).all()
         exts = (await s.scalars(select(Extension).order_by(Extension.domain_id, Extension.number))).all()
         queues = (await s.scalars(select(Queue))).all()
+        routes = (await s.scalars(select(InboundRoute).order_by(InboundRoute.did))).all()
+        blacklist = (await s.scalars(select(BlacklistEntry).order_by(BlacklistEntry.number))).all()
+        trees = (await s.scalars(select(IvrTree))).all()
+        prompts = (await s.execute(select(Prompt.domain_id, Prompt.name))).all()
     by_domain: dict[int, list[Extension]] = {}
     for e in exts:
         by_domain.setdefault(e.domain_id, []).append(e)
     slugs = {d.id: d.slug for d in domains}
+    uploaded: dict[int, set[str]] = {}
+    for domain_id, prompt in prompts:
+        uploaded.setdefault(domain_id, set()).add(prompt)
+    blocked: dict[int, list[str]] = {}
+    for entry in blacklist:
+        blocked.setdefault(entry.domain_id, []).extend(caller_patterns(entry.number))
     return {
+        "ari_app": ari_app,
+        "unknown_did_delay": unknown_did_delay,
+        "routes": [{"did": r.did, "slug": slugs[r.domain_id], "reject_delay": r.reject_delay,
+                    "hangup": r.destination_type == "hangup",
+                    "goto": goto_destination(slugs[r.domain_id], r.destination_type, r.destination_target)}
+                   for r in routes],
+        "blacklists": [{"slug": slugs[d], "context": f"ccplane-bl-{slugs[d]}", "patterns": sorted(set(p))}
+                       for d, p in sorted(blocked.items(), key=lambda kv: slugs[kv[0]])],
+        "ivrs": sorted((tree_model(slugs[t.domain_id], t.name, t.root, uploaded.get(t.domain_id, set()))
+                        for t in trees), key=lambda m: str(m["entry"])),
         "queues": sorted((queue_model(slugs[q.domain_id], q) for q in queues),
                          key=lambda m: str(m["asterisk_name"])),
         "qualify_frequency": qualify_frequency,
@@ -88,15 +113,6 @@ async def load_model(sessions: async_sessionmaker[AsyncSession], *, qualify_freq
 _NOBODY = "invalid,unavailable"
 
 
-def overflow_app(slug: str, overflow: dict[str, Any]) -> str:
-    kind, target = overflow.get("type"), overflow.get("target")
-    if kind == "queue":
-        return f"Goto({QUEUE_CONTEXT},{asterisk_queue_name(slug, str(target))},1)"
-    if kind == "extension":
-        return f"Goto({domain_context(slug)},{target},1)"
-    return "Hangup()"
-
-
 def queue_model(slug: str, q: Queue) -> dict[str, object]:
     return {
         "slug": slug,
@@ -114,7 +130,7 @@ def queue_model(slug: str, q: Queue) -> dict[str, object]:
         # ccplane hangs up at call_timeout itself (and records why); this fires
         # a little later only if ccplane could not.
         "call_timeout_backstop": q.call_timeout + 2 if q.call_timeout else 0,
-        "overflow": overflow_app(slug, dict(q.overflow)),
+        "overflow": goto_destination(slug, str(q.overflow.get("type")), q.overflow.get("target")),  # type: ignore[arg-type]
     }
 
 
@@ -152,18 +168,22 @@ class RenderResult:
 
 class Renderer:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], config_dir: Path, *,
-                 reloader: Reloader | None = None, qualify_frequency: int = 10) -> None:
+                 reloader: Reloader | None = None, qualify_frequency: int = 10, ari_app: str = "ccplane",
+                 unknown_did_delay: int = 2) -> None:
         self.sessions = sessions
         self.out_dir = Path(config_dir) / "ccplane"
         self.reloader = reloader
         self.qualify_frequency = qualify_frequency
+        self.ari_app = ari_app
+        self.unknown_did_delay = unknown_did_delay
         self.env = make_environment()
         self._lock = asyncio.Lock()
         # Files written while Asterisk could not be told: reloaded on reconnect.
         self._pending_reload: set[str] = set()
 
     async def render(self) -> dict[str, str]:
-        model = await load_model(self.sessions, qualify_frequency=self.qualify_frequency)
+        model = await load_model(self.sessions, qualify_frequency=self.qualify_frequency, ari_app=self.ari_app,
+                                 unknown_did_delay=self.unknown_did_delay)
         return render_files(model, self.env)
 
     def diff(self, files: dict[str, str]) -> list[str]:

@@ -7,7 +7,8 @@ from ccplane.asterisk.render import conf_value, render_files
 
 def model() -> dict:
     return {
-        "qualify_frequency": 10, "ring_timeout": 30,
+        "qualify_frequency": 10, "ring_timeout": 30, "ari_app": "ccplane", "unknown_did_delay": 2,
+        "routes": [], "blacklists": [], "ivrs": [],
         "queues": [{"slug": "acme", "asterisk_name": "acme_sales", "strategy": "linear", "ring_timeout": 3,
                     "retry": 1, "max_len": 0, "joinempty": "yes", "leavewhenempty": "no", "record": False,
                     "max_wait": 20, "options": "t", "call_timeout_backstop": 0,
@@ -43,7 +44,9 @@ def test_render_is_deterministic_and_complete() -> None:
 
 
 def test_empty_database_renders_entry_points() -> None:
-    files = render_files({"qualify_frequency": 10, "ring_timeout": 30, "domains": [], "queues": []})
+    files = render_files({"qualify_frequency": 10, "ring_timeout": 30, "domains": [], "queues": [],
+                          "ari_app": "ccplane", "unknown_did_delay": 2, "routes": [], "blacklists": [],
+                          "ivrs": []})
     assert "[ccplane-inbound]" in files["extensions.conf"]
     assert "type=endpoint" not in files["pjsip.conf"]
 

@@ -1,0 +1,147 @@
+"""IVR trees: validation with node paths, and the flat list of nodes the
+dialplan templates render (one context per node).
+
+A tree is JSON (API.md): ``menu``, ``collect``, ``play`` and the terminals
+``queue``, ``extension``, ``ivr``, ``hangup``. Adding a node kind (``callback``
+later) means one entry in ``NODE_KINDS`` and one branch in the template.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+DIGIT_KEYS = set("0123456789*#")
+PROMPT_RE = re.compile(r"^[a-z0-9][a-z0-9_/-]{0,79}$")
+TERMINALS = {"queue", "extension", "ivr", "hangup"}
+MAX_NODES = 200
+MAX_DEPTH = 12
+
+
+@dataclass(frozen=True)
+class NodeKind:
+    fields: dict[str, str]        # field -> "prompt" | "node" | "int:lo:hi" | "target" | "check" | "options"
+    required: frozenset[str]
+
+
+NODE_KINDS: dict[str, NodeKind] = {
+    "menu": NodeKind({"prompt": "prompt", "options": "options", "invalid": "node", "timeout": "node",
+                      "input_timeout": "int:1:60", "max_retries": "int:0:10", "invalid_prompt": "prompt",
+                      "timeout_prompt": "prompt"}, frozenset({"prompt", "options"})),
+    "collect": NodeKind({"prompt": "prompt", "digits": "int:1:32", "check": "check", "next": "node",
+                         "failed": "node", "input_timeout": "int:1:60"}, frozenset({"prompt", "digits", "next"})),
+    "play": NodeKind({"prompt": "prompt", "next": "node"}, frozenset({"prompt"})),
+    "queue": NodeKind({"target": "target"}, frozenset({"target"})),
+    "extension": NodeKind({"target": "target"}, frozenset({"target"})),
+    "ivr": NodeKind({"target": "target"}, frozenset({"target"})),
+    "hangup": NodeKind({}, frozenset()),
+}
+CHECKS = {"cpf_registered"}
+DEFAULTS = {"input_timeout": 5, "max_retries": 2, "invalid_prompt": "invalid",
+            "timeout_prompt": "please-try-again"}
+
+
+class TreeError(ValueError):
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+@dataclass
+class Catalog:
+    """What targets and prompts exist, for validation."""
+    queues: set[str] = field(default_factory=set)
+    extensions: set[str] = field(default_factory=set)
+    ivrs: set[str] = field(default_factory=set)
+    prompt_exists: Callable[[str], bool] = lambda _name: True
+    # False when rendering: a tree saved earlier must still render if a
+    # target was deleted since (the dialplan then fails that branch, loudly).
+    strict: bool = True
+
+
+@dataclass
+class FlatNode:
+    index: int
+    path: str
+    type: str
+    spec: dict[str, Any]
+    children: dict[str, int] = field(default_factory=dict)  # "options.1"/"invalid"/"next"... -> node index
+
+
+def validate_tree(root: Any, catalog: Catalog, *, self_name: str | None = None) -> list[FlatNode]:
+    """Check a tree and flatten it depth-first; raise TreeError naming the path."""
+    nodes: list[FlatNode] = []
+
+    def walk(node: Any, path: str, depth: int) -> int:
+        if not isinstance(node, dict):
+            raise TreeError(path, "a node must be an object with a type")
+        kind_name = node.get("type")
+        if kind_name == "callback":
+            raise TreeError(f"{path}.type", "callback nodes arrive with the callback engine; not available yet")
+        kind = NODE_KINDS.get(kind_name) if isinstance(kind_name, str) else None
+        if kind is None:
+            raise TreeError(f"{path}.type", f"unknown node type {kind_name!r}; one of {sorted(NODE_KINDS)}")
+        if depth > MAX_DEPTH:
+            raise TreeError(path, f"tree deeper than {MAX_DEPTH} levels")
+        if len(nodes) >= MAX_NODES:
+            raise TreeError(path, f"tree larger than {MAX_NODES} nodes")
+        for key in node:
+            if key != "type" and key not in kind.fields:
+                raise TreeError(f"{path}.{key}", f"unknown field for a {kind_name} node")
+        for key in kind.required:
+            if key not in node:
+                raise TreeError(f"{path}.{key}", "is required")
+        flat = FlatNode(len(nodes), path, kind_name, {})
+        nodes.append(flat)
+        for key, rule in kind.fields.items():
+            value = node.get(key)
+            where = f"{path}.{key}"
+            if rule == "node":
+                flat.children[key] = walk(value if key in node else {"type": "hangup"}, where, depth + 1)
+            elif rule == "options":
+                if not isinstance(value, dict) or not value:
+                    raise TreeError(where, "needs at least one option")
+                for digit, child in sorted(value.items()):
+                    if digit not in DIGIT_KEYS:
+                        raise TreeError(f"{where}.{digit}", "options are single keys 0-9, * or #")
+                    flat.children[f"options.{digit}"] = walk(child, f"{where}.{digit}", depth + 1)
+            elif value is None and key not in node:
+                if key in DEFAULTS:
+                    flat.spec[key] = DEFAULTS[key]
+                elif rule == "check":
+                    flat.spec[key] = None
+            elif rule.startswith("int:"):
+                lo, hi = (int(x) for x in rule.split(":")[1:])
+                if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                    raise TreeError(where, f"must be an integer from {lo} to {hi}")
+                flat.spec[key] = value
+            elif rule == "prompt":
+                if not isinstance(value, str) or not PROMPT_RE.match(value):
+                    raise TreeError(where, "a prompt is a sound name (lower case, digits, _ - /)")
+                if catalog.strict and not catalog.prompt_exists(value):
+                    raise TreeError(where, f"no such prompt or sound: {value}")
+                flat.spec[key] = value
+            elif rule == "check":
+                if value is not None and value not in CHECKS:
+                    raise TreeError(where, f"unknown check {value!r}; one of {sorted(CHECKS)}")
+                flat.spec[key] = value
+            elif rule == "target":
+                _check_target(kind_name, value, where, catalog, self_name)
+                flat.spec[key] = value
+        return flat.index
+
+    walk(root, "root", 0)
+    return nodes
+
+
+def _check_target(kind: str, value: Any, where: str, catalog: Catalog, self_name: str | None) -> None:
+    if not isinstance(value, str) or not re.match(r"^[a-z0-9][a-z0-9-]{0,31}$", value):
+        raise TreeError(where, "must name a target (lower case, digits, -)")
+    if not catalog.strict:
+        return
+    known = {"queue": catalog.queues, "extension": catalog.extensions, "ivr": catalog.ivrs}[kind]
+    if kind == "ivr" and value == self_name:
+        return  # a deliberate return to this tree's start
+    if value not in known:
+        raise TreeError(where, f"no such {kind}: {value}")

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from ...web.routing import Api, Req
+from ..common import Page
+from .schemas import IvrCreate, IvrOut, IvrStepOut, IvrUpdate
+
+api = Api()
+BASE = "/domains/{domain}/ivrs"
+
+
+@api.route("GET", BASE, response=Page[IvrOut], tag="ivr")
+async def list_ivrs(req: Req) -> Page[IvrOut]:
+    """The domain's IVR trees."""
+    rows = await req.services.ivrs.list(req.me, req.params["domain"])
+    return Page[IvrOut](items=rows, total=len(rows))
+
+
+@api.route("POST", BASE, body=IvrCreate, response=IvrOut, status=201, tag="ivr")
+async def create_ivr(req: Req) -> IvrOut:
+    """Save a tree: validated (422 names the node path), then rendered to dialplan."""
+    return await req.services.ivrs.create(req.me, req.params["domain"], req.body)
+
+
+@api.route("GET", BASE + "/{name}", response=IvrOut, tag="ivr")
+async def get_ivr(req: Req) -> IvrOut:
+    """One tree."""
+    return await req.services.ivrs.get(req.me, req.params["domain"], req.params["name"])
+
+
+@api.route("PUT", BASE + "/{name}", body=IvrUpdate, response=IvrOut, tag="ivr")
+async def replace_ivr(req: Req) -> IvrOut:
+    """Replace a tree (validated like a new one)."""
+    return await req.services.ivrs.update(req.me, req.params["domain"], req.params["name"], req.body)
+
+
+@api.route("DELETE", BASE + "/{name}", status=204, tag="ivr")
+async def delete_ivr(req: Req) -> None:
+    """Delete a tree nothing leads to."""
+    await req.services.ivrs.delete(req.me, req.params["domain"], req.params["name"])
+
+
+@api.route("GET", "/domains/{domain}/ivr-paths/{call}", response=list[IvrStepOut], tag="ivr")
+async def ivr_path(req: Req) -> list[IvrStepOut]:
+    """The path one call took through the IVR (node, digits, time)."""
+    return await req.services.ivrs.path(req.me, req.params["domain"], req.params["call"])
+
+
+@api.route("GET", "/domains/{domain}/prompts", response=list[str], tag="ivr")
+async def list_prompts(req: Req) -> list[str]:
+    """Names of the prompts uploaded for the domain (use them in trees)."""
+    return await req.services.prompts.list(req.me, req.params["domain"])
+
+
+@api.route("POST", "/domains/{domain}/prompts", status=201, tag="ivr")
+async def upload_prompt(req: Req) -> dict[str, str]:
+    """Upload a sound (multipart: name, file); converted to 8 kHz mono WAV (422 if unreadable)."""
+    if not req.request.content_type.startswith("multipart/"):
+        from .prompts import parse_multipart_error
+        raise parse_multipart_error()
+    name = await req.services.prompts.upload(req.me, req.params["domain"], await req.request.multipart())
+    return {"name": name}
+
+
+@api.route("DELETE", "/domains/{domain}/prompts/{name}", status=204, tag="ivr")
+async def delete_prompt(req: Req) -> None:
+    """Delete an uploaded prompt."""
+    await req.services.prompts.delete(req.me, req.params["domain"], req.params["name"])

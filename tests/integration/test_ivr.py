@@ -1,0 +1,193 @@
+"""Issue 4 acceptance: IVR trees rendered to dialplan, driven by real DTMF."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.support.api import assert_error
+from tests.support.ivr import Caller
+from tests.support.telephony import Scene
+from tests.support.waiting import eventually
+
+VALID_CPF = "52998224725"        # check digits right, registered in the test
+UNKNOWN_CPF = "11144477735"      # check digits right, nobody has it
+WRONG_DIGITS_CPF = "52998224724"  # check digits wrong
+
+
+def did_for(scene: Scene, suffix: str) -> str:
+    return str(int(scene.domain[1:], 16) % 10**8).zfill(8) + suffix
+
+
+async def route(scene: Scene, did: str, kind: str, target: str | None) -> None:
+    await scene.root.ok("POST", f"/domains/{scene.domain}/routes",
+                        {"did": did, "destination": {"type": kind, "target": target}}, 201)
+
+
+async def path_of(scene: Scene, caller: Caller, expected_last: str) -> list[dict[str, Any]]:
+    async def stored() -> list[dict[str, Any]] | None:
+        steps = await scene.root.ok("GET", f"/domains/{scene.domain}/ivr-paths/{caller.inner}")
+        return steps if steps and steps[-1]["step"] == expected_last else None
+    return await eventually(stored, timeout=5, what=f"stored path ending in {expected_last}")
+
+
+async def test_two_level_menu_reaches_each_destination(scene: Scene) -> None:
+    await scene.extension("7001")
+    await scene.queue("qa", extensions=["7001"])
+    tree = {"type": "menu", "prompt": "beep", "input_timeout": 5, "options": {
+        "1": {"type": "queue", "target": "qa"},
+        "2": {"type": "menu", "prompt": "beep", "options": {"1": {"type": "extension", "target": "7001"}}},
+    }}
+    await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs", {"name": "main", "root": tree}, 201)
+    did = did_for(scene, "01")
+    await route(scene, did, "ivr", "main")
+
+    first = await Caller(scene.services, scene.recorder, did).dial()
+    await first.step("root", "enter")
+    await first.press("1")
+    await scene.recorder.wait_for("QueueCallerJoin", Uniqueid=first.inner, Queue=scene.qname("qa"))
+    await first.hangup()
+
+    second = await Caller(scene.services, scene.recorder, did).dial()
+    await second.step("root", "enter")
+    await second.press("2")
+    await second.step("root.options.2", "enter")
+    await second.press("1")
+    await scene.recorder.wait_for("Newexten", Uniqueid=second.inner, Context=f"ccplane-d-{scene.domain}",
+                                  Extension="7001")
+    await second.hangup()
+    assert [s[:2] for s in second.steps()] == [("root", "enter"), ("root", "option"),
+                                               ("root.options.2", "enter"), ("root.options.2", "option"),
+                                               ("root.options.2.options.1", "extension")]
+    steps = await path_of(scene, second, "extension")
+    assert [(s["node"], s["step"], s["digits"]) for s in steps][:2] == [("root", "enter", None),
+                                                                       ("root", "option", "2")]
+
+
+async def test_invalid_key_retries_then_final_branch(scene: Scene) -> None:
+    tree = {"type": "menu", "prompt": "beep", "input_timeout": 8, "max_retries": 2,
+            "invalid_prompt": "beep", "options": {str(d): {"type": "hangup"} for d in range(1, 5)}}
+    await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs", {"name": "inv", "root": tree}, 201)
+    did = did_for(scene, "02")
+    await route(scene, did, "ivr", "inv")
+    caller = await Caller(scene.services, scene.recorder, did).dial()
+    for attempt in range(1, 4):
+        # press once the menu listens again (keys pressed during the invalid prompt are ignored)
+        await scene.recorder.wait_for("Newexten", count=attempt, Uniqueid=caller.inner, Application="BackGround")
+        await asyncio.sleep(0.3)
+        await caller.press("5")
+    await caller.step("root.invalid", "hangup")
+    steps = await path_of(scene, caller, "hangup")
+    assert [s["step"] for s in steps if s["node"] == "root"].count("invalid") == 3
+    assert all(s["digits"] == "5" for s in steps if s["step"] == "invalid")
+    playbacks = scene.recorder.matching("Newexten", Uniqueid=caller.inner, Application="Playback")
+    assert len(playbacks) == 2  # the invalid prompt played twice, not a third time
+
+
+async def test_timeout_and_invalid_counters_are_independent(scene: Scene) -> None:
+    tree = {"type": "menu", "prompt": "beep", "input_timeout": 2, "max_retries": 1,
+            "invalid_prompt": "beep", "timeout_prompt": "beep",
+            "options": {"1": {"type": "hangup"}}}
+    await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs", {"name": "tmo", "root": tree}, 201)
+    did = did_for(scene, "03")
+    await route(scene, did, "ivr", "tmo")
+    caller = await Caller(scene.services, scene.recorder, did).dial()
+    await caller.step("root", "enter")
+    await asyncio.sleep(0.3)
+    await caller.press("7")                       # invalid #1 (of max 1 retry)
+    await caller.step("root", "invalid")
+    await caller.step("root", "timeout", timeout=10)  # timeout #1: still retried
+    await caller.step("root", "timeout", count=2, timeout=10)  # timeout #2: final branch
+    await caller.step("root.timeout", "hangup")
+    steps = [s[1] for s in caller.steps() if s[0] == "root"]
+    assert steps == ["enter", "invalid", "timeout", "timeout"]
+    assert not [s for s in caller.steps() if s[0] == "root.invalid"]
+
+
+async def test_collect_cpf_registered(scene: Scene) -> None:
+    await scene.root.ok("POST", f"/domains/{scene.domain}/monitored-persons",
+                        {"name": "Joana", "cpf": VALID_CPF, "phone": "11987654321", "password": "app-password"},
+                        201)
+    tree = {"type": "collect", "prompt": "beep", "digits": 11, "check": "cpf_registered", "input_timeout": 6,
+            "next": {"type": "play", "prompt": "beep", "next": {"type": "hangup"}},
+            "failed": {"type": "hangup"}}
+    await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs", {"name": "cpf", "root": tree}, 201)
+    did = did_for(scene, "04")
+    await route(scene, did, "ivr", "cpf")
+    for cpf, outcome in ((VALID_CPF, "ok"), (WRONG_DIGITS_CPF, "failed"), (UNKNOWN_CPF, "failed")):
+        caller = await Caller(scene.services, scene.recorder, did).dial()
+        await caller.step("root", "enter")
+        await asyncio.sleep(0.5)
+        await caller.press(cpf + "#")
+        await caller.step("root", outcome)
+        await caller.hangup()
+    # the same CPF in another domain does not count here
+    assert not await scene.services.persons.cpf_registered("someone-else", VALID_CPF)
+
+
+async def test_collect_takes_failed_branch_when_ccplane_is_gone(scene: Scene) -> None:
+    await scene.root.ok("POST", f"/domains/{scene.domain}/monitored-persons",
+                        {"name": "Joana", "cpf": VALID_CPF, "phone": "11987654321", "password": "app-password"},
+                        201)
+    tree = {"type": "collect", "prompt": "beep", "digits": 11, "check": "cpf_registered", "input_timeout": 6,
+            "next": {"type": "hangup"}, "failed": {"type": "play", "prompt": "beep", "next": {"type": "hangup"}}}
+    await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs", {"name": "cpf2", "root": tree}, 201)
+    did = did_for(scene, "05")
+    await route(scene, did, "ivr", "cpf2")
+    await scene.services.ari.stop()  # ccplane's Stasis app is gone
+    caller = await Caller(scene.services, scene.recorder, did).dial()
+    await caller.step("root", "enter")
+    await asyncio.sleep(0.5)
+    await caller.press(VALID_CPF + "#")
+    await caller.step("root", "failed")
+    await caller.step("root.failed", "play")  # the failed branch plays: no dead air
+    await caller.hangup()
+
+
+async def test_blacklisted_caller_is_rejected_and_recorded(scene: Scene, other_domain: str) -> None:
+    tree = {"type": "menu", "prompt": "beep", "options": {"1": {"type": "hangup"}}}
+    await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs", {"name": "bl", "root": tree}, 201)
+    did = did_for(scene, "06")
+    await route(scene, did, "ivr", "bl")
+    await scene.root.ok("POST", f"/domains/{scene.domain}/blacklist",
+                        {"number": "+55 (11) 97777-0001", "reason": "abuse"}, 201)
+    await scene.root.ok("POST", f"/domains/{other_domain}/blacklist", {"number": "11977770002"}, 201)
+
+    blocked = await Caller(scene.services, scene.recorder, did, caller_id="01511977770001").dial()
+    await scene.recorder.wait_for("UserEvent", UserEvent="CcplaneBlacklisted", Uniqueid=blocked.inner)
+    await scene.recorder.wait_for("Hangup", Uniqueid=blocked.inner)
+    assert blocked.steps() == []  # never reached the IVR
+
+    async def recorded() -> dict[str, Any] | None:
+        page = await scene.root.ok("GET", f"/domains/{scene.domain}/blacklist-rejections")
+        return page if page["total"] == 1 else None
+    page = await eventually(recorded, timeout=5, what="the rejection record")
+    assert page["items"][0]["caller"] == "01511977770001" and page["items"][0]["did"] == did
+
+    allowed = await Caller(scene.services, scene.recorder, did, caller_id="11977770002").dial()
+    await allowed.step("root", "enter")  # blacklisted only in the other domain
+    await allowed.hangup()
+
+
+async def test_invalid_tree_is_refused_with_the_node_path(scene: Scene) -> None:
+    await scene.queue("qx")
+    before = scene.services.renderer.out_dir.joinpath("extensions.conf").read_bytes()
+    cases = [
+        ({"type": "menu", "prompt": "beep", "options": {"1": {"type": "queue", "target": "nope"}}},
+         "root.options.1.target"),
+        ({"type": "menu", "prompt": "beep", "options": {"2": {"type": "menu", "prompt": "beep", "options": {
+            "1": {"type": "hangup"}}, "timeout": {"type": "teleport"}}}}, "root.options.2.timeout.type"),
+        ({"type": "menu", "prompt": "no-such-sound-anywhere", "options": {"1": {"type": "hangup"}}}, "root.prompt"),
+        ({"type": "menu", "prompt": "beep", "options": {}}, "root.options"),
+        ({"type": "menu", "prompt": "beep", "options": {"12": {"type": "hangup"}}}, "root.options.12"),
+        ({"type": "collect", "prompt": "beep", "digits": 0, "next": {"type": "hangup"}}, "root.digits"),
+        ({"type": "collect", "prompt": "beep", "digits": 11, "check": "magic", "next": {"type": "hangup"}},
+         "root.check"),
+        ({"type": "menu", "options": {"1": {"type": "hangup"}}}, "root.prompt"),
+        ({"type": "play", "prompt": "beep", "next": {"type": "ivr", "target": "ghost"}}, "root.next.target"),
+    ]
+    for tree, path in cases:
+        status, body = await scene.root.call("POST", f"/domains/{scene.domain}/ivrs", {"name": "bad", "root": tree})
+        assert_error(status, body, 422, path)
+        assert path in body["error"]["message"]
+    assert (await scene.root.ok("GET", f"/domains/{scene.domain}/ivrs"))["total"] == 0
+    assert scene.services.renderer.out_dir.joinpath("extensions.conf").read_bytes() == before

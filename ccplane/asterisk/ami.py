@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any, Awaitable, Callable, Iterable
 
 from panoramisk import Manager
@@ -78,6 +79,8 @@ class AmiClient:
         self.connected = False
         self.asterisk_version: str | None = None
         self._handlers: list[tuple[str, EventHandler]] = []
+        self._wanted: set[str] = set()  # lower-case event names someone subscribed to ("*" = all)
+        self._last_rx = 0.0
         self._connect_hooks: list[Hook] = []
         self._disconnect_hooks: list[Hook] = []
         self._manager: _Manager | None = None
@@ -91,6 +94,7 @@ class AmiClient:
     def on_event(self, handler: EventHandler, names: Iterable[str] = ("*",)) -> None:
         for name in names:
             self._handlers.append((name.lower(), handler))
+            self._wanted.add(name.lower())
 
     def on_connect(self, hook: Hook) -> None:
         self._connect_hooks.append(hook)
@@ -177,6 +181,10 @@ class AmiClient:
                 await self._send({"Action": "Ping"}, as_list=False,
                                  timeout=max(1.0, min(self.ping_interval, 3.0)), check=False)
             except AmiTimeout:
+                # A link that keeps delivering events is busy, not half-open: the
+                # Pong is just queued behind them.
+                if time.monotonic() - self._last_rx < max(1.0, self.ping_interval):
+                    continue
                 log.warning("ami.ping_timeout: half-open link, aborting the transport")
                 self._lost.set()
                 return
@@ -259,6 +267,10 @@ class AmiClient:
 
     # -- events --------------------------------------------------------------
     def _dispatch(self, _manager: Any, message: Message) -> None:
+        self._last_rx = time.monotonic()
+        name = str(message.get("Event", "")).lower()
+        if "*" not in self._wanted and name not in self._wanted:
+            return  # nobody listens: skip decoding (most of Asterisk's events)
         try:
             event = decode_event(dict(message))
         except Exception:  # noqa: BLE001 - a bad frame must not kill the link

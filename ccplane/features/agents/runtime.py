@@ -263,6 +263,11 @@ class AgentRuntime:
                 agent.missed_in_a_row = previous.missed_in_a_row
             self.board.put(agent)
             self.domain_of[agent.interface] = sess.domain_id
+            members = [present[(q, agent.interface)] for q in queues if (q, agent.interface) in present]
+            if members and all(str(m.get("InCall")) == "0" for m in members):
+                # events were lost while disconnected: Asterisk says no call is up
+                agent.calls.clear()
+                agent.offers.clear()
             for q in queues:
                 wanted.add((q, agent.interface))
                 member = present.get((q, agent.interface))

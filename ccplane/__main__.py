@@ -5,6 +5,7 @@
     ccplane sandbox up | down | status [--json] | cli "<command>"
     ccplane render [--check]
     ccplane user create --root USER [--password-stdin]
+    ccplane audit verify --domain SLUG
 """
 from __future__ import annotations
 
@@ -161,6 +162,23 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_create_root(settings, args.root, password))
 
 
+# -- audit -----------------------------------------------------------------
+async def _verify_audit(settings: Settings, slug: str) -> int:
+    from .db.session import create_engine, session_factory
+    from .features.alerts.services import verify_domain_chain
+    engine = create_engine(settings.database.url)
+    try:
+        ok, message = await verify_domain_chain(session_factory(engine), slug)
+    finally:
+        await engine.dispose()
+    print(f"audit chain of {slug}: {'OK' if ok else 'BROKEN'}: {message}")
+    return 0 if ok else 1
+
+
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_verify_audit(settings, args.domain))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ccplane", description="Contact-center control plane for Asterisk")
     p.add_argument("--config", help="config file (default config/ccplane.toml or $CCPLANE_CONFIG)")
@@ -186,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("render", help="render the database into Asterisk config")
     r.add_argument("--check", action="store_true", help="only show what would change (exit 1 if anything)")
 
+    a = sub.add_parser("audit", help="verify the alert audit log's hash chain")
+    a.add_argument("action", choices=["verify"])
+    a.add_argument("--domain", required=True, help="domain slug")
+
     u = sub.add_parser("user", help="bootstrap accounts")
     u.add_argument("action", choices=["create"])
     u.add_argument("--root", metavar="USER", help="create the global root administrator USER")
@@ -200,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .logs import setup_logging
         setup_logging(settings.log.level, settings.log.format)
         handler = {"serve": cmd_serve, "db": cmd_db, "sandbox": cmd_sandbox,
-                   "render": cmd_render, "user": cmd_user}[args.cmd]
+                   "render": cmd_render, "user": cmd_user, "audit": cmd_audit}[args.cmd]
         return handler(settings, args)
     except SettingsError as exc:
         return _fail(f"invalid configuration: {exc}", 2)

@@ -19,6 +19,9 @@ from .asterisk.render import Renderer
 from .asterisk.tracker import ContactTracker
 from .db.session import create_engine, session_factory
 from .features.agents.http import api as agents_api
+from .features.alerts.calls import AlertCaller
+from .features.alerts.http import api as alerts_api
+from .features.alerts.services import AlertService
 from .features.agents.runtime import AgentRuntime
 from .features.agents.services import AgentService
 from .features.auth.http import api as auth_api
@@ -50,7 +53,7 @@ log = logging.getLogger("ccplane.app")
 
 # One line per feature: its endpoint table.
 FEATURE_APIS = (auth_api, domains_api, users_api, extensions_api, queues_api, agents_api, routes_api, ivr_api,
-                persons_api)
+                persons_api, alerts_api)
 
 
 @dataclass
@@ -75,6 +78,7 @@ class Services:
     persons: PersonService
     collect: CollectHandler
     steps: "StepRecorder"
+    alerts: AlertService
 
     async def config_changed(self) -> None:
         await self.renderer.apply()
@@ -108,9 +112,11 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
     ami.on_event(recorder.put, names=("UserEvent",))
     runtime.listeners.append(lambda slug, view: live.publish(slug, "agent.state", view))
     ami.on_event(lambda ev: _publish_queue_event(live, ev), names=("QueueCallerJoin", "QueueCallerLeave"))
+    auth = AuthService(sessions, settings.auth)
+    alerts = AlertService(sessions, auth.signer, live.publish, AlertCaller(ami, target.sounds_dir))
     return Services(
         engine=engine, sessions=sessions, ami=ami, ari=ari, contacts=contacts, renderer=renderer,
-        auth=AuthService(sessions, settings.auth),
+        auth=auth,
         domains=DomainService(sessions, changed),
         users=UserService(sessions),
         extensions=ExtensionService(sessions, changed, contacts),
@@ -124,6 +130,7 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
         persons=persons,
         collect=CollectHandler(ari, {"cpf_registered": persons.cpf_registered}),
         steps=recorder,
+        alerts=alerts,
     )
 
 
@@ -193,6 +200,7 @@ def _telephony_ctx(services: Services):  # type: ignore[no-untyped-def]
         services.ami.on_connect(lambda: _resync(services))
         services.collect.register()
         await services.steps.start()
+        await services.alerts.resume_escalations()
         await services.agent_runtime.start()
         await services.ami.start()
         await services.ari.start()
@@ -203,6 +211,7 @@ def _telephony_ctx(services: Services):  # type: ignore[no-untyped-def]
         yield
         await services.live.close()
         await services.steps.stop()
+        await services.alerts.stop()
         await services.ari.stop()
         await services.agent_runtime.stop()
         await services.ami.stop()

@@ -107,3 +107,7 @@ class SandboxError(CcplaneError):
     def __init__(self, step: str, message: str) -> None:
         super().__init__(f"sandbox step '{step}' failed: {message}")
         self.step = step
+
+
+class ServiceUnavailable(ApiError):
+    status, code = 503, "service_unavailable"

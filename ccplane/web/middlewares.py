@@ -6,6 +6,7 @@ import time
 from typing import Awaitable, Callable
 
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError
 
 from ..errors import ApiError
 
@@ -28,6 +29,9 @@ async def error_middleware(request: web.Request,
         response = await handler(request)
     except ApiError as exc:
         response = _error(exc.status, exc.code, exc.message, exc.field)
+    except DBAPIError:
+        log.exception("database error on %s %s", request.method, request.path)
+        response = _error(503, "service_unavailable", "the database is unavailable; try again shortly")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

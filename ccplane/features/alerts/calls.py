@@ -1,0 +1,69 @@
+"""Yellow/red alerts become calls waiting in the domain's monitoring queue,
+ahead of ordinary calls (QUEUE_PRIO), announced to the attendant in pt-BR."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+
+from ...asterisk.ami import AmiClient
+from ..ivr.render import PROMPT_DIR
+from ..queues.domain import asterisk_queue_name
+from . import domain as rules
+from .models import Alert
+
+log = logging.getLogger("ccplane.alerts")
+_UNSAFE = re.compile(r"[^\w .'-]", re.UNICODE)
+
+
+async def speak(text: str, target: Path) -> bool:
+    """espeak-ng (pt-br) then sox to 8 kHz mono WAV; False when the tools are missing or fail."""
+    espeak, sox = shutil.which("espeak-ng"), shutil.which("sox")
+    if not espeak or not sox:
+        log.warning("alert.tts_unavailable: install espeak-ng and sox for spoken alerts")
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "tts.wav"
+        for argv in ([espeak, "-v", "pt-br", "-s", "150", "-w", str(raw), text],
+                     [sox, str(raw), "-r", "8000", "-c", "1", "-b", "16", str(target)]):
+            proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.DEVNULL,
+                                                        stderr=asyncio.subprocess.DEVNULL)
+            if await proc.wait() != 0:
+                return False
+    target.chmod(0o644)
+    return True
+
+
+class AlertCaller:
+    def __init__(self, ami: AmiClient, sounds_dir: Path | None) -> None:
+        self.ami = ami
+        self.sounds_dir = sounds_dir
+
+    async def __call__(self, slug: str, alert: Alert, queue: str) -> str:
+        announce = ""
+        if self.sounds_dir is not None:
+            name = f"{slug}-{alert.id}"
+            if await speak(rules.announcement(alert.level, alert.person_name),
+                           self.sounds_dir / PROMPT_DIR / "alerts" / f"{name}.wav"):
+                announce = f"{PROMPT_DIR}/alerts/{name}"
+        # Neither id may be a prefix of the other: Asterisk checks uniqueness by prefix.
+        base = f"alert{alert.id}-{secrets.token_hex(4)}"
+        call_id = f"{base}-queue"
+        caller_name = _UNSAFE.sub("", alert.person_name)[:40]
+        # The ;2 half waits in the queue as the person (phone + name); the ;1 half
+        # holds the other end until the attendant's side is bridged.
+        await self.ami.action({
+            "Action": "Originate", "Channel": "Local/s@ccplane-alert-queue", "Application": "Wait",
+            "Data": "3600", "CallerID": f'"{caller_name}" <{alert.person_phone}>', "Async": "true",
+            "ChannelId": f"{base}-person", "OtherChannelId": call_id,
+            "Variable": [f"__CCPLANE_ALERT={alert.id}", f"__CCPLANE_DOMAIN={slug}",
+                         f"__CCPLANE_PRIO={rules.QUEUE_PRIORITY[alert.level]}",
+                         f"__CCPLANE_ALERT_QUEUE={asterisk_queue_name(slug, queue)}",
+                         f"__CCPLANE_ANNOUNCE={announce}"]})
+        log.info("alert.call_placed", extra={"alert": alert.id, "call": call_id, "domain": slug})
+        return call_id

@@ -1,0 +1,88 @@
+"""Alert rules with no I/O: texts, maps links, the audit hash chain, SLA figures."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+LEVELS = ("green", "yellow", "red")
+NO_LOCATION = "Sem localização"
+GENESIS = "0" * 64
+DEFAULT_TEXTS = {
+    "green": {"message": "Alerta recebido. Aguarde o contato da equipe.", "button": "Verde"},
+    "yellow": {"message": "A organização foi notificada com sua identificação, nível de alerta e localização.",
+               "button": "Amarelo"},
+    "red": {"message": "A organização foi notificada com sua identificação, nível de alerta e localização.",
+            "button": "Vermelho"},
+    "call_now": {"button": "Ligar agora"},
+    "unavailable": {"message": "Não foi possível registrar o alerta. Ligue agora para a equipe de monitoramento."},
+}
+DEFAULT_DEADLINES = {"red": 15, "yellow": 60}
+# Asterisk QUEUE_PRIO: higher is served first; ordinary calls have 0.
+QUEUE_PRIORITY = {"red": 20, "yellow": 10}
+SPOKEN_LEVEL = {"red": "Alerta vermelho", "yellow": "Alerta amarelo", "green": "Alerta verde"}
+
+
+def maps_url(lat: float, lon: float) -> str:
+    return f"https://maps.google.com/?q={lat:.6f},{lon:.6f}"
+
+
+def location_view(lat: float | None, lon: float | None, accuracy: float | None) -> dict[str, Any] | None:
+    if lat is None or lon is None:
+        return None
+    return {"lat": lat, "lon": lon, "accuracy": accuracy, "maps_url": maps_url(lat, lon)}
+
+
+def location_text(lat: float | None, lon: float | None) -> str:
+    return maps_url(lat, lon) if lat is not None and lon is not None else NO_LOCATION
+
+
+def merged_texts(custom: dict[str, Any] | None) -> dict[str, Any]:
+    out = {k: dict(v) for k, v in DEFAULT_TEXTS.items()}
+    for key, value in (custom or {}).items():
+        if isinstance(value, dict):
+            out.setdefault(key, {}).update(value)
+    return out
+
+
+def canonical(data: dict[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(prev_hash: str, seq: int, alert_id: int | None, actor: str, action: str, data: str, at: str) -> str:
+    """sha256 over the previous hash and every field of the row, in a fixed layout."""
+    payload = "\x1f".join([prev_hash, str(seq), str(alert_id or ""), actor, action, data, at])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    seq: int
+    alert_id: int | None
+    actor: str
+    action: str
+    data: str
+    at: str
+    prev_hash: str
+    hash: str
+
+
+def verify_chain(rows: Iterable[AuditRow]) -> tuple[bool, str]:
+    """Walk a domain's rows in seq order; the first row that does not fit is named."""
+    prev, expected_seq, count = GENESIS, 1, 0
+    for row in rows:
+        count += 1
+        if row.seq != expected_seq:
+            return False, f"row id {row.id}: sequence {row.seq}, expected {expected_seq} (a row is missing)"
+        if row.prev_hash != prev:
+            return False, f"row id {row.id} (seq {row.seq}): does not link to the previous row"
+        if chain_hash(row.prev_hash, row.seq, row.alert_id, row.actor, row.action, row.data, row.at) != row.hash:
+            return False, f"row id {row.id} (seq {row.seq}): contents changed after it was written"
+        prev, expected_seq = row.hash, expected_seq + 1
+    return True, f"{count} row(s) verified"
+
+
+def announcement(level: str, name: str) -> str:
+    return f"{SPOKEN_LEVEL.get(level, 'Alerta')}. {name}."

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from ...errors import NotFound, ServiceUnavailable, ValidationFailed
+from .domain import DEFAULT_TEXTS
+from ...web.routing import Api, Req
+from ..common import Page
+from .export import to_csv, to_xlsx
+from .schemas import (AlertAppOut, AlertAppUpdate, AlertCreate, AlertCreated, AlertOut, AlertQuery, AppLogin,
+                      AppToken)
+
+api = Api()
+TEAM = "/domains/{domain}"
+APP = "/app/{domain}"
+
+
+def _when(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(f"{field}: expected an ISO-8601 date or time", field=field) from None
+
+
+@api.route("GET", TEAM + "/alert-app", response=AlertAppOut, tag="alerts")
+async def get_alert_app(req: Req) -> AlertAppOut:
+    """The alert app's customisation and routing for this domain."""
+    return await req.services.alerts.get_config(req.me, req.params["domain"])
+
+
+@api.route("PUT", TEAM + "/alert-app", body=AlertAppUpdate, response=AlertAppOut, tag="alerts")
+async def put_alert_app(req: Req) -> AlertAppOut:
+    """Change the app's name, colours, texts, call number, monitoring queue, deadlines."""
+    return await req.services.alerts.put_config(req.me, req.params["domain"], req.body)
+
+
+@api.route("GET", TEAM + "/alerts", query=AlertQuery, response=Page[AlertOut], tag="alerts")
+async def list_alerts(req: Req) -> object:
+    """Alerts, newest first, filtered by period/level/status/person; format json, csv or xlsx."""
+    q: AlertQuery = req.query
+    items, total = await req.services.alerts.list(
+        req.me, req.params["domain"], since=_when(q.from_, "from"), until=_when(q.to, "to"), level=q.level,
+        status=q.status, person=q.person, limit=q.limit, offset=q.offset)
+    name = f"alertas-{req.params['domain']}"
+    if q.format == "csv":
+        return web.Response(body=to_csv(items), content_type="text/csv", charset="utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    if q.format == "xlsx":
+        return web.Response(body=to_xlsx(items),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return Page[AlertOut](items=items, total=total)
+
+
+@api.route("POST", TEAM + "/alerts/{id}/ack", response=AlertOut, tag="alerts")
+async def ack_alert(req: Req) -> AlertOut:
+    """An attendant takes the alert (stops its escalation)."""
+    raw = req.params["id"]
+    if not raw.isdigit():
+        raise NotFound(f"alert {raw} not found", field="id")
+    return await req.services.alerts.ack(req.me, req.params["domain"], int(raw))
+
+
+@api.route("POST", APP + "/login", body=AppLogin, response=AppToken, auth=False, tag="app")
+async def app_login(req: Req) -> AppToken:
+    """The monitored person logs in with CPF (digits only) and password."""
+    return await req.services.alerts.app_login(req.params["domain"], req.body.cpf, req.body.password)
+
+
+@api.route("GET", APP + "/config", response=AlertAppOut, auth=False, tag="app")
+async def app_config(req: Req) -> AlertAppOut:
+    """The app's customisation (app token)."""
+    person = await req.services.alerts.app_person(req.params["domain"], req.request.headers.get("Authorization", ""))
+    return await req.services.alerts.app_config(person)
+
+
+@api.route("POST", APP + "/alerts", body=AlertCreate, response=AlertCreated, status=201, auth=False, tag="app")
+async def app_alert(req: Req) -> AlertCreated:
+    """Send an alert; stored before this answers (503 if it cannot be stored)."""
+    try:
+        person = await req.services.alerts.app_person(req.params["domain"],
+                                                      req.request.headers.get("Authorization", ""))
+    except SQLAlchemyError:
+        raise ServiceUnavailable(DEFAULT_TEXTS["unavailable"]["message"]) from None
+    return await req.services.alerts.create(person, req.body)

@@ -1,0 +1,216 @@
+"""Issue 5 (partial) acceptance: the alert app API, alerts, live feed, calls into
+the monitoring queue by priority, escalation, audit chain, exports."""
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import openpyxl
+from aiohttp import WSMsgType
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from ccplane.features.alerts.models import AlertAudit
+from ccplane.settings import Settings
+from tests.support.api import ApiCaller, assert_error
+from tests.support.telephony import Scene
+from tests.support.waiting import eventually
+
+CPF = "52998224725"
+PHONE = "11987654321"
+
+
+async def person(scene: Scene, cpf: str = CPF, password: str = "app-password") -> dict[str, Any]:
+    return await scene.root.ok("POST", f"/domains/{scene.domain}/monitored-persons",
+                               {"name": "Joana da Silva", "cpf": cpf, "phone": PHONE, "password": password}, 201)
+
+
+async def app_login(scene: Scene, cpf: str = CPF, password: str = "app-password") -> ApiCaller:
+    token = await scene.root.ok("POST", f"/app/{scene.domain}/login", {"cpf": cpf, "password": password})
+    return ApiCaller(scene.root.client, token["access_token"])
+
+
+async def feed_event(ws: Any, type_: str, timeout: float) -> dict[str, Any]:
+    async def find() -> dict[str, Any]:
+        while True:
+            msg = await ws.receive()
+            assert msg.type == WSMsgType.TEXT, msg
+            event = msg.json()
+            if event["type"] == type_:
+                return event
+    return await asyncio.wait_for(find(), timeout)
+
+
+async def test_app_login_rules_and_token_revocation(scene: Scene) -> None:
+    p = await person(scene)
+    status, body = await scene.root.call("POST", f"/app/{scene.domain}/login",
+                                         {"cpf": "529.982.247-25", "password": "app-password"})
+    assert_error(status, body, 422, "cpf")
+    assert "digits only" in body["error"]["message"]
+    status, body = await scene.root.call("POST", f"/app/{scene.domain}/login", {"cpf": CPF, "password": "nope"})
+    assert_error(status, body, 401)
+    app = await app_login(scene)
+    config = await app.ok("GET", f"/app/{scene.domain}/config")
+    assert config["texts"]["red"]["message"] and config["app_name"]
+    await scene.root.ok("PATCH", f"/domains/{scene.domain}/monitored-persons/{p['id']}", {"password": "new-password"})
+    status, body = await app.call("GET", f"/app/{scene.domain}/config")
+    assert_error(status, body, 401)
+    status, body = await app.call("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None})
+    assert_error(status, body, 401)
+    # a team token is not an app token and vice versa
+    status, body = await scene.root.call("GET", f"/app/{scene.domain}/config")
+    assert_error(status, body, 401)
+
+
+async def test_green_alert_is_stored_and_announced_at_once(scene: Scene, app_client: Any) -> None:
+    await person(scene)
+    app = await app_login(scene)
+    ws = await app_client.ws_connect(f"/api/v1/domains/{scene.domain}/live?access_token={scene.root.token}")
+    try:
+        sent = time.monotonic()
+        created = await app.ok("POST", f"/app/{scene.domain}/alerts",
+                               {"level": "green", "location": {"lat": -23.55052, "lon": -46.633308, "accuracy": 12}},
+                               201)
+        event = await feed_event(ws, "alert.new", timeout=1)
+        assert time.monotonic() - sent < 1
+        assert event["data"]["id"] == created["id"] and event["data"]["level"] == "green"
+        assert created["call_number"] is None and created["message"]
+    finally:
+        await ws.close()
+    await asyncio.sleep(1)
+    listed = await scene.root.ok("GET", f"/domains/{scene.domain}/alerts")
+    alert = listed["items"][0]
+    assert alert["call"] is None and alert["location"]["maps_url"] == "https://maps.google.com/?q=-23.550520,-46.633308"
+    assert alert["person"] == {"name": "Joana da Silva", "cpf": CPF, "phone": PHONE}
+    again = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "green", "location": None}, 201)
+    assert again["id"] == created["id"] and again["duplicate"] is True  # a stuck button is one alert
+
+
+async def test_red_alert_call_is_answered_before_waiting_yellow_and_ordinary_calls(scene: Scene) -> None:
+    await scene.extension("8001", phone="auto")
+    await scene.queue("monitor", strategy="ringall", ring_timeout=5, extensions=["8001"])
+    await scene.root.ok("PUT", f"/domains/{scene.domain}/alert-app",
+                        {"monitoring_queue": "monitor", "call_number": "1140040000"})
+    attendant = await scene.agent(["monitor"], "8001")
+    path = f"/domains/{scene.domain}/agents/{attendant.username}"  # type: ignore[attr-defined]
+    await attendant.ok("POST", path + "/pause", {"reason": "busy"})
+    q = scene.qname("monitor")
+    ordinary = await scene.call("monitor", caller_id="1133330000")
+    await person(scene)
+    await person(scene, cpf="11144477735")
+    yellow_app = await app_login(scene, cpf="11144477735")
+    red_app = await app_login(scene)
+    yellow = await yellow_app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "yellow", "location": None}, 201)
+    assert yellow["call_number"] == "1140040000"
+    await scene.recorder.wait_for("QueueCallerJoin", count=2, Queue=q)
+    red = await red_app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None}, 201)
+    await scene.recorder.wait_for("QueueCallerJoin", count=3, Queue=q)
+    async def linked() -> dict[int, Any] | None:
+        found = {a["id"]: a for a in (await scene.root.ok("GET", f"/domains/{scene.domain}/alerts"))["items"]}
+        return found if found[red["id"]]["call"] and found[yellow["id"]]["call"] else None
+    alerts = await eventually(linked, timeout=5, what="both alerts linked to their calls")
+    red_call = alerts[red["id"]]["call"]
+    entries = await scene.services.ami.action({"Action": "QueueStatus", "Queue": q})
+    positions = {e["Uniqueid"]: int(e["Position"]) for e in entries if e.get("Event") == "QueueEntry"}
+    assert positions[red_call] == 1 and positions[alerts[yellow["id"]]["call"]] == 2 and positions[ordinary] == 3
+    await attendant.ok("POST", path + "/unpause")
+    connected = await scene.recorder.wait_for("AgentConnect", Queue=q, timeout=10)
+    assert connected[0][1].fields["Uniqueid"] == red_call
+    assert connected[0][1].fields["CallerIDNum"] == PHONE
+
+
+async def test_unacknowledged_red_alert_escalates_and_ack_stops_it(scene: Scene, app_client: Any) -> None:
+    await person(scene)
+    await scene.root.ok("PUT", f"/domains/{scene.domain}/alert-app", {"ack_deadlines": {"red": 5, "yellow": 60}})
+    app = await app_login(scene)
+    ws = await app_client.ws_connect(f"/api/v1/domains/{scene.domain}/live?access_token={scene.root.token}")
+    try:
+        started = time.monotonic()
+        first = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None}, 201)
+        event = await feed_event(ws, "alert.escalated", timeout=8)
+        assert event["data"]["id"] == first["id"] and time.monotonic() - started >= 4.5
+        await scene.root.ok("POST", f"/domains/{scene.domain}/alerts/{first['id']}/ack")
+        acked = await feed_event(ws, "alert.ack", timeout=2)
+        assert acked["data"]["acknowledged_by"] == scene.root.username  # type: ignore[attr-defined]
+        try:
+            extra = await feed_event(ws, "alert.escalated", timeout=6)
+            raise AssertionError(f"escalated after the ack: {extra}")
+        except asyncio.TimeoutError:
+            pass
+        status, body = await scene.root.call("POST", f"/domains/{scene.domain}/alerts/{first['id']}/ack")
+        assert_error(status, body, 409, "id")
+    finally:
+        await ws.close()
+
+
+async def test_no_location_reads_sem_localizacao_everywhere(scene: Scene) -> None:
+    await person(scene)
+    app = await app_login(scene)
+    await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "yellow", "location": None}, 201)
+    alert = (await scene.root.ok("GET", f"/domains/{scene.domain}/alerts"))["items"][0]
+    assert alert["location"] is None and alert["location_text"] == "Sem localização"
+    resp = await scene.root.client.get(f"/api/v1/domains/{scene.domain}/alerts?format=csv",
+                                       headers={"Authorization": f"Bearer {scene.root.token}"})
+    assert resp.status == 200 and "Sem localização" in (await resp.read()).decode("utf-8-sig")
+
+
+async def test_xlsx_export_holds_exactly_the_period(scene: Scene) -> None:
+    await person(scene)
+    app = await app_login(scene)
+    first = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "green", "location": None}, 201)
+    await asyncio.sleep(1.2)
+    from datetime import datetime, timezone
+    cut = datetime.now(timezone.utc).isoformat()
+    await asyncio.sleep(0.2)
+    second = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None}, 201)
+    resp = await scene.root.client.get(f"/api/v1/domains/{scene.domain}/alerts",
+                                       params={"format": "xlsx", "from": cut},
+                                       headers={"Authorization": f"Bearer {scene.root.token}"})
+    assert resp.status == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(await resp.read())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "id" and [r[0] for r in rows[1:]] == [second["id"]]
+    assert first["id"] != second["id"]
+
+
+async def test_audit_chain_verifies_and_names_a_tampered_row(scene: Scene, settings: Settings) -> None:
+    await person(scene)
+    app = await app_login(scene)
+    created = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None}, 201)
+    await scene.root.ok("POST", f"/domains/{scene.domain}/alerts/{created['id']}/ack")
+    env = {**os.environ, "CCPLANE_DATABASE_URL": settings.database.url}
+    ok = subprocess.run([sys.executable, "-m", "ccplane", "audit", "verify", "--domain", scene.domain],
+                        env=env, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and "OK" in ok.stdout, ok.stdout + ok.stderr
+    engine = create_async_engine(settings.database.url)
+    async with async_sessionmaker(engine)() as s:
+        from sqlalchemy import select
+        row_id = await s.scalar(select(AlertAudit.id).where(AlertAudit.alert_id == created["id"],
+                                                            AlertAudit.action == "acknowledged"))
+        await s.execute(update(AlertAudit).where(AlertAudit.id == row_id).values(actor="user:someone-else"))
+        await s.commit()
+    await engine.dispose()
+    broken = subprocess.run([sys.executable, "-m", "ccplane", "audit", "verify", "--domain", scene.domain],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert broken.returncode == 1 and f"row id {row_id}" in broken.stdout, broken.stdout
+
+
+async def test_alert_refused_with_503_when_the_database_is_gone(scene: Scene, tmp_path: Any) -> None:
+    await person(scene)
+    app = await app_login(scene)
+    alerts = scene.services.alerts
+    real = alerts.sessions
+    dead = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/missing-dir/db.sqlite")
+    alerts.sessions = async_sessionmaker(dead)
+    try:
+        status, body = await app.call("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None})
+    finally:
+        alerts.sessions = real
+        await dead.dispose()
+    assert_error(status, body, 503)
+    assert "Ligue" in body["error"]["message"]

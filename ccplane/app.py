@@ -113,7 +113,8 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
     runtime.listeners.append(lambda slug, view: live.publish(slug, "agent.state", view))
     ami.on_event(lambda ev: _publish_queue_event(live, ev), names=("QueueCallerJoin", "QueueCallerLeave"))
     auth = AuthService(sessions, settings.auth)
-    alerts = AlertService(sessions, auth.signer, live.publish, AlertCaller(ami, target.sounds_dir))
+    alerts = AlertService(sessions, auth.signer, live.publish, AlertCaller(ami, target.sounds_dir), changed)
+    recorder.alerts = alerts
     return Services(
         engine=engine, sessions=sessions, ami=ami, ari=ari, contacts=contacts, renderer=renderer,
         auth=auth,
@@ -140,11 +141,12 @@ class StepRecorder:
 
     def __init__(self, routes: RouteService, ivrs: IvrService) -> None:
         self.routes, self.ivrs = routes, ivrs
+        self.alerts: AlertService | None = None
         self.queue: asyncio.Queue[AmiEvent] = asyncio.Queue()
         self.worker: asyncio.Task[None] | None = None
 
     def put(self, event: AmiEvent) -> None:
-        if event.fields.get("UserEvent") in ("CcplaneIvr", "CcplaneBlacklisted"):
+        if event.fields.get("UserEvent") in ("CcplaneIvr", "CcplaneBlacklisted", "CcplaneAlertCall"):
             self.queue.put_nowait(event)
 
     async def start(self) -> None:
@@ -169,6 +171,10 @@ class StepRecorder:
         if f.get("UserEvent") == "CcplaneIvr":
             await self.ivrs.record_step(str(f.get("Domain")), uniqueid, str(f.get("Tree")), str(f.get("Node")),
                                         str(f.get("Step")), str(f.get("Digits") or "") or None)
+        elif f.get("UserEvent") == "CcplaneAlertCall":
+            alert = str(f.get("Alert") or "")
+            if self.alerts is not None and alert.isdigit():
+                await self.alerts.link_person_call(str(f.get("Domain")), int(alert), uniqueid)
         else:
             await self.routes.record_rejection(str(f.get("Domain")), str(f.get("Caller")), str(f.get("Did")),
                                                uniqueid or None)

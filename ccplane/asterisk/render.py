@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ..features.alerts.models import AlertAppConfig
 from ..features.domains.models import Domain
 from ..features.extensions.domain import domain_context, endpoint_name
 from ..features.extensions.models import Extension
@@ -71,6 +72,8 @@ async def load_model(sessions: async_sessionmaker[AsyncSession], *, qualify_freq
         blacklist = (await s.scalars(select(BlacklistEntry).order_by(BlacklistEntry.number))).all()
         trees = (await s.scalars(select(IvrTree))).all()
         prompts = (await s.execute(select(Prompt.domain_id, Prompt.name))).all()
+        monitoring = set((await s.execute(select(AlertAppConfig.domain_id, AlertAppConfig.monitoring_queue)
+                                          .where(AlertAppConfig.monitoring_queue.is_not(None)))).all())
     by_domain: dict[int, list[Extension]] = {}
     for e in exts:
         by_domain.setdefault(e.domain_id, []).append(e)
@@ -92,7 +95,7 @@ async def load_model(sessions: async_sessionmaker[AsyncSession], *, qualify_freq
                        for d, p in sorted(blocked.items(), key=lambda kv: slugs[kv[0]])],
         "ivrs": sorted((tree_model(slugs[t.domain_id], t.name, t.root, uploaded.get(t.domain_id, set()))
                         for t in trees), key=lambda m: str(m["entry"])),
-        "queues": sorted((queue_model(slugs[q.domain_id], q) for q in queues),
+        "queues": sorted((queue_model(slugs[q.domain_id], q, (q.domain_id, q.name) in monitoring) for q in queues),
                          key=lambda m: str(m["asterisk_name"])),
         "qualify_frequency": qualify_frequency,
         "ring_timeout": 30,
@@ -113,8 +116,9 @@ async def load_model(sessions: async_sessionmaker[AsyncSession], *, qualify_freq
 _NOBODY = "invalid,unavailable"
 
 
-def queue_model(slug: str, q: Queue) -> dict[str, object]:
+def queue_model(slug: str, q: Queue, monitoring: bool = False) -> dict[str, object]:
     return {
+        "monitoring": monitoring,
         "slug": slug,
         "asterisk_name": asterisk_queue_name(slug, q.name),
         "strategy": q.strategy,

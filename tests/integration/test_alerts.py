@@ -214,3 +214,42 @@ async def test_alert_refused_with_503_when_the_database_is_gone(scene: Scene, tm
         await dead.dispose()
     assert_error(status, body, 503)
     assert "Ligue" in body["error"]["message"]
+
+
+async def test_person_calling_the_monitoring_did_is_linked_to_the_open_alert(scene: Scene) -> None:
+    await scene.extension("8101")
+    await scene.queue("watch", extensions=["8101"])
+    await scene.root.ok("PUT", f"/domains/{scene.domain}/alert-app", {"monitoring_queue": "watch"})
+    did = "3004" + str(int(scene.domain[1:], 16) % 10**6).zfill(6)
+    await scene.root.ok("POST", f"/domains/{scene.domain}/routes",
+                        {"did": did, "destination": {"type": "queue", "target": "watch"}}, 201)
+    await person(scene)
+    app = await app_login(scene)
+    created = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "green", "location": None}, 201)
+    from tests.support.ivr import Caller
+    q = scene.qname("watch")
+    stranger = await Caller(scene.services, scene.recorder, did, caller_id="11911112222").dial()
+    await scene.recorder.wait_for("QueueCallerJoin", Uniqueid=stranger.inner, Queue=q)
+
+    async def marked() -> bool:
+        out = await scene.services.ami.command(f"database show ccplane-alert/{scene.domain}")
+        return PHONE in out
+    await eventually(marked, timeout=5, what="the open alert known to Asterisk")
+    caller = await Caller(scene.services, scene.recorder, did, caller_id="+55" + PHONE).dial()
+    await scene.recorder.wait_for("QueueCallerJoin", Uniqueid=caller.inner, Queue=q)
+    await scene.recorder.wait_for("UserEvent", UserEvent="CcplaneAlertCall", Uniqueid=caller.inner)
+    entries = await scene.services.ami.action({"Action": "QueueStatus", "Queue": q})
+    positions = {e["Uniqueid"]: int(e["Position"]) for e in entries if e.get("Event") == "QueueEntry"}
+    assert positions[caller.inner] == 1 and positions[stranger.inner] == 2  # ahead of ordinary callers
+
+    async def linked() -> dict[str, Any] | None:
+        alert = (await scene.root.ok("GET", f"/domains/{scene.domain}/alerts"))["items"][0]
+        return alert if alert["person_call"] == caller.inner else None
+    alert = await eventually(linked, timeout=5, what="the call linked to the alert")
+    assert alert["id"] == created["id"]
+    closed = await scene.root.ok("POST", f"/domains/{scene.domain}/alerts/{created['id']}/close",
+                                 {"outcome": "Contato feito, tudo bem."})
+    assert closed["status"] == "closed" and closed["outcome"] == "Contato feito, tudo bem."
+    assert not await marked()  # a closed alert no longer jumps the queue
+    await caller.hangup()
+    await stranger.hangup()

@@ -53,9 +53,10 @@ def test_check_digits_match_the_reference_everywhere() -> None:
 
 
 def test_both_check_digit_branches_are_covered() -> None:
-    # remainder < 2 gives 0 for the first digit; otherwise 11 - remainder (including 10 -> "0" is never produced)
+    # remainder 0 or 1 gives 0, remainder 10 gives 1, the others 11 - remainder
     firsts = {c[9] for c in VALID}
-    assert "0" in firsts and len(firsts) >= 5
+    seconds = {c[10] for c in VALID}
+    assert {"0", "1"} <= firsts and {"0", "1"} <= seconds and len(firsts) >= 6
 
 
 @pytest.mark.parametrize("cpf", VALID)

@@ -9,7 +9,7 @@ def model() -> dict:
     return {
         "qualify_frequency": 10, "ring_timeout": 30, "ari_app": "ccplane", "unknown_did_delay": 2,
         "routes": [], "blacklists": [], "ivrs": [],
-        "queues": [{"slug": "acme", "asterisk_name": "acme_sales", "strategy": "linear", "ring_timeout": 3,
+        "queues": [{"monitoring": False, "slug": "acme", "asterisk_name": "acme_sales", "strategy": "linear", "ring_timeout": 3,
                     "retry": 1, "max_len": 0, "joinempty": "yes", "leavewhenempty": "no", "record": False,
                     "max_wait": 20, "options": "t", "call_timeout_backstop": 0,
                     "overflow": "Goto(ccplane-d-acme,1001,1)"}],

@@ -13,6 +13,7 @@ from pathlib import Path
 from ...asterisk.ami import AmiClient
 from ..ivr.render import PROMPT_DIR
 from ..queues.domain import asterisk_queue_name
+from ..routes.domain import caller_patterns
 from . import domain as rules
 from .models import Alert
 
@@ -37,6 +38,14 @@ async def speak(text: str, target: Path) -> bool:
                 return False
     target.chmod(0o644)
     return True
+
+
+PERSON_CALL_PRIORITY = {"green": 5, **rules.QUEUE_PRIORITY}
+
+
+def phone_forms(phone: str) -> list[str]:
+    """The caller numbers a person's phone arrives as (see routes/domain.py)."""
+    return [p for p in caller_patterns(phone) if not p.startswith("_")]
 
 
 class AlertCaller:
@@ -67,3 +76,18 @@ class AlertCaller:
                          f"__CCPLANE_ANNOUNCE={announce}"]})
         log.info("alert.call_placed", extra={"alert": alert.id, "call": call_id, "domain": slug})
         return call_id
+
+    async def mark_open(self, slug: str, alert: Alert) -> None:
+        """Let the dialplan recognise the person's own call (AstDB, so it works
+        while ccplane is down): the monitoring queue gives it the alert's priority."""
+        value = f"{alert.id}:{PERSON_CALL_PRIORITY.get(alert.level, 5)}"
+        for form in phone_forms(alert.person_phone):
+            await self.ami.action({"Action": "DBPut", "Family": f"ccplane-alert/{slug}", "Key": form,
+                                   "Val": value})
+
+    async def unmark(self, slug: str, phone: str) -> None:
+        for form in phone_forms(phone):
+            try:
+                await self.ami.action({"Action": "DBDel", "Family": f"ccplane-alert/{slug}", "Key": form})
+            except Exception:  # noqa: BLE001 - already gone
+                pass

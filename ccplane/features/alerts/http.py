@@ -11,7 +11,7 @@ from .domain import DEFAULT_TEXTS
 from ...web.routing import Api, Req
 from ..common import Page
 from .export import to_csv, to_xlsx
-from .schemas import (AlertAppOut, AlertAppUpdate, AlertCreate, AlertCreated, AlertOut, AlertQuery, AppLogin,
+from .schemas import (AlertAppOut, AlertAppUpdate, AlertClose, AlertCreate, AlertCreated, AlertOut, AlertQuery, AppLogin,
                       AppToken)
 
 api = Api()
@@ -65,6 +65,15 @@ async def ack_alert(req: Req) -> AlertOut:
     if not raw.isdigit():
         raise NotFound(f"alert {raw} not found", field="id")
     return await req.services.alerts.ack(req.me, req.params["domain"], int(raw))
+
+
+@api.route("POST", TEAM + "/alerts/{id}/close", body=AlertClose, response=AlertOut, tag="alerts")
+async def close_alert(req: Req) -> AlertOut:
+    """Close an alert with its outcome note."""
+    raw = req.params["id"]
+    if not raw.isdigit():
+        raise NotFound(f"alert {raw} not found", field="id")
+    return await req.services.alerts.close(req.me, req.params["domain"], int(raw), req.body.outcome)
 
 
 @api.route("POST", APP + "/login", body=AppLogin, response=AppToken, auth=False, tag="app")

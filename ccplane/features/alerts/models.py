@@ -44,6 +44,10 @@ class Alert(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     call_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     call_answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    person_call_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the person's own call
+    closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
     escalations: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 

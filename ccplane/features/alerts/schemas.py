@@ -100,4 +100,10 @@ class AlertOut(BaseModel):
     acknowledged_at: str | None
     seconds_to_ack: float | None
     call: str | None
+    person_call: str | None
     escalations: int
+    outcome: str | None
+
+
+class AlertClose(Input):
+    outcome: Annotated[str, StringConstraints(min_length=1, max_length=2000)]

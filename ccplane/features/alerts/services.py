@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,7 +27,12 @@ TEAM = ADMIN_ROLES | {"supervisor", "agent"}
 DUPLICATE_WINDOW = 30.0  # seconds: a stuck button re-sends the same alert, it is not a new one
 
 Publish = Callable[[str, str, dict[str, Any]], None]
-PlaceCall = Callable[[str, Alert, str], Awaitable[str | None]]
+
+
+class Caller(Protocol):
+    async def __call__(self, slug: str, alert: Alert, queue: str) -> str | None: ...
+    async def mark_open(self, slug: str, alert: Alert) -> None: ...
+    async def unmark(self, slug: str, phone: str) -> None: ...
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -47,7 +52,8 @@ def alert_view(a: Alert) -> AlertOut:
                     location=rules.location_view(a.lat, a.lon, a.accuracy),
                     location_text=rules.location_text(a.lat, a.lon), created_at=_iso(a.created_at) or "",
                     status=a.status, acknowledged_by=a.acknowledged_by, acknowledged_at=_iso(a.acknowledged_at),
-                    seconds_to_ack=ack, call=a.call_id, escalations=a.escalations)
+                    seconds_to_ack=ack, call=a.call_id, person_call=a.person_call_id, escalations=a.escalations,
+                    outcome=a.outcome)
 
 
 def config_view(c: AlertAppConfig | None) -> AlertAppOut:
@@ -72,11 +78,13 @@ async def append_audit(s: AsyncSession, domain_id: int, alert_id: int | None, ac
 
 class AlertService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], signer: TokenSigner, publish: Publish,
-                 place_call: PlaceCall, *, app_token_ttl: int = 30 * 86400) -> None:
+                 caller: Caller, changed: Callable[[], Awaitable[None]], *,
+                 app_token_ttl: int = 30 * 86400) -> None:
         self.sessions = sessions
+        self.changed = changed
         self.signer = signer
         self.publish = publish
-        self.place_call = place_call
+        self.caller = caller
         self.app_token_ttl = app_token_ttl
         self._audit_lock = asyncio.Lock()  # one writer per process keeps each chain linear
         self._timers: dict[int, asyncio.TimerHandle] = {}
@@ -166,10 +174,17 @@ class AlertService:
             self._schedule_escalation(slug, alert.id, deadlines[alert.level])
         if alert.level in rules.QUEUE_PRIORITY and config and config.monitoring_queue:
             self._spawn(self._call(slug, alert, config.monitoring_queue))
+        self._spawn(self._guarded(self.caller.mark_open(slug, alert), "mark_open"))
+
+    async def _guarded(self, coro: Awaitable[None], what: str) -> None:
+        try:
+            await coro
+        except Exception:  # noqa: BLE001 - Asterisk unreachable: the alert itself stands
+            log.warning("alert.%s_failed", what)
 
     async def _call(self, slug: str, alert: Alert, queue: str) -> None:
         try:
-            call_id = await self.place_call(slug, alert, queue)
+            call_id = await self.caller(slug, alert, queue)
         except Exception:  # noqa: BLE001 - the alert stands; escalation still fires
             log.exception("alert.call_failed", extra={"alert": alert.id})
             return
@@ -238,6 +253,46 @@ class AlertService:
         self.publish(slug, "alert.ack", view.model_dump())
         return view
 
+    async def close(self, me: Principal, slug: str, alert_id: int, outcome: str) -> AlertOut:
+        me.require(TEAM, "close alerts")
+        async with self._audit_lock, self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            alert = await s.scalar(select(Alert).where(Alert.domain_id == domain.id, Alert.id == alert_id))
+            if alert is None:
+                raise NotFound(f"alert {alert_id} not found", field="id")
+            if alert.status == "closed":
+                raise Conflict(f"alert {alert_id} is already closed", field="id")
+            if alert.status == "new":  # closing takes it too
+                alert.acknowledged_by, alert.acknowledged_at = me.username, datetime.now(timezone.utc)
+            alert.status, alert.closed_by, alert.closed_at = "closed", me.username, datetime.now(timezone.utc)
+            alert.outcome = outcome
+            await append_audit(s, domain.id, alert.id, f"user:{me.username}", "closed", {"outcome": outcome})
+            still_open = await s.scalar(select(Alert.id).where(Alert.person_id == alert.person_id,
+                                                               Alert.status != "closed", Alert.id != alert.id))
+            await s.commit()
+            view = alert_view(alert)
+        timer = self._timers.pop(alert_id, None)
+        if timer:
+            timer.cancel()
+        if not still_open:
+            await self._guarded(self.caller.unmark(slug, alert.person_phone), "unmark")
+        self.publish(slug, "alert.closed", view.model_dump())
+        return view
+
+    async def link_person_call(self, slug: str, alert_id: int, uniqueid: str) -> None:
+        """The person called the monitoring number: the dialplan recognised them."""
+        async with self._audit_lock, self.sessions() as s:
+            alert = await s.scalar(select(Alert).join(Domain, Domain.id == Alert.domain_id)
+                                   .where(Domain.slug == slug, Alert.id == alert_id))
+            if alert is None:
+                return
+            alert.person_call_id = uniqueid
+            await append_audit(s, alert.domain_id, alert.id, f"person:{alert.person_id}", "person_called",
+                               {"call": uniqueid})
+            await s.commit()
+            view = alert_view(alert)
+        self.publish(slug, "alert.person_call", view.model_dump())
+
     async def list(self, me: Principal, slug: str, *, since: datetime | None, until: datetime | None,
                    level: str | None, status: str | None, person: int | None, limit: int,
                    offset: int) -> tuple[list[AlertOut], int]:
@@ -282,7 +337,10 @@ class AlertService:
             await append_audit(s, domain.id, None, f"user:{me.username}", "app_settings",
                                {"changed": sorted(changes)})
             await s.commit()
-            return config_view(config)
+            out = config_view(config)
+        if "monitoring_queue" in changes:
+            await self.changed()  # the monitoring queue recognises persons' calls in the dialplan
+        return out
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 DIGIT_KEYS = set("0123456789*#")
-PROMPT_RE = re.compile(r"^[a-z0-9][a-z0-9_/-]{0,79}$")
+PROMPT_RE = re.compile(r"[a-z0-9][a-z0-9_/-]{0,79}")
+TARGET_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 TERMINALS = {"queue", "extension", "ivr", "hangup"}
 MAX_NODES = 200
 MAX_DEPTH = 12
@@ -89,8 +90,8 @@ def validate_tree(root: Any, catalog: Catalog, *, self_name: str | None = None) 
         for key in node:
             if key != "type" and key not in kind.fields:
                 raise TreeError(f"{path}.{key}", f"unknown field for a {kind_name} node")
-        for key in kind.required:
-            if key not in node:
+        for key in kind.fields:  # in declaration order: the same error every time
+            if key in kind.required and key not in node:
                 raise TreeError(f"{path}.{key}", "is required")
         flat = FlatNode(len(nodes), path, kind_name, {})
         nodes.append(flat)
@@ -117,7 +118,7 @@ def validate_tree(root: Any, catalog: Catalog, *, self_name: str | None = None) 
                     raise TreeError(where, f"must be an integer from {lo} to {hi}")
                 flat.spec[key] = value
             elif rule == "prompt":
-                if not isinstance(value, str) or not PROMPT_RE.match(value):
+                if not isinstance(value, str) or not PROMPT_RE.fullmatch(value):
                     raise TreeError(where, "a prompt is a sound name (lower case, digits, _ - /)")
                 if catalog.strict and not catalog.prompt_exists(value):
                     raise TreeError(where, f"no such prompt or sound: {value}")
@@ -136,7 +137,7 @@ def validate_tree(root: Any, catalog: Catalog, *, self_name: str | None = None) 
 
 
 def _check_target(kind: str, value: Any, where: str, catalog: Catalog, self_name: str | None) -> None:
-    if not isinstance(value, str) or not re.match(r"^[a-z0-9][a-z0-9-]{0,31}$", value):
+    if not isinstance(value, str) or not TARGET_RE.fullmatch(value):
         raise TreeError(where, "must name a target (lower case, digits, -)")
     if not catalog.strict:
         return

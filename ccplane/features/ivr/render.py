@@ -11,12 +11,14 @@ from .domain import Catalog, FlatNode, validate_tree
 PROMPT_DIR = "ccplane"  # uploaded prompts live in <sounds>/ccplane/<domain>/<name>
 
 
+# "_" never occurs in slugs or IVR names, so these cannot collide across domains
+# (IVR "x-main" of "acme" vs "main" of "acme-x") or with another tree's nodes.
 def ivr_entry_context(slug: str, name: str) -> str:
-    return f"ccplane-ivr-{slug}-{name}"
+    return f"ccplane-ivr-{slug}_{name}"
 
 
 def node_context(slug: str, name: str, index: int) -> str:
-    return f"ccplane-ivr-{slug}-{name}-n{index}"
+    return f"ccplane-ivr-{slug}_{name}_n{index}"
 
 
 def goto_destination(slug: str, kind: str, target: str | None) -> str:

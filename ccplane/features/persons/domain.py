@@ -17,6 +17,6 @@ def cpf_check_digits(first9: str) -> str:
 
 
 def cpf_is_valid(cpf: str) -> bool:
-    if len(cpf) != 11 or not cpf.isdigit() or cpf == cpf[0] * 11:
+    if len(cpf) != 11 or not (cpf.isascii() and cpf.isdigit()) or cpf == cpf[0] * 11:
         return False
     return cpf_check_digits(cpf[:9]) == cpf[9:]

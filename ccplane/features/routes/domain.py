@@ -11,7 +11,7 @@ the others.
     >>> normalize_number("0 21 11 98765-4321")
     '11987654321'
     >>> caller_patterns("1133334444")
-    ['1133334444', '01133334444', '551133334444', '+551133334444', '_0XX1133334444']
+    ['1133334444', '01133334444', '551133334444', '+551133334444', '_0ZX1133334444']
 """
 from __future__ import annotations
 
@@ -29,13 +29,13 @@ def normalize_number(raw: str) -> str:
     text = _SEPARATORS.sub("", raw.strip())
     plus = text.startswith("+")
     digits = text[1:] if plus else text
-    if not digits.isdigit() or not 3 <= len(digits) <= 16:
+    if not re.fullmatch(r"[0-9]{3,16}", digits):
         raise ValueError("a phone number has 3 to 16 digits, optionally after +")
     if digits.startswith("55") and is_brazilian_national(digits[2:]):
         return digits[2:]
     if not plus and digits.startswith("0"):
-        if is_brazilian_national(digits[3:]) and len(digits) in (13, 14):
-            return digits[3:]          # 0 + carrier code + DDD + number
+        if digits[1] != "0" and is_brazilian_national(digits[3:]) and len(digits) in (13, 14):
+            return digits[3:]          # 0 + carrier code + DDD + number ("00" is the international prefix)
         if is_brazilian_national(digits[1:]):
             return digits[1:]          # 0 + DDD + number
     return ("+" + digits) if plus else digits
@@ -45,4 +45,4 @@ def caller_patterns(canonical: str) -> list[str]:
     """Dialplan extensions that match every form of a canonical number."""
     if not is_brazilian_national(canonical):
         return [canonical]
-    return [canonical, f"0{canonical}", f"55{canonical}", f"+55{canonical}", f"_0XX{canonical}"]
+    return [canonical, f"0{canonical}", f"55{canonical}", f"+55{canonical}", f"_0ZX{canonical}"]  # carrier codes never start with 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import AsyncIterator
 
 from aiohttp import web
@@ -34,6 +35,7 @@ from .features.ivr.http import api as ivr_api
 from .features.ivr.prompts import PromptService
 from .features.ivr.services import IvrService
 from .features.ivr.stasis import CollectHandler
+from .features.persons.attachments import AttachmentService
 from .features.persons.http import api as persons_api
 from .features.persons.services import PersonService
 from .features.routes.http import api as routes_api
@@ -79,6 +81,7 @@ class Services:
     collect: CollectHandler
     steps: "StepRecorder"
     alerts: AlertService
+    attachments: AttachmentService
 
     async def config_changed(self) -> None:
         await self.renderer.apply()
@@ -132,6 +135,7 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
         collect=CollectHandler(ari, {"cpf_registered": persons.cpf_registered}),
         steps=recorder,
         alerts=alerts,
+        attachments=AttachmentService(sessions, Path(settings.storage.dir).expanduser()),
     )
 
 

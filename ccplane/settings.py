@@ -78,6 +78,11 @@ class SandboxSettings:
 
 
 @dataclass(frozen=True)
+class StorageSettings:
+    dir: str = "./data"
+
+
+@dataclass(frozen=True)
 class LogSettings:
     level: str = "INFO"
     format: str = "json"
@@ -90,6 +95,7 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     asterisk: AsteriskSettings = field(default_factory=AsteriskSettings)
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
     log: LogSettings = field(default_factory=LogSettings)
 
     def replace(self, **sections: Any) -> "Settings":

@@ -54,6 +54,7 @@ def base_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "CCPLANE_ASTERISK_RECONNECT_MAX_DELAY": "1",
         "CCPLANE_ASTERISK_PING_INTERVAL": "1",
         "CCPLANE_LOG_FORMAT": "text",
+        "CCPLANE_STORAGE_DIR": str(tmp_path_factory.mktemp("storage")),
     })
     return env
 

@@ -4,7 +4,7 @@ from ..features.agents.models import AgentSession, AgentSessionQueue, QueueCall 
 from ..features.domains.models import Domain  # noqa: F401
 from ..features.extensions.models import Extension  # noqa: F401
 from ..features.ivr.models import IvrStep, IvrTree, Prompt  # noqa: F401
-from ..features.persons.models import MonitoredPerson  # noqa: F401
+from ..features.persons.models import MonitoredPerson, PersonAttachment  # noqa: F401
 from ..features.routes.models import BlacklistEntry, BlacklistRejection, InboundRoute  # noqa: F401
 from ..features.queues.models import Queue, QueueExtension  # noqa: F401
 from ..features.users.models import Membership, User  # noqa: F401

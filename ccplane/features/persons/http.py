@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from aiohttp import web
+
 from ...errors import NotFound
 from ...web.routing import Api, Req
 from ..common import ListQuery, Page
@@ -46,3 +48,47 @@ async def update_person(req: Req) -> PersonOut:
 async def delete_person(req: Req) -> None:
     """Remove a person."""
     await req.services.persons.delete(req.me, req.params["domain"], _id(req))
+
+
+def _aid(req: Req) -> int:
+    raw = req.params["aid"]
+    if not raw.isdigit():
+        raise NotFound(f"attachment {raw} not found", field="aid")
+    return int(raw)
+
+
+def _attachment_view(row: object) -> dict[str, object]:
+    return {"id": row.id, "filename": row.filename, "content_type": row.content_type,  # type: ignore[attr-defined]
+            "size": row.size, "sha256": row.sha256}  # type: ignore[attr-defined]
+
+
+@api.route("GET", BASE + "/{id}/attachments", tag="alerts")
+async def list_attachments(req: Req) -> list[dict[str, object]]:
+    """A person's attachments (at most 5)."""
+    rows = await req.services.attachments.list(req.me, req.params["domain"], _id(req))
+    return [_attachment_view(r) for r in rows]
+
+
+@api.route("POST", BASE + "/{id}/attachments", status=201, tag="alerts")
+async def upload_attachment(req: Req) -> dict[str, object]:
+    """Upload one file (multipart field 'file'); 409 beyond 5, 413 beyond 64 MB; streamed to disk."""
+    if not req.request.content_type.startswith("multipart/"):
+        from ...errors import BadRequest
+        raise BadRequest("expected multipart/form-data with a 'file' field")
+    row = await req.services.attachments.upload(req.me, req.params["domain"], _id(req),
+                                                await req.request.multipart(), req.request.content_length)
+    return _attachment_view(row)
+
+
+@api.route("GET", BASE + "/{id}/attachments/{aid}", tag="alerts")
+async def download_attachment(req: Req) -> web.StreamResponse:
+    """Download an attachment (sniffed content type)."""
+    row, path = await req.services.attachments.open(req.me, req.params["domain"], _id(req), _aid(req))
+    return web.FileResponse(path, headers={"Content-Type": row.content_type,
+                                           "Content-Disposition": f'attachment; filename="{row.filename}"'})
+
+
+@api.route("DELETE", BASE + "/{id}/attachments/{aid}", status=204, tag="alerts")
+async def delete_attachment(req: Req) -> None:
+    """Delete an attachment."""
+    await req.services.attachments.delete(req.me, req.params["domain"], _id(req), _aid(req))

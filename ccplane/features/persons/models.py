@@ -20,3 +20,15 @@ class MonitoredPerson(Timestamped, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     notes: Mapped[str] = mapped_column(Text, default="")
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+class PersonAttachment(Base):
+    __tablename__ = "person_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("monitored_persons.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_as: Mapped[str] = mapped_column(String(100))  # file name under the storage dir

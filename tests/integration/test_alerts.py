@@ -253,3 +253,22 @@ async def test_person_calling_the_monitoring_did_is_linked_to_the_open_alert(sce
     assert not await marked()  # a closed alert no longer jumps the queue
     await caller.hangup()
     await stranger.hangup()
+
+
+async def test_dashboard_figures(scene: Scene) -> None:
+    await person(scene)
+    app = await app_login(scene)
+    red = await app.ok("POST", f"/app/{scene.domain}/alerts",
+                       {"level": "red", "location": {"lat": -23.5505, "lon": -46.6333}}, 201)
+    await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "green", "location": None}, 201)
+    await scene.root.ok("POST", f"/domains/{scene.domain}/alerts/{red['id']}/ack")
+    figures = await scene.root.ok("GET", f"/domains/{scene.domain}/alerts/stats")
+    assert figures["total"] == 2 and figures["by_level"] == {"red": 1, "green": 1}
+    assert figures["top_persons"][0]["alerts"] == 2 and figures["top_persons"][0]["red"] == 1
+    assert figures["areas"] == [{"lat": -23.55, "lon": -46.63, "alerts": 1, "red": 1}]
+    assert figures["acknowledged_within"]["15s"] == 50.0
+    agent = await scene.root.new_user(scene.domain, "agent")
+    assert (await agent.ok("GET", f"/domains/{scene.domain}/alerts/stats"))["total"] == 2
+    other = await scene.root.ok("POST", "/domains", {"slug": scene.domain + "x", "name": "x"}, 201)
+    status, body = await agent.call("GET", f"/domains/{other['slug']}/alerts/stats")
+    assert_error(status, body, 404, "domain")

@@ -86,3 +86,40 @@ def verify_chain(rows: Iterable[AuditRow]) -> tuple[bool, str]:
 
 def announcement(level: str, name: str) -> str:
     return f"{SPOKEN_LEVEL.get(level, 'Alerta')}. {name}."
+
+
+def stats(alerts: list[dict[str, Any]], grid: float = 0.01) -> dict[str, Any]:
+    """Dashboard figures over alert views (see AlertOut): counts, who alerts most,
+    areas of risk (rounded coordinates), share acknowledged within 15/30/60 s."""
+    by_level: dict[str, int] = {}
+    by_day: dict[str, int] = {}
+    by_hour: dict[str, int] = {}
+    by_person: dict[str, dict[str, Any]] = {}
+    areas: dict[tuple[float, float], dict[str, Any]] = {}
+    acked = {15: 0, 30: 0, 60: 0}
+    for a in alerts:
+        by_level[a["level"]] = by_level.get(a["level"], 0) + 1
+        day, hour = a["created_at"][:10], a["created_at"][11:13]
+        by_day[day] = by_day.get(day, 0) + 1
+        by_hour[hour] = by_hour.get(hour, 0) + 1
+        who = by_person.setdefault(a["person"]["cpf"], {"name": a["person"]["name"], "cpf": a["person"]["cpf"],
+                                                         "alerts": 0, "red": 0})
+        who["alerts"] += 1
+        who["red"] += a["level"] == "red"
+        if a["location"]:
+            cell = (round(round(a["location"]["lat"] / grid) * grid, 6),
+                    round(round(a["location"]["lon"] / grid) * grid, 6))
+            area = areas.setdefault(cell, {"lat": cell[0], "lon": cell[1], "alerts": 0, "red": 0})
+            area["alerts"] += 1
+            area["red"] += a["level"] == "red"
+        for limit in acked:
+            if a["seconds_to_ack"] is not None and a["seconds_to_ack"] <= limit:
+                acked[limit] += 1
+    total = len(alerts)
+    return {
+        "total": total, "by_level": by_level, "by_day": dict(sorted(by_day.items())),
+        "by_hour": dict(sorted(by_hour.items())),
+        "top_persons": sorted(by_person.values(), key=lambda p: (-p["alerts"], p["name"]))[:10],
+        "areas": sorted(areas.values(), key=lambda x: (-x["red"], -x["alerts"]))[:50],
+        "acknowledged_within": {f"{k}s": round(100 * v / total, 1) if total else None for k, v in acked.items()},
+    }

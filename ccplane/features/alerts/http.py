@@ -7,7 +7,7 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from ...errors import NotFound, ServiceUnavailable, ValidationFailed
-from .domain import DEFAULT_TEXTS
+from .domain import DEFAULT_TEXTS, stats
 from ...web.routing import Api, Req
 from ..common import Page
 from .export import to_csv, to_xlsx
@@ -56,6 +56,16 @@ async def list_alerts(req: Req) -> object:
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
     return Page[AlertOut](items=items, total=total)
+
+
+@api.route("GET", TEAM + "/alerts/stats", query=AlertQuery, tag="alerts")
+async def alert_stats(req: Req) -> dict[str, object]:
+    """Dashboard figures for the period: per level/day/hour, who alerts most, areas, % acked in 15/30/60 s."""
+    q: AlertQuery = req.query
+    items, _ = await req.services.alerts.list(
+        req.me, req.params["domain"], since=_when(q.from_, "from"), until=_when(q.to, "to"), level=q.level,
+        status=q.status, person=q.person, limit=1_000_000, offset=0)
+    return stats([a.model_dump() for a in items])
 
 
 @api.route("POST", TEAM + "/alerts/{id}/ack", response=AlertOut, tag="alerts")

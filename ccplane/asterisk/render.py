@@ -25,7 +25,7 @@ from ..features.extensions.domain import domain_context, endpoint_name
 from ..features.extensions.models import Extension
 from ..features.ivr.models import IvrTree, Prompt
 from ..features.ivr.render import goto_destination, tree_model
-from ..features.queues.domain import QUEUE_CONTEXT, asterisk_queue_name
+from ..features.queues.domain import asterisk_queue_name
 from ..features.queues.models import Queue
 from ..features.routes.domain import caller_patterns
 from ..features.routes.models import BlacklistEntry, InboundRoute

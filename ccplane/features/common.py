@@ -5,6 +5,8 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from ..errors import ValidationFailed
+
 T = TypeVar("T")
 
 # Characters that would let a value break out of an Asterisk config line.
@@ -29,3 +31,12 @@ class ListQuery(BaseModel):
 class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int
+
+
+def changes_of(body: BaseModel, nullable: tuple[str, ...] = ()) -> dict[str, object]:
+    """The fields a PATCH body sets; an explicit null is refused unless the field may be cleared."""
+    changes = body.model_dump(exclude_unset=True)
+    for key, value in changes.items():
+        if value is None and key not in nullable:
+            raise ValidationFailed(f"{key} may not be null", field=key)
+    return changes

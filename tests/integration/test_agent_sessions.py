@@ -14,7 +14,7 @@ import aiohttp
 
 from ccplane.asterisk.sandbox import SandboxState
 from ccplane.settings import Settings
-from tests.support.api import ApiCaller, assert_error
+from tests.support.api import assert_error
 from tests.support.telephony import Scene
 from tests.support.waiting import eventually
 

@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ...errors import Conflict, NotFound, ValidationFailed
+from ...errors import Conflict, NotFound
 from ...web.context import ADMIN_ROLES, READ_ROLES, Principal
+from ..common import changes_of
 from ..domains.models import Domain
 from ..domains.services import resolve_domain
 from ..agents.models import AgentSession
@@ -83,9 +84,7 @@ class ExtensionService:
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
             ext = await self._find(s, domain, number)
-            for key, value in body.model_dump(exclude_unset=True).items():
-                if value is None:
-                    raise ValidationFailed(f"{key} may not be null", field=key)
+            for key, value in changes_of(body).items():
                 setattr(ext, key, value)
             await s.commit()
         await self.changed()

@@ -5,9 +5,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ...errors import Conflict, NotFound, ValidationFailed
+from ...errors import Conflict, NotFound
 from ...web.context import ADMIN_ROLES, Principal
 from ..auth.domain import hash_password
+from ..common import changes_of
 from ..domains.models import Domain
 from ..domains.services import resolve_domain
 from .domain import cpf_is_valid
@@ -58,10 +59,7 @@ class PersonService:
 
     async def update(self, me: Principal, slug: str, person_id: int, body: PersonUpdate) -> PersonOut:
         me.require(ADMIN_ROLES, "change monitored persons")
-        changes = body.model_dump(exclude_unset=True)
-        for key, value in changes.items():
-            if value is None:
-                raise ValidationFailed(f"{key} may not be null", field=key)
+        changes = changes_of(body)
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
             person = await self._find(s, domain, person_id)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ...errors import Conflict, NotFound, ValidationFailed
 from ...web.context import ADMIN_ROLES, READ_ROLES, Principal
 from ..agents.models import AgentSessionQueue
+from ..common import changes_of
 from ..domains.models import Domain
 from ..domains.services import resolve_domain
 from ..extensions.models import Extension
@@ -88,10 +89,7 @@ class QueueService:
 
     async def update(self, me: Principal, slug: str, name: str, body: QueueUpdate) -> QueueOut:
         me.require(ADMIN_ROLES | {"supervisor"}, "change queues")
-        changes = body.model_dump(exclude_unset=True)
-        for key, value in changes.items():
-            if value is None and key not in ("busy_delay", "monitoring_group"):
-                raise ValidationFailed(f"{key} may not be null", field=key)
+        changes = changes_of(body, nullable=("busy_delay", "monitoring_group"))
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
             q = await self._find(s, domain, name)

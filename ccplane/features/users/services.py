@@ -5,9 +5,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ...errors import Conflict, Forbidden, NotFound
 from ...web.context import ADMIN_ROLES, READ_ROLES, Principal
 from ..auth.domain import hash_password
+from ..common import changes_of
 from ..domains.models import Domain
 from ..domains.services import resolve_domain
 from .models import Membership, User
@@ -62,10 +63,7 @@ class UserService:
 
     async def update(self, me: Principal, slug: str, username: str, body: UserUpdate) -> UserOut:
         me.require(ADMIN_ROLES, "change users")
-        changes = body.model_dump(exclude_unset=True)
-        for key, value in changes.items():
-            if value is None:
-                raise ValidationFailed(f"{key} may not be null", field=key)
+        changes = changes_of(body)
         _check_can_grant(me, changes.get("role"))
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)

@@ -40,6 +40,8 @@ from .features.persons.http import api as persons_api
 from .features.persons.services import PersonService
 from .features.routes.http import api as routes_api
 from .features.routes.services import RouteService
+from .features.trunks.http import api as trunks_api
+from .features.trunks.services import TrunkService
 from .features.queues.http import api as queues_api
 from .features.queues.domain import split_queue_name
 from .features.queues.services import QueueService
@@ -55,7 +57,7 @@ log = logging.getLogger("ccplane.app")
 
 # One line per feature: its endpoint table.
 FEATURE_APIS = (auth_api, domains_api, users_api, extensions_api, queues_api, agents_api, routes_api, ivr_api,
-                persons_api, alerts_api)
+                persons_api, alerts_api, trunks_api)
 
 
 @dataclass
@@ -82,6 +84,7 @@ class Services:
     steps: "StepRecorder"
     alerts: AlertService
     attachments: AttachmentService
+    trunks: TrunkService
 
     async def config_changed(self) -> None:
         await self.renderer.apply()
@@ -136,6 +139,7 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
         steps=recorder,
         alerts=alerts,
         attachments=AttachmentService(sessions, Path(settings.storage.dir).expanduser()),
+        trunks=TrunkService(sessions, changed),
     )
 
 
@@ -150,7 +154,8 @@ class StepRecorder:
         self.worker: asyncio.Task[None] | None = None
 
     def put(self, event: AmiEvent) -> None:
-        if event.fields.get("UserEvent") in ("CcplaneIvr", "CcplaneBlacklisted", "CcplaneAlertCall"):
+        if event.fields.get("UserEvent") in ("CcplaneIvr", "CcplaneBlacklisted", "CcplaneAlertCall",
+                                             "CcplaneAlertRecording"):
             self.queue.put_nowait(event)
 
     async def start(self) -> None:
@@ -175,6 +180,10 @@ class StepRecorder:
         if f.get("UserEvent") == "CcplaneIvr":
             await self.ivrs.record_step(str(f.get("Domain")), uniqueid, str(f.get("Tree")), str(f.get("Node")),
                                         str(f.get("Step")), str(f.get("Digits") or "") or None)
+        elif f.get("UserEvent") == "CcplaneAlertRecording":
+            alert = str(f.get("Alert") or "")
+            if self.alerts is not None and alert.isdigit():
+                await self.alerts.link_recording(str(f.get("Domain")), int(alert), str(f.get("File")))
         elif f.get("UserEvent") == "CcplaneAlertCall":
             alert = str(f.get("Alert") or "")
             if self.alerts is not None and alert.isdigit():

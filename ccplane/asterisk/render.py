@@ -29,6 +29,8 @@ from ..features.queues.domain import asterisk_queue_name
 from ..features.queues.models import Queue
 from ..features.routes.domain import caller_patterns
 from ..features.routes.models import BlacklistEntry, InboundRoute
+from ..features.trunks.models import OutboundRoute, Trunk
+from ..features.trunks.services import trunk_endpoint
 from ..settings import PROJECT_ROOT
 
 log = logging.getLogger("ccplane.render")
@@ -72,6 +74,9 @@ async def load_model(sessions: async_sessionmaker[AsyncSession], *, qualify_freq
         blacklist = (await s.scalars(select(BlacklistEntry).order_by(BlacklistEntry.number))).all()
         trees = (await s.scalars(select(IvrTree))).all()
         prompts = (await s.execute(select(Prompt.domain_id, Prompt.name))).all()
+        trunks = (await s.scalars(select(Trunk).order_by(Trunk.domain_id, Trunk.name))).all()
+        outbound = (await s.scalars(select(OutboundRoute).order_by(OutboundRoute.domain_id,
+                                                                    OutboundRoute.name))).all()
         monitoring = set((await s.execute(select(AlertAppConfig.domain_id, AlertAppConfig.monitoring_queue)
                                           .where(AlertAppConfig.monitoring_queue.is_not(None)))).all())
     by_domain: dict[int, list[Extension]] = {}
@@ -84,7 +89,17 @@ async def load_model(sessions: async_sessionmaker[AsyncSession], *, qualify_freq
     blocked: dict[int, list[str]] = {}
     for entry in blacklist:
         blocked.setdefault(entry.domain_id, []).extend(caller_patterns(entry.number))
+    trunk_names = {(t.domain_id, t.name): trunk_endpoint(slugs[t.domain_id], t.name) for t in trunks}
+    routes_by_domain: dict[int, list[dict[str, Any]]] = {}
+    for r in outbound:
+        routes_by_domain.setdefault(r.domain_id, []).append({
+            "name": r.name, "patterns": list(r.patterns), "strip": r.strip, "prefix": r.prefix,
+            "trunks": [trunk_names[(r.domain_id, t)] for t in r.trunks if (r.domain_id, t) in trunk_names]})
     return {
+        "trunks": [{"endpoint": trunk_names[(t.domain_id, t.name)], "host": t.host, "port": t.port,
+                    "uri_params": ";transport=tcp" if t.transport == "tcp" else "",
+                    "username": t.username, "secret": t.secret, "register": t.register,
+                    "from_user": t.caller_id or t.username or "", "slug": slugs[t.domain_id]} for t in trunks],
         "ari_app": ari_app,
         "unknown_did_delay": unknown_did_delay,
         "routes": [{"did": r.did, "slug": slugs[r.domain_id], "reject_delay": r.reject_delay,
@@ -100,6 +115,7 @@ async def load_model(sessions: async_sessionmaker[AsyncSession], *, qualify_freq
         "qualify_frequency": qualify_frequency,
         "ring_timeout": 30,
         "domains": [{
+            "outbound": routes_by_domain.get(d.id, []),
             "slug": d.slug,
             "context": domain_context(d.slug),
             "extensions": [{

@@ -7,5 +7,6 @@ from ..features.ivr.models import IvrStep, IvrTree, Prompt  # noqa: F401
 from ..features.persons.models import MonitoredPerson, PersonAttachment  # noqa: F401
 from ..features.routes.models import BlacklistEntry, BlacklistRejection, InboundRoute  # noqa: F401
 from ..features.queues.models import Queue, QueueExtension  # noqa: F401
+from ..features.trunks.models import OutboundRoute, Trunk  # noqa: F401
 from ..features.users.models import Membership, User  # noqa: F401
 from .base import Base  # noqa: F401

@@ -468,7 +468,7 @@ def test_non_strict_still_rejects_structural_errors(root: Any, path: str) -> Non
 
 def base_model(**over: Any) -> dict[str, Any]:
     model: dict[str, Any] = {"qualify_frequency": 10, "ring_timeout": 30, "ari_app": "ccplane",
-                             "unknown_did_delay": 2, "routes": [], "blacklists": [], "ivrs": [], "queues": [],
+                             "unknown_did_delay": 2, "routes": [], "blacklists": [], "ivrs": [], "queues": [], "trunks": [],
                              "domains": []}
     model.update(over)
     return model

@@ -194,7 +194,7 @@ def test_patterns_do_not_catch_other_numbers(canonical: str) -> None:
 
 def base_model(**over: Any) -> dict[str, Any]:
     model: dict[str, Any] = {"qualify_frequency": 10, "ring_timeout": 30, "ari_app": "ccplane",
-                             "unknown_did_delay": 2, "routes": [], "blacklists": [], "ivrs": [], "queues": [],
+                             "unknown_did_delay": 2, "routes": [], "blacklists": [], "ivrs": [], "queues": [], "trunks": [],
                              "domains": []}
     model.update(over)
     return model

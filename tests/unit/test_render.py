@@ -8,18 +8,18 @@ from ccplane.asterisk.render import conf_value, render_files
 def model() -> dict:
     return {
         "qualify_frequency": 10, "ring_timeout": 30, "ari_app": "ccplane", "unknown_did_delay": 2,
-        "routes": [], "blacklists": [], "ivrs": [],
+        "routes": [], "blacklists": [], "ivrs": [], "trunks": [],
         "queues": [{"monitoring": False, "slug": "acme", "asterisk_name": "acme_sales", "strategy": "linear", "ring_timeout": 3,
                     "retry": 1, "max_len": 0, "joinempty": "yes", "leavewhenempty": "no", "record": False,
                     "max_wait": 20, "options": "t", "call_timeout_backstop": 0,
                     "overflow": "Goto(ccplane-d-acme,1001,1)"}],
         "domains": [
-            {"slug": "acme", "context": "ccplane-d-acme", "extensions": [
+            {"slug": "acme", "outbound": [], "context": "ccplane-d-acme", "extensions": [
                 {"number": "1001", "name": "Maria", "secret": "s3cret-1", "endpoint": "acme-1001",
                  "webrtc": False, "codecs": "ulaw"},
                 {"number": "1002", "name": "Web", "secret": "s3cret-2", "endpoint": "acme-1002",
                  "webrtc": True, "codecs": "opus,ulaw"}]},
-            {"slug": "beta", "context": "ccplane-d-beta", "extensions": [
+            {"slug": "beta", "outbound": [], "context": "ccplane-d-beta", "extensions": [
                 {"number": "1001", "name": "Bia", "secret": "s3cret-3", "endpoint": "beta-1001",
                  "webrtc": False, "codecs": "ulaw"}]},
         ],
@@ -46,7 +46,7 @@ def test_render_is_deterministic_and_complete() -> None:
 def test_empty_database_renders_entry_points() -> None:
     files = render_files({"qualify_frequency": 10, "ring_timeout": 30, "domains": [], "queues": [],
                           "ari_app": "ccplane", "unknown_did_delay": 2, "routes": [], "blacklists": [],
-                          "ivrs": []})
+                          "ivrs": [], "trunks": []})
     assert "[ccplane-inbound]" in files["extensions.conf"]
     assert "type=endpoint" not in files["pjsip.conf"]
 

@@ -19,6 +19,7 @@ from .models import Alert
 
 log = logging.getLogger("ccplane.alerts")
 _UNSAFE = re.compile(r"[^\w .'-]", re.UNICODE)
+WAIT_MS = 60 * 60 * 1000  # an alert call may wait an hour for an attendant
 
 
 async def speak(text: str, target: Path) -> bool:
@@ -64,13 +65,16 @@ class AlertCaller:
         base = f"alert{alert.id}-{secrets.token_hex(4)}"
         call_id = f"{base}-queue"
         caller_name = _UNSAFE.sub("", alert.person_name)[:40]
-        # The ;2 half waits in the queue as the person (phone + name); the ;1 half
-        # holds the other end until the attendant's side is bridged.
+        # The ;2 half waits in the queue as the person (phone + name). The ;1 half
+        # is answered when an attendant takes the call; it then records and dials
+        # the person through the domain's outbound routes (ccplane-alert-person).
         await self.ami.action({
-            "Action": "Originate", "Channel": "Local/s@ccplane-alert-queue", "Application": "Wait",
-            "Data": "3600", "CallerID": f'"{caller_name}" <{alert.person_phone}>', "Async": "true",
+            "Action": "Originate", "Channel": "Local/s@ccplane-alert-queue", "Context": "ccplane-alert-person",
+            "Exten": "s", "Priority": "1", "Timeout": str(WAIT_MS),
+            "CallerID": f'"{caller_name}" <{alert.person_phone}>', "Async": "true",
             "ChannelId": f"{base}-person", "OtherChannelId": call_id,
             "Variable": [f"__CCPLANE_ALERT={alert.id}", f"__CCPLANE_DOMAIN={slug}",
+                         f"CCPLANE_PERSON_NUMBER={alert.person_phone}",
                          f"__CCPLANE_PRIO={rules.QUEUE_PRIORITY[alert.level]}",
                          f"__CCPLANE_ALERT_QUEUE={asterisk_queue_name(slug, queue)}",
                          f"__CCPLANE_ANNOUNCE={announce}"]})

@@ -44,6 +44,7 @@ class Alert(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     call_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     call_answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    recording: Mapped[str | None] = mapped_column(String(120), nullable=True)  # file in Asterisk's monitor dir
     person_call_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the person's own call
     closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

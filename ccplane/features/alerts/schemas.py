@@ -100,6 +100,7 @@ class AlertOut(BaseModel):
     acknowledged_at: str | None
     seconds_to_ack: float | None
     call: str | None
+    recording: str | None
     person_call: str | None
     escalations: int
     outcome: str | None

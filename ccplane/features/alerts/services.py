@@ -52,7 +52,8 @@ def alert_view(a: Alert) -> AlertOut:
                     location=rules.location_view(a.lat, a.lon, a.accuracy),
                     location_text=rules.location_text(a.lat, a.lon), created_at=_iso(a.created_at) or "",
                     status=a.status, acknowledged_by=a.acknowledged_by, acknowledged_at=_iso(a.acknowledged_at),
-                    seconds_to_ack=ack, call=a.call_id, person_call=a.person_call_id, escalations=a.escalations,
+                    seconds_to_ack=ack, call=a.call_id, recording=a.recording, person_call=a.person_call_id,
+                    escalations=a.escalations,
                     outcome=a.outcome)
 
 
@@ -278,6 +279,17 @@ class AlertService:
             await self._guarded(self.caller.unmark(slug, alert.person_phone), "unmark")
         self.publish(slug, "alert.closed", view.model_dump())
         return view
+
+    async def link_recording(self, slug: str, alert_id: int, filename: str) -> None:
+        async with self._audit_lock, self.sessions() as s:
+            alert = await s.scalar(select(Alert).join(Domain, Domain.id == Alert.domain_id)
+                                   .where(Domain.slug == slug, Alert.id == alert_id))
+            if alert is None:
+                return
+            alert.recording = filename
+            alert.call_answered_at = alert.call_answered_at or datetime.now(timezone.utc)
+            await append_audit(s, alert.domain_id, alert.id, "ccplane", "recording", {"file": filename})
+            await s.commit()
 
     async def link_person_call(self, slug: str, alert_id: int, uniqueid: str) -> None:
         """The person called the monitoring number: the dialplan recognised them."""

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from ...web.routing import Api, Req
+from ..common import Page
+from .schemas import OutboundRouteCreate, OutboundRouteOut, TrunkCreate, TrunkOut
+
+api = Api()
+TRUNKS = "/domains/{domain}/trunks"
+ROUTES = "/domains/{domain}/outbound-routes"
+
+
+@api.route("GET", TRUNKS, response=Page[TrunkOut], tag="trunks")
+async def list_trunks(req: Req) -> Page[TrunkOut]:
+    """The domain's SIP trunks."""
+    rows = await req.services.trunks.list(req.me, req.params["domain"])
+    return Page[TrunkOut](items=rows, total=len(rows))
+
+
+@api.route("POST", TRUNKS, body=TrunkCreate, response=TrunkOut, status=201, tag="trunks")
+async def create_trunk(req: Req) -> TrunkOut:
+    """Add a carrier trunk (rendered as a PJSIP endpoint, with registration if asked)."""
+    return await req.services.trunks.create(req.me, req.params["domain"], req.body)
+
+
+@api.route("DELETE", TRUNKS + "/{name}", status=204, tag="trunks")
+async def delete_trunk(req: Req) -> None:
+    """Remove a trunk no outbound route uses."""
+    await req.services.trunks.delete(req.me, req.params["domain"], req.params["name"])
+
+
+@api.route("GET", ROUTES, response=Page[OutboundRouteOut], tag="trunks")
+async def list_outbound_routes(req: Req) -> Page[OutboundRouteOut]:
+    """Outbound routes: dialled patterns -> trunks in order of preference."""
+    rows = await req.services.trunks.routes(req.me, req.params["domain"])
+    return Page[OutboundRouteOut](items=rows, total=len(rows))
+
+
+@api.route("POST", ROUTES, body=OutboundRouteCreate, response=OutboundRouteOut, status=201, tag="trunks")
+async def create_outbound_route(req: Req) -> OutboundRouteOut:
+    """Add an outbound route."""
+    return await req.services.trunks.create_route(req.me, req.params["domain"], req.body)
+
+
+@api.route("DELETE", ROUTES + "/{name}", status=204, tag="trunks")
+async def delete_outbound_route(req: Req) -> None:
+    """Remove an outbound route."""
+    await req.services.trunks.delete_route(req.me, req.params["domain"], req.params["name"])

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from ..common import Input
+
+TrunkName = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+Host = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9.-]+$")]
+Cred = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._~!@#%^*+=-]+$")]
+# Asterisk extension patterns: digits, X N Z, [ranges], . ! and a leading _ / +
+Pattern = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^_?\+?[0-9XNZxnz\[\]\-.!*#]+$")]
+
+
+class TrunkCreate(Input):
+    name: TrunkName
+    host: Host
+    port: Annotated[int, Field(ge=1, le=65535)] = 5060
+    transport: Literal["udp", "tcp"] = "udp"
+    username: Cred | None = None
+    secret: Cred | None = None
+    register: bool = False
+    caller_id: Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{2,20}$")] | None = None
+
+
+class TrunkOut(BaseModel):
+    name: str
+    host: str
+    port: int
+    transport: str
+    username: str | None
+    register: bool
+    caller_id: str | None
+    endpoint: str
+    status: str
+
+
+class OutboundRouteCreate(Input):
+    name: TrunkName
+    patterns: Annotated[list[Pattern], Field(min_length=1, max_length=50)]
+    trunks: Annotated[list[TrunkName], Field(min_length=1, max_length=10)]
+    strip: Annotated[int, Field(ge=0, le=20)] = 0
+    prefix: Annotated[str, StringConstraints(max_length=10, pattern=r"^\+?[0-9]*$")] = ""
+
+
+class OutboundRouteOut(BaseModel):
+    name: str
+    patterns: list[str]
+    trunks: list[str]
+    strip: int
+    prefix: str

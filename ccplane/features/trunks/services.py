@@ -1,0 +1,113 @@
+"""Per-domain SIP trunks and outbound routes (dialled pattern -> trunks in order)."""
+from __future__ import annotations
+
+from typing import Awaitable, Callable, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ...errors import Conflict, NotFound, ValidationFailed
+from ...web.context import ADMIN_ROLES, READ_ROLES, Principal
+from ..domains.services import resolve_domain
+from .models import OutboundRoute, Trunk
+from .schemas import OutboundRouteCreate, OutboundRouteOut, TrunkCreate, TrunkOut
+
+Changed = Callable[[], Awaitable[None]]
+
+
+def trunk_endpoint(slug: str, name: str) -> str:
+    return f"trunk_{slug}_{name}"
+
+
+class Reachability(Protocol):
+    def contacts(self, endpoint: str) -> list[str]: ...
+
+
+class TrunkService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], changed: Changed) -> None:
+        self.sessions = sessions
+        self.changed = changed
+
+    def view(self, slug: str, t: Trunk) -> TrunkOut:
+        return TrunkOut(name=t.name, host=t.host, port=t.port, transport=t.transport, username=t.username,
+                        register=t.register, caller_id=t.caller_id, endpoint=trunk_endpoint(slug, t.name),
+                        status="configured")
+
+    async def list(self, me: Principal, slug: str) -> list[TrunkOut]:
+        me.require(READ_ROLES, "list trunks")
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            rows = await s.scalars(select(Trunk).where(Trunk.domain_id == domain.id).order_by(Trunk.name))
+            return [self.view(domain.slug, t) for t in rows]
+
+    async def create(self, me: Principal, slug: str, body: TrunkCreate) -> TrunkOut:
+        me.require(ADMIN_ROLES, "create trunks")
+        if body.register and not (body.username and body.secret):
+            raise ValidationFailed("a registering trunk needs username and secret", field="register")
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            if await s.scalar(select(Trunk.id).where(Trunk.domain_id == domain.id, Trunk.name == body.name)):
+                raise Conflict(f"trunk {body.name} already exists", field="name")
+            trunk = Trunk(domain_id=domain.id, **body.model_dump())
+            s.add(trunk)
+            try:
+                await s.commit()
+            except IntegrityError:
+                raise Conflict(f"trunk {body.name} already exists", field="name") from None
+        await self.changed()
+        return self.view(domain.slug, trunk)
+
+    async def delete(self, me: Principal, slug: str, name: str) -> None:
+        me.require(ADMIN_ROLES, "delete trunks")
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            trunk = await s.scalar(select(Trunk).where(Trunk.domain_id == domain.id, Trunk.name == name))
+            if trunk is None:
+                raise NotFound(f"trunk {name} not found", field="name")
+            for route in await s.scalars(select(OutboundRoute).where(OutboundRoute.domain_id == domain.id)):
+                if name in route.trunks:
+                    raise Conflict(f"outbound route {route.name} uses trunk {name}", field="name")
+            await s.delete(trunk)
+            await s.commit()
+        await self.changed()
+
+    async def routes(self, me: Principal, slug: str) -> list[OutboundRouteOut]:
+        me.require(READ_ROLES, "list outbound routes")
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            rows = await s.scalars(select(OutboundRoute).where(OutboundRoute.domain_id == domain.id)
+                                   .order_by(OutboundRoute.name))
+            return [OutboundRouteOut(name=r.name, patterns=r.patterns, trunks=r.trunks, strip=r.strip,
+                                     prefix=r.prefix) for r in rows]
+
+    async def create_route(self, me: Principal, slug: str, body: OutboundRouteCreate) -> OutboundRouteOut:
+        me.require(ADMIN_ROLES, "create outbound routes")
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            names = set(await s.scalars(select(Trunk.name).where(Trunk.domain_id == domain.id)))
+            missing = [t for t in body.trunks if t not in names]
+            if missing:
+                raise ValidationFailed(f"no such trunk(s): {', '.join(missing)}", field="trunks")
+            if await s.scalar(select(OutboundRoute.id).where(OutboundRoute.domain_id == domain.id,
+                                                             OutboundRoute.name == body.name)):
+                raise Conflict(f"outbound route {body.name} already exists", field="name")
+            s.add(OutboundRoute(domain_id=domain.id, **body.model_dump()))
+            try:
+                await s.commit()
+            except IntegrityError:
+                raise Conflict(f"outbound route {body.name} already exists", field="name") from None
+        await self.changed()
+        return OutboundRouteOut(**body.model_dump())
+
+    async def delete_route(self, me: Principal, slug: str, name: str) -> None:
+        me.require(ADMIN_ROLES, "delete outbound routes")
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            row = await s.scalar(select(OutboundRoute).where(OutboundRoute.domain_id == domain.id,
+                                                             OutboundRoute.name == name))
+            if row is None:
+                raise NotFound(f"outbound route {name} not found", field="name")
+            await s.delete(row)
+            await s.commit()
+        await self.changed()

@@ -1,0 +1,50 @@
+"""A second sandbox Asterisk playing the carrier: it accepts SIP calls from
+ccplane's Asterisk, reports each dialled number (UserEvent CarrierCall) and
+answers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ccplane.asterisk.sandbox import Sandbox, SandboxState
+from ccplane.settings import load_settings
+
+CARRIER = {
+    "CCPLANE_SANDBOX_NAME": "carrier",
+    "CCPLANE_SANDBOX_AMI_PORT": "5438",
+    "CCPLANE_SANDBOX_HTTP_PORT": "8488",
+    "CCPLANE_SANDBOX_SIP_PORT": "5460",
+    "CCPLANE_SANDBOX_RTP_START": "13500",
+    "CCPLANE_SANDBOX_RTP_END": "13999",
+}
+
+PJSIP = """; the carrier's view of ccplane's Asterisk: everyone on loopback is the customer
+[customer]
+type=endpoint
+context=carrier-in
+disallow=all
+allow=ulaw,alaw
+direct_media=no
+
+[customer]
+type=identify
+endpoint=customer
+match=127.0.0.1
+"""
+
+DIALPLAN = """[carrier-in]
+exten => _X.,1,UserEvent(CarrierCall,Number: ${EXTEN},From: ${CALLERID(num)})
+ same => n,Answer()
+ same => n,Wait(30)
+ same => n,Hangup()
+"""
+
+
+def start_carrier() -> tuple[Sandbox, SandboxState]:
+    sandbox = Sandbox(load_settings(env=CARRIER).sandbox, progress=print)
+    state = sandbox.up()
+    etc = Path(state.config_dir) / "ccplane"
+    (etc / "pjsip.conf").write_text(PJSIP)
+    (etc / "extensions.conf").write_text(DIALPLAN)
+    sandbox.cli("module reload res_pjsip.so")
+    sandbox.cli("dialplan reload")
+    return sandbox, state

@@ -47,6 +47,7 @@ from .features.queues.domain import split_queue_name
 from .features.queues.services import QueueService
 from .features.users.http import api as users_api
 from .features.users.services import UserService
+from .errors import AsteriskError
 from .settings import Settings
 from .web.keys import SERVICES, SETTINGS
 from .web.live import LiveHub, live_feed
@@ -205,7 +206,21 @@ def _publish_queue_event(live: LiveHub, event: AmiEvent) -> None:
 
 
 async def _resync(services: Services) -> None:
-    """After every AMI (re)connect: rebuild live state from Asterisk, re-apply config."""
+    """After every AMI (re)connect: rebuild live state from Asterisk, re-apply config.
+    Retried while the link stays up: a half-loaded Asterisk must not leave us stale."""
+    for attempt in range(1, 6):
+        try:
+            await _resync_once(services)
+            return
+        except AsteriskError as exc:
+            if not services.ami.connected:
+                return  # the next connect resyncs
+            log.warning("ami.resync_failed attempt=%d: %s", attempt, exc)
+            await asyncio.sleep(attempt)
+    log.error("ami.resync_gave_up")
+
+
+async def _resync_once(services: Services) -> None:
     items = await services.ami.action({"Action": "PJSIPShowContacts"})
     services.contacts.reset(items)
     result = await services.renderer.apply()

@@ -46,6 +46,8 @@ LIST_ACTIONS = frozenset({
     "devicestatelist", "extensionstatelist", "bridgelist", "bridgeinfo", "getconfigjson",
 })
 
+BOOT_TIMEOUT = 90.0  # seconds a freshly started Asterisk may take to load its modules
+
 EventHandler = Callable[[AmiEvent], Awaitable[None] | None]
 Hook = Callable[[], Awaitable[None]]
 
@@ -81,6 +83,7 @@ class AmiClient:
         self._handlers: list[tuple[str, EventHandler]] = []
         self._wanted: set[str] = set()  # lower-case event names someone subscribed to ("*" = all)
         self._last_rx = 0.0
+        self._booted = asyncio.Event()
         self._connect_hooks: list[Hook] = []
         self._disconnect_hooks: list[Hook] = []
         self._manager: _Manager | None = None
@@ -143,6 +146,8 @@ class AmiClient:
                            events="on", ping_delay=10**9, ping_interval=10**9,
                            loop=asyncio.get_running_loop())
         self._manager = manager
+        booted = asyncio.Event()
+        self._booted = booted
         manager.register_event("*", self._dispatch)
         await asyncio.wait_for(manager.connect(), self.action_timeout)
         await asyncio.sleep(0)  # let panoramisk's connection_made wire the protocol
@@ -150,6 +155,9 @@ class AmiClient:
                                  as_list=False, timeout=self.action_timeout, check=False)
         if reply.get("Response") != "Success":
             raise AmiActionFailed("Login", str(reply.get("Message")))
+        # Asterisk accepts logins before its modules are loaded (PJSIP* actions are
+        # then "unknown"); it sends FullyBooted at once, or when booting ends.
+        await asyncio.wait_for(booted.wait(), BOOT_TIMEOUT)
         settings = await self._send({"Action": "CoreSettings"}, as_list=False,
                                     timeout=self.action_timeout, check=True)
         self.asterisk_version = settings.get("AsteriskVersion")
@@ -269,6 +277,8 @@ class AmiClient:
     def _dispatch(self, _manager: Any, message: Message) -> None:
         self._last_rx = time.monotonic()
         name = str(message.get("Event", "")).lower()
+        if name == "fullybooted":
+            self._booted.set()
         if "*" not in self._wanted and name not in self._wanted:
             return  # nobody listens: skip decoding (most of Asterisk's events)
         try:

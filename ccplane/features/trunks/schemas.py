@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ..common import Input
 
@@ -20,17 +20,18 @@ class TrunkCreate(Input):
     transport: Literal["udp", "tcp"] = "udp"
     username: Cred | None = None
     secret: Cred | None = None
-    register: bool = False
+    registration: bool = Field(False, alias="register")  # "register" would shadow BaseModel.register
     caller_id: Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{2,20}$")] | None = None
 
 
 class TrunkOut(BaseModel):
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
     name: str
     host: str
     port: int
     transport: str
     username: str | None
-    register: bool
+    registration: bool = Field(alias="register")
     caller_id: str | None
     endpoint: str
     status: str

@@ -31,7 +31,7 @@ class TrunkService:
 
     def view(self, slug: str, t: Trunk) -> TrunkOut:
         return TrunkOut(name=t.name, host=t.host, port=t.port, transport=t.transport, username=t.username,
-                        register=t.register, caller_id=t.caller_id, endpoint=trunk_endpoint(slug, t.name),
+                        registration=t.register, caller_id=t.caller_id, endpoint=trunk_endpoint(slug, t.name),
                         status="configured")
 
     async def list(self, me: Principal, slug: str) -> list[TrunkOut]:
@@ -43,13 +43,15 @@ class TrunkService:
 
     async def create(self, me: Principal, slug: str, body: TrunkCreate) -> TrunkOut:
         me.require(ADMIN_ROLES, "create trunks")
-        if body.register and not (body.username and body.secret):
+        if body.registration and not (body.username and body.secret):
             raise ValidationFailed("a registering trunk needs username and secret", field="register")
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
             if await s.scalar(select(Trunk.id).where(Trunk.domain_id == domain.id, Trunk.name == body.name)):
                 raise Conflict(f"trunk {body.name} already exists", field="name")
-            trunk = Trunk(domain_id=domain.id, **body.model_dump())
+            values = body.model_dump()
+            values["register"] = values.pop("registration")
+            trunk = Trunk(domain_id=domain.id, **values)
             s.add(trunk)
             try:
                 await s.commit()

@@ -272,3 +272,18 @@ async def test_dashboard_figures(scene: Scene) -> None:
     other = await scene.root.ok("POST", "/domains", {"slug": scene.domain + "x", "name": "x"}, 201)
     status, body = await agent.call("GET", f"/domains/{other['slug']}/alerts/stats")
     assert_error(status, body, 404, "domain")
+
+
+async def test_escalation_calls_the_next_group(scene: Scene) -> None:
+    await scene.extension("8201")
+    await scene.queue("first", extensions=["8201"])
+    await scene.queue("second", extensions=["8201"])
+    await scene.root.ok("PUT", f"/domains/{scene.domain}/alert-app",
+                        {"monitoring_queue": "first", "escalation_queue": "second",
+                         "ack_deadlines": {"red": 5}})
+    await person(scene)
+    app = await app_login(scene)
+    await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None}, 201)
+    await scene.recorder.wait_for("QueueCallerJoin", Queue=scene.qname("first"), timeout=5)
+    joined = await scene.recorder.wait_for("QueueCallerJoin", Queue=scene.qname("second"), timeout=10)
+    assert joined[0][1].fields["CallerIDNum"] == PHONE

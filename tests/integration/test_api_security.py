@@ -130,3 +130,25 @@ async def test_domain_delete_refuses_non_empty(root: ApiCaller, domain: str) -> 
     await root.ok("DELETE", f"/domains/{domain}", status=204)
     got, body = await root.call("GET", f"/domains/{domain}")
     assert_error(got, body, 404)
+
+
+async def test_password_reset_token_and_self_service_change(root: ApiCaller, domain: str) -> None:
+    agent = await root.new_user(domain, "agent", password="old-password")
+    admin = await root.new_user(domain, "admin")
+    status, body = await agent.call("POST", f"/domains/{domain}/users/{admin.username}/reset-token")
+    assert_error(status, body, 403)  # attendants do not manage the team
+    issued = await admin.ok("POST", f"/domains/{domain}/users/{agent.username}/reset-token", status=201)
+    await agent.ok("POST", "/auth/reset", {"reset_token": issued["reset_token"], "new_password": "brand-new-pw"},
+                   status=204)
+    status, body = await agent.call("GET", f"/domains/{domain}/extensions")
+    assert_error(status, body, 401)  # every earlier token is revoked
+    status, body = await agent.call("POST", "/auth/reset", {"reset_token": issued["reset_token"],
+                                                            "new_password": "again-new-pw"})
+    assert_error(status, body, 401)  # one time only
+    fresh = await agent.login(agent.username, "brand-new-pw")
+    status, body = await fresh.call("POST", "/auth/password", {"current_password": "wrong-one",
+                                                               "new_password": "third-password"})
+    assert_error(status, body, 401)
+    await fresh.ok("POST", "/auth/password", {"current_password": "brand-new-pw",
+                                              "new_password": "third-password"}, status=204)
+    await agent.login(agent.username, "third-password")

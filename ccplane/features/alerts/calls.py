@@ -55,12 +55,14 @@ class AlertCaller:
         self.sounds_dir = sounds_dir
 
     async def __call__(self, slug: str, alert: Alert, queue: str) -> str:
-        announce = ""
-        if self.sounds_dir is not None:
+        announce, tts = "", None
+        if self.sounds_dir is not None and shutil.which("espeak-ng") and shutil.which("sox"):
+            # The announcement is played when an attendant answers, not before: speak
+            # it while the call already waits in the queue, so TTS never delays the ring.
             name = f"{slug}-{alert.id}"
-            if await speak(rules.announcement(alert.level, alert.person_name),
-                           self.sounds_dir / PROMPT_DIR / "alerts" / f"{name}.wav"):
-                announce = f"{PROMPT_DIR}/alerts/{name}"
+            announce = f"{PROMPT_DIR}/alerts/{name}"
+            tts = asyncio.ensure_future(speak(rules.announcement(alert.level, alert.person_name),
+                                              self.sounds_dir / PROMPT_DIR / "alerts" / f"{name}.wav"))
         # Neither id may be a prefix of the other: Asterisk checks uniqueness by prefix.
         base = f"alert{alert.id}-{secrets.token_hex(4)}"
         call_id = f"{base}-queue"
@@ -79,6 +81,8 @@ class AlertCaller:
                          f"__CCPLANE_ALERT_QUEUE={asterisk_queue_name(slug, queue)}",
                          f"__CCPLANE_ANNOUNCE={announce}"]})
         log.info("alert.call_placed", extra={"alert": alert.id, "call": call_id, "domain": slug})
+        if tts is not None and not await tts:
+            log.warning("alert.tts_failed", extra={"alert": alert.id})
         return call_id
 
     async def mark_open(self, slug: str, alert: Alert) -> None:

@@ -21,6 +21,7 @@ class AlertAppConfig(Timestamped, Base):
     texts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     call_number: Mapped[str | None] = mapped_column(String(20), nullable=True)
     monitoring_queue: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    escalation_queue: Mapped[str | None] = mapped_column(String(32), nullable=True)
     ack_deadlines: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 

@@ -63,6 +63,7 @@ class AlertAppUpdate(Input):
     texts: dict[Literal["green", "yellow", "red", "call_now", "unavailable"], LevelTexts] | None = None
     call_number: Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{3,20}$")] | None = None
     monitoring_queue: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")] | None = None
+    escalation_queue: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")] | None = None
     ack_deadlines: dict[Literal["green", "yellow", "red"], Annotated[int, Field(ge=5, le=3600)]] | None = None
 
 
@@ -73,6 +74,7 @@ class AlertAppOut(BaseModel):
     texts: dict[str, Any]
     call_number: str | None
     monitoring_queue: str | None
+    escalation_queue: str | None
     ack_deadlines: dict[str, int]
 
 

@@ -61,6 +61,7 @@ def config_view(c: AlertAppConfig | None) -> AlertAppOut:
     return AlertAppOut(app_name=c.app_name if c else "Canal de Alertas", colors=dict(c.colors) if c else {},
                        show_logo=c.show_logo if c else True, texts=rules.merged_texts(c.texts if c else None),
                        call_number=c.call_number if c else None, monitoring_queue=c.monitoring_queue if c else None,
+                       escalation_queue=c.escalation_queue if c else None,
                        ack_deadlines={**rules.DEFAULT_DEADLINES, **(c.ack_deadlines if c else {})})
 
 
@@ -213,8 +214,11 @@ class AlertService:
                                {"escalation": alert.escalations})
             await s.commit()
             view = alert_view(alert).model_dump()
+            config = await s.scalar(select(AlertAppConfig).where(AlertAppConfig.domain_id == alert.domain_id))
         log.warning("alert.escalated", extra={"alert": alert_id, "domain": slug})
         self.publish(slug, "alert.escalated", view)
+        if view["escalations"] == 1 and config and config.escalation_queue and alert.level in rules.QUEUE_PRIORITY:
+            self._spawn(self._call(slug, alert, config.escalation_queue))  # the next group is called too
         if view["escalations"] < 5:
             self._schedule_escalation(slug, alert_id, seconds)
 
@@ -333,10 +337,11 @@ class AlertService:
         changes = body.model_dump(exclude_unset=True)
         async with self._audit_lock, self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
-            queue = changes.get("monitoring_queue")
-            if queue and not await s.scalar(select(Queue.id).where(Queue.domain_id == domain.id,
-                                                                   Queue.name == queue)):
-                raise ValidationFailed(f"no such queue: {queue}", field="monitoring_queue")
+            for field in ("monitoring_queue", "escalation_queue"):
+                queue = changes.get(field)
+                if queue and not await s.scalar(select(Queue.id).where(Queue.domain_id == domain.id,
+                                                                       Queue.name == queue)):
+                    raise ValidationFailed(f"no such queue: {queue}", field=field)
             config = await s.scalar(select(AlertAppConfig).where(AlertAppConfig.domain_id == domain.id))
             if config is None:
                 config = AlertAppConfig(domain_id=domain.id, app_name="Canal de Alertas", colors={},

@@ -21,3 +21,18 @@ class TokenOut(BaseModel):
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
     refresh_token: str
+
+
+class ResetRequest(Input):
+    reset_token: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+    new_password: Annotated[str, StringConstraints(min_length=8, max_length=128)]
+
+
+class PasswordChange(Input):
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    new_password: Annotated[str, StringConstraints(min_length=8, max_length=128)]
+
+
+class ResetToken(BaseModel):
+    reset_token: str
+    expires_at: str

@@ -1,9 +1,11 @@
 """Login, refresh, and turning a bearer token into a principal."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import secrets
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import select
@@ -76,6 +78,42 @@ class AuthService:
             if user is None or not user.active or user.token_version != payload.get("ver"):
                 raise Unauthorized(f"{typ} token revoked")
             return user
+
+    async def issue_reset(self, user: User, *, ttl: int = 24 * 3600) -> tuple[str, datetime]:
+        """A one-time reset token an admin hands over (no e-mail here); only its hash is kept."""
+        token = secrets.token_urlsafe(24)
+        expires = datetime.now(timezone.utc) + timedelta(seconds=ttl)
+        async with self.sessions() as s:
+            row = await s.get(User, user.id)
+            assert row is not None
+            row.reset_hash = hashlib.sha256(token.encode()).hexdigest()
+            row.reset_expires = expires
+            await s.commit()
+        return token, expires
+
+    async def reset(self, token: str, new_password: str) -> None:
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        async with self.sessions() as s:
+            user = await s.scalar(select(User).where(User.reset_hash == digest))
+            expires = user.reset_expires if user else None
+            if expires is not None and expires.tzinfo is None:
+                expires = expires.replace(tzinfo=timezone.utc)
+            if user is None or expires is None or expires < datetime.now(timezone.utc):
+                raise Unauthorized("invalid or expired reset token")
+            user.password_hash = hash_password(new_password)
+            user.token_version += 1
+            user.reset_hash, user.reset_expires = None, None
+            await s.commit()
+        log.info("auth.password_reset", extra={"username": user.username})
+
+    async def change_password(self, user_id: int, current: str, new_password: str) -> None:
+        async with self.sessions() as s:
+            user = await s.get(User, user_id)
+            if user is None or not verify_password(user.password_hash, current):
+                raise Unauthorized("current password is wrong")
+            user.password_hash = hash_password(new_password)
+            user.token_version += 1
+            await s.commit()
 
     async def create_root(self, username: str, password: str, name: str = "Root") -> None:
         async with self.sessions() as s:

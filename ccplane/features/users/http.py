@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from ...web.routing import Api, Req
 from ..common import ListQuery, Page
+from ..auth.schemas import ResetToken
 from .schemas import UserCreate, UserOut, UserUpdate
 
 api = Api()
@@ -37,3 +38,11 @@ async def update_user(req: Req) -> UserOut:
 async def delete_user(req: Req) -> None:
     """Remove a user from the domain."""
     await req.services.users.delete(req.me, req.params["domain"], req.params["username"])
+
+
+@api.route("POST", BASE + "/{username}/reset-token", response=ResetToken, status=201, tag="users")
+async def reset_token(req: Req) -> ResetToken:
+    """Issue a one-time password reset token (24 h) for the admin to hand over."""
+    user = await req.services.users.manageable(req.me, req.params["domain"], req.params["username"])
+    token, expires = await req.services.auth.issue_reset(user)
+    return ResetToken(reset_token=token, expires_at=expires.isoformat())

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, text
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...db.base import Base, Timestamped
@@ -25,6 +27,9 @@ class User(Timestamped, Base):
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # Per-agent wrap-up seconds; None: the queue's.
     wrapup_time: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # One-time password reset an admin hands over (sha256 of the token, and its expiry).
+    reset_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reset_expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     domains: Mapped[list[Domain]] = relationship(secondary="memberships", lazy="selectin", order_by=Domain.slug)
 

@@ -81,6 +81,15 @@ class UserService:
             await s.commit()
             return user_view(user)
 
+    async def manageable(self, me: Principal, slug: str, username: str) -> User:
+        """The user, if ``me`` may manage them (admin roles, not a superuser unless root)."""
+        me.require(ADMIN_ROLES, "manage users")
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            user = await self._find(s, domain, username)
+            self._check_may_manage(me, user)
+            return user
+
     async def delete(self, me: Principal, slug: str, username: str) -> None:
         me.require(ADMIN_ROLES, "delete users")
         async with self.sessions() as s:

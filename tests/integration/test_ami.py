@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from pathlib import Path
 from typing import Any, AsyncIterator
 
 import pytest
@@ -79,6 +80,11 @@ async def test_half_open_link_fails_pending_and_recovers(ami: tuple[AmiClient, S
     assert state.pid
     os.kill(state.pid, signal.SIGSTOP)  # the TCP link stays open but nobody answers
     try:
+        for _ in range(50):  # the stop lands on every thread, then we ask
+            if Path(f"/proc/{state.pid}/stat").read_text().split(") ", 1)[1][0] == "T":
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
         pending = asyncio.create_task(client.action({"Action": "CoreShowChannels"}, timeout=30))
         with pytest.raises(AmiDisconnected):
             await asyncio.wait_for(pending, 10)  # the watchdog noticed well before 30 s

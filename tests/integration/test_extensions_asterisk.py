@@ -95,6 +95,7 @@ async def test_real_phone_registration_is_seen(root: ApiCaller, services: Any, d
                                                sandbox: SandboxState) -> None:
     await root.ok("POST", f"/domains/{domain}/extensions",
                   {"number": "1001", "name": "Phone", "secret": "secret-1001"}, 201)
+    await eventually(lambda: endpoint_listed(services, f"{domain}-1001"), timeout=5, what="endpoint loaded")
     phone = Phone(f"{domain}-1001", "secret-1001", sandbox.sip_port).start()
     path = f"/domains/{domain}/extensions/1001"
     try:
@@ -116,6 +117,7 @@ async def test_wrong_secret_does_not_register(root: ApiCaller, services: Any, do
                                               sandbox: SandboxState) -> None:
     await root.ok("POST", f"/domains/{domain}/extensions",
                   {"number": "1004", "name": "Bad", "secret": "secret-1004"}, 201)
+    await eventually(lambda: endpoint_listed(services, f"{domain}-1004"), timeout=5, what="endpoint loaded")
     phone = Phone(f"{domain}-1004", "wrong-secret", sandbox.sip_port).start()
     try:
         async def saw_failure() -> bool:

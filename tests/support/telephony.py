@@ -62,12 +62,19 @@ class Scene:
                            {"number": number, "name": f"Ext {number}", "secret": secret}, 201)
         if phone is None:
             return None
-        p = Phone(f"{self.domain}-{number}", secret, self.sip_port, answer=phone).start()
+        endpoint = f"{self.domain}-{number}"
+
+        async def endpoint_loaded() -> bool:
+            # the pjsip reload is asynchronous: a REGISTER sent before it lands is refused
+            out = await self.services.ami.command(f"pjsip show endpoint {endpoint}")
+            return "Unable to find object" not in out and endpoint in out
+        await eventually(endpoint_loaded, timeout=5, what=f"endpoint {endpoint} loaded")
+        p = Phone(endpoint, secret, self.sip_port, answer=phone).start()
         self.phones.append(p)
 
         async def registered() -> bool:
             return bool((await self.root.ok("GET", f"/domains/{self.domain}/extensions/{number}"))["registered"])
-        await eventually(registered, timeout=10, what=f"extension {number} registered")
+        await eventually(registered, timeout=15, what=f"extension {number} registered")
         return p
 
     async def queue(self, name: str, **fields: Any) -> dict[str, Any]:

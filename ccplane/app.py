@@ -35,6 +35,7 @@ from .features.ivr.http import api as ivr_api
 from .features.ivr.prompts import PromptService
 from .features.ivr.services import IvrService
 from .features.ivr.stasis import CollectHandler
+from .features.ivr.system_prompts import ensure_system_prompts
 from .features.persons.attachments import AttachmentService
 from .features.persons.http import api as persons_api
 from .features.persons.services import PersonService
@@ -242,6 +243,7 @@ def _telephony_ctx(services: Services):  # type: ignore[no-untyped-def]
             await services.renderer.apply()
         except Exception:  # noqa: BLE001 - a config dir problem must not stop the API
             log.exception("render.startup_failed")
+        await ensure_system_prompts(services.prompts.sounds_dir)
         yield
         await services.live.close()
         await services.steps.stop()

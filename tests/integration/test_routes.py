@@ -90,3 +90,19 @@ async def test_routes_and_blacklist_refuse_bad_input(scene: Scene, other_domain:
     agent = await scene.root.new_user(scene.domain, "agent")
     status, resp = await agent.call("POST", bl, {"number": "1144445555"})
     assert_error(status, resp, 403)
+
+
+async def test_pt_br_system_prompts_are_generated(scene: Scene) -> None:
+    system = scene.services.prompts.sounds_dir / "ccplane" / "system"
+    for name in ("opcao-invalida", "tempo-esgotado"):
+        info = subprocess.run(["soxi", str(system / f"{name}.wav")], capture_output=True, text=True, check=True)
+        assert "8000" in info.stdout and "Channels       : 1" in info.stdout
+        duration = subprocess.run(["soxi", "-D", str(system / f"{name}.wav")], capture_output=True, text=True,
+                                  check=True)
+        assert float(duration.stdout) > 0.3  # something is actually spoken
+    # the menu defaults use them
+    await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs",
+                        {"name": "pt", "root": {"type": "menu", "prompt": "beep", "options": {"1": {"type": "hangup"}}}},
+                        201)
+    dialplan = scene.services.renderer.out_dir.joinpath("extensions.conf").read_text()
+    assert "Playback(ccplane/system/opcao-invalida)" in dialplan

@@ -54,7 +54,8 @@ def test_menu_defaults_are_filled_and_invalid_timeout_become_hangups() -> None:
         (0, "root", "menu"), (1, "root.options.1", "queue"),
         (2, "root.invalid", "hangup"), (3, "root.timeout", "hangup")]
     assert nodes[0].spec == {"prompt": "welcome", "input_timeout": 5, "max_retries": 2,
-                             "invalid_prompt": "invalid", "timeout_prompt": "please-try-again"}
+                             "invalid_prompt": "ccplane/system/opcao-invalida",
+                             "timeout_prompt": "ccplane/system/tempo-esgotado"}
     assert nodes[0].children == {"options.1": 1, "invalid": 2, "timeout": 3}
     assert nodes[1].spec == {"target": "sales"} and nodes[1].children == {}
     assert nodes[2].spec == {} and nodes[3].spec == {}
@@ -583,8 +584,8 @@ def test_uploaded_prompts_are_namespaced_builtins_stay_bare(rendered: dict[str, 
     assert " same => n(prompt),Background(menu-sub)" in rendered[ctx(2)]
     assert " same => n,Playback(goodbye)" in rendered[ctx(9)]
     root = rendered[ctx(0)]
-    assert " same => n,Playback(invalid)" in exten(root, "i")
-    assert " same => n,Playback(please-try-again)" in exten(root, "t")
+    assert " same => n,Playback(ccplane/system/opcao-invalida)" in exten(root, "i")  # pt-BR default
+    assert " same => n,Playback(ccplane/system/tempo-esgotado)" in exten(root, "t")
 
 
 @pytest.mark.parametrize("index, app", [

@@ -38,8 +38,9 @@ NODE_KINDS: dict[str, NodeKind] = {
     "hangup": NodeKind({}, frozenset()),
 }
 CHECKS = {"cpf_registered"}
-DEFAULTS = {"input_timeout": 5, "max_retries": 2, "invalid_prompt": "invalid",
-            "timeout_prompt": "please-try-again"}
+# ccplane's own pt-BR prompts (features/ivr/system_prompts.py), generated at start.
+DEFAULTS = {"input_timeout": 5, "max_retries": 2, "invalid_prompt": "ccplane/system/opcao-invalida",
+            "timeout_prompt": "ccplane/system/tempo-esgotado"}
 
 
 class TreeError(ValueError):

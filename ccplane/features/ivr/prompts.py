@@ -34,6 +34,8 @@ class PromptService:
         """True when Asterisk ships a sound of that name (or when we cannot look)."""
         if self.sounds_dir is None or not self.sounds_dir.is_dir():
             return True
+        if name.startswith(f"{PROMPT_DIR}/system/"):
+            return (self.sounds_dir / f"{name}.wav").exists()
         for sub in BUILTIN_DIRS:
             base = self.sounds_dir / sub / name
             if base.parent.is_dir() and any(base.parent.glob(base.name + ".*")):

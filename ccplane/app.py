@@ -123,6 +123,8 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
     auth = AuthService(sessions, settings.auth)
     alerts = AlertService(sessions, auth.signer, live.publish, AlertCaller(ami, target.sounds_dir), changed)
     recorder.alerts = alerts
+    trunks = TrunkService(sessions, changed, contacts)
+    ami.on_event(trunks.on_registry, names=("Registry",))
     return Services(
         engine=engine, sessions=sessions, ami=ami, ari=ari, contacts=contacts, renderer=renderer,
         auth=auth,
@@ -141,7 +143,7 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
         steps=recorder,
         alerts=alerts,
         attachments=AttachmentService(sessions, Path(settings.storage.dir).expanduser()),
-        trunks=TrunkService(sessions, changed),
+        trunks=trunks,
     )
 
 

@@ -40,6 +40,16 @@ class ContactTracker:
         return sorted(uri for uri, status in self._contacts.get(endpoint, {}).items()
                       if status.lower() not in _GONE)
 
+    def reachability(self, endpoint: str) -> str:
+        """"reachable" when any contact answers qualify, "unreachable" when all are
+        known dead, "unknown" before the first qualify (or with none)."""
+        statuses = {status.lower() for status in self._contacts.get(endpoint, {}).values()}
+        if "reachable" in statuses:
+            return "reachable"
+        if statuses and statuses <= _GONE:
+            return "unreachable"
+        return "unknown"
+
     def registered(self, endpoint: str) -> bool:
         return bool(self.contacts(endpoint))
 

@@ -54,6 +54,25 @@ async def test_outbound_route_reaches_the_carrier(scene: Scene, carrier: Sandbox
     assert got[0][1].fields.get("From") == "1140040000"
 
 
+async def test_trunk_status_follows_the_carrier(scene: Scene, carrier: SandboxState) -> None:
+    await setup_trunk(scene, carrier)
+
+    async def status() -> str:
+        return (await scene.root.ok("GET", f"/domains/{scene.domain}/trunks"))["items"][0]["status"]
+    await eventually(lambda: _is(status, "reachable"), timeout=15, what="trunk reachable")
+    await scene.root.ok("POST", f"/domains/{scene.domain}/trunks",
+                        {"name": "nowhere", "host": "127.0.0.1", "port": 5999}, 201)
+
+    async def dead() -> bool:
+        items = (await scene.root.ok("GET", f"/domains/{scene.domain}/trunks"))["items"]
+        return next(t for t in items if t["name"] == "nowhere")["status"] == "unreachable"
+    await eventually(dead, timeout=20, what="trunk to a closed port unreachable")
+
+
+async def _is(probe: Any, expected: str) -> bool:
+    return bool(await probe() == expected)
+
+
 async def test_trunk_and_route_bad_input(scene: Scene) -> None:
     base = f"/domains/{scene.domain}/trunks"
     for body, field in (({"name": "x", "host": "bad host"}, "host"),

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ...asterisk.events import AmiEvent
 from ...errors import Conflict, NotFound, ValidationFailed
 from ...web.context import ADMIN_ROLES, READ_ROLES, Principal
 from ..domains.services import resolve_domain
@@ -21,18 +22,33 @@ def trunk_endpoint(slug: str, name: str) -> str:
 
 
 class Reachability(Protocol):
-    def contacts(self, endpoint: str) -> list[str]: ...
+    def reachability(self, endpoint: str) -> str: ...
 
 
 class TrunkService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], changed: Changed) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], changed: Changed,
+                 contacts: Reachability) -> None:
         self.sessions = sessions
         self.changed = changed
+        self.contacts = contacts
+        self.registrations: dict[str, str] = {}  # "<endpoint>-reg" client URI -> Registry status
+
+    def on_registry(self, event: AmiEvent) -> None:
+        """AMI Registry events of outbound registrations (Registered, Rejected, ...)."""
+        domain = str(event.fields.get("Domain") or "")
+        status = str(event.fields.get("Status") or "")
+        if domain and status:
+            self.registrations[domain] = status
 
     def view(self, slug: str, t: Trunk) -> TrunkOut:
+        endpoint = trunk_endpoint(slug, t.name)
+        status = self.contacts.reachability(endpoint)
+        if t.register:
+            server = f"sip:{t.host}:{t.port}" + (";transport=tcp" if t.transport == "tcp" else "")
+            registry = self.registrations.get(server)
+            status = f"{status}; registration {registry.lower() if registry else 'pending'}"
         return TrunkOut(name=t.name, host=t.host, port=t.port, transport=t.transport, username=t.username,
-                        registration=t.register, caller_id=t.caller_id, endpoint=trunk_endpoint(slug, t.name),
-                        status="configured")
+                        registration=t.register, caller_id=t.caller_id, endpoint=endpoint, status=status)
 
     async def list(self, me: Principal, slug: str) -> list[TrunkOut]:
         me.require(READ_ROLES, "list trunks")

@@ -88,9 +88,6 @@ class Services:
     attachments: AttachmentService
     trunks: TrunkService
 
-    async def config_changed(self) -> None:
-        await self.renderer.apply()
-
 
 def build_services(settings: Settings, target: AsteriskTarget) -> Services:
     a = settings.asterisk

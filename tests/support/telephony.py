@@ -6,7 +6,7 @@ import asyncio
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ccplane.asterisk.events import AmiEvent
 from tests.support.api import ApiCaller
@@ -131,5 +131,3 @@ class Scene:
 def offers_to(recorder: Recorder, queue: str) -> list[str]:
     return [str(e.fields.get("Interface")) for _, e in recorder.matching("AgentCalled", Queue=queue)]
 
-
-Waiter = Callable[[], Any]

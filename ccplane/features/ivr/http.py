@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from ...errors import BadRequest
 from ...web.routing import Api, Req
 from ..common import Page
 from .schemas import IvrCreate, IvrOut, IvrStepOut, IvrUpdate
@@ -55,8 +56,7 @@ async def list_prompts(req: Req) -> list[str]:
 async def upload_prompt(req: Req) -> dict[str, str]:
     """Upload a sound (multipart: name, file); converted to 8 kHz mono WAV (422 if unreadable)."""
     if not req.request.content_type.startswith("multipart/"):
-        from .prompts import parse_multipart_error
-        raise parse_multipart_error()
+        raise BadRequest("expected multipart/form-data with fields 'name' and 'file'")
     name = await req.services.prompts.upload(req.me, req.params["domain"], await req.request.multipart())
     return {"name": name}
 

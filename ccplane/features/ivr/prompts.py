@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ...errors import BadRequest, Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from ...errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from ...web.context import ADMIN_ROLES, READ_ROLES, Principal
 from ..domains.services import resolve_domain
 from .models import Prompt
@@ -128,6 +128,3 @@ async def _convert(raw: Path, target: Path) -> None:
     os.chmod(tmp, 0o644)
     os.replace(tmp, target)
 
-
-def parse_multipart_error() -> BadRequest:
-    return BadRequest("expected multipart/form-data with fields 'name' and 'file'")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ...errors import NotFound
+from ...errors import BadRequest, NotFound
 from ...web.routing import Api, Req
 from ..common import ListQuery, Page
 from .schemas import PersonCreate, PersonOut, PersonUpdate
@@ -73,7 +73,6 @@ async def list_attachments(req: Req) -> list[dict[str, object]]:
 async def upload_attachment(req: Req) -> dict[str, object]:
     """Upload one file (multipart field 'file'); 409 beyond 5, 413 beyond 64 MB; streamed to disk."""
     if not req.request.content_type.startswith("multipart/"):
-        from ...errors import BadRequest
         raise BadRequest("expected multipart/form-data with a 'file' field")
     row = await req.services.attachments.upload(req.me, req.params["domain"], _id(req),
                                                 await req.request.multipart(), req.request.content_length)

@@ -42,6 +42,7 @@ import os
 import random
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -72,6 +73,7 @@ LOAD_INFLIGHT_CAP = 150
 PERSON_PHONE_BASE = 11980000000               # person i calls from 11980000000 + i
 BASELINE_PHONE_BASE = 11970000000             # baseline sample k uses 11970000000 + k
 LOAD_CALLER_BASE = 11960000000
+ALERT_CALLS_REGEX = "/^Local\\/s@ccplane-alert-queue-/"
 MARK = "; --- appended by bench/alert_latency.py ---"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SERIES = ("ccplane", "ccplane_no_tts", "baseline")
@@ -184,6 +186,7 @@ class ProbeState:
     queue: str
     expects: dict[str, "asyncio.Future[dict[str, Any]]"] = field(default_factory=dict)
     unclaimed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    taken: set[str] = field(default_factory=set)
     attendant_channels: set[str] = field(default_factory=set)
     hung: dict[str, float] = field(default_factory=dict)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -197,11 +200,14 @@ class ProbeState:
             key = str(f.get("CallerIDNum") or "")
             stamp = f.get("Timestamp")
             info = {"ts_ast": float(stamp) if isinstance(stamp, str) else None, "t_recv": now,
-                    "uniqueid": str(f.get("Uniqueid") or ""), "interface": str(f.get("Interface") or "")}
+                    "uniqueid": str(f.get("Uniqueid") or ""), "channel": str(f.get("Channel") or ""),
+                    "interface": str(f.get("Interface") or "")}
+            if info["uniqueid"] in self.taken:
+                return  # another attendant rung for a call already measured
             fut = self.expects.get(key)
-            if fut is not None:
-                if not fut.done():
-                    fut.set_result(info)  # the first attendant rung; later ones are ignored
+            if fut is not None and not fut.done():
+                self.taken.add(info["uniqueid"])
+                fut.set_result(info)  # the first attendant rung
             elif key not in self.unclaimed:
                 self.unclaimed[key] = info
             return
@@ -246,7 +252,9 @@ async def _probe_main(creds: dict[str, Any], conf: dict[str, Any], conn: Any) ->
         fut: asyncio.Future[dict[str, Any]] = loop.create_future()
         st.expects[key] = fut
         if key in st.unclaimed:  # AgentCalled came before the main process told us to expect it
-            fut.set_result(st.unclaimed.pop(key))
+            early = st.unclaimed.pop(key)
+            st.taken.add(early["uniqueid"])
+            fut.set_result(early)
         out: dict[str, Any] = {"key": key}
         try:
             if cmd["op"] == "originate":
@@ -255,14 +263,18 @@ async def _probe_main(creds: dict[str, Any], conf: dict[str, Any], conn: Any) ->
             info = await asyncio.wait_for(fut, cmd.get("timeout", 10.0))
         except Exception as exc:  # noqa: BLE001 - reported, the sample is dropped
             out["error"] = f"{type(exc).__name__}: {exc}"
+            # samples run one at a time: whatever alert call is left is this one
+            with contextlib.suppress(Exception):
+                await ami.action({"Action": "Hangup", "Channel": ALERT_CALLS_REGEX}, timeout=5)
             conn.send(out)
             return
         finally:
             st.expects.pop(key, None)
         out.update(info)
         t = time.monotonic()
+        # by name: AMI Hangup does not find a channel by its uniqueid on Asterisk 22
         with contextlib.suppress(Exception):  # already gone is fine
-            await ami.action({"Action": "Hangup", "Channel": info["uniqueid"]}, timeout=5)
+            await ami.action({"Action": "Hangup", "Channel": info["channel"]}, timeout=5)
         out["clean"] = await st.wait_clean(info["uniqueid"], 5.0)
         out["clean_s"] = time.monotonic() - t
         conn.send(out)
@@ -391,7 +403,7 @@ class Child:
 
     def attach(self) -> None:
         loop = asyncio.get_running_loop()
-        self.waiters["__ready__"] = loop.create_future()
+        self._ready = self.waiters["__ready__"] = loop.create_future()
         loop.add_reader(self.conn.fileno(), self._readable)
 
     def _readable(self) -> None:
@@ -408,7 +420,7 @@ class Child:
                     fut.set_exception(RuntimeError(f"{self.role} process went away"))
 
     async def ready(self, timeout: float = 40) -> dict[str, Any]:
-        return await asyncio.wait_for(self.waiters["__ready__"], timeout)
+        return await asyncio.wait_for(self._ready, timeout)
 
     def expect(self, cmd: dict[str, Any]) -> "asyncio.Future[dict[str, Any]]":
         if "key" not in cmd:
@@ -451,6 +463,7 @@ class Bench:
     def __init__(self, args: argparse.Namespace, settings: Any, state: SandboxState, tmp: Path) -> None:
         self.args, self.settings, self.state, self.tmp = args, settings, state, tmp
         self.originate_sent: dict[int, float] = {}
+        self.marks: dict[str, float] = {}
         self.baseline_seq = 0
         self.person_seq = 0
         self.errors: list[str] = []
@@ -490,6 +503,7 @@ class Bench:
         self.services = self.app[SERVICES]
         await self.services.ami.wait_connected(30)
         self._instrument()
+        self._count_ami_input()
 
         user, password = f"root-{secrets.token_hex(4)}", secrets.token_urlsafe(16)
         await self.services.auth.create_root(user, password)
@@ -543,6 +557,34 @@ class Bench:
             return await real(act, timeout=timeout)
         ami.action = action  # type: ignore[method-assign]
 
+        # ... and when the app token check and the storing of the alert start and end
+        alerts, marks = self.services.alerts, self.marks
+
+        def timed(name: str, real_method: Any) -> Any:
+            async def wrapper(*a: Any, **kw: Any) -> Any:
+                marks[f"{name}_start"] = time.time()
+                try:
+                    return await real_method(*a, **kw)
+                finally:
+                    marks[f"{name}_end"] = time.time()
+            return wrapper
+        for name in ("app_person", "_store"):
+            setattr(alerts, name, timed(name, getattr(alerts, name)))
+
+    def _count_ami_input(self) -> None:
+        """Count the AMI frames ccplane's own connection receives (it takes every event)."""
+        self.ami_rx = {"frames": 0, "bytes": 0}
+        manager = self.services.ami._manager  # noqa: SLF001
+        self.ami_manager = manager
+        protocol = manager.protocol
+        original, rx = protocol.data_received, self.ami_rx
+
+        def data_received(data: bytes) -> None:
+            rx["frames"] += data.count(b"\r\n\r\n")
+            rx["bytes"] += len(data)
+            original(data)
+        protocol.data_received = data_received
+
     async def ensure_members(self) -> None:
         wanted = {self.monitor_q: [attendant(i) for i in range(ATTENDANTS)],
                   self.load_q: [agent(i) for i in range(AGENTS)]}
@@ -578,6 +620,7 @@ class Bench:
         person = self.persons[self.person_seq % len(self.persons)]
         self.person_seq += 1
         waiting = self.probe.expect({"op": "expect", "key": person.phone, "timeout": 10.0})
+        self.marks.clear()
         t_post = time.time()
         resp = await self.client.post(f"/api/v1/app/{self.slug}/alerts", json={"level": "red", "location": None},
                                       headers={"Authorization": f"Bearer {person.token}"})
@@ -600,10 +643,18 @@ class Bench:
             return None
         t_ring = got["ts_ast"] if self.asterisk_stamps and got["ts_ast"] else got["t_recv"]
         t_orig = self.originate_sent.pop(body["id"], None)
+        m = self.marks
+        if t_orig is None or len(m) != 4:
+            self.errors.append(f"alert {body['id']}: instrumentation incomplete {sorted(m)}")
+            return None
         return {"ring": t_ring - t_post, "ring_recv": got["t_recv"] - t_post, "response": t_resp - t_post,
-                "to_originate": (t_orig - t_post) if t_orig else None,
-                "originate_to_ring": (t_ring - t_orig) if t_orig else None,
-                "settled": t_settled - t_post, "clean": got.get("clean", False)}
+                "to_originate": t_orig - t_post, "originate_to_ring": t_ring - t_orig,
+                "settled": t_settled - t_post, "clean": got.get("clean", False),
+                "to_token_check": m["app_person_start"] - t_post,
+                "token_check": m["app_person_end"] - m["app_person_start"],
+                "between": m["_store_start"] - m["app_person_end"],
+                "store": m["_store_end"] - m["_store_start"],
+                "stored_to_originate": t_orig - m["_store_end"]}
 
     async def sample_baseline(self) -> dict[str, Any] | None:
         from ccplane.features.alerts.calls import WAIT_MS
@@ -650,6 +701,7 @@ class Bench:
         tts = await self.tts_runs(self.args.tts_runs)
         pids = self.pids
         cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
+        rx0 = dict(self.ami_rx)
         m0, t0 = machine_ticks(), time.monotonic()
         samples: dict[str, list[dict[str, Any]]] = {s: [] for s in SERIES}
         total = self.args.warmup + self.args.samples
@@ -660,17 +712,25 @@ class Bench:
                 r = await (self.sample_baseline() if s == "baseline" else self.sample_ccplane(s == "ccplane"))
                 if r is not None and i >= self.args.warmup:
                     samples[s].append(r)
+            if len(self.errors) > 20:
+                raise RuntimeError(f"too many failed samples: {self.errors[:5]}")
             if (i + 1) % 50 == 0:
                 log(f"{name}: {i + 1}/{total} rounds")
         window = time.monotonic() - t0
         cpu = {k: round(cpu_seconds(p) - cpu0[k], 2) for k, p in pids.items()}
         busy0, all0 = m0
         busy1, all1 = machine_ticks()
+        frames = self.ami_rx["frames"] - rx0["frames"]
         if rate > 0:
             load_stats = await self.load.ask({"op": "stop"}, timeout=30)
         await self.quiesce()
-        return summarize(name, rate, samples, tts, window, cpu,
-                         round(100 * (busy1 - busy0) / max(1, all1 - all0), 1), load_stats)
+        out = summarize(name, rate, samples, tts, window, cpu,
+                        round(100 * (busy1 - busy0) / max(1, all1 - all0), 1), load_stats)
+        # CPU of everything else on the machine (e.g. another sandbox and its tests), in cores
+        out["other_processes_cores"] = round(max(0.0, (busy1 - busy0) / CLK_TCK - sum(cpu.values())) / window, 2)
+        same_link = self.services.ami._manager is self.ami_manager  # noqa: SLF001
+        out["ccplane_ami_frames_per_s"] = round(frames / window) if same_link else None
+        return out
 
     async def run(self) -> dict[str, Any]:
         self.sounds_dir = Path(self.services.alerts.caller.sounds_dir)
@@ -720,14 +780,12 @@ def summarize(name: str, rate: float, samples: dict[str, list[dict[str, Any]]], 
         "overhead_no_tts_ms": {"p50": _diff(off["p50"], base["p50"]), "p99": _diff(off["p99"], base["p99"])},
         "ratio": {"p50": _ratio(cc["p50"], base["p50"]), "p99": _ratio(cc["p99"], base["p99"])},
         "tts_share_ms": {"p50": _diff(cc["p50"], off["p50"]), "p99": _diff(cc["p99"], off["p99"])},
-        "ccplane_breakdown_ms": {
-            "post_to_originate_sent": pct([r["to_originate"] for r in c if r["to_originate"] is not None]),
-            "originate_sent_to_ring": pct([r["originate_to_ring"] for r in c if r["originate_to_ring"] is not None]),
-            "http_response": pct([r["response"] for r in c]),
-            "background_done": pct([r["settled"] for r in c]),
-        },
+        "ccplane_breakdown_ms": {key: pct([r[src] for r in c]) for key, src, _ in PARTS},
         "ami_delivery_ms": {s: pct([r["ring_recv"] - r["ring"] for r in samples[s]]) for s in SERIES},
         "tts_speak_ms": pct(tts),
+        # drift check (tables grow during the run): ccplane's p50 over the first and the second half
+        "ccplane_p50_halves_ms": [pct([r["ring"] for r in c[:len(c) // 2]])["p50"],
+                                  pct([r["ring"] for r in c[len(c) // 2:]])["p50"]],
         "unclean_samples": sum(1 for s in SERIES for r in samples[s] if not r["clean"]),
         "cpu_s": cpu, "machine_busy_pct": busy_pct,
     }
@@ -737,14 +795,28 @@ def summarize(name: str, rate: float, samples: dict[str, list[dict[str, Any]]], 
     return out
 
 
+# ccplane's ring time split at the points _instrument() marks: (JSON key, sample key, label)
+PARTS = (
+    ("post_to_token_check", "to_token_check", "POST sent -> app token check starts"),
+    ("token_check", "token_check", "app token check (person, domain read)"),
+    ("token_check_to_store", "between", "-> alert storing starts"),
+    ("store", "store", "alert + audit row stored (commit)"),
+    ("stored_to_originate_sent", "stored_to_originate", "stored -> Originate written to AMI"),
+    ("post_to_originate_sent", "to_originate", "= POST sent -> Originate written"),
+    ("originate_sent_to_ring", "originate_to_ring", "Originate written -> AgentCalled"),
+    ("http_response", "response", "(POST sent -> 201 received)"),
+    ("background_done", "settled", "(POST sent -> call task done: TTS, call id)"),
+)
+
+
 def print_phase(r: dict[str, Any]) -> None:
     ring, b = r["ring_ms"], r["ccplane_breakdown_ms"]
-    head = f"  {'POST/Originate -> first AgentCalled':38}{'n':>5}{'p50':>8}{'p90':>8}{'p99':>8}{'max':>8}  (ms)"
+    head = f"  {'POST/Originate -> first AgentCalled':44}{'n':>5}{'p50':>8}{'p90':>8}{'p99':>8}{'max':>8}  (ms)"
     lines = [f"phase {r['phase']}" + (f": background load {r['load_rate']:g} calls/s" if r["load_rate"] else
                                       ": no other calls"), head]
     for s in SERIES:
         q = ring[s]
-        lines.append(f"  {LABELS[s]:38}{q['n']:>5}{q['p50']:>8}{q['p90']:>8}{q['p99']:>8}{q['max']:>8}")
+        lines.append(f"  {LABELS[s]:44}{q['n']:>5}{q['p50']:>8}{q['p90']:>8}{q['p99']:>8}{q['max']:>8}")
     o, o2, t = r["overhead_ms"], r["overhead_no_tts_ms"], r["tts_share_ms"]
     lines += [
         f"  ccplane overhead (percentile differences): p50 +{o['p50']} ms, p99 +{o['p99']} ms "
@@ -753,20 +825,19 @@ def print_phase(r: dict[str, Any]) -> None:
         f"  target overhead p99 < 50 ms: {'MET' if o['p99'] is not None and o['p99'] < 50 else 'NOT MET'}",
         "  ccplane, TTS on, by part:",
     ]
-    for key, label in (("post_to_originate_sent", "POST -> Originate on the AMI socket"),
-                       ("originate_sent_to_ring", "Originate sent -> AgentCalled (Asterisk)"),
-                       ("http_response", "POST -> 201 received"),
-                       ("background_done", "POST -> call task done (TTS, call id)")):
+    for key, _, label in PARTS:
         q = b[key]
-        lines.append(f"    {label:36}{q['n']:>5}{q['p50']:>8}{q['p90']:>8}{q['p99']:>8}{q['max']:>8}")
+        lines.append(f"    {label:42}{q['n']:>5}{q['p50']:>8}{q['p90']:>8}{q['p99']:>8}{q['max']:>8}")
     tq = r["tts_speak_ms"]
     lines.append(f"  TTS speak() alone ({tq['n']} runs): p50 {tq['p50']} ms, p99 {tq['p99']} ms;  "
                  f"TTS on - off on the ring time: p50 {t['p50']} ms, p99 {t['p99']} ms")
     d = r["ami_delivery_ms"]["baseline"]
     cpu = r["cpu_s"]
-    lines.append(f"  AMI delivery (Asterisk Timestamp -> probe received) p50 {d['p50']} ms, p99 {d['p99']} ms;  "
-                 f"machine {r['machine_busy_pct']}% busy over {r['window_s']} s; CPU s: Asterisk {cpu['asterisk']}, "
-                 f"ccplane+bench {cpu['ccplane']}, probe {cpu['probe']}, load gen {cpu['load']}")
+    lines.append(f"  AMI delivery (Asterisk Timestamp -> probe received) p50 {d['p50']} ms, p99 {d['p99']} ms; "
+                 f"ccplane's AMI link received {r['ccplane_ami_frames_per_s']} frames/s")
+    lines.append(f"  machine {r['machine_busy_pct']}% busy over {r['window_s']} s; CPU s: Asterisk {cpu['asterisk']}, "
+                 f"ccplane+bench {cpu['ccplane']}, probe {cpu['probe']}, load gen {cpu['load']}; "
+                 f"other processes {r['other_processes_cores']} cores")
     if "load" in r:
         ld = r["load"]
         lines.append(f"  load: offered {ld['offered']} calls in {ld['window_s']} s, completed {ld['completed']} "
@@ -808,6 +879,7 @@ def main() -> int:
     p.add_argument("--tts-runs", type=int, default=30, help="speak() timed on its own per phase (30)")
     p.add_argument("--keep-sandbox", action="store_true", help="leave the alertbench Asterisk running")
     args = p.parse_args()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `timeout`/kill: clean up as for ^C
     logging.basicConfig(level=logging.WARNING, format="[ccplane] %(levelname)s %(name)s %(message)s")
 
     tmp = Path(tempfile.mkdtemp(prefix="alertbench-"))

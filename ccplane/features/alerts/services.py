@@ -90,6 +90,7 @@ class AlertService:
         self.app_token_ttl = app_token_ttl
         self._audit_lock = asyncio.Lock()  # one writer per process keeps each chain linear
         self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._slugs: dict[int, str] = {}  # domain id -> slug
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def stop(self) -> None:
@@ -120,12 +121,13 @@ class AlertService:
         except InvalidToken as exc:
             raise Unauthorized(f"invalid app token: {exc}") from None
         async with self.sessions() as s:
-            person = await s.get(MonitoredPerson, payload["sub"])
-            domain = await s.get(Domain, person.domain_id) if person else None
-            if person is None or domain is None or domain.slug != slug or not person.active \
-                    or person.token_version != payload.get("ver"):
-                raise Unauthorized("app token revoked; log in again")
-            return person
+            row = (await s.execute(select(MonitoredPerson, Domain.slug)
+                                   .join(Domain, Domain.id == MonitoredPerson.domain_id)
+                                   .where(MonitoredPerson.id == payload["sub"]))).first()
+        if row is None or row[1] != slug or not row[0].active or row[0].token_version != payload.get("ver"):
+            raise Unauthorized("app token revoked; log in again")
+        self._slugs[row[0].domain_id] = row[1]  # slugs never change
+        return row[0]
 
     async def app_config(self, person: MonitoredPerson) -> AlertAppOut:
         async with self.sessions() as s:
@@ -151,7 +153,8 @@ class AlertService:
                      body: AlertCreate) -> tuple[Alert, AlertAppConfig | None, bool, str]:
         now = datetime.now(timezone.utc)
         async with self._audit_lock, self.sessions() as s:
-            slug = await s.scalar(select(Domain.slug).where(Domain.id == person.domain_id)) or ""
+            slug = self._slugs.get(person.domain_id) or await s.scalar(
+                select(Domain.slug).where(Domain.id == person.domain_id)) or ""
             config = await s.scalar(select(AlertAppConfig).where(AlertAppConfig.domain_id == person.domain_id))
             recent = await s.scalar(select(Alert).where(
                 Alert.person_id == person.id, Alert.level == body.level, Alert.status == "new",
@@ -165,6 +168,12 @@ class AlertService:
                           accuracy=loc.accuracy if loc else None, created_at=now, status="new", escalations=0)
             s.add(alert)
             await s.flush()
+            if alert.level in rules.QUEUE_PRIORITY and config and config.monitoring_queue:
+                # Ring the monitoring team while the row is being committed: a red
+                # alert reaches a human as fast as Asterisk allows, and even if the
+                # commit then fails (the app still hears 503 and is told to call).
+                # The call's id is written once the commit has released the lock.
+                self._spawn(self._call(slug, alert, config.monitoring_queue))
             await append_audit(s, person.domain_id, alert.id, f"person:{person.id}", "created",
                                {"level": body.level, "location": rules.location_text(alert.lat, alert.lon)})
             await s.commit()  # the alert is durable before anyone is told
@@ -174,8 +183,6 @@ class AlertService:
         deadlines = {**rules.DEFAULT_DEADLINES, **(config.ack_deadlines if config else {})}
         if alert.level in deadlines:
             self._schedule_escalation(slug, alert.id, deadlines[alert.level])
-        if alert.level in rules.QUEUE_PRIORITY and config and config.monitoring_queue:
-            self._spawn(self._call(slug, alert, config.monitoring_queue))
         self._spawn(self._guarded(self.caller.mark_open(slug, alert), "mark_open"))
 
     async def _guarded(self, coro: Awaitable[None], what: str) -> None:

@@ -233,7 +233,7 @@ async def test_person_calling_the_monitoring_did_is_linked_to_the_open_alert(sce
 
     async def marked() -> bool:
         out = await scene.services.ami.command(f"database show ccplane-alert/{scene.domain}")
-        return PHONE in out
+        return f"+55{PHONE}" in out  # the last of the forms written
     await eventually(marked, timeout=5, what="the open alert known to Asterisk")
     caller = await Caller(scene.services, scene.recorder, did, caller_id="+55" + PHONE).dial()
     await scene.recorder.wait_for("QueueCallerJoin", Uniqueid=caller.inner, Queue=q)

@@ -112,5 +112,6 @@ async def test_alert_call_bridges_the_attendant_to_the_persons_phone(
         alert = (await scene.root.ok("GET", f"/domains/{scene.domain}/alerts"))["items"][0]
         return alert if alert["recording"] else None
     alert = await eventually(recorded, timeout=5, what="the recording linked to the alert")
+    assert 0 < alert["seconds_to_answer"] < 15  # the SLA clock: alert -> attendant answered
     monitor = Path(sandbox.config_dir).parent / "spool" / "monitor" / alert["recording"]
     await eventually(lambda: asyncio.sleep(0, monitor.exists()), timeout=5, what=f"{monitor} on disk")

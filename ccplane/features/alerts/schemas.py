@@ -101,6 +101,7 @@ class AlertOut(BaseModel):
     acknowledged_by: str | None
     acknowledged_at: str | None
     seconds_to_ack: float | None
+    seconds_to_answer: float | None  # until an attendant answered the alert call
     call: str | None
     recording: str | None
     person_call: str | None

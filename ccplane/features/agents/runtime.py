@@ -18,7 +18,7 @@ from ...asterisk.events import AmiEvent
 from ..domains.models import Domain
 from ..extensions.domain import endpoint_name
 from ..extensions.models import Extension
-from ..queues.domain import asterisk_queue_name
+from ..queues.domain import asterisk_queue_name, split_queue_name
 from ..queues.models import Queue
 from ..users.models import User
 from .domain import (Agent, AgentBoard, CallEnded, Effect, ExpireAt, HangupAt, Hold, OfferFailed, QueueLog,
@@ -134,18 +134,16 @@ class AgentRuntime:
                 log.warning("agent.action_failed %s: %s", action.get("Action"), exc)
 
     async def _record_call(self, ended: CallEnded) -> None:
-        for handle_key in [k for k in self._hangups if k[0] == ended.interface
-                           and k[1] == ended.caller_uniqueid]:
-            self._hangups.pop(handle_key).cancel()
+        handle = self._hangups.pop((ended.interface, ended.caller_uniqueid), None)
+        if handle is not None:
+            handle.cancel()
         domain_id = self.domain_of.get(ended.interface)
         if domain_id is None:
             return
+        names = split_queue_name(ended.queue)
         async with self.sessions() as s:
-            slug = await s.scalar(select(Domain.slug).where(Domain.id == domain_id))
-            queue_id = None
-            for q in await s.scalars(select(Queue).where(Queue.domain_id == domain_id)):
-                if slug and asterisk_queue_name(slug, q.name) == ended.queue:
-                    queue_id = q.id
+            queue_id = await s.scalar(select(Queue.id).where(Queue.domain_id == domain_id,
+                                                             Queue.name == names[1])) if names else None
             s.add(QueueCall(domain_id=domain_id, queue_id=queue_id, caller_uniqueid=ended.caller_uniqueid,
                             caller_number=ended.caller_number, agent_username=ended.username,
                             answered_at=_ts(ended.answered_at), ended_at=_ts(ended.ended_at),

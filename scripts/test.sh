@@ -14,7 +14,17 @@ ccplane sandbox status
 echo "== PostgreSQL" >&2
 PG_URL=$(scripts/pg.sh start)
 
+# Progress reaches the log as it happens; a hung test fails on its own
+# (pytest-timeout, pyproject.toml) and a whole run is bounded too, so CI
+# always ends with a summary naming what failed.
+export PYTHONUNBUFFERED=1
+SUITE_LIMIT=${CCPLANE_SUITE_LIMIT:-1800}
+suite() {
+  timeout -s INT -k 120 "$SUITE_LIMIT" pytest -q -p no:cacheprovider -rfE --durations=10 "$@"
+}
+status=0
 echo "== tests on SQLite" >&2
-pytest -q -p no:cacheprovider "$@"
+suite "$@" || status=1
 echo "== tests on PostgreSQL" >&2
-CCPLANE_TEST_DATABASE_URL="$PG_URL" pytest -q -p no:cacheprovider "$@"
+CCPLANE_TEST_DATABASE_URL="$PG_URL" suite "$@" || status=1
+exit $status

@@ -101,14 +101,16 @@ async def test_real_phone_registration_is_seen(root: ApiCaller, services: Any, d
     try:
         async def registered() -> bool:
             return bool((await root.ok("GET", path))["registered"])
-        await eventually(registered, timeout=10, what="registered: true")
+        await eventually(registered, timeout=20, what="registered: true",
+                         details=lambda: phone.output()[-1500:])
         ext = await root.ok("GET", path)
         assert ext["contacts"] and f"{phone.sip_port}" in ext["contacts"][0]
-        phone.stop()
+        phone.stop(timeout=15)  # SIGTERM: baresip unregisters before it exits
 
         async def unregistered() -> bool:
             return not (await root.ok("GET", path))["registered"]
-        await eventually(unregistered, timeout=10, what="registered: false")
+        await eventually(unregistered, timeout=20, what="registered: false",
+                         details=lambda: phone.output()[-1500:])
     finally:
         phone.close()
 

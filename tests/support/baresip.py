@@ -76,7 +76,15 @@ class Phone:
     def output(self) -> str:
         return (self.dir / "log").read_text(errors="replace")
 
-    async def command(self, command: str, params: str | None = None) -> dict[str, object]:
+    async def command(self, command: str, params: str | None = None, *,
+                      timeout: float = 10.0) -> dict[str, object]:
+        try:
+            return await asyncio.wait_for(self._command(command, params), timeout)
+        except asyncio.TimeoutError:
+            raise AssertionError(f"baresip gave no answer to {command!r} within {timeout}s; "
+                                 f"its log:\n{self.output()[-2000:]}") from None
+
+    async def _command(self, command: str, params: str | None) -> dict[str, object]:
         reader, writer = await asyncio.open_connection("127.0.0.1", self.ctrl_port)
         try:
             msg = json.dumps({"command": command, **({"params": params} if params else {})}).encode()

@@ -74,7 +74,8 @@ class Scene:
 
         async def registered() -> bool:
             return bool((await self.root.ok("GET", f"/domains/{self.domain}/extensions/{number}"))["registered"])
-        await eventually(registered, timeout=15, what=f"extension {number} registered")
+        await eventually(registered, timeout=20, what=f"extension {number} registered",
+                         details=lambda: p.output()[-1500:])
         return p
 
     async def queue(self, name: str, **fields: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from ...asterisk.ami import AmiClient
+from ...tools import run_tool
 from ..ivr.render import PROMPT_DIR
 from ..queues.domain import asterisk_queue_name
 from ..routes.domain import caller_patterns
@@ -33,9 +34,9 @@ async def speak(text: str, target: Path) -> bool:
         raw = Path(tmp) / "tts.wav"
         for argv in ([espeak, "-v", "pt-br", "-s", "150", "-w", str(raw), text],
                      [sox, str(raw), "-r", "8000", "-c", "1", "-b", "16", str(target)]):
-            proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.DEVNULL,
-                                                        stderr=asyncio.subprocess.DEVNULL)
-            if await proc.wait() != 0:
+            code, err = await run_tool(*argv)
+            if code != 0:
+                log.warning("alert.tts_failed %s: %s", Path(argv[0]).name, err.strip()[-200:])
                 return False
     target.chmod(0o644)
     return True

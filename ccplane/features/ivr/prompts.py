@@ -2,7 +2,6 @@
 Asterisk plays best (8 kHz, mono, 16-bit WAV), and Asterisk's own sounds."""
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
@@ -15,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ...errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from ...tools import run_tool
 from ...web.context import ADMIN_ROLES, READ_ROLES, Principal
 from ..domains.services import resolve_domain
 from .models import Prompt
@@ -117,13 +117,10 @@ async def _convert(raw: Path, target: Path) -> None:
         raise Conflict("sox is not installed on the server (apt-get install sox)")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp.wav")
-    proc = await asyncio.create_subprocess_exec(sox, str(raw), "-r", "8000", "-c", "1", "-b", "16", str(tmp),
-                                                stdout=asyncio.subprocess.DEVNULL,
-                                                stderr=asyncio.subprocess.PIPE)
-    _, err = await proc.communicate()
-    if proc.returncode != 0:
+    code, err = await run_tool(sox, str(raw), "-r", "8000", "-c", "1", "-b", "16", str(tmp))
+    if code != 0:
         tmp.unlink(missing_ok=True)
-        reason = err.decode(errors="replace").strip().splitlines()[-1:] or ["unknown format"]
+        reason = err.strip().splitlines()[-1:] or ["unknown format"]
         raise ValidationFailed(f"not a sound file sox can read: {reason[0]}", field="file")
     os.chmod(tmp, 0o644)
     os.replace(tmp, target)

@@ -7,8 +7,12 @@ reused) by ``sandbox`` — if it cannot start, the tests that need it fail.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
+import sys
+import threading
+import traceback
 from typing import Any, AsyncIterator, Iterator
 
 import pytest
@@ -18,6 +22,68 @@ from ccplane.asterisk.sandbox import Sandbox, SandboxState
 from ccplane.db.session import alembic_config
 from ccplane.settings import Settings, load_settings
 from tests.support.api import ApiCaller
+
+
+# ---------------------------------------------------------------- hang watchdog
+# pytest-timeout fails a hung test, but the stack of an event loop sitting in
+# select() says nothing. Shortly before that, dump every asyncio task's stack
+# and every thread's (they land in the failing test's captured stderr).
+_LOOP: asyncio.AbstractEventLoop | None = None
+
+
+def _await_chain(coro: Any) -> traceback.StackSummary:
+    """Where a suspended coroutine waits: its frame, then each coroutine it awaits."""
+    frames = []
+    while coro is not None and len(frames) < 30:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is not None:
+            frames.append((frame, frame.f_lineno))
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    return traceback.StackSummary.extract(frames)
+
+
+def _dump_stacks(nodeid: str) -> None:
+    out = [f"\n==== watchdog: {nodeid} still running; asyncio tasks and threads ===="]
+    loop = _LOOP
+    if loop is not None:
+        try:
+            tasks = list(asyncio.all_tasks(loop))
+        except RuntimeError:
+            tasks = []
+        for task in tasks:
+            out.append(f"-- {task!r}")
+            out.extend(line.rstrip() for line in traceback.format_list(_await_chain(task.get_coro())))
+    names = {t.ident: t.name for t in threading.enumerate()}
+    for ident, frame in sys._current_frames().items():
+        out.append(f"-- thread {names.get(ident, ident)}")
+        out.extend(line.rstrip() for line in traceback.format_stack(frame)[-12:])
+    print("\n".join(out), file=sys.stderr, flush=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    limit = float(item.config.getini("timeout") or 0)
+    timer = None
+    if limit > 60:
+        timer = threading.Timer(limit - 30, _dump_stacks, args=(item.nodeid,))
+        timer.daemon = True
+        timer.start()
+    try:
+        yield
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
+@pytest.fixture
+async def event_loop_watch() -> AsyncIterator[None]:
+    """Lets the watchdog see the test's event loop (autouse in integration tests)."""
+    global _LOOP
+    _LOOP = asyncio.get_running_loop()
+    try:
+        yield
+    finally:
+        _LOOP = None
 
 
 def _pg_admin_url(url: str) -> str:

@@ -27,4 +27,11 @@ echo "== tests on SQLite" >&2
 suite "$@" || status=1
 echo "== tests on PostgreSQL" >&2
 CCPLANE_TEST_DATABASE_URL="$PG_URL" suite "$@" || status=1
+if [ $status -ne 0 ]; then
+  echo "== after the failure: the sandbox and the end of its Asterisk log" >&2
+  ccplane sandbox status || true
+  log_dir=$(ccplane sandbox status --json 2>/dev/null | python3 -c \
+    'import json,sys,pathlib; print(pathlib.Path(json.load(sys.stdin)["config_dir"]).parent / "log")' || true)
+  [ -n "$log_dir" ] && tail -n 80 "$log_dir/messages.log" 2>/dev/null || true
+fi
 exit $status

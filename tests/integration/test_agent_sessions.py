@@ -45,6 +45,44 @@ async def test_available_extensions_are_linked_registered_and_free(scene: Scene)
     assert member is not None and member["Paused"] == "0"
 
 
+async def test_webrtc_agent_is_offered_their_webrtc_extension_only(scene: Scene) -> None:
+    await scene.extension("4501", phone="auto")                 # linked to the queue, registered
+    await scene.extension("4502", phone="auto", kind="webrtc")  # the agent's browser phone, not linked
+    await scene.extension("4503", phone="auto", kind="webrtc")  # another WebRTC extension
+    await scene.queue("qw", extensions=["4501"])
+    users = f"/domains/{scene.domain}/users"
+    base = {"name": "Web Agent", "role": "agent", "password": "agent-pass-1"}
+    for number, why in (("4501", "not a WebRTC"), ("4999", "does not exist")):
+        status, body = await scene.root.call("POST", users, {**base, "username": f"w{number}",
+                                                             "webrtc_extension": number})
+        assert_error(status, body, 422, "webrtc_extension")
+        assert why in body["error"]["message"]
+    assert all(u["username"] not in ("w4501", "w4999") for u in (await scene.root.ok("GET", users))["items"])
+    created = await scene.root.ok("POST", users, {**base, "username": f"web-{scene.domain}",
+                                                  "webrtc_extension": "4502", "wrapup_time": 7}, 201)
+    assert created["webrtc_extension"] == "4502" and created["wrapup_time"] == 7
+    me = await scene.root.login(f"web-{scene.domain}", "agent-pass-1")
+    path = f"/domains/{scene.domain}/agents/web-{scene.domain}"
+    offered = await me.ok("GET", path + "/available-extensions?queues=qw")
+    assert [e["number"] for e in offered["items"]] == ["4502"]
+    for number, why in (("4501", "logs in on extension 4502 only"), ("4503", "logs in on extension 4502 only")):
+        status, body = await me.call("POST", path + "/session", {"queues": ["qw"], "extension": number})
+        assert_error(status, body, 409, "extension")
+        assert why in body["error"]["message"]
+    await me.ok("POST", path + "/session", {"queues": ["qw"], "extension": "4502"}, 201)
+    member = await scene.member_status("qw", "4502")
+    assert member is not None and member["Paused"] == "0"
+    # an ordinary agent is not offered someone's WebRTC extension, nor is it theirs to take
+    other = await scene.root.new_user(scene.domain, "agent")
+    opath = f"/domains/{scene.domain}/agents/{other.username}"  # type: ignore[attr-defined]
+    assert [e["number"] for e in (await other.ok("GET", opath + "/available-extensions?queues=qw"))["items"]] == ["4501"]
+    # clearing the setting makes them an ordinary agent again
+    await me.ok("DELETE", path + "/session", status=204)
+    cleared = await scene.root.ok("PATCH", f"{users}/web-{scene.domain}", {"webrtc_extension": None})
+    assert cleared["webrtc_extension"] is None and cleared["wrapup_time"] == 7
+    assert [e["number"] for e in (await me.ok("GET", path + "/available-extensions?queues=qw"))["items"]] == ["4501"]
+
+
 async def test_agents_cannot_touch_other_agents(scene: Scene) -> None:
     await scene.extension("4101", phone="auto")
     await scene.queue("qc", extensions=["4101"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from tests.support.api import assert_error
 from tests.support.telephony import Scene, offers_to
 from tests.support.waiting import eventually
 
@@ -104,6 +105,27 @@ async def test_wrapup_holds_the_next_offer(scene: Scene) -> None:
     connects = await scene.recorder.wait_for("AgentCalled", count=2, timeout=12, Queue=q)
     second_offer_at = connects[1][0]
     assert second_offer_at - ended_at >= 5, second_offer_at - ended_at
+
+
+async def test_agent_wrapup_time_overrides_the_queues(scene: Scene) -> None:
+    await scene.extension("3551", phone="auto")
+    await scene.queue("wrap2", strategy="ringall", ring_timeout=3, wrapup_time=1, extensions=["3551"])
+    agent = await scene.root.new_user(scene.domain, "agent")
+    username = agent.username  # type: ignore[attr-defined]
+    changed = await scene.root.ok("PATCH", f"/domains/{scene.domain}/users/{username}", {"wrapup_time": 4})
+    assert changed["wrapup_time"] == 4
+    await agent.ok("POST", f"/domains/{scene.domain}/agents/{username}/session",
+                   {"queues": ["wrap2"], "extension": "3551"}, 201)
+    q = scene.qname("wrap2")
+    caller = await scene.call("wrap2")
+    await scene.recorder.wait_for("AgentConnect", Queue=q)
+    await scene.hangup(caller)
+    await scene.recorder.wait_for("AgentComplete", Queue=q)
+    await asyncio.sleep(1.5)  # past the queue's 1 s, inside the agent's 4 s
+    state = await scene.agent_state(agent)
+    assert state["state"] == "wrapup" and 1.5 <= state["wrapup_left"] <= 2.6, state
+    status, body = await scene.root.call("PATCH", f"/domains/{scene.domain}/users/{username}", {"wrapup_time": -1})
+    assert_error(status, body, 422, "wrapup_time")
 
 
 async def test_rejected_offer_keeps_agent_out_for_reject_delay(scene: Scene) -> None:

@@ -55,11 +55,11 @@ class Scene:
         services.ami.on_event(self.recorder)
         self.callers: list[str] = []
 
-    async def extension(self, number: str, *, phone: str | None = None) -> Phone | None:
+    async def extension(self, number: str, *, phone: str | None = None, kind: str = "sip") -> Phone | None:
         """Create an extension; with ``phone`` ("auto"/"manual") also register a baresip on it."""
         secret = f"secret-{number}"
         await self.root.ok("POST", f"/domains/{self.domain}/extensions",
-                           {"number": number, "name": f"Ext {number}", "secret": secret}, 201)
+                           {"number": number, "name": f"Ext {number}", "secret": secret, "kind": kind}, 201)
         if phone is None:
             return None
         endpoint = f"{self.domain}-{number}"

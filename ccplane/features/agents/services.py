@@ -94,9 +94,13 @@ class AgentService:
     async def _offered(self, s: AsyncSession, domain: Domain, user: User,
                        queues: list[Queue]) -> list[AvailableExtension]:
         """Extensions linked to every chosen queue, registered right now, and not
-        used by another logged-in agent."""
+        used by another logged-in agent. A WebRTC agent (one with a WebRTC
+        extension of this domain configured) is offered that extension only."""
         linked: set[int] | None = None
-        for q in queues:
+        webrtc = await self._webrtc_extension(s, domain, user)
+        if webrtc is not None:
+            linked = {webrtc.id}
+        for q in queues if webrtc is None else []:
             ids = set(await s.scalars(select(QueueExtension.extension_id).where(QueueExtension.queue_id == q.id)))
             linked = ids if linked is None else linked & ids
         taken = set(await s.scalars(select(AgentSession.extension_id).where(AgentSession.user_id != user.id)))
@@ -142,7 +146,10 @@ class AgentService:
         ext = await s.scalar(select(Extension).where(Extension.domain_id == domain.id, Extension.number == number))
         if ext is None:
             return f"extension {number} does not exist"
-        for q in queues:
+        webrtc = await self._webrtc_extension(s, domain, user)
+        if webrtc is not None and webrtc.id != ext.id:
+            return f"{user.username} is a WebRTC agent and logs in on extension {webrtc.number} only"
+        for q in queues if webrtc is None else []:
             if not await s.scalar(select(QueueExtension.extension_id).where(
                     QueueExtension.queue_id == q.id, QueueExtension.extension_id == ext.id)):
                 return f"extension {number} is not linked to queue {q.name}"
@@ -151,6 +158,13 @@ class AgentService:
         if other:
             return f"extension {number} is in use by agent {other}"
         return f"extension {number} is not registered on the server"
+
+    @staticmethod
+    async def _webrtc_extension(s: AsyncSession, domain: Domain, user: User) -> Extension | None:
+        if user.webrtc_extension_id is None:
+            return None
+        return await s.scalar(select(Extension).where(Extension.id == user.webrtc_extension_id,
+                                                      Extension.domain_id == domain.id))
 
     async def logout(self, me: Principal, slug: str, username: str) -> None:
         async with self.sessions() as s:

@@ -27,6 +27,9 @@ class User(Timestamped, Base):
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # Per-agent wrap-up seconds; None: the queue's.
     wrapup_time: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The WebRTC extension this agent always logs in on (the agent screen is the phone).
+    webrtc_extension_id: Mapped[int | None] = mapped_column(
+        ForeignKey("extensions.id", ondelete="SET NULL", name="fk_users_webrtc_extension"), nullable=True)
     # One-time password reset an admin hands over (sha256 of the token, and its expiry).
     reset_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reset_expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

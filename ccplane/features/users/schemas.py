@@ -3,12 +3,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from ..common import Input, Name, Password
 
 Username = Annotated[str, StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")]
 DomainRole = Literal["superuser", "admin", "supervisor", "agent"]
+ExtensionNumber = Annotated[str, StringConstraints(min_length=2, max_length=10, pattern=r"^[0-9]+$")]
+WrapupTime = Annotated[int, Field(ge=0, le=3600)]
 
 
 class UserCreate(Input):
@@ -17,6 +19,10 @@ class UserCreate(Input):
     role: DomainRole
     password: Password
     active: bool = True
+    # Seconds of wrap-up after each queue call; null: the queue's wrapup_time.
+    wrapup_time: WrapupTime | None = None
+    # A WebRTC extension of this domain the agent always logs in on.
+    webrtc_extension: ExtensionNumber | None = None
 
 
 class UserUpdate(Input):
@@ -24,6 +30,8 @@ class UserUpdate(Input):
     role: DomainRole | None = None
     password: Password | None = None
     active: bool | None = None
+    wrapup_time: WrapupTime | None = None
+    webrtc_extension: ExtensionNumber | None = None
 
 
 class UserOut(BaseModel):
@@ -32,4 +40,6 @@ class UserOut(BaseModel):
     role: str
     active: bool
     domains: list[str]
+    wrapup_time: int | None = None
+    webrtc_extension: str | None = None
     created_at: datetime

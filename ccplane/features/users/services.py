@@ -5,19 +5,43 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ...errors import Conflict, Forbidden, NotFound
+from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ...web.context import ADMIN_ROLES, READ_ROLES, Principal
 from ..auth.domain import hash_password
 from ..common import changes_of
 from ..domains.models import Domain
 from ..domains.services import resolve_domain
+from ..extensions.models import Extension
 from .models import Membership, User
 from .schemas import UserCreate, UserOut, UserUpdate
 
 
-def user_view(user: User) -> UserOut:
+def user_view(user: User, webrtc_numbers: dict[int, str] | None = None) -> UserOut:
+    """``webrtc_numbers``: extension id -> number for the domain being read."""
+    webrtc = (webrtc_numbers or {}).get(user.webrtc_extension_id) if user.webrtc_extension_id else None
     return UserOut(username=user.username, name=user.name, role=user.role, active=user.active,
-                   domains=[d.slug for d in user.domains], created_at=user.created_at)
+                   domains=[d.slug for d in user.domains], wrapup_time=user.wrapup_time,
+                   webrtc_extension=webrtc, created_at=user.created_at)
+
+
+async def _webrtc_numbers(s: AsyncSession, domain: Domain, users: list[User]) -> dict[int, str]:
+    ids = {u.webrtc_extension_id for u in users if u.webrtc_extension_id}
+    if not ids:
+        return {}
+    rows = await s.execute(select(Extension.id, Extension.number).where(
+        Extension.domain_id == domain.id, Extension.id.in_(ids)))
+    return {i: n for i, n in rows}
+
+
+async def _webrtc_extension(s: AsyncSession, domain: Domain, number: str) -> Extension:
+    ext = await s.scalar(select(Extension).where(Extension.domain_id == domain.id, Extension.number == number))
+    if ext is None:
+        raise ValidationFailed(f"webrtc_extension: extension {number} does not exist in this domain",
+                               field="webrtc_extension")
+    if ext.kind != "webrtc":
+        raise ValidationFailed(f"webrtc_extension: extension {number} is a {ext.kind} extension, "
+                               "not a WebRTC one", field="webrtc_extension")
+    return ext
 
 
 def _check_can_grant(me: Principal, role: str | None) -> None:
@@ -35,14 +59,16 @@ class UserService:
             domain = await resolve_domain(s, me, slug)
             q = select(User).join(Membership).where(Membership.domain_id == domain.id)
             total = await s.scalar(select(func.count()).select_from(q.subquery())) or 0
-            rows = await s.scalars(q.order_by(User.username).limit(limit).offset(offset))
-            return [user_view(u) for u in rows], total
+            rows = list(await s.scalars(q.order_by(User.username).limit(limit).offset(offset)))
+            numbers = await _webrtc_numbers(s, domain, rows)
+            return [user_view(u, numbers) for u in rows], total
 
     async def get(self, me: Principal, slug: str, username: str) -> UserOut:
         me.require(READ_ROLES, "read users")
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
-            return user_view(await self._find(s, domain, username))
+            user = await self._find(s, domain, username)
+            return user_view(user, await _webrtc_numbers(s, domain, [user]))
 
     async def create(self, me: Principal, slug: str, body: UserCreate) -> UserOut:
         me.require(ADMIN_ROLES, "create users")
@@ -51,19 +77,21 @@ class UserService:
             domain = await resolve_domain(s, me, slug)
             if await s.scalar(select(User.id).where(User.username == body.username)) is not None:
                 raise Conflict(f"username {body.username} is taken", field="username")
+            webrtc = await _webrtc_extension(s, domain, body.webrtc_extension) if body.webrtc_extension else None
             user = User(username=body.username, name=body.name, role=body.role, active=body.active,
-                        password_hash=hash_password(body.password), token_version=0)
+                        password_hash=hash_password(body.password), token_version=0,
+                        wrapup_time=body.wrapup_time, webrtc_extension_id=webrtc.id if webrtc else None)
             user.domains = [domain]
             s.add(user)
             try:
                 await s.commit()
             except IntegrityError:
                 raise Conflict(f"username {body.username} is taken", field="username") from None
-            return user_view(user)
+            return user_view(user, {webrtc.id: webrtc.number} if webrtc else None)
 
     async def update(self, me: Principal, slug: str, username: str, body: UserUpdate) -> UserOut:
         me.require(ADMIN_ROLES, "change users")
-        changes = changes_of(body)
+        changes = changes_of(body, nullable=("wrapup_time", "webrtc_extension"))
         _check_can_grant(me, changes.get("role"))
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
@@ -76,10 +104,13 @@ class UserService:
                 user.token_version += 1
             if changes.get("active") is False and user.active:
                 user.token_version += 1
+            if "webrtc_extension" in changes:
+                number = changes.pop("webrtc_extension")
+                user.webrtc_extension_id = (await _webrtc_extension(s, domain, str(number))).id if number else None
             for key, value in changes.items():
                 setattr(user, key, value)
             await s.commit()
-            return user_view(user)
+            return user_view(user, await _webrtc_numbers(s, domain, [user]))
 
     async def manageable(self, me: Principal, slug: str, username: str) -> User:
         """The user, if ``me`` may manage them (admin roles, not a superuser unless root)."""

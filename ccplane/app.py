@@ -126,7 +126,7 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
         engine=engine, sessions=sessions, ami=ami, ari=ari, contacts=contacts, renderer=renderer,
         auth=auth,
         domains=DomainService(sessions, changed),
-        users=UserService(sessions),
+        users=UserService(sessions, runtime.policies_changed),
         extensions=ExtensionService(sessions, changed, contacts),
         queues=QueueService(sessions, changed, runtime.policies_changed),
         agent_runtime=runtime,

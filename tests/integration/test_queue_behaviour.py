@@ -112,10 +112,11 @@ async def test_agent_wrapup_time_overrides_the_queues(scene: Scene) -> None:
     await scene.queue("wrap2", strategy="ringall", ring_timeout=3, wrapup_time=1, extensions=["3551"])
     agent = await scene.root.new_user(scene.domain, "agent")
     username = agent.username  # type: ignore[attr-defined]
-    changed = await scene.root.ok("PATCH", f"/domains/{scene.domain}/users/{username}", {"wrapup_time": 4})
-    assert changed["wrapup_time"] == 4
     await agent.ok("POST", f"/domains/{scene.domain}/agents/{username}/session",
                    {"queues": ["wrap2"], "extension": "3551"}, 201)
+    # changed while logged in: applies from the next call on
+    changed = await scene.root.ok("PATCH", f"/domains/{scene.domain}/users/{username}", {"wrapup_time": 4})
+    assert changed["wrapup_time"] == 4
     q = scene.qname("wrap2")
     caller = await scene.call("wrap2")
     await scene.recorder.wait_for("AgentConnect", Queue=q)

@@ -1,6 +1,8 @@
 """The team of a domain: users, roles, active flag, memberships."""
 from __future__ import annotations
 
+from typing import Awaitable, Callable
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -50,8 +52,11 @@ def _check_can_grant(me: Principal, role: str | None) -> None:
 
 
 class UserService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession],
+                 agent_policy_changed: Callable[[], Awaitable[None]] | None = None) -> None:
         self.sessions = sessions
+        # a logged-in agent's new wrap-up time applies from the next call on
+        self.agent_policy_changed = agent_policy_changed
 
     async def list(self, me: Principal, slug: str, limit: int, offset: int) -> tuple[list[UserOut], int]:
         me.require(READ_ROLES, "list users")
@@ -110,7 +115,10 @@ class UserService:
             for key, value in changes.items():
                 setattr(user, key, value)
             await s.commit()
-            return user_view(user, await _webrtc_numbers(s, domain, [user]))
+            view = user_view(user, await _webrtc_numbers(s, domain, [user]))
+        if "wrapup_time" in changes and self.agent_policy_changed is not None:
+            await self.agent_policy_changed()
+        return view
 
     async def manageable(self, me: Principal, slug: str, username: str) -> User:
         """The user, if ``me`` may manage them (admin roles, not a superuser unless root)."""

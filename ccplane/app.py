@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from . import __version__
+from .aio import cancel_and_wait
 from .asterisk.ami import AmiClient
 from .asterisk.ari import AriClient
 from .asterisk.connection import AsteriskTarget, resolve_target
@@ -153,6 +154,7 @@ class StepRecorder:
         self.alerts: AlertService | None = None
         self.queue: asyncio.Queue[AmiEvent] = asyncio.Queue()
         self.worker: asyncio.Task[None] | None = None
+        self.stopping = False
 
     def put(self, event: AmiEvent) -> None:
         if event.fields.get("UserEvent") in ("CcplaneIvr", "CcplaneBlacklisted", "CcplaneAlertCall",
@@ -163,12 +165,11 @@ class StepRecorder:
         self.worker = asyncio.create_task(self._run(), name="step-recorder")
 
     async def stop(self) -> None:
-        if self.worker:
-            self.worker.cancel()
-            await asyncio.gather(self.worker, return_exceptions=True)
+        self.stopping = True
+        await cancel_and_wait([self.worker], "step recorder")
 
     async def _run(self) -> None:
-        while True:
+        while not self.stopping:
             event = await self.queue.get()
             try:
                 await self._record(event)
@@ -233,25 +234,38 @@ def _telephony_ctx(services: Services):  # type: ignore[no-untyped-def]
         services.ami.on_event(services.contacts.handle, names=("ContactStatus",))
         services.ami.on_connect(lambda: _resync(services))
         services.collect.register()
-        await services.steps.start()
-        await services.alerts.resume_escalations()
-        await services.agent_runtime.start()
-        await services.ami.start()
-        await services.ari.start()
         try:
-            await services.renderer.apply()
-        except Exception:  # noqa: BLE001 - a config dir problem must not stop the API
-            log.exception("render.startup_failed")
-        await ensure_system_prompts(services.prompts.sounds_dir)
+            await services.steps.start()
+            await services.alerts.resume_escalations()
+            await services.agent_runtime.start()
+            await services.ami.start()
+            await services.ari.start()
+            try:
+                await services.renderer.apply()
+            except Exception:  # noqa: BLE001 - a config dir problem must not stop the API
+                log.exception("render.startup_failed")
+            await ensure_system_prompts(services.prompts.sounds_dir)
+        except BaseException:
+            await _shutdown(services)  # aiohttp runs no cleanup for a failed startup
+            raise
         yield
-        await services.live.close()
-        await services.steps.stop()
-        await services.alerts.stop()
-        await services.ari.stop()
-        await services.agent_runtime.stop()
-        await services.ami.stop()
-        await services.engine.dispose()
+        await _shutdown(services)
     return ctx
+
+
+async def _shutdown(services: Services, step_limit: float = 10.0) -> None:
+    """Each step bounded and on its own: one that fails or hangs does not keep
+    the others (and the database pool) from closing."""
+    steps = (("live feed", services.live.close), ("step recorder", services.steps.stop),
+             ("alerts", services.alerts.stop), ("ari", services.ari.stop),
+             ("agent runtime", services.agent_runtime.stop), ("ami", services.ami.stop),
+             ("database", services.engine.dispose))
+    for what, step in steps:
+        try:
+            async with asyncio.timeout(step_limit):
+                await step()
+        except Exception:  # noqa: BLE001 - includes TimeoutError
+            log.exception("shutdown.step_failed %s", what)
 
 
 async def _database_ok(services: Services) -> bool:

@@ -20,13 +20,12 @@ async def run_tool(*argv: str, timeout: float = TOOL_TIMEOUT) -> tuple[int, str]
         _, err = await asyncio.wait_for(proc.communicate(), timeout)
     except asyncio.TimeoutError:
         proc.kill()
-        await proc.wait()
+        await asyncio.wait([asyncio.ensure_future(proc.wait())], timeout=5)
         log.warning("tool.timeout %s after %.0f s", argv[0], timeout)
         return -1, f"{argv[0]} did not finish within {timeout:.0f} s"
     except asyncio.CancelledError:
         if proc.returncode is None:
-            proc.kill()
-            await asyncio.shield(proc.wait())
+            proc.kill()  # SIGKILL: the reaper collects it; never wait here
         raise
     assert proc.returncode is not None
     return proc.returncode, err.decode(errors="replace")

@@ -8,6 +8,7 @@ reused) by ``sandbox`` — if it cannot start, the tests that need it fail.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import sys
@@ -57,21 +58,46 @@ def _dump_stacks(nodeid: str) -> None:
     for ident, frame in sys._current_frames().items():
         out.append(f"-- thread {names.get(ident, ident)}")
         out.extend(line.rstrip() for line in traceback.format_stack(frame)[-12:])
-    print("\n".join(out), file=sys.stderr, flush=True)
+    text = "\n".join(out) + "\n"
+    print(text, file=sys.stderr, flush=True)  # the test's captured stderr
+    if _REAL_STDERR is not None:  # and the live log, even if the run never ends
+        with contextlib.suppress(OSError):
+            os.write(_REAL_STDERR, text.encode(errors="replace"))
+
+
+def _give_up(nodeid: str) -> None:
+    """pytest-timeout's one alarm can be swallowed inside the event loop; a test
+    still running long after it ends the session rather than stalling CI."""
+    _dump_stacks(nodeid)
+    if _REAL_STDERR is not None:
+        with contextlib.suppress(OSError):
+            os.write(_REAL_STDERR, f"\n==== watchdog: {nodeid} ignored its timeout; "
+                                   "ending the test session ====\n".encode())
+    os._exit(3)
+
+
+_REAL_STDERR: int | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _REAL_STDERR
+    _REAL_STDERR = os.dup(2)  # captures are suspended here: this is the terminal/log
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     limit = float(item.config.getini("timeout") or 0)
-    timer = None
+    timers = []
     if limit > 60:
-        timer = threading.Timer(limit - 30, _dump_stacks, args=(item.nodeid,))
-        timer.daemon = True
-        timer.start()
+        timers = [threading.Timer(limit - 30, _dump_stacks, args=(item.nodeid,)),
+                  threading.Timer(limit + 90, _give_up, args=(item.nodeid,))]
+        for timer in timers:
+            timer.daemon = True
+            timer.start()
     try:
         yield
     finally:
-        if timer is not None:
+        for timer in timers:
             timer.cancel()
 
 

@@ -92,6 +92,7 @@ class AmiClient:
         self._supervisor: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._up = asyncio.Event()
+        self._stopping = False
 
     # -- subscriptions -------------------------------------------------------
     def on_event(self, handler: EventHandler, names: Iterable[str] = ("*",)) -> None:
@@ -109,23 +110,33 @@ class AmiClient:
     async def start(self) -> None:
         self._supervisor = asyncio.create_task(self._supervise(), name="ami-supervisor")
 
-    async def stop(self) -> None:
-        for t in list(self._tasks):
-            t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._supervisor:
-            self._supervisor.cancel()
-            await asyncio.gather(self._supervisor, return_exceptions=True)
+    async def stop(self, grace: float = 5.0) -> None:
+        """Close the link, then cancel the supervisor and every handler task.
+
+        Loops also check ``_stopping``: on Python 3.11 a cancel that meets a
+        result arriving in the same loop iteration can be lost, so cancelling
+        alone is not a guarantee; nothing here waits longer than ``grace``."""
+        self._stopping = True
         self._close_manager()
         self._fail_pending(AmiDisconnected("AMI client stopped"))
+        self._lost.set()
+        tasks = [*([self._supervisor] if self._supervisor else []), *self._tasks]
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=grace)
+            for t in stuck:
+                log.error("ami.stop: task %s did not stop within %.0f s", t.get_name(), grace)
+        self._supervisor = None
         self.connected = False
 
     async def wait_connected(self, timeout: float) -> None:
-        await asyncio.wait_for(self._up.wait(), timeout)
+        async with asyncio.timeout(timeout):
+            await self._up.wait()
 
     async def _supervise(self) -> None:
         delay = 0.2
-        while True:
+        while not self._stopping:
             try:
                 await self._connect_once()
             except asyncio.CancelledError:
@@ -137,6 +148,9 @@ class AmiClient:
                 delay = min(delay * 2, self.reconnect_max_delay)
                 continue
             delay = 0.2
+            if self._stopping:
+                self._close_manager()
+                return
             await self._run_connected()
 
     async def _connect_once(self) -> None:
@@ -149,7 +163,8 @@ class AmiClient:
         booted = asyncio.Event()
         self._booted = booted
         manager.register_event("*", self._dispatch)
-        await asyncio.wait_for(manager.connect(), self.action_timeout)
+        async with asyncio.timeout(self.action_timeout):
+            await manager.connect()
         await asyncio.sleep(0)  # let panoramisk's connection_made wire the protocol
         reply = await self._send({"Action": "Login", "Username": self.username, "Secret": self.secret},
                                  as_list=False, timeout=self.action_timeout, check=False)
@@ -157,7 +172,8 @@ class AmiClient:
             raise AmiActionFailed("Login", str(reply.get("Message")))
         # Asterisk accepts logins before its modules are loaded (PJSIP* actions are
         # then "unknown"); it sends FullyBooted at once, or when booting ends.
-        await asyncio.wait_for(booted.wait(), BOOT_TIMEOUT)
+        async with asyncio.timeout(BOOT_TIMEOUT):
+            await booted.wait()
         settings = await self._send({"Action": "CoreSettings"}, as_list=False,
                                     timeout=self.action_timeout, check=True)
         self.asterisk_version = settings.get("AsteriskVersion")
@@ -173,17 +189,17 @@ class AmiClient:
             await self._lost.wait()
         finally:
             watchdog.cancel()
-            await asyncio.gather(watchdog, return_exceptions=True)
+            await asyncio.wait([watchdog], timeout=self.action_timeout)
             self.connected = False
             self._up.clear()
             self._close_manager()
             self._fail_pending(AmiDisconnected("AMI connection lost while the action was pending"))
             log.warning("ami.disconnected %s:%s", self.host, self.port)
-            for hook in self._disconnect_hooks:
+            for hook in self._disconnect_hooks if not self._stopping else []:
                 self._spawn(self._guard(hook(), "disconnect hook"))
 
     async def _watchdog(self) -> None:
-        while True:
+        while not self._stopping and not self._lost.is_set():
             await asyncio.sleep(self.ping_interval)
             try:
                 await self._send({"Action": "Ping"}, as_list=False,
@@ -244,8 +260,10 @@ class AmiClient:
         future = manager.send_action(dict(action), as_list=as_list)
         self._pending.add(future)
         try:
-            reply = await asyncio.wait_for(asyncio.shield(future), timeout)
-        except asyncio.TimeoutError:
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel
+            async with asyncio.timeout(timeout):
+                reply = await asyncio.shield(future)
+        except TimeoutError:
             future.cancel()
             raise AmiTimeout(f"AMI {action.get('Action')} got no reply within {timeout}s") from None
         finally:
@@ -306,6 +324,11 @@ class AmiClient:
             log.exception("ami.%s failed", what.replace(" ", "_"))
 
     def _spawn(self, coro: Awaitable[None]) -> None:
+        if self._stopping:
+            close = getattr(coro, "close", None)
+            if close is not None:
+                close()  # never awaited: the client is stopping
+            return
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

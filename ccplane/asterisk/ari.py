@@ -30,6 +30,7 @@ from typing import Any
 
 import aiohttp
 
+from ccplane.aio import cancel_and_wait
 from ccplane.errors import AriError
 
 log = logging.getLogger("ccplane.ari")
@@ -188,13 +189,8 @@ class AriClient:
         """Cancel the supervisor and every handler task, then close the session."""
         self._stopped = True
         supervisor, self._supervisor = self._supervisor, None
-        if supervisor is not None:
-            supervisor.cancel()
-            await asyncio.gather(supervisor, return_exceptions=True)
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait([supervisor], "ari supervisor")
+        await cancel_and_wait(list(self._tasks), "ari handlers")
         self._tasks.clear()
         self.connected = False
         self._ready.clear()
@@ -207,7 +203,8 @@ class AriClient:
 
         Raises asyncio.TimeoutError. The on_connect hooks may still be running.
         """
-        await asyncio.wait_for(self._ready.wait(), timeout)
+        async with asyncio.timeout(timeout):
+            await self._ready.wait()
 
     # -- REST ---------------------------------------------------------------
 
@@ -276,7 +273,7 @@ class AriClient:
         loop = asyncio.get_running_loop()
         delay = _FIRST_RETRY_DELAY
         failures = 0
-        while True:
+        while not self._stopped:
             ws = await self._try_connect(failures)
             if ws is None:
                 failures += 1
@@ -360,6 +357,8 @@ class AriClient:
                 return
 
     def _dispatch(self, event: AriEvent) -> None:
+        if self._stopped:
+            return
         handlers = self._handlers.get(event.type, []) + self._handlers.get("*", [])
         for handler in handlers:
             task = asyncio.create_task(self._run_handler(handler, event), name=f"ari-{event.type}")

@@ -20,7 +20,10 @@ from ..settings import PROJECT_ROOT
 def create_engine(url: str) -> AsyncEngine:
     kwargs: dict[str, Any] = {}
     if url.startswith("postgresql"):
-        kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        # A lock wait or a transaction left open must end in an error, never a stall.
+        kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True,
+                      connect_args={"options": "-c lock_timeout=10000 "
+                                               "-c idle_in_transaction_session_timeout=300000"})
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         @event.listens_for(engine.sync_engine, "connect")

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, web
 
+from ..aio import cancel_and_wait
 from ..errors import ApiError, Unauthorized
 from ..features.domains.services import resolve_domain
 from .keys import SERVICES
@@ -44,11 +45,14 @@ class LiveHub:
             pass  # the client went away; its handler cleans up
 
     async def close(self) -> None:
+        await cancel_and_wait(list(self._tasks), "live feed sends", grace=1.0)
         for subs in self._subscribers.values():
             for ws in list(subs):
-                await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
-        for task in list(self._tasks):
-            task.cancel()
+                try:  # a client that stopped reading must not hold the shutdown
+                    async with asyncio.timeout(2):
+                        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+                except (TimeoutError, ConnectionError, RuntimeError):
+                    pass
 
 
 async def live_feed(request: web.Request) -> web.StreamResponse:

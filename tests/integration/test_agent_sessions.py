@@ -131,7 +131,12 @@ async def _start_serve(settings: Settings, port: int) -> subprocess.Popen[bytes]
                     return (await resp.json())["ami"] is True
         except aiohttp.ClientError:
             return False
-    await eventually(healthy, timeout=20, what="ccplane serve healthy")
+    try:
+        await eventually(healthy, timeout=20, what="ccplane serve healthy")
+    except BaseException:
+        proc.kill()  # never leave a second ccplane acting on the sandbox
+        proc.wait(10)
+        raise
     return proc
 
 
@@ -145,12 +150,12 @@ async def test_logins_and_pauses_survive_a_ccplane_kill(scene: Scene, settings: 
     caller = await scene.call("qe")  # waits: the only agent is paused
 
     port = _free_port()
+    first = await _start_serve(settings, port)
+    os.kill(first.pid, signal.SIGKILL)  # ccplane dies without any goodbye
+    first.wait(10)
+    await asyncio.sleep(1)
     proc = await _start_serve(settings, port)
     try:
-        os.kill(proc.pid, signal.SIGKILL)  # ccplane dies without any goodbye
-        proc.wait(10)
-        await asyncio.sleep(1)
-        proc = await _start_serve(settings, port)
         async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {scene.root.token}"}) as http:
             async with http.get(f"http://127.0.0.1:{port}/api/v1{path}") as resp:
                 state = await resp.json()

@@ -105,7 +105,7 @@ async def test_real_phone_registration_is_seen(root: ApiCaller, services: Any, d
                          details=lambda: phone.output()[-1500:])
         ext = await root.ok("GET", path)
         assert ext["contacts"] and f"{phone.sip_port}" in ext["contacts"][0]
-        phone.stop(timeout=15)  # SIGTERM: baresip unregisters before it exits
+        await phone.stop_async(timeout=15)  # SIGTERM: baresip unregisters before it exits
 
         async def unregistered() -> bool:
             return not (await root.ok("GET", path))["registered"]

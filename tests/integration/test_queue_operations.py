@@ -43,7 +43,7 @@ async def test_agent_whose_phone_goes_away_is_inactive(scene: Scene) -> None:
     await scene.queue("reg", extensions=["6101"])
     agent = await scene.agent(["reg"], "6101")
     assert (await scene.agent_state(agent))["state"] == "available"
-    phone.stop()  # baresip unregisters on the way out
+    await phone.stop_async()  # baresip unregisters on the way out
 
     async def inactive() -> bool:
         return (await scene.agent_state(agent))["state"] == "inactive"

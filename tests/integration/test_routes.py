@@ -34,7 +34,8 @@ async def test_route_to_hangup_waits_reject_delay(scene: Scene) -> None:
 
 async def test_prompt_upload_converts_and_refuses_junk(scene: Scene, app_client: Any, tmp_path: Path) -> None:
     wav = tmp_path / "hello.wav"
-    subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", str(wav), "synth", "0.5", "sine", "440"], check=True)
+    subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", str(wav), "synth", "0.5", "sine", "440"], check=True,
+                   timeout=30)
     headers = {"Authorization": f"Bearer {scene.root.token}"}
     form = FormData()
     form.add_field("name", "hello")
@@ -42,7 +43,7 @@ async def test_prompt_upload_converts_and_refuses_junk(scene: Scene, app_client:
     resp = await app_client.post(f"/api/v1/domains/{scene.domain}/prompts", data=form, headers=headers)
     assert resp.status == 201, await resp.text()
     stored = scene.services.prompts.sounds_dir / "ccplane" / scene.domain / "hello.wav"
-    info = subprocess.run(["soxi", str(stored)], capture_output=True, text=True, check=True).stdout
+    info = subprocess.run(["soxi", str(stored)], capture_output=True, text=True, check=True, timeout=30).stdout
     assert "8000" in info and "Channels       : 1" in info
     # now usable in a tree
     await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs",
@@ -95,10 +96,11 @@ async def test_routes_and_blacklist_refuse_bad_input(scene: Scene, other_domain:
 async def test_pt_br_system_prompts_are_generated(scene: Scene) -> None:
     system = scene.services.prompts.sounds_dir / "ccplane" / "system"
     for name in ("opcao-invalida", "tempo-esgotado"):
-        info = subprocess.run(["soxi", str(system / f"{name}.wav")], capture_output=True, text=True, check=True)
+        info = subprocess.run(["soxi", str(system / f"{name}.wav")], capture_output=True, text=True, check=True,
+                              timeout=30)
         assert "8000" in info.stdout and "Channels       : 1" in info.stdout
         duration = subprocess.run(["soxi", "-D", str(system / f"{name}.wav")], capture_output=True, text=True,
-                                  check=True)
+                                  check=True, timeout=30)
         assert float(duration.stdout) > 0.3  # something is actually spoken
     # the menu defaults use them
     await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs",

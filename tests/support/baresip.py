@@ -66,8 +66,12 @@ class Phone:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+                self.proc.wait(5)
         self.proc = None
+
+    async def stop_async(self, timeout: float = 5) -> None:
+        """``stop`` off the event loop: ccplane's AMI/ARI keep running meanwhile."""
+        await asyncio.to_thread(self.stop, signal.SIGTERM, timeout)
 
     def close(self) -> None:
         self.stop(signal.SIGKILL)

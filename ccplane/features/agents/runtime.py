@@ -13,6 +13,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ...aio import cancel_and_wait
 from ...asterisk.ami import AmiClient
 from ...asterisk.events import AmiEvent
 from ..domains.models import Domain
@@ -55,17 +56,18 @@ class AgentRuntime:
         self._actions: asyncio.Queue[dict[str, str]] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopping = False
 
     async def start(self) -> None:
         self.ami.on_event(self.on_event, names=BOARD_EVENTS)
         self._worker = asyncio.create_task(self._run_actions(), name="agent-actions")
 
     async def stop(self) -> None:
+        self._stopping = True
         for handle in [*self._timers.values(), *self._hangups.values()]:
             handle.cancel()
-        for task in [*self._tasks, *([self._worker] if self._worker else [])]:
-            task.cancel()
-        await asyncio.gather(*self._tasks, *([self._worker] if self._worker else []), return_exceptions=True)
+        self._actions.put_nowait({})  # wakes the worker, which sees _stopping
+        await cancel_and_wait([*self._tasks, self._worker], "agent runtime")
 
     # -- inputs --------------------------------------------------------------------
     def on_event(self, event: AmiEvent) -> None:
@@ -126,8 +128,10 @@ class AgentRuntime:
         self._hangups[key] = asyncio.get_running_loop().call_later(delay, fire)
 
     async def _run_actions(self) -> None:
-        while True:
+        while not self._stopping:
             action = await self._actions.get()
+            if self._stopping:
+                return
             try:
                 await self.ami.action(action)
             except Exception as exc:  # noqa: BLE001 - resync re-applies pauses after reconnect

@@ -71,6 +71,19 @@ class AlertCaller:
         # The ;2 half waits in the queue as the person (phone + name). The ;1 half
         # is answered when an attendant takes the call; it then records and dials
         # the person through the domain's outbound routes (ccplane-alert-person).
+        try:
+            await self._originate(slug, alert, queue, base, call_id, caller_name, announce)
+        except BaseException:
+            if tts is not None:
+                tts.cancel()
+            raise
+        log.info("alert.call_placed", extra={"alert": alert.id, "call": call_id, "domain": slug})
+        if tts is not None and not await tts:
+            log.warning("alert.tts_failed", extra={"alert": alert.id})
+        return call_id
+
+    async def _originate(self, slug: str, alert: Alert, queue: str, base: str, call_id: str,
+                         caller_name: str, announce: str) -> None:
         await self.ami.action({
             "Action": "Originate", "Channel": "Local/s@ccplane-alert-queue", "Context": "ccplane-alert-person",
             "Exten": "s", "Priority": "1", "Timeout": str(WAIT_MS),
@@ -81,10 +94,6 @@ class AlertCaller:
                          f"__CCPLANE_PRIO={rules.QUEUE_PRIORITY[alert.level]}",
                          f"__CCPLANE_ALERT_QUEUE={asterisk_queue_name(slug, queue)}",
                          f"__CCPLANE_ANNOUNCE={announce}"]})
-        log.info("alert.call_placed", extra={"alert": alert.id, "call": call_id, "domain": slug})
-        if tts is not None and not await tts:
-            log.warning("alert.tts_failed", extra={"alert": alert.id})
-        return call_id
 
     async def mark_open(self, slug: str, alert: Alert) -> None:
         """Let the dialplan recognise the person's own call (AstDB, so it works

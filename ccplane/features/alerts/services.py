@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ...aio import cancel_and_wait
 from ...errors import Conflict, NotFound, ServiceUnavailable, Unauthorized, ValidationFailed
 from ...web.context import ADMIN_ROLES, Principal
 from ..auth.domain import InvalidToken, TokenSigner, verify_password
@@ -99,9 +100,7 @@ class AlertService:
     async def stop(self) -> None:
         for handle in self._timers.values():
             handle.cancel()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(list(self._tasks), "alerts")
 
     # -- app side ----------------------------------------------------------------------
     async def app_login(self, slug: str, cpf: str, password: str) -> AppToken:

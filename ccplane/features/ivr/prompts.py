@@ -59,13 +59,15 @@ class PromptService:
                 domain = await resolve_domain(s, me, slug)
                 if await s.scalar(select(Prompt.id).where(Prompt.domain_id == domain.id, Prompt.name == name)):
                     raise Conflict(f"prompt {name} already exists", field="name")
-                target = self.sounds_dir / PROMPT_DIR / domain.slug / f"{name}.wav"
-                await _convert(raw, target)
-                s.add(Prompt(domain_id=domain.id, name=name))
+                domain_id, domain_slug = domain.id, domain.slug
+            # no transaction stays open while sox runs
+            target = self.sounds_dir / PROMPT_DIR / domain_slug / f"{name}.wav"
+            await _convert(raw, target)
+            async with self.sessions() as s:
+                s.add(Prompt(domain_id=domain_id, name=name))
                 try:
                     await s.commit()
                 except IntegrityError:
-                    target.unlink(missing_ok=True)
                     raise Conflict(f"prompt {name} already exists", field="name") from None
         finally:
             raw.unlink(missing_ok=True)

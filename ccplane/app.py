@@ -12,7 +12,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from . import __version__
-from .aio import cancel_and_wait
 from .asterisk.ami import AmiClient
 from .asterisk.ari import AriClient
 from .asterisk.connection import AsteriskTarget, resolve_target
@@ -42,6 +41,7 @@ from .features.persons.http import api as persons_api
 from .features.persons.services import PersonService
 from .features.routes.http import api as routes_api
 from .features.routes.services import RouteService
+from .features.steps import StepRecorder
 from .features.trunks.http import api as trunks_api
 from .features.trunks.services import TrunkService
 from .features.queues.http import api as queues_api
@@ -114,7 +114,7 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
     persons = PersonService(sessions)
     routes = RouteService(sessions, changed)
     ivrs = IvrService(sessions, changed, prompts.builtin_sound)
-    recorder = StepRecorder(routes, ivrs)
+    recorder = StepRecorder(ami, routes, ivrs)
     ami.on_event(recorder.put, names=("UserEvent",))
     runtime.listeners.append(lambda slug, view: live.publish(slug, "agent.state", view))
     ami.on_event(lambda ev: _publish_queue_event(live, ev), names=("QueueCallerJoin", "QueueCallerLeave"))
@@ -143,56 +143,6 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
         attachments=AttachmentService(sessions, Path(settings.storage.dir).expanduser()),
         trunks=trunks,
     )
-
-
-class StepRecorder:
-    """Stores what our dialplan reports (IVR steps, blacklist rejections) in the
-    order Asterisk sent it: one worker, so a caller's path keeps its order."""
-
-    def __init__(self, routes: RouteService, ivrs: IvrService) -> None:
-        self.routes, self.ivrs = routes, ivrs
-        self.alerts: AlertService | None = None
-        self.queue: asyncio.Queue[AmiEvent] = asyncio.Queue()
-        self.worker: asyncio.Task[None] | None = None
-        self.stopping = False
-
-    def put(self, event: AmiEvent) -> None:
-        if event.fields.get("UserEvent") in ("CcplaneIvr", "CcplaneBlacklisted", "CcplaneAlertCall",
-                                             "CcplaneAlertRecording"):
-            self.queue.put_nowait(event)
-
-    async def start(self) -> None:
-        self.worker = asyncio.create_task(self._run(), name="step-recorder")
-
-    async def stop(self) -> None:
-        self.stopping = True
-        await cancel_and_wait([self.worker], "step recorder")
-
-    async def _run(self) -> None:
-        while not self.stopping:
-            event = await self.queue.get()
-            try:
-                await self._record(event)
-            except Exception:  # noqa: BLE001 - one bad event must not stop the recorder
-                log.exception("steps.record_failed")
-
-    async def _record(self, event: AmiEvent) -> None:
-        f = event.fields
-        uniqueid = str(f.get("Uniqueid") or "")
-        if f.get("UserEvent") == "CcplaneIvr":
-            await self.ivrs.record_step(str(f.get("Domain")), uniqueid, str(f.get("Tree")), str(f.get("Node")),
-                                        str(f.get("Step")), str(f.get("Digits") or "") or None)
-        elif f.get("UserEvent") == "CcplaneAlertRecording":
-            alert = str(f.get("Alert") or "")
-            if self.alerts is not None and alert.isdigit():
-                await self.alerts.link_recording(str(f.get("Domain")), int(alert), str(f.get("File")))
-        elif f.get("UserEvent") == "CcplaneAlertCall":
-            alert = str(f.get("Alert") or "")
-            if self.alerts is not None and alert.isdigit():
-                await self.alerts.link_person_call(str(f.get("Domain")), int(alert), uniqueid)
-        else:
-            await self.routes.record_rejection(str(f.get("Domain")), str(f.get("Caller")), str(f.get("Did")),
-                                               uniqueid or None)
 
 
 def _publish_queue_event(live: LiveHub, event: AmiEvent) -> None:
@@ -226,7 +176,8 @@ async def _resync_once(services: Services) -> None:
     services.contacts.reset(items)
     result = await services.renderer.apply()
     await services.agent_runtime.resync()  # after rendering: the queues must exist first
-    log.info("ami.resynced contacts=%d rendered=%s", len(items), result.changed)
+    replayed = await services.steps.replay_outbox()
+    log.info("ami.resynced contacts=%d rendered=%s outbox=%d", len(items), result.changed, replayed)
 
 
 def _telephony_ctx(services: Services):  # type: ignore[no-untyped-def]

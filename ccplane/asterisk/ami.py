@@ -43,7 +43,7 @@ log = logging.getLogger("ccplane.ami")
 LIST_ACTIONS = frozenset({
     "queuestatus", "queuesummary", "coreshowchannels", "status", "pjsipshowcontacts",
     "pjsipshowendpoints", "pjsipshowendpoint", "pjsipshowregistrationsoutbound", "pjsipshowaors",
-    "devicestatelist", "extensionstatelist", "bridgelist", "bridgeinfo", "getconfigjson",
+    "devicestatelist", "extensionstatelist", "bridgelist", "bridgeinfo", "getconfigjson", "dbgettree",
 })
 
 BOOT_TIMEOUT = 90.0  # seconds a freshly started Asterisk may take to load its modules
@@ -108,6 +108,7 @@ class AmiClient:
 
     # -- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
+        self._stopping = False
         self._supervisor = asyncio.create_task(self._supervise(), name="ami-supervisor")
 
     async def stop(self, grace: float = 5.0) -> None:

@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
+from ccplane.asterisk.ami import AmiClient
+from ccplane.asterisk.sandbox import SandboxState
 from tests.support.api import assert_error
 from tests.support.ivr import Caller
-from tests.support.telephony import Scene
+from tests.support.telephony import Recorder, Scene
 from tests.support.waiting import eventually
 
 VALID_CPF = "52998224725"        # check digits right, registered in the test
@@ -166,6 +171,67 @@ async def test_blacklisted_caller_is_rejected_and_recorded(scene: Scene, other_d
     allowed = await Caller(scene.services, scene.recorder, did, caller_id="11977770002").dial()
     await allowed.step("root", "enter")  # blacklisted only in the other domain
     await allowed.hangup()
+
+
+async def test_reports_made_while_ccplane_is_away_are_replayed(scene: Scene, sandbox: SandboxState) -> None:
+    """ccplane's AMI link is down while a blacklisted caller is rejected and
+    another caller walks the IVR: both reach the database once it is back, with
+    the time they happened, and exactly once."""
+    tree = {"type": "menu", "prompt": "beep", "input_timeout": 5,
+            "options": {"1": {"type": "play", "prompt": "beep", "next": {"type": "hangup"}}}}
+    await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs", {"name": "away", "root": tree}, 201)
+    did = did_for(scene, "07")
+    await route(scene, did, "ivr", "away")
+    await scene.root.ok("POST", f"/domains/{scene.domain}/blacklist", {"number": "11966660001"}, 201)
+
+    # the test's own AMI session places the calls and watches them
+    side = AmiClient(sandbox.ami_host, sandbox.ami_port, sandbox.ami_username, sandbox.ami_secret)
+    seen = Recorder()
+    side.on_event(seen)
+    await side.start()
+    try:
+        await side.wait_connected(10)
+        await scene.services.ami.stop()  # ccplane hears nothing from now on
+        before = time.time()
+        blocked = await Caller(SimpleNamespace(ami=side), seen, did, caller_id="11966660001").dial()
+        await seen.wait_for("Hangup", Uniqueid=blocked.inner)
+        walker = await Caller(SimpleNamespace(ami=side), seen, did, caller_id="1130000777").dial()
+        await walker.step("root", "enter")
+        await walker.press("1")
+        await seen.wait_for("Hangup", Uniqueid=walker.inner, timeout=15)
+        outbox = await side.action({"Action": "DBGetTree", "Family": "ccplane-outbox"})
+        mine = [i for i in outbox if str(i.get("Key", "")).split("/")[-1].startswith((blocked.inner, walker.inner))]
+        assert len(mine) >= 4, outbox  # the rejection and at least three IVR steps wait there
+        rejections = f"/domains/{scene.domain}/blacklist-rejections"
+        assert (await scene.root.ok("GET", rejections))["total"] == 0
+        await asyncio.sleep(1.5)  # the replayed times must be the calls', not the replay's
+
+        await scene.services.ami.start()  # back: the resync replays the outbox
+        await scene.services.ami.wait_connected(15)
+
+        async def rejected() -> dict[str, Any] | None:
+            page = await scene.root.ok("GET", rejections)
+            return page if page["total"] >= 1 else None
+        page = await eventually(rejected, timeout=10, what="the replayed rejection")
+        assert page["total"] == 1 and page["items"][0]["caller"] == "11966660001"
+        at = datetime.fromisoformat(page["items"][0]["at"]).timestamp()
+        assert before - 1 <= at <= before + 3, (before, at)
+        steps = await path_of(scene, walker, "hangup")
+        assert [(s["node"], s["step"]) for s in steps][:2] == [("root", "enter"), ("root", "option")]
+        assert steps[1]["digits"] == "1"
+
+        async def drained() -> bool:
+            left = await side.action({"Action": "DBGetTree", "Family": "ccplane-outbox"})
+            return not [i for i in left if str(i.get("Key", "")).split("/")[-1].startswith((blocked.inner,
+                                                                                              walker.inner))]
+        await eventually(drained, timeout=10, what="the outbox emptied of these calls")
+        # a second resync replays nothing twice
+        assert await scene.services.steps.replay_outbox() >= 0
+        await asyncio.sleep(0.5)
+        assert (await scene.root.ok("GET", rejections))["total"] == 1
+        assert len(await scene.root.ok("GET", f"/domains/{scene.domain}/ivr-paths/{walker.inner}")) == len(steps)
+    finally:
+        await side.stop()
 
 
 async def test_invalid_tree_is_refused_with_the_node_path(scene: Scene) -> None:

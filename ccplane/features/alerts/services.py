@@ -293,14 +293,15 @@ class AlertService:
         self.publish(slug, "alert.closed", view.model_dump())
         return view
 
-    async def link_recording(self, slug: str, alert_id: int, filename: str) -> None:
+    async def link_recording(self, slug: str, alert_id: int, filename: str, at: datetime | None = None) -> None:
+        """Idempotent: a recording reported again (outbox replay) changes nothing."""
         async with self._audit_lock, self.sessions() as s:
             alert = await s.scalar(select(Alert).join(Domain, Domain.id == Alert.domain_id)
                                    .where(Domain.slug == slug, Alert.id == alert_id))
-            if alert is None:
+            if alert is None or alert.recording == filename:
                 return
             alert.recording = filename
-            alert.call_answered_at = alert.call_answered_at or datetime.now(timezone.utc)
+            alert.call_answered_at = alert.call_answered_at or at or datetime.now(timezone.utc)
             await append_audit(s, alert.domain_id, alert.id, "ccplane", "recording", {"file": filename})
             await s.commit()
 
@@ -309,7 +310,7 @@ class AlertService:
         async with self._audit_lock, self.sessions() as s:
             alert = await s.scalar(select(Alert).join(Domain, Domain.id == Alert.domain_id)
                                    .where(Domain.slug == slug, Alert.id == alert_id))
-            if alert is None:
+            if alert is None or alert.person_call_id == uniqueid:
                 return
             alert.person_call_id = uniqueid
             await append_audit(s, alert.domain_id, alert.id, f"person:{alert.person_id}", "person_called",

@@ -31,6 +31,8 @@ class IvrStep(Base):
     step: Mapped[str] = mapped_column(String(16))
     digits: Mapped[str | None] = mapped_column(String(40), nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The dialplan's outbox key (<uniqueid>-iv<n>): a step replayed after an outage is stored once.
+    ref: Mapped[str | None] = mapped_column(String(80), nullable=True, unique=True)
 
 
 class Prompt(Timestamped, Base):

@@ -1,6 +1,7 @@
 """IVR trees: validated on save, rendered into dialplan, paths recorded."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from sqlalchemy import select
@@ -116,14 +117,20 @@ class IvrService:
             return [IvrStepOut(tree=r.tree, node=r.node, step=r.step, digits=r.digits, at=r.at.isoformat())
                     for r in rows]
 
-    async def record_step(self, slug: str, call: str, tree: str, node: str, step: str, digits: str | None) -> None:
+    async def record_step(self, slug: str, call: str, tree: str, node: str, step: str, digits: str | None,
+                          *, ref: str | None = None, at: datetime | None = None) -> None:
+        """Idempotent by ``ref`` (the dialplan's outbox key): a replayed step is stored once."""
         async with self.sessions() as s:
             domain_id = await s.scalar(select(Domain.id).where(Domain.slug == slug))
             if domain_id is None:
                 return
             s.add(IvrStep(domain_id=domain_id, call=call[:64], tree=tree[:24], node=node[:200], step=step[:16],
-                          digits=digits[:40] if digits else None))
-            await s.commit()
+                          digits=digits[:40] if digits else None, ref=ref[:80] if ref else None,
+                          **({"at": at} if at else {})))
+            try:
+                await s.commit()
+            except IntegrityError:
+                pass  # already stored (live event and outbox replay met)
 
     @staticmethod
     async def _find(s: AsyncSession, domain: Domain, name: str) -> IvrTree:

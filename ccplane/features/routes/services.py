@@ -1,6 +1,7 @@
 """Inbound routes (DID -> destination) and the inbound blacklist."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from sqlalchemy import func, select
@@ -153,12 +154,14 @@ class RouteService:
                                    .limit(limit).offset(offset))
             return [RejectionOut(caller=r.caller, did=r.did, at=r.at.isoformat()) for r in rows], total
 
-    async def record_rejection(self, slug: str, caller: str, did: str, uniqueid: str | None) -> None:
+    async def record_rejection(self, slug: str, caller: str, did: str, uniqueid: str | None,
+                               at: datetime | None = None) -> None:
         async with self.sessions() as s:
             domain_id = await s.scalar(select(Domain.id).where(Domain.slug == slug))
             if domain_id is None:
                 return
-            s.add(BlacklistRejection(domain_id=domain_id, caller=caller[:40], did=did[:20], uniqueid=uniqueid))
+            s.add(BlacklistRejection(domain_id=domain_id, caller=caller[:40], did=did[:20], uniqueid=uniqueid,
+                                     **({"at": at} if at else {})))
             try:
                 await s.commit()
             except IntegrityError:

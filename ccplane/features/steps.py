@@ -1,0 +1,141 @@
+"""What our dialplan reports (IVR steps, blacklist rejections, alert call and
+recording links), stored in the order Asterisk sent it: one worker, so a
+caller's path keeps its order.
+
+Nothing is lost while ccplane is down or its AMI link is: before each report
+the dialplan also writes it into Asterisk's AstDB (family ``ccplane-outbox``,
+key ``<uniqueid>-<tag>``, value ``<UserEvent>|Field=urlencoded|…|At=<epoch>``).
+A report stored from its live UserEvent is deleted from the outbox; after every
+AMI (re)connect what is left there is replayed with its original time. Storing
+is idempotent (unique keys), so a report seen both ways is kept once."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from ..aio import cancel_and_wait
+from ..asterisk.ami import AmiClient
+from ..asterisk.events import AmiEvent
+from ..errors import AsteriskError
+
+if TYPE_CHECKING:
+    from .alerts.services import AlertService
+    from .ivr.services import IvrService
+    from .routes.services import RouteService
+
+log = logging.getLogger("ccplane.steps")
+
+OUTBOX = "ccplane-outbox"
+REPORTS = ("CcplaneIvr", "CcplaneBlacklisted", "CcplaneAlertCall", "CcplaneAlertRecording")
+
+
+def parse_outbox(key: str, value: str) -> dict[str, str] | None:
+    """An outbox entry as the fields of the UserEvent it stands for (plus
+    ``Outbox``, and ``At`` in epoch seconds); None when it is not ours."""
+    name, *pairs = value.split("|")
+    if name not in REPORTS:
+        return None
+    fields = {"UserEvent": name, "Outbox": key.rsplit("/", 1)[-1]}
+    for pair in pairs:
+        field, sep, raw = pair.partition("=")
+        if sep and field:
+            fields[field] = unquote(raw)
+    return fields
+
+
+def outbox_order(fields: dict[str, str]) -> tuple[int, str, int]:
+    """Replay order: time, then call, then the step number within the call."""
+    at = fields.get("At", "")
+    seq = re.search(r"-iv(\d+)$", fields.get("Outbox", ""))
+    return (int(at) if at.isdigit() else 0, fields.get("Uniqueid", ""), int(seq.group(1)) if seq else 0)
+
+
+class StepRecorder:
+    def __init__(self, ami: AmiClient, routes: "RouteService", ivrs: "IvrService") -> None:
+        self.ami = ami
+        self.routes, self.ivrs = routes, ivrs
+        self.alerts: "AlertService | None" = None
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.worker: asyncio.Task[None] | None = None
+        self.stopping = False
+
+    def put(self, event: AmiEvent) -> None:
+        if event.fields.get("UserEvent") in REPORTS:
+            self.queue.put_nowait(dict(event.fields))
+
+    async def start(self) -> None:
+        self.stopping = False
+        self.worker = asyncio.create_task(self._run(), name="step-recorder")
+
+    async def stop(self) -> None:
+        self.stopping = True
+        self.queue.put_nowait({})  # wakes the worker
+        await cancel_and_wait([self.worker], "step recorder")
+
+    async def replay_outbox(self) -> int:
+        """Queue what the dialplan reported while we were not listening."""
+        items = await self.ami.action({"Action": "DBGetTree", "Family": OUTBOX})
+        entries = []
+        for item in items:
+            if item.get("Event") != "DBGetTreeResponse":
+                continue
+            fields = parse_outbox(str(item.get("Key", "")), str(item.get("Val", "")))
+            if fields is None:
+                log.warning("steps.outbox_unknown key=%s", item.get("Key"))
+                continue
+            entries.append(fields)
+        for fields in sorted(entries, key=outbox_order):  # AstDB sorts "-iv10" before "-iv2"
+            self.queue.put_nowait(fields)
+        count = len(entries)
+        if count:
+            log.info("steps.outbox_replay entries=%d", count)
+        return count
+
+    async def _run(self) -> None:
+        while not self.stopping:
+            fields = await self.queue.get()
+            if not fields:
+                continue
+            try:
+                await self._record(fields)
+            except Exception:  # noqa: BLE001 - one bad report must not stop the recorder
+                log.exception("steps.record_failed")
+                continue
+            key = fields.get("Outbox")
+            if key:
+                try:
+                    await self.ami.action({"Action": "DBDel", "Family": OUTBOX, "Key": str(key)})
+                except AsteriskError as exc:  # left there: the next replay stores it once more, idempotently
+                    log.warning("steps.outbox_delete_failed key=%s: %s", key, exc)
+
+    async def _record(self, f: dict[str, Any]) -> None:
+        uniqueid = str(f.get("Uniqueid") or "")
+        at = _at(f.get("At"))
+        kind = f.get("UserEvent")
+        if kind == "CcplaneIvr":
+            await self.ivrs.record_step(str(f.get("Domain")), uniqueid, str(f.get("Tree")), str(f.get("Node")),
+                                        str(f.get("Step")), str(f.get("Digits") or "") or None,
+                                        ref=str(f.get("Outbox") or "") or None, at=at)
+        elif kind == "CcplaneAlertRecording":
+            alert = str(f.get("Alert") or "")
+            if self.alerts is not None and alert.isdigit():
+                await self.alerts.link_recording(str(f.get("Domain")), int(alert), str(f.get("File")), at=at)
+        elif kind == "CcplaneAlertCall":
+            alert = str(f.get("Alert") or "")
+            if self.alerts is not None and alert.isdigit():
+                await self.alerts.link_person_call(str(f.get("Domain")), int(alert), uniqueid)
+        else:
+            await self.routes.record_rejection(str(f.get("Domain")), str(f.get("Caller")), str(f.get("Did")),
+                                               uniqueid or None, at=at)
+
+
+def _at(value: object) -> datetime | None:
+    """The dialplan's ${EPOCH} of a replayed report; live events carry none."""
+    try:
+        return datetime.fromtimestamp(int(str(value)), timezone.utc) if value not in (None, "") else None
+    except (ValueError, OverflowError, OSError):
+        return None

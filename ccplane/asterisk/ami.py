@@ -34,7 +34,7 @@ from typing import Any, Awaitable, Callable, Iterable
 from panoramisk import Manager
 from panoramisk.message import Message
 
-from ..errors import AmiActionFailed, AmiDisconnected, AmiNotConnected, AmiTimeout
+from ..errors import AmiActionFailed, AmiDisconnected, AmiNotConnected, AmiTimeout, AsteriskError
 from .events import AmiEvent, decode_event
 
 log = logging.getLogger("ccplane.ami")
@@ -82,6 +82,10 @@ class AmiClient:
         self.asterisk_version: str | None = None
         self._handlers: list[tuple[str, EventHandler]] = []
         self._wanted: set[str] = set()  # lower-case event names someone subscribed to ("*" = all)
+        self._names: dict[str, str] = {}  # lower-case -> as subscribed (AMI filters match the exact name)
+        self.frames_received = 0  # event frames read (what the AMI filters save shows here)
+        self._filtering = False  # this session has include filters (else it gets every event)
+        self._filtered: set[str] = set()
         self._last_rx = 0.0
         self._booted = asyncio.Event()
         self._connect_hooks: list[Hook] = []
@@ -96,9 +100,57 @@ class AmiClient:
 
     # -- subscriptions -------------------------------------------------------
     def on_event(self, handler: EventHandler, names: Iterable[str] = ("*",)) -> None:
+        new = []
         for name in names:
             self._handlers.append((name.lower(), handler))
-            self._wanted.add(name.lower())
+            if name.lower() not in self._wanted:
+                self._wanted.add(name.lower())
+                self._names[name.lower()] = name
+                new.append(name)
+        if new and self.connected and self._filtering:
+            self._spawn(self._add_filters(new))
+
+    def _add_filters(self, names: Iterable[str]) -> Awaitable[None]:
+        """Ask Asterisk to send this session only the events someone listens to
+        (AMI Filter, per session): the rest is never sent, read or parsed.
+        A "*" listener gets a catch-all filter, i.e. everything again.
+
+        The Filter actions are written to the link now, synchronously, so any
+        action sent after a subscription reaches Asterisk after its filter and
+        its events are not lost; the replies are checked by the returned
+        awaitable."""
+        manager = self._manager
+        sent: list[tuple[str, asyncio.Future[Any]]] = []
+        for name in names:
+            self._filtered.add(name.lower())
+            if manager is None or getattr(manager, "protocol", None) is None:
+                break
+            action = ({"Action": "Filter", "Operation": "Add", "Filter": "."} if name == "*" else
+                      {"Action": "Filter", "Operation": "Add", "MatchCriteria": f"name({name})"})
+            future = manager.send_action(action, as_list=False)
+            self._pending.add(future)
+            sent.append((name, future))
+        return self._check_filters(sent)
+
+    async def _check_filters(self, sent: list[tuple[str, "asyncio.Future[Any]"]]) -> None:
+        failed = False
+        for name, future in sent:
+            try:
+                async with asyncio.timeout(self.action_timeout):
+                    reply = await asyncio.shield(future)
+            except (TimeoutError, AsteriskError) as exc:
+                log.warning("ami.filter_failed %s: %s", name, exc or "no reply")
+                failed = True
+                continue
+            finally:
+                self._pending.discard(future)
+            if reply.get("Response") != "Success":
+                log.warning("ami.filter_refused %s: %s", name, reply.get("Message"))
+                failed = True
+        if failed and "*" not in self._filtered and self._manager is not None:
+            # never lose events to a half-applied filter: take everything instead
+            log.warning("ami.filter_fallback: receiving every event on this session")
+            await self._add_filters(["*"])
 
     def on_connect(self, hook: Hook) -> None:
         self._connect_hooks.append(hook)
@@ -171,6 +223,10 @@ class AmiClient:
                                  as_list=False, timeout=self.action_timeout, check=False)
         if reply.get("Response") != "Success":
             raise AmiActionFailed("Login", str(reply.get("Message")))
+        self._filtered = set()
+        self._filtering = "*" not in self._wanted
+        if self._filtering:
+            await self._add_filters(["FullyBooted", *self._names.values()])
         # Asterisk accepts logins before its modules are loaded (PJSIP* actions are
         # then "unknown"); it sends FullyBooted at once, or when booting ends.
         async with asyncio.timeout(BOOT_TIMEOUT):
@@ -181,6 +237,9 @@ class AmiClient:
 
     async def _run_connected(self) -> None:
         self.connected = True
+        missed = [self._names[n] for n in self._wanted if n not in self._filtered]
+        if self._filtering and missed:  # subscribed while we were logging in
+            self._spawn(self._add_filters(missed))
         self._up.set()
         log.info("ami.connected %s:%s version=%s", self.host, self.port, self.asterisk_version)
         for hook in self._connect_hooks:
@@ -295,6 +354,7 @@ class AmiClient:
     # -- events --------------------------------------------------------------
     def _dispatch(self, _manager: Any, message: Message) -> None:
         self._last_rx = time.monotonic()
+        self.frames_received += 1
         name = str(message.get("Event", "")).lower()
         if name == "fullybooted":
             self._booted.set()

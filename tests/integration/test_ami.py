@@ -126,3 +126,44 @@ async def test_wrong_secret_never_connects(ami_sandbox: Sandbox) -> None:
         assert client.connected is False
     finally:
         await client.stop()
+
+
+async def test_asterisk_sends_only_the_events_someone_listens_to(ami: tuple[AmiClient, SandboxState]) -> None:
+    client, state = ami
+    everything = AmiClient("127.0.0.1", state.ami_port, state.ami_username, state.ami_secret, action_timeout=2)
+    seen_all: list[AmiEvent] = []
+    everything.on_event(seen_all.append)  # "*": no filter, every event
+    await everything.start()
+    try:
+        await everything.wait_connected(10)
+        mine: list[AmiEvent] = []
+        client.on_event(mine.append, names=("Hangup",))  # added while connected: a filter is sent
+        await asyncio.sleep(0.3)
+        before = client.frames_received
+
+        async def emit(count: int, tag: str) -> None:
+            for i in range(count):
+                await client.action({"Action": "UserEvent", "UserEvent": "CcplaneProbe", "Tag": tag, "N": str(i)})
+
+        def probes(events: list[AmiEvent], tag: str) -> int:
+            return sum(1 for e in events if e.name == "UserEvent" and e.fields.get("Tag") == tag)
+
+        await emit(20, "unwanted")
+        for _ in range(50):
+            if probes(seen_all, "unwanted") == 20:
+                break
+            await asyncio.sleep(0.05)
+        assert probes(seen_all, "unwanted") == 20  # Asterisk did emit them
+        assert client.frames_received == before, "events nobody listens to reached the filtered session"
+
+        client.on_event(mine.append, names=("UserEvent",))  # now someone listens
+        await asyncio.sleep(0.3)
+        await emit(5, "wanted")
+        for _ in range(50):
+            if probes(mine, "wanted") == 5:
+                break
+            await asyncio.sleep(0.05)
+        assert probes(mine, "wanted") == 5
+        assert probes(mine, "unwanted") == 0
+    finally:
+        await everything.stop()

@@ -878,6 +878,9 @@ def main() -> int:
     p.add_argument("--persons", type=int, default=6, help="monitored persons taking turns (6)")
     p.add_argument("--tts-runs", type=int, default=30, help="speak() timed on its own per phase (30)")
     p.add_argument("--keep-sandbox", action="store_true", help="leave the alertbench Asterisk running")
+    p.add_argument("--database-url", default="",
+                   help="a PostgreSQL server URL (postgresql+psycopg://user@host:port/db): the bench "
+                        "creates a fresh database there and drops it at the end (default: temporary SQLite)")
     args = p.parse_args()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `timeout`/kill: clean up as for ^C
     logging.basicConfig(level=logging.WARNING, format="[ccplane] %(levelname)s %(name)s %(message)s")
@@ -887,8 +890,19 @@ def main() -> int:
     # at a shared PostgreSQL.
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCPLANE_")}
     env.update(BENCH_ENV)
+    pg_db = ""
+    database_url = f"sqlite+aiosqlite:///{tmp / 'ccplane.db'}"
+    if args.database_url.startswith("postgresql"):
+        import psycopg
+        pg_db = f"alertbench_{secrets.token_hex(4)}"
+        with psycopg.connect(_pg_plain(args.database_url), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{pg_db}"')
+        database_url = args.database_url.rsplit("/", 1)[0] + "/" + pg_db
+    elif args.database_url:
+        log("--database-url must be a postgresql+psycopg:// URL")
+        return 2
     env.update({
-        "CCPLANE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'ccplane.db'}",
+        "CCPLANE_DATABASE_URL": database_url,
         "CCPLANE_AUTH_SECRET_KEY": secrets.token_hex(32),
         "CCPLANE_STORAGE_DIR": str(tmp / "storage"),
         # TTS output goes here, not into the sandbox's shared sounds directory: the
@@ -914,6 +928,8 @@ def main() -> int:
             report = asyncio.run(_run(args, settings, state, tmp))
             report["runtime_s"] = round(time.monotonic() - started, 1)
             report["tts_tools"] = bool(shutil.which("espeak-ng") and shutil.which("sox"))
+            report["database"] = database_url.split("+", 1)[0].split(":", 1)[0]
+            print(f"database: {report['database']}")
             print_summary(report)
             print(json.dumps(report, separators=(",", ":")), flush=True)
         finally:
@@ -921,7 +937,15 @@ def main() -> int:
                 sandbox.down()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if pg_db:
+            import psycopg
+            with psycopg.connect(_pg_plain(args.database_url), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
     return 0
+
+
+def _pg_plain(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 async def _run(args: argparse.Namespace, settings: Any, state: SandboxState, tmp: Path) -> dict[str, Any]:

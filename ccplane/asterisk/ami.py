@@ -34,6 +34,7 @@ from typing import Any, Awaitable, Callable, Iterable
 from panoramisk import Manager
 from panoramisk.message import Message
 
+from ..aio import cancel_and_wait
 from ..errors import AmiActionFailed, AmiDisconnected, AmiNotConnected, AmiTimeout, AsteriskError
 from .events import AmiEvent, decode_event
 
@@ -81,8 +82,9 @@ class AmiClient:
         self.connected = False
         self.asterisk_version: str | None = None
         self._handlers: list[tuple[str, EventHandler]] = []
-        self._wanted: set[str] = set()  # lower-case event names someone subscribed to ("*" = all)
-        self._names: dict[str, str] = {}  # lower-case -> as subscribed (AMI filters match the exact name)
+        # event names someone subscribed to ("*" = all): lower-case -> as subscribed
+        # (the AMI filters match the exact name)
+        self._wanted: dict[str, str] = {}
         self.frames_received = 0  # event frames read (what the AMI filters save shows here)
         self._filtering = False  # this session has include filters (else it gets every event)
         self._filtered: set[str] = set()
@@ -104,8 +106,7 @@ class AmiClient:
         for name in names:
             self._handlers.append((name.lower(), handler))
             if name.lower() not in self._wanted:
-                self._wanted.add(name.lower())
-                self._names[name.lower()] = name
+                self._wanted[name.lower()] = name
                 new.append(name)
         if new and self.connected and self._filtering:
             self._spawn(self._add_filters(new))
@@ -119,33 +120,28 @@ class AmiClient:
         action sent after a subscription reaches Asterisk after its filter and
         its events are not lost; the replies are checked by the returned
         awaitable."""
-        manager = self._manager
-        sent: list[tuple[str, asyncio.Future[Any]]] = []
+        sent: list[tuple[dict[str, Any], asyncio.Future[Any]]] = []
         for name in names:
             self._filtered.add(name.lower())
-            if manager is None or getattr(manager, "protocol", None) is None:
-                break
             action = ({"Action": "Filter", "Operation": "Add", "Filter": "."} if name == "*" else
                       {"Action": "Filter", "Operation": "Add", "MatchCriteria": f"name({name})"})
-            future = manager.send_action(action, as_list=False)
-            self._pending.add(future)
-            sent.append((name, future))
+            try:
+                sent.append((action, self._write(action, as_list=False)))
+            except AmiNotConnected:
+                break
         return self._check_filters(sent)
 
-    async def _check_filters(self, sent: list[tuple[str, "asyncio.Future[Any]"]]) -> None:
+    async def _check_filters(self, sent: list[tuple[dict[str, Any], "asyncio.Future[Any]"]]) -> None:
         failed = False
-        for name, future in sent:
+        for action, future in sent:
             try:
-                async with asyncio.timeout(self.action_timeout):
-                    reply = await asyncio.shield(future)
-            except (TimeoutError, AsteriskError) as exc:
-                log.warning("ami.filter_failed %s: %s", name, exc or "no reply")
+                reply = await self._reply(action, future, self.action_timeout)
+            except AsteriskError as exc:
+                log.warning("ami.filter_failed %s: %s", action, exc)
                 failed = True
                 continue
-            finally:
-                self._pending.discard(future)
             if reply.get("Response") != "Success":
-                log.warning("ami.filter_refused %s: %s", name, reply.get("Message"))
+                log.warning("ami.filter_refused %s: %s", action, reply.get("Message"))
                 failed = True
         if failed and "*" not in self._filtered and self._manager is not None:
             # never lose events to a half-applied filter: take everything instead
@@ -173,13 +169,7 @@ class AmiClient:
         self._close_manager()
         self._fail_pending(AmiDisconnected("AMI client stopped"))
         self._lost.set()
-        tasks = [*([self._supervisor] if self._supervisor else []), *self._tasks]
-        for t in tasks:
-            t.cancel()
-        if tasks:
-            _, stuck = await asyncio.wait(tasks, timeout=grace)
-            for t in stuck:
-                log.error("ami.stop: task %s did not stop within %.0f s", t.get_name(), grace)
+        await cancel_and_wait([self._supervisor, *self._tasks], "ami", grace)
         self._supervisor = None
         self.connected = False
 
@@ -226,7 +216,7 @@ class AmiClient:
         self._filtered = set()
         self._filtering = "*" not in self._wanted
         if self._filtering:
-            await self._add_filters(["FullyBooted", *self._names.values()])
+            await self._add_filters(["FullyBooted", *self._wanted.values()])
         # Asterisk accepts logins before its modules are loaded (PJSIP* actions are
         # then "unknown"); it sends FullyBooted at once, or when booting ends.
         async with asyncio.timeout(BOOT_TIMEOUT):
@@ -237,7 +227,7 @@ class AmiClient:
 
     async def _run_connected(self) -> None:
         self.connected = True
-        missed = [self._names[n] for n in self._wanted if n not in self._filtered]
+        missed = [name for key, name in self._wanted.items() if key not in self._filtered]
         if self._filtering and missed:  # subscribed while we were logging in
             self._spawn(self._add_filters(missed))
         self._up.set()
@@ -312,22 +302,29 @@ class AmiClient:
         output = reply.get("Output", "")
         return "\n".join(output) if isinstance(output, list) else str(output)
 
-    async def _send(self, action: dict[str, Any], *, as_list: bool | None, timeout: float,
-                    check: bool) -> Any:
+    def _write(self, action: dict[str, Any], *, as_list: bool | None) -> "asyncio.Future[Any]":
+        """Put the action on the link now; its reply is the returned future."""
         manager = self._manager
         if manager is None or getattr(manager, "protocol", None) is None:
             raise AmiNotConnected("AMI is not connected")
         future = manager.send_action(dict(action), as_list=as_list)
         self._pending.add(future)
+        return future
+
+    async def _reply(self, action: dict[str, Any], future: "asyncio.Future[Any]", timeout: float) -> Any:
         try:
             # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel
             async with asyncio.timeout(timeout):
-                reply = await asyncio.shield(future)
+                return await asyncio.shield(future)
         except TimeoutError:
             future.cancel()
             raise AmiTimeout(f"AMI {action.get('Action')} got no reply within {timeout}s") from None
         finally:
             self._pending.discard(future)
+
+    async def _send(self, action: dict[str, Any], *, as_list: bool | None, timeout: float,
+                    check: bool) -> Any:
+        reply = await self._reply(action, self._write(action, as_list=as_list), timeout)
         if as_list is None:
             items = reply if isinstance(reply, list) else [reply]
             first = items[0] if items else {}

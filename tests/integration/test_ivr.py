@@ -199,9 +199,12 @@ async def test_reports_made_while_ccplane_is_away_are_replayed(scene: Scene, san
         await walker.step("root", "enter")
         await walker.press("1")
         await seen.wait_for("Hangup", Uniqueid=walker.inner, timeout=15)
-        outbox = await side.action({"Action": "DBGetTree", "Family": "ccplane-outbox"})
-        mine = [i for i in outbox if str(i.get("Key", "")).split("/")[-1].startswith((blocked.inner, walker.inner))]
-        assert len(mine) >= 4, outbox  # the rejection and at least three IVR steps wait there
+        async def outbox_of_these_calls() -> list[dict[str, Any]]:
+            items = await side.action({"Action": "DBGetTree", "Family": "ccplane-outbox"})
+            return [i for i in items if str(i.get("Key", "")).split("/")[-1].startswith((blocked.inner,
+                                                                                        walker.inner))]
+        mine = await outbox_of_these_calls()
+        assert len(mine) >= 4, mine  # the rejection and at least three IVR steps wait there
         rejections = f"/domains/{scene.domain}/blacklist-rejections"
         assert (await scene.root.ok("GET", rejections))["total"] == 0
         await asyncio.sleep(1.5)  # the replayed times must be the calls', not the replay's
@@ -221,9 +224,7 @@ async def test_reports_made_while_ccplane_is_away_are_replayed(scene: Scene, san
         assert steps[1]["digits"] == "1"
 
         async def drained() -> bool:
-            left = await side.action({"Action": "DBGetTree", "Family": "ccplane-outbox"})
-            return not [i for i in left if str(i.get("Key", "")).split("/")[-1].startswith((blocked.inner,
-                                                                                              walker.inner))]
+            return not await outbox_of_these_calls()
         await eventually(drained, timeout=10, what="the outbox emptied of these calls")
         # a second resync replays nothing twice
         assert await scene.services.steps.replay_outbox() >= 0

@@ -50,15 +50,14 @@ def alert_view(a: Alert) -> AlertOut:
         created = a.created_at if a.created_at.tzinfo else a.created_at.replace(tzinfo=timezone.utc)
         moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
         return round((moment - created).total_seconds(), 3)
-    ack = since_created(a.acknowledged_at)
     return AlertOut(id=a.id, level=a.level, person={"name": a.person_name, "cpf": a.person_cpf,
                                                      "phone": a.person_phone},
                     location=rules.location_view(a.lat, a.lon, a.accuracy),
                     location_text=rules.location_text(a.lat, a.lon), created_at=_iso(a.created_at) or "",
                     status=a.status, acknowledged_by=a.acknowledged_by, acknowledged_at=_iso(a.acknowledged_at),
-                    seconds_to_ack=ack, seconds_to_answer=since_created(a.call_answered_at), call=a.call_id, recording=a.recording, person_call=a.person_call_id,
-                    escalations=a.escalations,
-                    outcome=a.outcome)
+                    seconds_to_ack=since_created(a.acknowledged_at),
+                    seconds_to_answer=since_created(a.call_answered_at), call=a.call_id, recording=a.recording,
+                    person_call=a.person_call_id, escalations=a.escalations, outcome=a.outcome)
 
 
 def config_view(c: AlertAppConfig | None) -> AlertAppOut:

@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from ..common import Input, Name, Password
+from ..extensions.schemas import Number as ExtensionNumber
 
 Username = Annotated[str, StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")]
 DomainRole = Literal["superuser", "admin", "supervisor", "agent"]
-ExtensionNumber = Annotated[str, StringConstraints(min_length=2, max_length=10, pattern=r"^[0-9]+$")]
 WrapupTime = Annotated[int, Field(ge=0, le=3600)]
 
 

@@ -37,6 +37,9 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # Every table in the metadata, whatever the caller imported: a foreign key
+    # (users.webrtc_extension_id -> extensions) must find its target at flush.
+    from . import models  # noqa: F401
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

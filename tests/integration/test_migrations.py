@@ -72,3 +72,21 @@ def test_invalid_setting_fails_at_start_naming_the_key(tmp_path: Path) -> None:
                           text=True, timeout=60, cwd=tmp_path)
     assert proc.returncode == 2
     assert "server.port" in proc.stderr
+
+
+def test_cli_creates_the_root_account_on_a_fresh_database(fresh_url: str, tmp_path: Path) -> None:
+    """The README's first command: `ccplane db upgrade`, then `ccplane user create --root`,
+    each in its own process (only what the CLI imports is loaded)."""
+    env = {**os.environ, "CCPLANE_DATABASE_URL": fresh_url}
+    upgrade = subprocess.run([sys.executable, "-m", "ccplane", "db", "upgrade"], env=env, capture_output=True,
+                             text=True, timeout=120, cwd=tmp_path)
+    assert upgrade.returncode == 0, upgrade.stderr
+    create = subprocess.run([sys.executable, "-m", "ccplane", "user", "create", "--root", "boss", "--password-stdin"],
+                            env=env, input="a-long-root-password\n", capture_output=True, text=True, timeout=60,
+                            cwd=tmp_path)
+    assert create.returncode == 0, create.stderr
+    again = subprocess.run([sys.executable, "-m", "ccplane", "user", "create", "--root", "boss", "--password-stdin"],
+                           env=env, input="a-long-root-password\n", capture_output=True, text=True, timeout=60,
+                           cwd=tmp_path)
+    assert again.returncode != 0 and "boss" in again.stderr  # a clear message, not a traceback
+    assert "Traceback" not in again.stderr

@@ -37,13 +37,35 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _bindable(port: int, kinds: tuple[int, ...]) -> bool:
+    for kind in kinds:
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
+def phone_ports() -> tuple[int, int]:
+    """(sip, ctrl): baresip listens for SIP on sip (UDP and TCP) and for SIP/TLS
+    on sip + 1; a taken sip + 1 makes it fail at start ("Address already in use")."""
+    while True:
+        sip = free_port()
+        if sip < 65535 and _bindable(sip, (socket.SOCK_DGRAM, socket.SOCK_STREAM)) \
+                and _bindable(sip + 1, (socket.SOCK_STREAM,)):
+            ctrl = free_port()
+            if ctrl not in (sip, sip + 1):
+                return sip, ctrl
+
+
 class Phone:
     def __init__(self, username: str, password: str, registrar_port: int, *, answer: str = "auto",
                  regint: int = 60) -> None:
         self.username, self.password = username, password
         self.registrar_port = registrar_port
         self.answer, self.regint = answer, regint
-        self.sip_port, self.ctrl_port = free_port(), free_port()
+        self.sip_port, self.ctrl_port = phone_ports()
         self.dir = Path(tempfile.mkdtemp(prefix="baresip-"))
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -798,7 +798,7 @@ def summarize(name: str, rate: float, samples: dict[str, list[dict[str, Any]]], 
 # ccplane's ring time split at the points _instrument() marks: (JSON key, sample key, label)
 PARTS = (
     ("post_to_token_check", "to_token_check", "POST sent -> app token check starts"),
-    ("token_check", "token_check", "app token check (person, domain read)"),
+    ("token_check", "token_check", "app token check (person kept in memory)"),
     ("token_check_to_store", "between", "-> alert storing starts"),
     ("store", "store", "alert + audit row stored (commit)"),
     ("stored_to_originate_sent", "stored_to_originate", "stored -> Originate written to AMI"),

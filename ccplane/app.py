@@ -120,6 +120,7 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
     ami.on_event(lambda ev: _publish_queue_event(live, ev), names=("QueueCallerJoin", "QueueCallerLeave"))
     auth = AuthService(sessions, settings.auth)
     alerts = AlertService(sessions, auth.signer, live.publish, AlertCaller(ami, target.sounds_dir), changed)
+    persons.on_change.append(alerts.forget_person)
     recorder.alerts = alerts
     trunks = TrunkService(sessions, changed, contacts)
     ami.on_event(trunks.on_registry, names=("Registry",))
@@ -187,7 +188,7 @@ def _telephony_ctx(services: Services):  # type: ignore[no-untyped-def]
         services.collect.register()
         try:
             await services.steps.start()
-            await services.alerts.resume_escalations()
+            await services.alerts.start()
             await services.agent_runtime.start()
             await services.ami.start()
             await services.ari.start()

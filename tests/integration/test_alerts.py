@@ -287,3 +287,38 @@ async def test_escalation_calls_the_next_group(scene: Scene) -> None:
     await scene.recorder.wait_for("QueueCallerJoin", Queue=scene.qname("first"), timeout=5)
     joined = await scene.recorder.wait_for("QueueCallerJoin", Queue=scene.qname("second"), timeout=10)
     assert joined[0][1].fields["CallerIDNum"] == PHONE
+
+
+async def test_token_revoked_behind_ccplanes_back_is_refused_and_its_call_withdrawn(scene: Scene) -> None:
+    """ccplane keeps app persons in memory so a red alert rings before any row is
+    read or written. A change it was not told of (another process, a hand edit)
+    is caught when the alert is stored: 401, no alert kept, the call withdrawn."""
+    await scene.extension("8301")
+    await scene.queue("watchers", extensions=["8301"])
+    await scene.root.ok("PUT", f"/domains/{scene.domain}/alert-app", {"monitoring_queue": "watchers"})
+    p = await person(scene)
+    app = await app_login(scene)
+    first = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "yellow", "location": None}, 201)
+    q = scene.qname("watchers")
+    await scene.recorder.wait_for("QueueCallerJoin", Queue=q, timeout=5)
+    from ccplane.features.persons.models import MonitoredPerson
+    async with scene.services.sessions() as s:  # not through the API: ccplane is not told
+        await s.execute(update(MonitoredPerson).where(MonitoredPerson.id == p["id"])
+                        .values(token_version=MonitoredPerson.token_version + 1))
+        await s.commit()
+    status, body = await app.call("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None})
+    assert_error(status, body, 401)
+    assert "revoked" in body["error"]["message"]
+    # the red call rang into the queue before the row check, and was then hung up
+    joined = await scene.recorder.wait_for("QueueCallerJoin", count=2, Queue=q, timeout=5)
+    red_call = joined[1][1].fields["Uniqueid"]
+    await scene.recorder.wait_for("Hangup", Uniqueid=red_call, timeout=5)
+    items = (await scene.root.ok("GET", f"/domains/{scene.domain}/alerts"))["items"]
+    assert [a["id"] for a in items] == [first["id"]]  # the refused alert was not kept
+    entries = await scene.services.ami.action({"Action": "QueueStatus", "Queue": q})
+    assert [e["Uniqueid"] for e in entries if e.get("Event") == "QueueEntry"] == [items[0]["call"]]
+    # the next request reads the row again: still refused, and no call at all
+    status, body = await app.call("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None})
+    assert_error(status, body, 401)
+    await asyncio.sleep(0.5)
+    assert len(scene.recorder.matching("QueueCallerJoin", Queue=q)) == 2

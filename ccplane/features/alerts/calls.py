@@ -103,6 +103,11 @@ class AlertCaller:
             await self.ami.action({"Action": "DBPut", "Family": f"ccplane-alert/{slug}", "Key": form,
                                    "Val": value})
 
+    async def hangup(self, call_id: str) -> None:
+        """Withdraw a call placed for an alert that was then refused (token revoked
+        meanwhile, or a duplicate): the ;2 half waits in the queue under this id."""
+        await self.ami.action({"Action": "Hangup", "Channel": call_id, "Cause": "16"})
+
     async def unmark(self, slug: str, phone: str) -> None:
         for form in phone_forms(phone):
             try:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Awaitable, Callable, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ...aio import cancel_and_wait
+from ...db.ids import IdReserve
 from ...errors import Conflict, NotFound, ServiceUnavailable, Unauthorized, ValidationFailed
 from ...web.context import ADMIN_ROLES, Principal
 from ..auth.domain import InvalidToken, TokenSigner, verify_password
@@ -28,12 +30,14 @@ TEAM = ADMIN_ROLES | {"supervisor", "agent"}
 DUPLICATE_WINDOW = 30.0  # seconds: a stuck button re-sends the same alert, it is not a new one
 
 Publish = Callable[[str, str, dict[str, Any]], None]
+T = TypeVar("T")
 
 
 class Caller(Protocol):
     async def __call__(self, slug: str, alert: Alert, queue: str) -> str | None: ...
     async def mark_open(self, slug: str, alert: Alert) -> None: ...
     async def unmark(self, slug: str, phone: str) -> None: ...
+    async def hangup(self, call_id: str) -> None: ...
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -81,6 +85,33 @@ async def append_audit(s: AsyncSession, domain_id: int, alert_id: int | None, ac
                      at=at, prev_hash=prev, hash=rules.chain_hash(prev, seq, alert_id, actor, action, body, at)))
 
 
+@dataclass(frozen=True)
+class AppPerson:
+    """What an alert needs of its person. Kept between alerts, so checking an app
+    token reads no row; dropped at once when the team changes the person, and the
+    row is checked again when the alert is stored."""
+    id: int
+    domain_id: int
+    slug: str
+    name: str
+    cpf: str
+    phone: str
+    token_version: int
+
+
+@dataclass(frozen=True)
+class Routing:
+    """The part of a domain's app settings an alert needs at once."""
+    monitoring_queue: str | None
+    call_number: str | None
+    texts: dict[str, Any]
+    deadlines: dict[str, Any]
+
+
+class _Revoked(Exception):
+    """The person's row no longer matches the token (changed elsewhere)."""
+
+
 class AlertService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], signer: TokenSigner, publish: Publish,
                  caller: Caller, changed: Callable[[], Awaitable[None]], *,
@@ -93,13 +124,26 @@ class AlertService:
         self.app_token_ttl = app_token_ttl
         self._audit_lock = asyncio.Lock()  # one writer per process keeps each chain linear
         self._timers: dict[int, asyncio.TimerHandle] = {}
-        self._slugs: dict[int, str] = {}  # domain id -> slug
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._ids = IdReserve(sessions, "alerts")
+        self._people: dict[int, AppPerson] = {}       # person id -> card (active persons only)
+        self._routing: dict[int, Routing] = {}        # domain id -> app routing
+        self._recent: dict[tuple[int, str], tuple[int, datetime]] = {}  # (person, level) -> open alert
+
+    async def start(self) -> None:
+        """Reserve alert ids and resume escalations (after a restart)."""
+        await self._ids.prime()
+        await self.resume_escalations()
 
     async def stop(self) -> None:
         for handle in self._timers.values():
             handle.cancel()
+        await self._ids.stop()
         await cancel_and_wait(list(self._tasks), "alerts")
+
+    def forget_person(self, person_id: int) -> None:
+        """The team changed or deleted this person: the next token check reads the row."""
+        self._people.pop(person_id, None)
 
     # -- app side ----------------------------------------------------------------------
     async def app_login(self, slug: str, cpf: str, password: str) -> AppToken:
@@ -113,7 +157,7 @@ class AlertService:
             token = self.signer.issue(person.id, "app", person.token_version, ttl=self.app_token_ttl)
             return AppToken(access_token=token, expires_in=self.app_token_ttl)
 
-    async def app_person(self, slug: str, header: str) -> MonitoredPerson:
+    async def app_person(self, slug: str, header: str) -> AppPerson:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("missing bearer token")
@@ -121,69 +165,136 @@ class AlertService:
             payload = self.signer.verify(token.strip(), "app")
         except InvalidToken as exc:
             raise Unauthorized(f"invalid app token: {exc}") from None
-        async with self.sessions() as s:
-            row = (await s.execute(select(MonitoredPerson, Domain.slug)
-                                   .join(Domain, Domain.id == MonitoredPerson.domain_id)
-                                   .where(MonitoredPerson.id == payload["sub"]))).first()
-        if row is None or row[1] != slug or not row[0].active or row[0].token_version != payload.get("ver"):
+        card = self._people.get(payload["sub"])
+        if card is None:
+            async with self.sessions() as s:
+                row = (await s.execute(select(MonitoredPerson, Domain.slug)
+                                       .join(Domain, Domain.id == MonitoredPerson.domain_id)
+                                       .where(MonitoredPerson.id == payload["sub"]))).first()
+            if row is not None and row[0].active:
+                p = row[0]
+                card = AppPerson(id=p.id, domain_id=p.domain_id, slug=row[1], name=p.name, cpf=p.cpf,
+                                 phone=p.phone, token_version=p.token_version)
+                self._people[p.id] = card
+        if card is None or card.slug != slug or card.token_version != payload.get("ver"):
             raise Unauthorized("app token revoked; log in again")
-        self._slugs[row[0].domain_id] = row[1]  # slugs never change
-        return row[0]
+        return card
 
-    async def app_config(self, person: MonitoredPerson) -> AlertAppOut:
+    async def app_config(self, person: AppPerson) -> AlertAppOut:
         async with self.sessions() as s:
             return config_view(await s.scalar(select(AlertAppConfig).where(
                 AlertAppConfig.domain_id == person.domain_id)))
 
-    async def create(self, person: MonitoredPerson, body: AlertCreate) -> AlertCreated:
+    async def _routing_of(self, domain_id: int) -> Routing:
+        routing = self._routing.get(domain_id)
+        if routing is None:
+            async with self.sessions() as s:
+                c = await s.scalar(select(AlertAppConfig).where(AlertAppConfig.domain_id == domain_id))
+            routing = Routing(monitoring_queue=c.monitoring_queue if c else None,
+                              call_number=c.call_number if c else None,
+                              texts=rules.merged_texts(c.texts if c else None),
+                              deadlines={**rules.DEFAULT_DEADLINES, **(c.ack_deadlines if c else {})})
+            self._routing[domain_id] = routing
+        return routing
+
+    def _open_alert(self, person_id: int, level: str, now: datetime) -> int | None:
+        seen = self._recent.get((person_id, level))
+        if seen is None:
+            return None
+        if (now - seen[1]).total_seconds() >= DUPLICATE_WINDOW:
+            del self._recent[(person_id, level)]
+            return None
+        return seen[0]
+
+    def _forget_alert(self, alert_id: int) -> None:
+        for key, (known, _) in list(self._recent.items()):
+            if known == alert_id:
+                del self._recent[key]
+
+    async def create(self, person: AppPerson, body: AlertCreate) -> AlertCreated:
+        """Ring first, then store: the Originate of a yellow/red alert is written
+        before any row, and the app hears 201 only once the alert is committed."""
         try:
-            alert, config, duplicate, slug = await self._store(person, body)
+            routing = await self._routing_of(person.domain_id)
+            now = datetime.now(timezone.utc)
+            known = self._open_alert(person.id, body.level, now)
+            if known is not None:  # a stuck button: the same alert, not a new one
+                return self._created(known, body.level, routing, duplicate=True)
+            alert_id = await self._ids.take()
         except SQLAlchemyError:
             log.exception("alert.store_failed", extra={"person": person.id})
             raise ServiceUnavailable(rules.DEFAULT_TEXTS["unavailable"]["message"]) from None
-        texts = rules.merged_texts(config.texts if config else None)
-        out = AlertCreated(id=alert.id, message=texts[alert.level]["message"],
-                           call_number=(config.call_number if config else None) if alert.level != "green" else None,
-                           duplicate=duplicate)
-        if not duplicate:
-            self.publish(slug, "alert.new", alert_view(alert).model_dump())
-            self._after_commit(slug, alert, config)
-        return out
+        loc = body.location
+        alert = Alert(id=alert_id, domain_id=person.domain_id, person_id=person.id, person_name=person.name,
+                      person_cpf=person.cpf, person_phone=person.phone, level=body.level,
+                      lat=loc.lat if loc else None, lon=loc.lon if loc else None,
+                      accuracy=loc.accuracy if loc else None, created_at=now, status="new", escalations=0)
+        stored: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        call = None
+        if alert.level in rules.QUEUE_PRIORITY and routing.monitoring_queue:
+            # The call task writes its Originate as soon as this coroutine first
+            # waits (on the database, below): a red alert reaches a human as fast
+            # as Asterisk allows, even if the commit then fails (the app then
+            # hears 503 and is told to call). The call id is stored after the row.
+            call = self._spawn(self._call(person.slug, alert, routing.monitoring_queue, stored))
+        self._recent[(person.id, alert.level)] = (alert.id, now)
+        try:
+            existing = await self._store(person, alert)
+        except BaseException as exc:
+            self._forget_alert(alert.id)
+            stored.set_result(False)
+            if isinstance(exc, _Revoked):
+                await self._cancel_call(call)
+                raise Unauthorized("app token revoked; log in again") from None
+            if isinstance(exc, SQLAlchemyError):
+                log.exception("alert.store_failed", extra={"person": person.id})
+                raise ServiceUnavailable(rules.DEFAULT_TEXTS["unavailable"]["message"]) from None
+            raise
+        if existing is not None:  # stored by another process meanwhile
+            stored.set_result(False)
+            await self._cancel_call(call)
+            self._recent[(person.id, alert.level)] = (existing.id, existing.created_at)
+            return self._created(existing.id, body.level, routing, duplicate=True)
+        stored.set_result(True)
+        self.publish(person.slug, "alert.new", alert_view(alert).model_dump())
+        self._after_commit(person.slug, alert, routing)
+        return self._created(alert.id, alert.level, routing, duplicate=False)
 
-    async def _store(self, person: MonitoredPerson,
-                     body: AlertCreate) -> tuple[Alert, AlertAppConfig | None, bool, str]:
-        now = datetime.now(timezone.utc)
+    @staticmethod
+    def _created(alert_id: int, level: str, routing: Routing, *, duplicate: bool) -> AlertCreated:
+        return AlertCreated(id=alert_id, message=routing.texts[level]["message"],
+                            call_number=routing.call_number if level != "green" else None, duplicate=duplicate)
+
+    async def _cancel_call(self, call: asyncio.Task[str | None] | None) -> None:
+        if call is None:
+            return
+        call_id = await call
+        if call_id:
+            await self._guarded(self.caller.hangup(call_id), "hangup")
+
+    async def _store(self, person: AppPerson, alert: Alert) -> Alert | None:
+        """Commit the alert and its audit row; None when stored, or the open alert
+        this one duplicates. Raises _Revoked when the person's row disagrees."""
         async with self._audit_lock, self.sessions() as s:
-            slug = self._slugs.get(person.domain_id) or await s.scalar(
-                select(Domain.slug).where(Domain.id == person.domain_id)) or ""
-            config = await s.scalar(select(AlertAppConfig).where(AlertAppConfig.domain_id == person.domain_id))
+            row = await s.get(MonitoredPerson, person.id)
+            if row is None or not row.active or row.token_version != person.token_version:
+                self.forget_person(person.id)
+                raise _Revoked()
             recent = await s.scalar(select(Alert).where(
-                Alert.person_id == person.id, Alert.level == body.level, Alert.status == "new",
-                Alert.created_at >= now - timedelta(seconds=DUPLICATE_WINDOW)).order_by(Alert.id.desc()).limit(1))
+                Alert.person_id == person.id, Alert.level == alert.level, Alert.status == "new",
+                Alert.created_at >= alert.created_at - timedelta(seconds=DUPLICATE_WINDOW))
+                .order_by(Alert.id.desc()).limit(1))
             if recent is not None:
-                return recent, config, True, slug
-            loc = body.location
-            alert = Alert(domain_id=person.domain_id, person_id=person.id, person_name=person.name,
-                          person_cpf=person.cpf, person_phone=person.phone, level=body.level,
-                          lat=loc.lat if loc else None, lon=loc.lon if loc else None,
-                          accuracy=loc.accuracy if loc else None, created_at=now, status="new", escalations=0)
+                return recent
             s.add(alert)
-            await s.flush()
-            if alert.level in rules.QUEUE_PRIORITY and config and config.monitoring_queue:
-                # Ring the monitoring team while the row is being committed: a red
-                # alert reaches a human as fast as Asterisk allows, and even if the
-                # commit then fails (the app still hears 503 and is told to call).
-                # The call's id is written once the commit has released the lock.
-                self._spawn(self._call(slug, alert, config.monitoring_queue))
             await append_audit(s, person.domain_id, alert.id, f"person:{person.id}", "created",
-                               {"level": body.level, "location": rules.location_text(alert.lat, alert.lon)})
+                               {"level": alert.level, "location": rules.location_text(alert.lat, alert.lon)})
             await s.commit()  # the alert is durable before anyone is told
-            return alert, config, False, slug
+            return None
 
-    def _after_commit(self, slug: str, alert: Alert, config: AlertAppConfig | None) -> None:
-        deadlines = {**rules.DEFAULT_DEADLINES, **(config.ack_deadlines if config else {})}
-        if alert.level in deadlines:
-            self._schedule_escalation(slug, alert.id, deadlines[alert.level])
+    def _after_commit(self, slug: str, alert: Alert, routing: Routing) -> None:
+        if alert.level in routing.deadlines:
+            self._schedule_escalation(slug, alert.id, routing.deadlines[alert.level])
         self._spawn(self._guarded(self.caller.mark_open(slug, alert), "mark_open"))
 
     async def _guarded(self, coro: Awaitable[None], what: str) -> None:
@@ -192,18 +303,26 @@ class AlertService:
         except Exception:  # noqa: BLE001 - Asterisk unreachable: the alert itself stands
             log.warning("alert.%s_failed", what)
 
-    async def _call(self, slug: str, alert: Alert, queue: str) -> None:
+    async def _call(self, slug: str, alert: Alert, queue: str,
+                    stored: asyncio.Future[bool] | None = None) -> str | None:
+        """Place the alert's call; once the row exists, link the call to it."""
         try:
             call_id = await self.caller(slug, alert, queue)
         except Exception:  # noqa: BLE001 - the alert stands; escalation still fires
             log.exception("alert.call_failed", extra={"alert": alert.id})
-            return
-        async with self._audit_lock, self.sessions() as s:
-            row = await s.get(Alert, alert.id)
-            if row is not None:
-                row.call_id = call_id
-                await append_audit(s, row.domain_id, row.id, "ccplane", "call_placed", {"call": call_id})
-                await s.commit()
+            return None
+        if stored is not None and not await stored:
+            return call_id  # no row to link it to (refused, a duplicate, or the database failed)
+        try:
+            async with self._audit_lock, self.sessions() as s:
+                row = await s.get(Alert, alert.id)
+                if row is not None:
+                    row.call_id = call_id
+                    await append_audit(s, row.domain_id, row.id, "ccplane", "call_placed", {"call": call_id})
+                    await s.commit()
+        except SQLAlchemyError:
+            log.exception("alert.call_link_failed", extra={"alert": alert.id, "call": call_id})
+        return call_id
 
     # -- escalation -------------------------------------------------------------------------
     def _schedule_escalation(self, slug: str, alert_id: int, seconds: float) -> None:
@@ -239,9 +358,13 @@ class AlertService:
                                     .where(Alert.status == "new"))).all()
         now = datetime.now(timezone.utc)
         for alert, slug, custom in rows:
+            created = alert.created_at if alert.created_at.tzinfo else alert.created_at.replace(tzinfo=timezone.utc)
+            if alert.person_id is not None and (now - created).total_seconds() < DUPLICATE_WINDOW:
+                key = (alert.person_id, alert.level)  # a stuck button after a restart is still one alert
+                if key not in self._recent or self._recent[key][1] < created:
+                    self._recent[key] = (alert.id, created)
             deadline = {**rules.DEFAULT_DEADLINES, **(custom or {})}.get(alert.level)
             if deadline:
-                created = alert.created_at if alert.created_at.tzinfo else alert.created_at.replace(tzinfo=timezone.utc)
                 due = max(0.0, deadline * (alert.escalations + 1) - (now - created).total_seconds())
                 self._schedule_escalation(slug, alert.id, due or 0.01)
 
@@ -260,6 +383,7 @@ class AlertService:
             await append_audit(s, domain.id, alert.id, f"user:{me.username}", "acknowledged", {})
             await s.commit()
             view = alert_view(alert)
+        self._forget_alert(alert_id)
         timer = self._timers.pop(alert_id, None)
         if timer:
             timer.cancel()
@@ -284,6 +408,7 @@ class AlertService:
                                                                Alert.status != "closed", Alert.id != alert.id))
             await s.commit()
             view = alert_view(alert)
+        self._forget_alert(alert_id)
         timer = self._timers.pop(alert_id, None)
         if timer:
             timer.cancel()
@@ -364,14 +489,16 @@ class AlertService:
                                {"changed": sorted(changes)})
             await s.commit()
             out = config_view(config)
+        self._routing.pop(domain.id, None)
         if "monitoring_queue" in changes:
             await self.changed()  # the monitoring queue recognises persons' calls in the dialplan
         return out
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
+    def _spawn(self, coro: Awaitable[T]) -> asyncio.Task[T]:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
 
 async def verify_domain_chain(sessions: async_sessionmaker[AsyncSession], slug: str) -> tuple[bool, str]:

@@ -1,6 +1,8 @@
 """Monitored persons (alert channel) — also the registry IVR CPF checks use."""
 from __future__ import annotations
 
+from typing import Callable
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,6 +27,12 @@ def person_view(p: MonitoredPerson) -> PersonOut:
 class PersonService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
+        # Told after a person is changed or deleted (the alert channel keeps persons in memory).
+        self.on_change: list[Callable[[int], None]] = []
+
+    def _changed(self, person_id: int) -> None:
+        for listener in self.on_change:
+            listener(person_id)
 
     async def list(self, me: Principal, slug: str, limit: int, offset: int) -> tuple[list[PersonOut], int]:
         me.require(TEAM, "list monitored persons")
@@ -74,7 +82,8 @@ class PersonService:
             for key, value in changes.items():
                 setattr(person, key, value)
             await s.commit()
-            return person_view(person)
+        self._changed(person.id)
+        return person_view(person)
 
     async def delete(self, me: Principal, slug: str, person_id: int) -> None:
         me.require(ADMIN_ROLES, "delete monitored persons")
@@ -82,6 +91,7 @@ class PersonService:
             domain = await resolve_domain(s, me, slug)
             await s.delete(await self._find(s, domain, person_id))
             await s.commit()
+        self._changed(person_id)
 
     async def cpf_registered(self, slug: str, cpf: str) -> bool:
         """IVR check: valid check digits and an active person of this domain."""

@@ -5,9 +5,11 @@ on the database), yet the call carries the alert's id. So ids are reserved a
 block at a time, ahead of need, and the row is then inserted with its id.
 
 PostgreSQL: the table's own sequence (``nextval``), so ids are unique across
-every process and any other writer. SQLite, the embedded single-process
-default: the highest id in the table, and above every id this process already
-handed out. Reserved ids that are never used leave gaps, as a sequence does.
+every process and any other writer. SQLite has no sequences: the reservation's
+high-water mark is a row of ``id_marks``, written in the same transaction that
+reads it, so an id reserved once is never handed out again, even after a
+restart (an alert whose row failed may still have a call ringing under its id).
+Reserved ids that are never used leave gaps, as a sequence does.
 """
 from __future__ import annotations
 
@@ -15,10 +17,21 @@ import asyncio
 import logging
 from collections import deque
 
-from sqlalchemy import text
+from sqlalchemy import BigInteger, String, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base
 
 log = logging.getLogger("ccplane.db")
+
+
+class IdMark(Base):
+    """The highest id reserved so far, per table (databases without sequences)."""
+    __tablename__ = "id_marks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    high: Mapped[int] = mapped_column(BigInteger)
 
 
 class IdReserve:
@@ -70,9 +83,17 @@ class IdReserve:
                         f"SELECT nextval(pg_get_serial_sequence('{self.table}', 'id')) "
                         "FROM generate_series(1, :n)"), {"n": self.block}))
                 else:
+                    # The write comes first, so this transaction holds SQLite's write
+                    # lock before it reads: two processes cannot reserve the same ids.
+                    await s.execute(text("INSERT INTO id_marks (name, high) VALUES (:t, 0) "
+                                         "ON CONFLICT (name) DO NOTHING"), {"t": self.table})
+                    mark = await s.scalar(text("SELECT high FROM id_marks WHERE name = :t"), {"t": self.table})
                     top = await s.scalar(text(f"SELECT max(id) FROM {self.table}")) or 0
-                    start = max(int(top), self._high) + 1
+                    start = max(int(top), int(mark or 0), self._high) + 1
                     ids = list(range(start, start + self.block))
+                    await s.execute(text("UPDATE id_marks SET high = :h WHERE name = :t"),
+                                    {"h": ids[-1], "t": self.table})
+                    await s.commit()
             ids = sorted(int(i) for i in ids)
             self._high = max(self._high, ids[-1])
             self._free.extend(ids)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import subprocess
 import sys
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 import openpyxl
 from aiohttp import WSMsgType
@@ -22,6 +23,8 @@ from tests.support.telephony import Scene
 from tests.support.waiting import eventually
 
 CPF = "52998224725"
+ALERT_CALL = re.compile(r"alert\d+-[0-9a-f]{8}-queue")
+T = TypeVar("T")
 PHONE = "11987654321"
 
 
@@ -289,36 +292,134 @@ async def test_escalation_calls_the_next_group(scene: Scene) -> None:
     assert joined[0][1].fields["CallerIDNum"] == PHONE
 
 
+def alert_call_hangups(scene: Scene) -> set[str]:
+    """Uniqueids of alert calls (the half that waits in the queue) that hung up."""
+    return {str(e.fields["Uniqueid"]) for _, e in scene.recorder.matching("Hangup")
+            if ALERT_CALL.fullmatch(str(e.fields.get("Uniqueid")))}
+
+
+async def queue_entries(scene: Scene, q: str) -> list[str]:
+    entries = await scene.services.ami.action({"Action": "QueueStatus", "Queue": q})
+    return [e["Uniqueid"] for e in entries if e.get("Event") == "QueueEntry"]
+
+
+async def linked_call(scene: Scene, alert_id: int) -> str:
+    async def call() -> str | None:
+        items = (await scene.root.ok("GET", f"/domains/{scene.domain}/alerts"))["items"]
+        return next((a["call"] for a in items if a["id"] == alert_id), None)
+    return await eventually(call, timeout=5, what=f"alert {alert_id} linked to its call")
+
+
+async def monitored_scene(scene: Scene, queue: str) -> tuple[dict[str, Any], ApiCaller, str]:
+    """A monitoring queue nobody answers (its member is not registered): calls wait."""
+    await scene.extension("8301")
+    await scene.queue(queue, extensions=["8301"])
+    await scene.root.ok("PUT", f"/domains/{scene.domain}/alert-app", {"monitoring_queue": queue})
+    p = await person(scene)
+    return p, await app_login(scene), scene.qname(queue)
+
+
+async def behind_ccplanes_back(scene: Scene, person_id: int, **values: Any) -> None:
+    """Change a person as another replica would: in the database, ccplane not told."""
+    from ccplane.features.persons.models import MonitoredPerson
+    async with scene.services.sessions() as s:
+        await s.execute(update(MonitoredPerson).where(MonitoredPerson.id == person_id).values(**values))
+        await s.commit()
+
+
 async def test_token_revoked_behind_ccplanes_back_is_refused_and_its_call_withdrawn(scene: Scene) -> None:
     """ccplane keeps app persons in memory so a red alert rings before any row is
-    read or written. A change it was not told of (another process, a hand edit)
+    read or written. A change it was not told of (another replica, a hand edit)
     is caught when the alert is stored: 401, no alert kept, the call withdrawn."""
-    await scene.extension("8301")
-    await scene.queue("watchers", extensions=["8301"])
-    await scene.root.ok("PUT", f"/domains/{scene.domain}/alert-app", {"monitoring_queue": "watchers"})
-    p = await person(scene)
-    app = await app_login(scene)
+    p, app, q = await monitored_scene(scene, "watchers")
     first = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "yellow", "location": None}, 201)
-    q = scene.qname("watchers")
-    await scene.recorder.wait_for("QueueCallerJoin", Queue=q, timeout=5)
+    first_call = await linked_call(scene, first["id"])
     from ccplane.features.persons.models import MonitoredPerson
-    async with scene.services.sessions() as s:  # not through the API: ccplane is not told
-        await s.execute(update(MonitoredPerson).where(MonitoredPerson.id == p["id"])
-                        .values(token_version=MonitoredPerson.token_version + 1))
-        await s.commit()
+    await behind_ccplanes_back(scene, p["id"], token_version=MonitoredPerson.token_version + 1)
     status, body = await app.call("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None})
     assert_error(status, body, 401)
     assert "revoked" in body["error"]["message"]
-    # the red call rang into the queue before the row check, and was then hung up
-    joined = await scene.recorder.wait_for("QueueCallerJoin", count=2, Queue=q, timeout=5)
-    red_call = joined[1][1].fields["Uniqueid"]
-    await scene.recorder.wait_for("Hangup", Uniqueid=red_call, timeout=5)
+    # the red call went out before the row was checked, and was then hung up
+    withdrawn = await eventually(lambda: _async(alert_call_hangups(scene)), timeout=5,
+                                 what="the refused alert's call hung up")
+    assert first_call not in withdrawn
     items = (await scene.root.ok("GET", f"/domains/{scene.domain}/alerts"))["items"]
     assert [a["id"] for a in items] == [first["id"]]  # the refused alert was not kept
-    entries = await scene.services.ami.action({"Action": "QueueStatus", "Queue": q})
-    assert [e["Uniqueid"] for e in entries if e.get("Event") == "QueueEntry"] == [items[0]["call"]]
-    # the next request reads the row again: still refused, and no call at all
+    assert await queue_entries(scene, q) == [first_call]
+    # the next request reads the row again: refused before any call
+    joined = len(scene.recorder.matching("QueueCallerJoin", Queue=q))
     status, body = await app.call("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None})
     assert_error(status, body, 401)
     await asyncio.sleep(0.5)
-    assert len(scene.recorder.matching("QueueCallerJoin", Queue=q)) == 2
+    assert len(scene.recorder.matching("QueueCallerJoin", Queue=q)) == joined
+
+
+async def _async(value: T) -> T:
+    return value
+
+
+async def test_phone_changed_on_another_replica_is_the_one_called(scene: Scene) -> None:
+    """The call went out with the phone ccplane remembered; the row says another:
+    the alert is stored with the row's phone and called again with it."""
+    p, app, q = await monitored_scene(scene, "watchers")
+    await app.ok("GET", f"/app/{scene.domain}/config")  # ccplane now remembers the person
+    await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "green", "location": None}, 201)
+    await behind_ccplanes_back(scene, p["id"], phone="11912345678", name="Joana Souza")
+    red = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None}, 201)
+    call = await linked_call(scene, red["id"])
+    joined = await scene.recorder.wait_for("QueueCallerJoin", Uniqueid=call, timeout=5)
+    assert joined[0][1].fields["CallerIDNum"] == "11912345678"
+    withdrawn = await eventually(lambda: _async(alert_call_hangups(scene)), timeout=5,
+                                 what="the call made with the old phone hung up")
+    assert call not in withdrawn
+    assert await queue_entries(scene, q) == [call]
+    alert = (await scene.root.ok("GET", f"/domains/{scene.domain}/alerts"))["items"][0]
+    assert alert["id"] == red["id"] and alert["person"]["phone"] == "11912345678"
+    assert alert["person"]["name"] == "Joana Souza"
+
+
+async def test_open_alert_known_only_to_the_database_makes_a_duplicate(scene: Scene) -> None:
+    """Another replica stored the first press: this process's memory does not
+    know it, the database does. The second press is a duplicate, its call withdrawn."""
+    _, app, q = await monitored_scene(scene, "watchers")
+    first = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None}, 201)
+    first_call = await linked_call(scene, first["id"])
+    scene.services.alerts._recent.clear()  # noqa: SLF001 - what a replica that did not store it knows
+    again = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None}, 201)
+    assert again["id"] == first["id"] and again["duplicate"] is True
+    withdrawn = await eventually(lambda: _async(alert_call_hangups(scene)), timeout=5,
+                                 what="the duplicate's call hung up")
+    assert first_call not in withdrawn
+    assert await queue_entries(scene, q) == [first_call]
+    # taken on another replica: the next press is a new alert, not a duplicate
+    from ccplane.features.alerts.models import Alert
+    async with scene.services.sessions() as s:
+        await s.execute(update(Alert).where(Alert.id == first["id"]).values(status="acknowledged"))
+        await s.commit()
+    third = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None}, 201)
+    assert third["id"] != first["id"] and third["duplicate"] is False
+
+
+async def test_red_alert_rings_even_when_it_cannot_be_stored(scene: Scene, tmp_path: Any) -> None:
+    """The database fails after the ring: the app hears 503 (call us), and the
+    monitoring team's phone rings all the same."""
+    _, app, q = await monitored_scene(scene, "watchers")
+    await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "green", "location": None}, 201)  # remembered
+    alerts = scene.services.alerts
+    real = alerts.sessions
+    dead = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/missing-dir/db.sqlite")
+    alerts.sessions = async_sessionmaker(dead)
+    try:
+        status, body = await app.call("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None})
+    finally:
+        alerts.sessions = real
+        await dead.dispose()
+    assert_error(status, body, 503)
+    assert "Ligue" in body["error"]["message"]
+    joined = await scene.recorder.wait_for("QueueCallerJoin", Queue=q, timeout=5)
+    assert joined[0][1].fields["CallerIDNum"] == PHONE
+    await asyncio.sleep(0.5)
+    assert not alert_call_hangups(scene)  # not withdrawn: a human still hears it
+    # the next press is a new alert (the failed one is not a duplicate of anything)
+    again = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None}, 201)
+    assert again["duplicate"] is False

@@ -132,6 +132,11 @@ class Scene:
                 await self.hangup(uid)
             except Exception:  # noqa: BLE001 - already gone
                 pass
+        # Alert calls wait up to an hour for an attendant: none outlives its test.
+        try:
+            await self.services.ami.action({"Action": "Hangup", "Channel": "/^Local\\/s@ccplane-alert-queue-/"})
+        except Exception:  # noqa: BLE001 - none left
+            pass
         for p in self.phones:
             p.close()
 

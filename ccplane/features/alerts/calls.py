@@ -55,7 +55,14 @@ class AlertCaller:
         self.ami = ami
         self.sounds_dir = sounds_dir
 
-    async def __call__(self, slug: str, alert: Alert, queue: str) -> str:
+    @staticmethod
+    def new_call_id(alert: Alert) -> str:
+        """The id of the half that waits in the queue (``<base>-queue``); the other
+        half is ``<base>-person``. Neither id may be a prefix of the other:
+        Asterisk checks uniqueness by prefix."""
+        return f"alert{alert.id}-{secrets.token_hex(4)}-queue"
+
+    async def __call__(self, slug: str, alert: Alert, queue: str, call_id: str | None = None) -> str:
         announce, tts = "", None
         if self.sounds_dir is not None and shutil.which("espeak-ng") and shutil.which("sox"):
             # The announcement is played when an attendant answers, not before: speak
@@ -64,9 +71,8 @@ class AlertCaller:
             announce = f"{PROMPT_DIR}/alerts/{name}"
             tts = asyncio.ensure_future(speak(rules.announcement(alert.level, alert.person_name),
                                               self.sounds_dir / PROMPT_DIR / "alerts" / f"{name}.wav"))
-        # Neither id may be a prefix of the other: Asterisk checks uniqueness by prefix.
-        base = f"alert{alert.id}-{secrets.token_hex(4)}"
-        call_id = f"{base}-queue"
+        call_id = call_id or self.new_call_id(alert)
+        base = call_id.removesuffix("-queue")
         caller_name = _UNSAFE.sub("", alert.person_name)[:40]
         # The ;2 half waits in the queue as the person (phone + name). The ;1 half
         # is answered when an attendant takes the call; it then records and dials

@@ -34,10 +34,11 @@ T = TypeVar("T")
 
 
 class Caller(Protocol):
-    async def __call__(self, slug: str, alert: Alert, queue: str) -> str | None: ...
+    async def __call__(self, slug: str, alert: Alert, queue: str, call_id: str | None = None) -> str: ...
     async def mark_open(self, slug: str, alert: Alert) -> None: ...
     async def unmark(self, slug: str, phone: str) -> None: ...
     async def hangup(self, call_id: str) -> None: ...
+    def new_call_id(self, alert: Alert) -> str: ...
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -112,7 +113,56 @@ class _Revoked(Exception):
     """The person's row no longer matches the token (changed elsewhere)."""
 
 
+@dataclass
+class _Seen:
+    """The open alert of a person and level, for the stuck-button rule."""
+    alert_id: int
+    created: datetime
+    committed: asyncio.Future[bool]  # True once its row is committed, False if it never will be
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What the database said while storing: the person and routing as they are
+    now, and the open alert this one duplicates (then nothing was written)."""
+    person: AppPerson
+    routing: Routing
+    duplicate: Alert | None
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _settle(future: asyncio.Future[bool], value: bool) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _card(p: MonitoredPerson, slug: str) -> AppPerson:
+    return AppPerson(id=p.id, domain_id=p.domain_id, slug=slug, name=p.name, cpf=p.cpf, phone=p.phone,
+                     token_version=p.token_version)
+
+
+def _routing(c: AlertAppConfig | None) -> Routing:
+    return Routing(monitoring_queue=c.monitoring_queue if c else None, call_number=c.call_number if c else None,
+                   texts=rules.merged_texts(c.texts if c else None),
+                   deadlines={**rules.DEFAULT_DEADLINES, **(c.ack_deadlines if c else {})})
+
+
 class AlertService:
+    """Alerts ring first and are checked against the database after.
+
+    The token check and the routing of a yellow/red alert use what this process
+    keeps in memory (persons, each domain's app settings, open alerts), so the
+    call's Originate is written before any row is read or stored. Storing the
+    alert then reads the person and settings again: a token revoked meanwhile
+    withdraws the call (401); a phone, name or monitoring queue changed where
+    this process could not see it (another replica) replaces the call with one
+    placed from the stored data; an open alert found only in the database makes
+    this one a duplicate. The memory makes the ring fast, never the outcome wrong.
+    """
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession], signer: TokenSigner, publish: Publish,
                  caller: Caller, changed: Callable[[], Awaitable[None]], *,
                  app_token_ttl: int = 30 * 86400) -> None:
@@ -127,12 +177,21 @@ class AlertService:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ids = IdReserve(sessions, "alerts")
         self._people: dict[int, AppPerson] = {}       # person id -> card (active persons only)
-        self._routing: dict[int, Routing] = {}        # domain id -> app routing
-        self._recent: dict[tuple[int, str], tuple[int, datetime]] = {}  # (person, level) -> open alert
+        self._routings: dict[int, Routing] = {}       # domain id -> app routing
+        self._recent: dict[tuple[int, str], _Seen] = {}  # (person, level) -> open alert
+        self._generation = 0  # bumped by every invalidation: a read begun before it is not kept
 
     async def start(self) -> None:
-        """Reserve alert ids and resume escalations (after a restart)."""
+        """Reserve alert ids, learn the active persons (so even the first alert
+        after a restart rings without a read) and resume escalations."""
         await self._ids.prime()
+        generation = self._generation
+        async with self.sessions() as s:
+            rows = (await s.execute(select(MonitoredPerson, Domain.slug)
+                                    .join(Domain, Domain.id == MonitoredPerson.domain_id)
+                                    .where(MonitoredPerson.active.is_(True)))).all()
+        if generation == self._generation:
+            self._people.update((p.id, _card(p, slug)) for p, slug in rows)
         await self.resume_escalations()
 
     async def stop(self) -> None:
@@ -143,10 +202,16 @@ class AlertService:
 
     def forget_person(self, person_id: int) -> None:
         """The team changed or deleted this person: the next token check reads the row."""
+        self._generation += 1
         self._people.pop(person_id, None)
+
+    def _forget_routing(self, domain_id: int) -> None:
+        self._generation += 1
+        self._routings.pop(domain_id, None)
 
     # -- app side ----------------------------------------------------------------------
     async def app_login(self, slug: str, cpf: str, password: str) -> AppToken:
+        generation = self._generation
         async with self.sessions() as s:
             person = await s.scalar(select(MonitoredPerson).join(Domain, Domain.id == MonitoredPerson.domain_id)
                                     .where(Domain.slug == slug, MonitoredPerson.cpf == cpf))
@@ -155,7 +220,9 @@ class AlertService:
             if not person.active:
                 raise Unauthorized("this access is inactive; contact the monitoring team")
             token = self.signer.issue(person.id, "app", person.token_version, ttl=self.app_token_ttl)
-            return AppToken(access_token=token, expires_in=self.app_token_ttl)
+        if generation == self._generation:
+            self._people[person.id] = _card(person, slug)  # the app's first alert needs no read
+        return AppToken(access_token=token, expires_in=self.app_token_ttl)
 
     async def app_person(self, slug: str, header: str) -> AppPerson:
         scheme, _, token = header.partition(" ")
@@ -167,15 +234,15 @@ class AlertService:
             raise Unauthorized(f"invalid app token: {exc}") from None
         card = self._people.get(payload["sub"])
         if card is None:
+            generation = self._generation
             async with self.sessions() as s:
                 row = (await s.execute(select(MonitoredPerson, Domain.slug)
                                        .join(Domain, Domain.id == MonitoredPerson.domain_id)
                                        .where(MonitoredPerson.id == payload["sub"]))).first()
             if row is not None and row[0].active:
-                p = row[0]
-                card = AppPerson(id=p.id, domain_id=p.domain_id, slug=row[1], name=p.name, cpf=p.cpf,
-                                 phone=p.phone, token_version=p.token_version)
-                self._people[p.id] = card
+                card = _card(row[0], row[1])
+                if generation == self._generation:
+                    self._people[card.id] = card
         if card is None or card.slug != slug or card.token_version != payload.get("ver"):
             raise Unauthorized("app token revoked; log in again")
         return card
@@ -186,29 +253,38 @@ class AlertService:
                 AlertAppConfig.domain_id == person.domain_id)))
 
     async def _routing_of(self, domain_id: int) -> Routing:
-        routing = self._routing.get(domain_id)
+        routing = self._routings.get(domain_id)
         if routing is None:
+            generation = self._generation
             async with self.sessions() as s:
-                c = await s.scalar(select(AlertAppConfig).where(AlertAppConfig.domain_id == domain_id))
-            routing = Routing(monitoring_queue=c.monitoring_queue if c else None,
-                              call_number=c.call_number if c else None,
-                              texts=rules.merged_texts(c.texts if c else None),
-                              deadlines={**rules.DEFAULT_DEADLINES, **(c.ack_deadlines if c else {})})
-            self._routing[domain_id] = routing
+                routing = _routing(await s.scalar(select(AlertAppConfig)
+                                                  .where(AlertAppConfig.domain_id == domain_id)))
+            if generation == self._generation:
+                self._routings[domain_id] = routing
         return routing
 
-    def _open_alert(self, person_id: int, level: str, now: datetime) -> int | None:
+    async def _open_alert(self, person_id: int, level: str, now: datetime) -> int | None:
+        """The alert a new press of the same button repeats, if any. Never a guess:
+        a press still being stored is waited for, and a stored one must still be
+        open in the database (it may have been taken on another replica)."""
         seen = self._recent.get((person_id, level))
         if seen is None:
             return None
-        if (now - seen[1]).total_seconds() >= DUPLICATE_WINDOW:
-            del self._recent[(person_id, level)]
+        if (now - seen.created).total_seconds() >= DUPLICATE_WINDOW:
+            self._forget_alert(seen.alert_id)
             return None
-        return seen[0]
+        if not await asyncio.shield(seen.committed):
+            return None  # the first press was never stored: this one is the alert
+        async with self.sessions() as s:
+            status = await s.scalar(select(Alert.status).where(Alert.id == seen.alert_id))
+        if status != "new":
+            self._forget_alert(seen.alert_id)
+            return None
+        return seen.alert_id
 
     def _forget_alert(self, alert_id: int) -> None:
-        for key, (known, _) in list(self._recent.items()):
-            if known == alert_id:
+        for key, seen in list(self._recent.items()):
+            if seen.alert_id == alert_id:
                 del self._recent[key]
 
     async def create(self, person: AppPerson, body: AlertCreate) -> AlertCreated:
@@ -217,7 +293,7 @@ class AlertService:
         try:
             routing = await self._routing_of(person.domain_id)
             now = datetime.now(timezone.utc)
-            known = self._open_alert(person.id, body.level, now)
+            known = await self._open_alert(person.id, body.level, now)
             if known is not None:  # a stuck button: the same alert, not a new one
                 return self._created(known, body.level, routing, duplicate=True)
             alert_id = await self._ids.take()
@@ -229,68 +305,110 @@ class AlertService:
                       person_cpf=person.cpf, person_phone=person.phone, level=body.level,
                       lat=loc.lat if loc else None, lon=loc.lon if loc else None,
                       accuracy=loc.accuracy if loc else None, created_at=now, status="new", escalations=0)
-        stored: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        committed: asyncio.Future[bool] = loop.create_future()
+        linked: asyncio.Future[bool] = loop.create_future()  # link the call to the row?
         call = None
         if alert.level in rules.QUEUE_PRIORITY and routing.monitoring_queue:
             # The call task writes its Originate as soon as this coroutine first
             # waits (on the database, below): a red alert reaches a human as fast
             # as Asterisk allows, even if the commit then fails (the app then
             # hears 503 and is told to call). The call id is stored after the row.
-            call = self._spawn(self._call(person.slug, alert, routing.monitoring_queue, stored))
-        self._recent[(person.id, alert.level)] = (alert.id, now)
+            call = self._place(person.slug, alert, routing.monitoring_queue, linked)
+        key = (person.id, alert.level)
+        self._recent[key] = _Seen(alert.id, now, committed)
         try:
-            existing = await self._store(person, alert)
+            stored = await self._store(person, alert)
         except BaseException as exc:
             self._forget_alert(alert.id)
-            stored.set_result(False)
+            _settle(committed, False)
+            _settle(linked, False)
             if isinstance(exc, _Revoked):
-                await self._cancel_call(call)
+                self._withdraw(call)
                 raise Unauthorized("app token revoked; log in again") from None
             if isinstance(exc, SQLAlchemyError):
                 log.exception("alert.store_failed", extra={"person": person.id})
                 raise ServiceUnavailable(rules.DEFAULT_TEXTS["unavailable"]["message"]) from None
             raise
-        if existing is not None:  # stored by another process meanwhile
-            stored.set_result(False)
-            await self._cancel_call(call)
-            self._recent[(person.id, alert.level)] = (existing.id, existing.created_at)
-            return self._created(existing.id, body.level, routing, duplicate=True)
-        stored.set_result(True)
+        if stored.duplicate is not None:  # stored by another replica meanwhile
+            _settle(committed, False)
+            _settle(linked, False)
+            self._withdraw(call)
+            self._forget_alert(alert.id)
+            done: asyncio.Future[bool] = loop.create_future()
+            done.set_result(True)
+            self._recent[key] = _Seen(stored.duplicate.id, _utc(stored.duplicate.created_at), done)
+            return self._created(stored.duplicate.id, body.level, stored.routing, duplicate=True)
+        _settle(committed, True)
+        queue = stored.routing.monitoring_queue if alert.level in rules.QUEUE_PRIORITY else None
+        placed = (person.phone, person.name, routing.monitoring_queue) if call else None
+        if placed != ((stored.person.phone, stored.person.name, queue) if queue else None):
+            # The call went out with what this process knew, and the database knew
+            # better (a change made on another replica): call again from the row.
+            log.warning("alert.recalled", extra={"alert": alert.id})
+            _settle(linked, False)
+            self._withdraw(call)
+            if queue:
+                self._place(person.slug, alert, queue, None)
+        else:
+            _settle(linked, True)
         self.publish(person.slug, "alert.new", alert_view(alert).model_dump())
-        self._after_commit(person.slug, alert, routing)
-        return self._created(alert.id, alert.level, routing, duplicate=False)
+        self._after_commit(person.slug, alert, stored.routing)
+        return self._created(alert.id, alert.level, stored.routing, duplicate=False)
 
     @staticmethod
     def _created(alert_id: int, level: str, routing: Routing, *, duplicate: bool) -> AlertCreated:
         return AlertCreated(id=alert_id, message=routing.texts[level]["message"],
                             call_number=routing.call_number if level != "green" else None, duplicate=duplicate)
 
-    async def _cancel_call(self, call: asyncio.Task[str | None] | None) -> None:
-        if call is None:
-            return
-        call_id = await call
-        if call_id:
-            await self._guarded(self.caller.hangup(call_id), "hangup")
+    def _place(self, slug: str, alert: Alert, queue: str,
+               linked: asyncio.Future[bool] | None) -> tuple[str, asyncio.Task[str | None]]:
+        call_id = self.caller.new_call_id(alert)
+        return call_id, self._spawn(self._call(slug, alert, queue, linked, call_id))
 
-    async def _store(self, person: AppPerson, alert: Alert) -> Alert | None:
-        """Commit the alert and its audit row; None when stored, or the open alert
-        this one duplicates. Raises _Revoked when the person's row disagrees."""
+    def _withdraw(self, call: tuple[str, asyncio.Task[str | None]] | None) -> None:
+        if call is not None:
+            self._spawn(self._hang_up(*call))
+
+    async def _hang_up(self, call_id: str, task: asyncio.Task[str | None]) -> None:
+        """Hang up a call placed for an alert that was then refused or replaced.
+        Its Originate may not have made the channel yet: try for a few seconds."""
+        await asyncio.wait([task])
+        for _ in range(30):
+            try:
+                await self.caller.hangup(call_id)
+                log.info("alert.call_withdrawn", extra={"call": call_id})
+                return
+            except Exception:  # noqa: BLE001 - no such channel (yet): retry
+                await asyncio.sleep(0.1)
+        log.error("alert.call_withdraw_failed", extra={"call": call_id})
+
+    async def _store(self, person: AppPerson, alert: Alert) -> _Stored:
+        """Commit the alert and its audit row, from the person's row as it is now.
+        Raises _Revoked when the row no longer honours the token."""
+        generation = self._generation
         async with self._audit_lock, self.sessions() as s:
             row = await s.get(MonitoredPerson, person.id)
             if row is None or not row.active or row.token_version != person.token_version:
                 self.forget_person(person.id)
                 raise _Revoked()
+            fresh = _card(row, person.slug)
+            routing = _routing(await s.scalar(select(AlertAppConfig)
+                                              .where(AlertAppConfig.domain_id == person.domain_id)))
             recent = await s.scalar(select(Alert).where(
                 Alert.person_id == person.id, Alert.level == alert.level, Alert.status == "new",
                 Alert.created_at >= alert.created_at - timedelta(seconds=DUPLICATE_WINDOW))
                 .order_by(Alert.id.desc()).limit(1))
-            if recent is not None:
-                return recent
-            s.add(alert)
-            await append_audit(s, person.domain_id, alert.id, f"person:{person.id}", "created",
-                               {"level": alert.level, "location": rules.location_text(alert.lat, alert.lon)})
-            await s.commit()  # the alert is durable before anyone is told
-            return None
+            if recent is None:
+                alert.person_name, alert.person_cpf, alert.person_phone = fresh.name, fresh.cpf, fresh.phone
+                s.add(alert)
+                await append_audit(s, person.domain_id, alert.id, f"person:{person.id}", "created",
+                                   {"level": alert.level, "location": rules.location_text(alert.lat, alert.lon)})
+                await s.commit()  # the alert is durable before anyone is told
+        if generation == self._generation:  # what was read is the newest: keep it
+            self._people[fresh.id] = fresh
+            self._routings[person.domain_id] = routing
+        return _Stored(fresh, routing, recent)
 
     def _after_commit(self, slug: str, alert: Alert, routing: Routing) -> None:
         if alert.level in routing.deadlines:
@@ -303,16 +421,16 @@ class AlertService:
         except Exception:  # noqa: BLE001 - Asterisk unreachable: the alert itself stands
             log.warning("alert.%s_failed", what)
 
-    async def _call(self, slug: str, alert: Alert, queue: str,
-                    stored: asyncio.Future[bool] | None = None) -> str | None:
-        """Place the alert's call; once the row exists, link the call to it."""
+    async def _call(self, slug: str, alert: Alert, queue: str, linked: asyncio.Future[bool] | None = None,
+                    call_id: str | None = None) -> str | None:
+        """Place the alert's call; once the row exists (``linked``), link the call to it."""
         try:
-            call_id = await self.caller(slug, alert, queue)
+            call_id = await self.caller(slug, alert, queue, call_id)
         except Exception:  # noqa: BLE001 - the alert stands; escalation still fires
             log.exception("alert.call_failed", extra={"alert": alert.id})
             return None
-        if stored is not None and not await stored:
-            return call_id  # no row to link it to (refused, a duplicate, or the database failed)
+        if linked is not None and not await asyncio.shield(linked):
+            return call_id  # no row to link it to (refused, a duplicate, replaced, or the database failed)
         try:
             async with self._audit_lock, self.sessions() as s:
                 row = await s.get(Alert, alert.id)
@@ -345,7 +463,7 @@ class AlertService:
         log.warning("alert.escalated", extra={"alert": alert_id, "domain": slug})
         self.publish(slug, "alert.escalated", view)
         if view["escalations"] == 1 and config and config.escalation_queue and alert.level in rules.QUEUE_PRIORITY:
-            self._spawn(self._call(slug, alert, config.escalation_queue))  # the next group is called too
+            self._place(slug, alert, config.escalation_queue, None)  # the next group is called too
         if view["escalations"] < 5:
             self._schedule_escalation(slug, alert_id, seconds)
 
@@ -361,8 +479,10 @@ class AlertService:
             created = alert.created_at if alert.created_at.tzinfo else alert.created_at.replace(tzinfo=timezone.utc)
             if alert.person_id is not None and (now - created).total_seconds() < DUPLICATE_WINDOW:
                 key = (alert.person_id, alert.level)  # a stuck button after a restart is still one alert
-                if key not in self._recent or self._recent[key][1] < created:
-                    self._recent[key] = (alert.id, created)
+                if key not in self._recent or self._recent[key].created < created:
+                    done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+                    done.set_result(True)
+                    self._recent[key] = _Seen(alert.id, created, done)
             deadline = {**rules.DEFAULT_DEADLINES, **(custom or {})}.get(alert.level)
             if deadline:
                 due = max(0.0, deadline * (alert.escalations + 1) - (now - created).total_seconds())
@@ -489,7 +609,7 @@ class AlertService:
                                {"changed": sorted(changes)})
             await s.commit()
             out = config_view(config)
-        self._routing.pop(domain.id, None)
+        self._forget_routing(domain.id)
         if "monitoring_queue" in changes:
             await self.changed()  # the monitoring queue recognises persons' calls in the dialplan
         return out

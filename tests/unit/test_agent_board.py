@@ -439,12 +439,20 @@ def test_agent_dump_transcript_leaves_a_sane_board() -> None:
 
     failed = r.found(OfferFailed)
     assert [hangup_uniqueid(s) for s, _ in failed] == [offer.dest_uniqueid for offer in offers]
-    # DialEnd ANSWER came first (the member did answer), no ring-out: the board calls it lost
-    assert {e.outcome for _, e in failed} == {Outcome.LOST}
+    # the member answered, then hung up before the bridge: a refusal, not a lost offer
+    assert {e.outcome for _, e in failed} == {Outcome.REJECTED}
     assert r.found(CallEnded) == [] and r.found(SetPaused) == [] and r.found(ExpireAt) == []
     assert_nothing_open(r)
-    assert r.agent.holds == {} and r.agent.missed_in_a_row == 0
+    assert r.agent.holds == {} and r.agent.missed_in_a_row == 0  # rejections are not missed calls
     assert r.agent.view(r.steps[-1].at)["state"] == "available"
+
+
+def test_agent_dump_starts_the_reject_delay() -> None:
+    r = replay("queue_agent_dump", QueuePolicy(reject_delay=5))
+    failed = [s for s, _ in r.found(OfferFailed)]
+    assert len(failed) == 4
+    assert [e for _, e in r.found(ExpireAt)] == [ExpireAt(r.agent.interface, "delay", s.at + 5) for s in failed]
+    assert only(failed[0].effects, SetPaused) == [SetPaused(r.agent.interface, True, "rejected")]
 
 
 def test_events_for_other_members_are_ignored() -> None:

@@ -42,8 +42,10 @@ _REJECT_CAUSES = {21}
 _UNAVAILABLE_CAUSES = {1, 3, 20, 27, 31, 34, 38, 41, 42, 44, 47, 58, 65, 66, 88, 127}
 
 
-def classify_offer(*, dial_status: str | None, hangup_cause: int | None, rang_out: bool) -> Outcome:
-    """Why an offer to an agent did not become a conversation.
+def classify_offer(*, dial_status: str | None, hangup_cause: int | None, rang_out: bool,
+                   dumped: bool = False) -> Outcome:
+    """Why an offer to an agent did not become a conversation. ``dumped``: the
+    agent answered and hung up before the bridge (AgentDump), a refusal.
 
     >>> classify_offer(dial_status="NOANSWER", hangup_cause=0, rang_out=True)
     <Outcome.NO_ANSWER: 'no_answer'>
@@ -51,9 +53,11 @@ def classify_offer(*, dial_status: str | None, hangup_cause: int | None, rang_ou
     <Outcome.REJECTED: 'rejected'>
     >>> classify_offer(dial_status="CANCEL", hangup_cause=26, rang_out=False)
     <Outcome.LOST: 'lost'>
+    >>> classify_offer(dial_status="ANSWER", hangup_cause=16, rang_out=False, dumped=True)
+    <Outcome.REJECTED: 'rejected'>
     """
     status = (dial_status or "").upper()
-    if hangup_cause in _REJECT_CAUSES:
+    if dumped or hangup_cause in _REJECT_CAUSES:
         return Outcome.REJECTED
     if hangup_cause in _BUSY_CAUSES or status == "BUSY":
         return Outcome.BUSY
@@ -100,6 +104,7 @@ class Offer:
     started: float
     dial_status: str | None = None
     rang_out: bool = False
+    dumped: bool = False  # answered, then hung up before the bridge (AgentDump)
 
 
 @dataclass
@@ -353,6 +358,13 @@ class AgentBoard:
             offer.rang_out = True
         return []
 
+    def _on_dump(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
+        agent = self._agent_for(fields)
+        offer = agent.offers.get(_f(fields, "DestUniqueid") or "") if agent else None
+        if offer is not None:
+            offer.dumped = True
+        return []
+
     def _on_connect(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
         agent = self._agent_for(fields)
         member = _f(fields, "DestUniqueid")
@@ -426,7 +438,7 @@ class AgentBoard:
         if offer is None:
             return []
         outcome = classify_offer(dial_status=offer.dial_status, hangup_cause=_int(_f(fields, "Cause")),
-                                 rang_out=offer.rang_out)
+                                 rang_out=offer.rang_out, dumped=offer.dumped)
         return self._offer_failed(agent, offer, outcome, now)
 
     def _offer_failed(self, agent: Agent, offer: Offer, outcome: Outcome, now: float) -> list[Effect]:
@@ -451,6 +463,7 @@ _HANDLERS = {
     "AgentCalled": AgentBoard._on_called,
     "DialEnd": AgentBoard._on_dial_end,
     "AgentRingNoAnswer": AgentBoard._on_ring_no_answer,
+    "AgentDump": AgentBoard._on_dump,
     "AgentConnect": AgentBoard._on_connect,
     "AgentComplete": AgentBoard._on_complete,
     "Hangup": AgentBoard._on_hangup,

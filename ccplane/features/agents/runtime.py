@@ -28,7 +28,8 @@ from .models import AgentSession, AgentSessionQueue, QueueCall
 
 log = logging.getLogger("ccplane.agents")
 
-BOARD_EVENTS = ("AgentCalled", "DialEnd", "AgentRingNoAnswer", "AgentConnect", "AgentComplete", "Hangup")
+BOARD_EVENTS = ("AgentCalled", "DialEnd", "AgentRingNoAnswer", "AgentDump", "AgentConnect", "AgentComplete",
+                "Hangup")
 
 
 def policy_of(q: Queue) -> QueuePolicy:

@@ -21,6 +21,7 @@ from sqlalchemy import BigInteger, String, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..aio import cancel_and_wait
 from .base import Base
 
 log = logging.getLogger("ccplane.db")
@@ -60,12 +61,7 @@ class IdReserve:
         await self._reserve()
 
     async def stop(self) -> None:
-        if self._refill is not None and not self._refill.done():
-            self._refill.cancel()
-            try:
-                await self._refill
-            except BaseException:  # noqa: BLE001 - cancelled or failed: nothing to keep
-                pass
+        await cancel_and_wait([self._refill], "ids")
 
     async def _quiet_reserve(self) -> None:
         try:

@@ -203,18 +203,23 @@ async def test_audit_chain_verifies_and_names_a_tampered_row(scene: Scene, setti
     assert broken.returncode == 1 and f"row id {row_id}" in broken.stdout, broken.stdout
 
 
-async def test_alert_refused_with_503_when_the_database_is_gone(scene: Scene, tmp_path: Any) -> None:
-    await person(scene)
-    app = await app_login(scene)
+async def red_alert_with_the_database_gone(scene: Scene, app: ApiCaller, tmp_path: Any) -> tuple[int, Any]:
+    """POST a red alert while the alert service's database cannot be opened."""
     alerts = scene.services.alerts
     real = alerts.sessions
     dead = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/missing-dir/db.sqlite")
     alerts.sessions = async_sessionmaker(dead)
     try:
-        status, body = await app.call("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None})
+        return await app.call("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None})
     finally:
         alerts.sessions = real
         await dead.dispose()
+
+
+async def test_alert_refused_with_503_when_the_database_is_gone(scene: Scene, tmp_path: Any) -> None:
+    await person(scene)
+    app = await app_login(scene)
+    status, body = await red_alert_with_the_database_gone(scene, app, tmp_path)
     assert_error(status, body, 503)
     assert "Ligue" in body["error"]["message"]
 
@@ -405,15 +410,7 @@ async def test_red_alert_rings_even_when_it_cannot_be_stored(scene: Scene, tmp_p
     monitoring team's phone rings all the same."""
     _, app, q = await monitored_scene(scene, "watchers")
     await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "green", "location": None}, 201)  # remembered
-    alerts = scene.services.alerts
-    real = alerts.sessions
-    dead = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/missing-dir/db.sqlite")
-    alerts.sessions = async_sessionmaker(dead)
-    try:
-        status, body = await app.call("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None})
-    finally:
-        alerts.sessions = real
-        await dead.dispose()
+    status, body = await red_alert_with_the_database_gone(scene, app, tmp_path)
     assert_error(status, body, 503)
     assert "Ligue" in body["error"]["message"]
     joined = await scene.recorder.wait_for("QueueCallerJoin", Queue=q, timeout=5)

@@ -351,16 +351,18 @@ class AgentBoard:
             offer.dial_status = _f(fields, "DialStatus")
         return []
 
-    def _on_ring_no_answer(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
+    def _offer_for(self, fields: Mapping[str, Any]) -> Offer | None:
         agent = self._agent_for(fields)
-        offer = agent.offers.get(_f(fields, "DestUniqueid") or "") if agent else None
+        return agent.offers.get(_f(fields, "DestUniqueid") or "") if agent else None
+
+    def _on_ring_no_answer(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
+        offer = self._offer_for(fields)
         if offer is not None:
             offer.rang_out = True
         return []
 
     def _on_dump(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
-        agent = self._agent_for(fields)
-        offer = agent.offers.get(_f(fields, "DestUniqueid") or "") if agent else None
+        offer = self._offer_for(fields)
         if offer is not None:
             offer.dumped = True
         return []

@@ -41,10 +41,13 @@ class Caller(Protocol):
     def new_call_id(self, alert: Alert) -> str: ...
 
 
+def _utc(value: datetime) -> datetime:
+    """SQLite gives naive datetimes back; every stored time is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+    return _utc(value).isoformat() if value is not None else None
 
 
 def alert_view(a: Alert) -> AlertOut:
@@ -52,9 +55,7 @@ def alert_view(a: Alert) -> AlertOut:
         """The SLA clock: seconds from the alert to ``moment``."""
         if moment is None:
             return None
-        created = a.created_at if a.created_at.tzinfo else a.created_at.replace(tzinfo=timezone.utc)
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-        return round((moment - created).total_seconds(), 3)
+        return round((_utc(moment) - _utc(a.created_at)).total_seconds(), 3)
     return AlertOut(id=a.id, level=a.level, person={"name": a.person_name, "cpf": a.person_cpf,
                                                      "phone": a.person_phone},
                     location=rules.location_view(a.lat, a.lon, a.accuracy),
@@ -130,13 +131,16 @@ class _Stored:
     duplicate: Alert | None
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 def _settle(future: asyncio.Future[bool], value: bool) -> None:
     if not future.done():
         future.set_result(value)
+
+
+def _stored_already() -> asyncio.Future[bool]:
+    """The ``committed`` of an alert whose row is known to exist."""
+    future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+    future.set_result(True)
+    return future
 
 
 def _card(p: MonitoredPerson, slug: str) -> AppPerson:
@@ -335,9 +339,7 @@ class AlertService:
             _settle(linked, False)
             self._withdraw(call)
             self._forget_alert(alert.id)
-            done: asyncio.Future[bool] = loop.create_future()
-            done.set_result(True)
-            self._recent[key] = _Seen(stored.duplicate.id, _utc(stored.duplicate.created_at), done)
+            self._recent[key] = _Seen(stored.duplicate.id, _utc(stored.duplicate.created_at), _stored_already())
             return self._created(stored.duplicate.id, body.level, stored.routing, duplicate=True)
         _settle(committed, True)
         queue = stored.routing.monitoring_queue if alert.level in rules.QUEUE_PRIORITY else None
@@ -476,13 +478,11 @@ class AlertService:
                                     .where(Alert.status == "new"))).all()
         now = datetime.now(timezone.utc)
         for alert, slug, custom in rows:
-            created = alert.created_at if alert.created_at.tzinfo else alert.created_at.replace(tzinfo=timezone.utc)
+            created = _utc(alert.created_at)
             if alert.person_id is not None and (now - created).total_seconds() < DUPLICATE_WINDOW:
                 key = (alert.person_id, alert.level)  # a stuck button after a restart is still one alert
                 if key not in self._recent or self._recent[key].created < created:
-                    done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-                    done.set_result(True)
-                    self._recent[key] = _Seen(alert.id, created, done)
+                    self._recent[key] = _Seen(alert.id, created, _stored_already())
             deadline = {**rules.DEFAULT_DEADLINES, **(custom or {})}.get(alert.level)
             if deadline:
                 due = max(0.0, deadline * (alert.escalations + 1) - (now - created).total_seconds())

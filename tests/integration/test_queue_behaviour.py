@@ -186,3 +186,20 @@ async def test_call_timeout_disconnects_and_records_why(scene: Scene) -> None:
         return calls or None
     calls = await eventually(recorded, timeout=3, what="the call record")
     assert calls[0]["end_reason"] == "call_timeout" and 3 <= calls[0]["talk_seconds"] <= 5
+
+
+async def test_call_timeout_backstop_is_armed_on_the_agent_channel(scene: Scene) -> None:
+    """Asterisk itself ends a call that outlives the call timeout by 2 s, so the
+    limit holds while ccplane is down: the connected subroutine arms
+    TIMEOUT(absolute) on the agent's channel."""
+    await scene.extension("3802", phone="auto")
+    await scene.queue("limit2", strategy="ringall", ring_timeout=3, retry=1, call_timeout=30, extensions=["3802"])
+    await scene.agent(["limit2"], "3802")
+    q = scene.qname("limit2")
+    caller = await scene.call("limit2")
+    connected = await scene.recorder.wait_for("AgentConnect", Queue=q)
+    agent_channel = connected[0][1].fields["DestChannel"]
+    reply = await scene.services.ami.action({"Action": "Getvar", "Channel": agent_channel,
+                                             "Variable": "TIMEOUT(absolute)"})
+    assert 25 <= float(reply.get("Value") or 0) <= 32, dict(reply)
+    await scene.hangup(caller)

@@ -37,7 +37,7 @@ def test_render_is_deterministic_and_complete() -> None:
     ext = a["extensions.conf"]
     assert "[ccplane-inbound]" in ext and "[ccplane-d-acme]" in ext
     assert "Dial(PJSIP/beta-1001,30)" in ext
-    assert "Queue(acme_sales,t,,,20,,ccplane-agent-connected^s^1)" in ext  # 7th argument: gosub
+    assert "Queue(acme_sales,t,,,20,,ccplane-agent-connected)" in ext  # 7th argument: the gosub context (app_queue adds ,s,1)
     assert " same => n,Goto(ccplane-d-acme,1001,1)" in ext
     queues = a["queues.conf"]
     assert "[acme_sales]" in queues and "strategy=linear" in queues and "autopause=no" in queues

@@ -148,6 +148,49 @@ async def test_collect_takes_failed_branch_when_ccplane_is_gone(scene: Scene) ->
     await caller.hangup()
 
 
+async def test_steps_after_the_check_are_kept_while_ccplane_is_away(scene: Scene, sandbox: SandboxState) -> None:
+    """The check answers through ARI while ccplane's AMI link is down: the steps
+    after it (the check's outcome, the next node) still wait in Asterisk's
+    outbox and are replayed. Setting a channel variable through ARI would have
+    made Asterisk refuse these writes for the rest of the call."""
+    await scene.root.ok("POST", f"/domains/{scene.domain}/monitored-persons",
+                        {"name": "Joana", "cpf": VALID_CPF, "phone": "11987654321", "password": "app-password"},
+                        201)
+    tree = {"type": "collect", "prompt": "beep", "digits": 11, "check": "cpf_registered", "input_timeout": 6,
+            "next": {"type": "play", "prompt": "beep", "next": {"type": "hangup"}},
+            "failed": {"type": "hangup"}}
+    await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs", {"name": "cpfaway", "root": tree}, 201)
+    did = did_for(scene, "08")
+    await route(scene, did, "ivr", "cpfaway")
+    side = AmiClient(sandbox.ami_host, sandbox.ami_port, sandbox.ami_username, sandbox.ami_secret)
+    seen = Recorder()
+    side.on_event(seen)
+    await side.start()
+    try:
+        await side.wait_connected(10)
+        await scene.services.ami.stop()  # ccplane hears nothing by AMI; ARI still answers the check
+        caller = await Caller(SimpleNamespace(ami=side), seen, did).dial()
+        await caller.step("root", "enter")
+        await asyncio.sleep(0.5)
+        await caller.press(VALID_CPF + "#")
+        await seen.wait_for("Hangup", Uniqueid=caller.inner, timeout=15)
+        assert [s[:2] for s in caller.steps()] == [("root", "enter"), ("root", "ok"),
+                                                   ("root.next", "play"), ("root.next.next", "hangup")]
+
+        items = await side.action({"Action": "DBGetTree", "Family": "ccplane-outbox"})
+        kept = [str(i.get("Val", "")) for i in items
+                if str(i.get("Key", "")).split("/")[-1].startswith(caller.inner)]
+        assert len(kept) == 4 and any("|Step=ok|" in v for v in kept), kept
+
+        await scene.services.ami.start()  # back: the resync replays the outbox
+        await scene.services.ami.wait_connected(15)
+        steps = await path_of(scene, caller, "hangup")
+        assert [(s["node"], s["step"]) for s in steps] == [("root", "enter"), ("root", "ok"),
+                                                           ("root.next", "play"), ("root.next.next", "hangup")]
+    finally:
+        await side.stop()
+
+
 async def test_blacklisted_caller_is_rejected_and_recorded(scene: Scene, other_domain: str) -> None:
     tree = {"type": "menu", "prompt": "beep", "options": {"1": {"type": "hangup"}}}
     await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs", {"name": "bl", "root": tree}, 201)

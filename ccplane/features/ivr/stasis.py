@@ -1,9 +1,15 @@
 """The only IVR step that needs ccplane at call time: ``collect`` with a check.
 
-The dialplan runs ``Stasis(ccplane,collect,<domain>,<check>,<digits>)``; we set
-CCPLANE_CHECK=ok on success and always send the channel back to the dialplan,
-which takes the ``failed`` branch unless told ``ok`` — on any error here, and
-when ccplane is not running at all (Stasis() then returns at once)."""
+The dialplan runs ``Stasis(ccplane,collect,<domain>,<check>,<digits>)``; we always
+send the channel back to the dialplan, at the label ``ok`` or ``failed`` of the
+same extension. The ``failed`` branch is taken on any error here, and when
+ccplane is not running at all (Stasis() then returns at once to the next
+priority, a ``Goto(failed)``).
+
+We never set a channel variable through ARI here: Asterisk 22 then marks the
+channel's thread as an external interface for the rest of the call, and every
+later ``Set(DB(...))`` in the dialplan (the IVR steps' durable outbox) is
+refused as a "dangerous function"."""
 from __future__ import annotations
 
 import asyncio
@@ -37,13 +43,11 @@ class CollectHandler:
             runner = self.checks.get(check)
             if runner is not None and digits:
                 passed = await asyncio.wait_for(runner(slug, digits), self.budget)
-            if passed:
-                await self.ari.post(f"/channels/{channel}/variable", variable="CCPLANE_CHECK", value="ok")
         except Exception:  # noqa: BLE001 - never leave the caller in silence
             log.exception("ivr.check_failed", extra={"channel": channel})
         finally:
             try:
-                await self.ari.post(f"/channels/{channel}/continue")
+                await self.ari.post(f"/channels/{channel}/continue", label="ok" if passed else "failed")
             except Exception:  # noqa: BLE001 - the caller hung up meanwhile
                 log.warning("ivr.continue_failed %s", channel)
         log.info("ivr.check %s", "ok" if passed else "failed", extra={"channel": channel})

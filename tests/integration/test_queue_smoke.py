@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from tests.support.telephony import Scene
+from tests.support.waiting import eventually
 
 
 async def test_answered_queue_call(scene: Scene) -> None:
@@ -13,5 +16,9 @@ async def test_answered_queue_call(scene: Scene) -> None:
     assert (await scene.agent_state(agent))["state"] == "in_call"
     await scene.hangup(caller)
     await scene.recorder.wait_for("AgentComplete", Queue=scene.qname("sales"))
-    calls = await scene.root.ok("GET", f"/domains/{scene.domain}/queue-calls")
-    assert calls and calls[0]["end_reason"] == "caller" and calls[0]["agent"] == agent.username
+
+    async def recorded() -> list[dict[str, Any]] | None:
+        # the record is written by ccplane's action worker after the event: poll
+        return await scene.root.ok("GET", f"/domains/{scene.domain}/queue-calls") or None
+    calls = await eventually(recorded, timeout=3, what="the call record")
+    assert calls[0]["end_reason"] == "caller" and calls[0]["agent"] == agent.username

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 import openpyxl
@@ -16,7 +17,7 @@ from aiohttp import WSMsgType
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from ccplane.features.alerts.models import AlertAudit
+from ccplane.features.alerts.models import Alert, AlertAudit
 from ccplane.settings import Settings
 from tests.support.api import ApiCaller, assert_error
 from tests.support.telephony import Scene
@@ -280,6 +281,38 @@ async def test_dashboard_figures(scene: Scene) -> None:
     other = await scene.root.ok("POST", "/domains", {"slug": scene.domain + "x", "name": "x"}, 201)
     status, body = await agent.call("GET", f"/domains/{other['slug']}/alerts/stats")
     assert_error(status, body, 404, "domain")
+
+
+async def test_escalations_resumed_after_a_restart_stop_at_the_limit(scene: Scene) -> None:
+    """ccplane was down for an hour: an alert with escalations left escalates at
+    once when ccplane is back; one past its last escalation stays quiet, however
+    often ccplane restarts."""
+    await person(scene)
+    await scene.root.ok("PUT", f"/domains/{scene.domain}/alert-app", {"ack_deadlines": {"red": 60, "yellow": 60}})
+    app = await app_login(scene)
+    spent = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None}, 201)
+    due = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "yellow", "location": None}, 201)
+    hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)
+    alerts = scene.services.alerts
+    async with alerts.sessions() as s:
+        await s.execute(update(Alert).where(Alert.id == spent["id"]).values(created_at=hour_ago, escalations=5))
+        await s.execute(update(Alert).where(Alert.id == due["id"]).values(created_at=hour_ago, escalations=2))
+        await s.commit()
+
+    async def escalations(alert_id: int) -> int:
+        async with alerts.sessions() as s:
+            return int((await s.get(Alert, alert_id, populate_existing=True)).escalations)  # type: ignore[union-attr]
+    for restart in (1, 2):
+        await alerts.resume_escalations()
+        await eventually(lambda: _equals(escalations(due["id"]), 2 + restart), timeout=3,
+                         what=f"the overdue alert escalated after restart {restart}")
+        await asyncio.sleep(0.5)
+        assert await escalations(spent["id"]) == 5
+        assert await escalations(due["id"]) == 2 + restart  # once per restart, not once per timer
+
+
+async def _equals(value: Any, expected: Any) -> bool:
+    return await value == expected
 
 
 async def test_escalation_calls_the_next_group(scene: Scene) -> None:

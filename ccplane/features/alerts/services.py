@@ -28,6 +28,7 @@ from .schemas import AlertAppOut, AlertAppUpdate, AlertCreate, AlertCreated, Ale
 log = logging.getLogger("ccplane.alerts")
 TEAM = ADMIN_ROLES | {"supervisor", "agent"}
 DUPLICATE_WINDOW = 30.0  # seconds: a stuck button re-sends the same alert, it is not a new one
+MAX_ESCALATIONS = 5  # an unacknowledged alert escalates this many times, then waits for a human
 
 Publish = Callable[[str, str, dict[str, Any]], None]
 T = TypeVar("T")
@@ -445,10 +446,14 @@ class AlertService:
         return call_id
 
     # -- escalation -------------------------------------------------------------------------
-    def _schedule_escalation(self, slug: str, alert_id: int, seconds: float) -> None:
+    def _schedule_escalation(self, slug: str, alert_id: int, seconds: float, delay: float | None = None) -> None:
+        """Escalate every ``seconds``; the first time after ``delay`` (default: ``seconds``)."""
         loop = asyncio.get_running_loop()
+        earlier = self._timers.pop(alert_id, None)
+        if earlier is not None:
+            earlier.cancel()  # one timer per alert, or it would escalate twice
         self._timers[alert_id] = loop.call_later(
-            seconds, lambda: self._spawn(self._escalate(slug, alert_id, seconds)))
+            seconds if delay is None else delay, lambda: self._spawn(self._escalate(slug, alert_id, seconds)))
 
     async def _escalate(self, slug: str, alert_id: int, seconds: float) -> None:
         self._timers.pop(alert_id, None)
@@ -466,7 +471,7 @@ class AlertService:
         self.publish(slug, "alert.escalated", view)
         if view["escalations"] == 1 and config and config.escalation_queue and alert.level in rules.QUEUE_PRIORITY:
             self._place(slug, alert, config.escalation_queue, None)  # the next group is called too
-        if view["escalations"] < 5:
+        if view["escalations"] < MAX_ESCALATIONS:
             self._schedule_escalation(slug, alert_id, seconds)
 
     async def resume_escalations(self) -> None:
@@ -484,9 +489,9 @@ class AlertService:
                 if key not in self._recent or self._recent[key].created < created:
                     self._recent[key] = _Seen(alert.id, created, _stored_already())
             deadline = {**rules.DEFAULT_DEADLINES, **(custom or {})}.get(alert.level)
-            if deadline:
+            if deadline and alert.escalations < MAX_ESCALATIONS:  # one past its last stays quiet
                 due = max(0.0, deadline * (alert.escalations + 1) - (now - created).total_seconds())
-                self._schedule_escalation(slug, alert.id, due or 0.01)
+                self._schedule_escalation(slug, alert.id, deadline, delay=due or 0.01)
 
     # -- team side -------------------------------------------------------------------------
     async def ack(self, me: Principal, slug: str, alert_id: int) -> AlertOut:

@@ -62,11 +62,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from .app import create_app
-    app = create_app(settings)
+    from .web.keys import SERVICES
+    app = create_app(settings, exit_on_demotion=True)
     host = args.host or settings.server.host
     port = args.port or settings.server.port
     print(f"ccplane serving on http://{host}:{port}/api/v1/health", file=sys.stderr)
     web.run_app(app, host=host, port=port, print=None, access_log=None)
+    if app[SERVICES].leadership.role == "demoted":
+        return _fail("another replica leads now; this one stopped acting (restart it to stand by)", 75)
     return 0
 
 

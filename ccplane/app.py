@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from aiohttp import web
 from sqlalchemy import text
@@ -18,6 +20,7 @@ from .asterisk.connection import AsteriskTarget, resolve_target
 from .asterisk.events import AmiEvent
 from .asterisk.render import Renderer
 from .asterisk.tracker import ContactTracker
+from .aio import cancel_and_wait
 from .db.session import create_engine, session_factory
 from .features.agents.http import api as agents_api
 from .features.alerts.calls import AlertCaller
@@ -49,11 +52,12 @@ from .features.queues.domain import split_queue_name
 from .features.queues.services import QueueService
 from .features.users.http import api as users_api
 from .features.users.services import UserService
-from .errors import AsteriskError
+from .errors import AsteriskError, ServiceUnavailable
+from .leader import Leadership
 from .settings import Settings
 from .web.keys import SERVICES, SETTINGS
 from .web.live import LiveHub, live_feed
-from .web.middlewares import error_middleware
+from .web.middlewares import error_middleware, standby_middleware
 from .web.routing import Api, Req
 
 log = logging.getLogger("ccplane.app")
@@ -88,6 +92,9 @@ class Services:
     alerts: AlertService
     attachments: AttachmentService
     trunks: TrunkService
+    leadership: Leadership
+    telephony_started: bool = False
+    exit_on_demotion: bool = False
 
 
 def build_services(settings: Settings, target: AsteriskTarget) -> Services:
@@ -143,6 +150,9 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
         alerts=alerts,
         attachments=AttachmentService(sessions, Path(settings.storage.dir).expanduser()),
         trunks=trunks,
+        leadership=Leadership(settings.database.url, enabled=settings.cluster.leader_election,
+                              retry_interval=settings.cluster.retry_interval,
+                              check_interval=settings.cluster.check_interval),
     )
 
 
@@ -182,36 +192,86 @@ async def _resync_once(services: Services) -> None:
 
 
 def _telephony_ctx(services: Services):  # type: ignore[no-untyped-def]
+    """Telephony runs on the elected replica only. Elected at start (the usual,
+    single-replica case): started before the server listens, and a failure stops
+    the start. Otherwise the replica stands by and starts telephony once elected."""
     async def ctx(_app: web.Application) -> AsyncIterator[None]:
-        services.ami.on_event(services.contacts.handle, names=("ContactStatus",))
-        services.ami.on_connect(lambda: _resync(services))
-        services.collect.register()
+        leadership = services.leadership
+        waiter: asyncio.Task[None] | None = None
         try:
-            await services.steps.start()
-            await services.alerts.start()
-            await services.agent_runtime.start()
-            await services.ami.start()
-            await services.ari.start()
-            try:
-                await services.renderer.apply()
-            except Exception:  # noqa: BLE001 - a config dir problem must not stop the API
-                log.exception("render.startup_failed")
-            await ensure_system_prompts(services.prompts.sounds_dir)
+            if await leadership.try_acquire():
+                await _start_telephony(services)
+                leadership.watch(lambda: _demote(services))
+            else:
+                log.warning("leader.standby: another replica leads (%s); waiting", leadership.kind)
+                waiter = asyncio.create_task(_lead_when_elected(services), name="leader-wait")
         except BaseException:
             await _shutdown(services)  # aiohttp runs no cleanup for a failed startup
             raise
         yield
+        await cancel_and_wait([waiter], "leader wait")
         await _shutdown(services)
     return ctx
+
+
+async def _start_telephony(services: Services) -> None:
+    services.telephony_started = True
+    services.ami.on_event(services.contacts.handle, names=("ContactStatus",))
+    services.ami.on_connect(lambda: _resync(services))
+    services.collect.register()
+    await services.steps.start()
+    await services.alerts.start()
+    await services.agent_runtime.start()
+    await services.ami.start()
+    await services.ari.start()
+    try:
+        await services.renderer.apply()
+    except Exception:  # noqa: BLE001 - a config dir problem must not stop the API
+        log.exception("render.startup_failed")
+    await ensure_system_prompts(services.prompts.sounds_dir)
+
+
+async def _lead_when_elected(services: Services) -> None:
+    await services.leadership.wait()
+    log.warning("leader.taking_over")
+    try:
+        await _start_telephony(services)
+    except Exception:  # noqa: BLE001 - stay up, say so; the health shows it
+        log.exception("leader.takeover_failed")
+        await _stop_telephony(services)
+        services.leadership.role = "demoted"
+        return
+    services.leadership.watch(lambda: _demote(services))
+
+
+async def _demote(services: Services) -> None:
+    """Another replica leads now: stop acting at once. ``ccplane serve`` then
+    exits (75) so its supervisor restarts it as a standby; embedded, the app
+    keeps answering /health with role "demoted"."""
+    await _stop_telephony(services)
+    if services.exit_on_demotion:
+        os.kill(os.getpid(), signal.SIGTERM)  # aiohttp's run_app shuts down gracefully
 
 
 async def _shutdown(services: Services, step_limit: float = 10.0) -> None:
     """Each step bounded and on its own: one that fails or hangs does not keep
     the others (and the database pool) from closing."""
-    steps = (("live feed", services.live.close), ("step recorder", services.steps.stop),
-             ("alerts", services.alerts.stop), ("ari", services.ari.stop),
-             ("agent runtime", services.agent_runtime.stop), ("ami", services.ami.stop),
-             ("database", services.engine.dispose))
+    await _stop_telephony(services, step_limit)
+    steps = (("leadership", services.leadership.release), ("database", services.engine.dispose))
+    await _run_steps(steps, step_limit)
+
+
+async def _stop_telephony(services: Services, step_limit: float = 10.0) -> None:
+    steps = [("live feed", services.live.close)]
+    if services.telephony_started:
+        services.telephony_started = False
+        steps += [("step recorder", services.steps.stop), ("alerts", services.alerts.stop),
+                  ("ari", services.ari.stop), ("agent runtime", services.agent_runtime.stop),
+                  ("ami", services.ami.stop)]
+    await _run_steps(steps, step_limit)
+
+
+async def _run_steps(steps: Any, step_limit: float) -> None:
     for what, step in steps:
         try:
             async with asyncio.timeout(step_limit):
@@ -239,17 +299,28 @@ def _core_api() -> Api:
         db_ok = await _database_ok(s)
         version = s.ami.asterisk_version if s.ami.connected else (
             s.ari.asterisk_version if s.ari.connected else None)
-        ok = db_ok and s.ami.connected and s.ari.connected
+        ok = db_ok and s.ami.connected and s.ari.connected and s.leadership.is_leader
         return {"status": "ok" if ok else "degraded", "database": db_ok, "ami": s.ami.connected,
-                "ari": s.ari.connected, "asterisk_version": version, "ccplane_version": __version__}
+                "ari": s.ari.connected, "asterisk_version": version, "ccplane_version": __version__,
+                "role": s.leadership.role}
+
+    @api.route("GET", "/health/leader", auth=False, tag="health")
+    async def health_leader(req: Req) -> dict[str, object]:
+        """200 on the replica that acts, 503 on a standby: for load balancers."""
+        s: Services = req.services
+        if not s.leadership.is_leader:
+            raise ServiceUnavailable(f"this replica is {s.leadership.role}; the leader serves requests")
+        return {"role": s.leadership.role}
 
     return api
 
 
-def create_app(settings: Settings, *, target: AsteriskTarget | None = None) -> web.Application:
+def create_app(settings: Settings, *, target: AsteriskTarget | None = None,
+               exit_on_demotion: bool = False) -> web.Application:
     target = target or resolve_target(settings)
     services = build_services(settings, target)
-    app = web.Application(middlewares=[error_middleware], client_max_size=1024 * 1024)
+    services.exit_on_demotion = exit_on_demotion
+    app = web.Application(middlewares=[error_middleware, standby_middleware], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
     app[SERVICES] = services
     api = _core_api()

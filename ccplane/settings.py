@@ -83,6 +83,13 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    leader_election: bool = True
+    retry_interval: float = 1.0
+    check_interval: float = 1.0
+
+
+@dataclass(frozen=True)
 class LogSettings:
     level: str = "INFO"
     format: str = "json"
@@ -97,6 +104,7 @@ class Settings:
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
 
     def replace(self, **sections: Any) -> "Settings":
         return dataclasses.replace(self, **sections)
@@ -155,6 +163,9 @@ def _validate(s: Settings) -> None:
             raise SettingsError(f"asterisk.{name}", "must be positive")
     if s.asterisk.ari_url and not s.asterisk.ari_url.startswith(("http://", "https://")):
         raise SettingsError("asterisk.ari_url", "must be an http:// or https:// URL")
+    for name in ("retry_interval", "check_interval"):
+        if getattr(s.cluster, name) <= 0:
+            raise SettingsError(f"cluster.{name}", "must be positive")
     if s.sandbox.rtp_start >= s.sandbox.rtp_end:
         raise SettingsError("sandbox.rtp_start", "must be below sandbox.rtp_end")
 

@@ -8,7 +8,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from sqlalchemy.exc import DBAPIError
 
-from ..errors import ApiError
+from ..errors import ApiError, ServiceUnavailable
 
 log = logging.getLogger("ccplane.http")
 
@@ -42,3 +42,20 @@ async def error_middleware(request: web.Request,
     log.info("http %s %s %s", request.method, request.path, response.status,
              extra={"status": response.status, "ms": round((time.monotonic() - started) * 1000, 1)})
     return response
+
+
+# Paths a standby replica still answers: its health, the API description.
+_STANDBY_OPEN = ("/api/v1/health", "/api/v1/openapi.json")
+
+
+@web.middleware
+async def standby_middleware(request: web.Request,
+                             handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    """Only the elected replica serves the API: a standby has no Asterisk link,
+    no agents' board and no timers, so its answers would be wrong or lost."""
+    from .keys import SERVICES
+    leadership = request.app[SERVICES].leadership
+    if not leadership.is_leader and request.path.startswith("/api/") and not request.path.startswith(_STANDBY_OPEN):
+        raise ServiceUnavailable(f"this replica is {leadership.role}; the leader serves requests "
+                                 "(GET /api/v1/health/leader answers 200 there)")
+    return await handler(request)

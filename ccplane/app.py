@@ -94,6 +94,7 @@ class Services:
     trunks: TrunkService
     leadership: Leadership
     telephony_started: bool = False
+    ready: bool = False  # telephony fully started: the API may serve
     exit_on_demotion: bool = False
 
 
@@ -185,6 +186,7 @@ async def _resync(services: Services) -> None:
 async def _resync_once(services: Services) -> None:
     items = await services.ami.action({"Action": "PJSIPShowContacts"})
     services.contacts.reset(items)
+    services.trunks.reset_registrations(await services.ami.action({"Action": "PJSIPShowRegistrationsOutbound"}))
     result = await services.renderer.apply()
     await services.agent_runtime.resync()  # after rendering: the queues must exist first
     replayed = await services.steps.replay_outbox()
@@ -229,6 +231,7 @@ async def _start_telephony(services: Services) -> None:
     except Exception:  # noqa: BLE001 - a config dir problem must not stop the API
         log.exception("render.startup_failed")
     await ensure_system_prompts(services.prompts.sounds_dir)
+    services.ready = True
 
 
 async def _lead_when_elected(services: Services) -> None:
@@ -236,10 +239,11 @@ async def _lead_when_elected(services: Services) -> None:
     log.warning("leader.taking_over")
     try:
         await _start_telephony(services)
-    except Exception:  # noqa: BLE001 - stay up, say so; the health shows it
+    except Exception:  # noqa: BLE001 - give the lock to a replica that can lead
         log.exception("leader.takeover_failed")
-        await _stop_telephony(services)
+        await services.leadership.release()
         services.leadership.role = "demoted"
+        await _demote(services)
         return
     services.leadership.watch(lambda: _demote(services))
 
@@ -262,6 +266,7 @@ async def _shutdown(services: Services, step_limit: float = 10.0) -> None:
 
 
 async def _stop_telephony(services: Services, step_limit: float = 10.0) -> None:
+    services.ready = False
     steps = [("live feed", services.live.close)]
     if services.telephony_started:
         services.telephony_started = False
@@ -308,7 +313,7 @@ def _core_api() -> Api:
     async def health_leader(req: Req) -> dict[str, object]:
         """200 on the replica that acts, 503 on a standby: for load balancers."""
         s: Services = req.services
-        if not s.leadership.is_leader:
+        if not (s.leadership.is_leader and s.ready):
             raise ServiceUnavailable(f"this replica is {s.leadership.role}; the leader serves requests")
         return {"role": s.leadership.role}
 

@@ -13,10 +13,13 @@ every record twice.
   the kernel releases it when the process dies.
 
 A standby polls for the lock. When the leader's lock connection breaks it tries
-to get its lock back at once; if the database cannot be reached at all it
-keeps acting (no other replica can be elected without the database either, and
-alerts must still ring), and if another replica holds the lock by then, it has
-been replaced: it is demoted and stops acting.
+to get its lock back at once (ending its own old session if the server still
+keeps it). While the database cannot be reached it keeps acting for
+``grace`` seconds: a short outage must not leave calls and alerts without
+anyone, and the server needs about as long to notice a dead peer before anyone
+else can get the lock (TCP keepalives on the lock connection: dead after about
+15 s). Past that, or as soon as another replica holds the lock, it is demoted
+and stops acting.
 """
 from __future__ import annotations
 
@@ -41,22 +44,36 @@ LOCK_CLASS, LOCK_ID = 0x6363, 1
 
 LEADER, STANDBY, DEMOTED = "leader", "standby", "demoted"
 
+# The lock connection notices a dead peer in seconds, both ways: the server
+# drops a vanished leader's session (and its lock) after ~11 s of silence,
+# the leader learns of a vanished server within 10 s of unacknowledged data.
+KEEPALIVE = {
+    "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
+    "tcp_user_timeout": 10000,
+    "options": "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3"
+               " -c tcp_user_timeout=10000",
+}
+
 
 class Leadership:
     """The election for one process. ``role`` is ``standby`` until the lock is
     held, ``leader`` while it is, and ``demoted`` once another replica took it."""
 
     def __init__(self, database_url: str, *, enabled: bool = True, retry_interval: float = 1.0,
-                 check_interval: float = 1.0) -> None:
+                 check_interval: float = 1.0, grace: float = 20.0) -> None:
         self.enabled = enabled
         self.retry_interval = retry_interval
         self.check_interval = check_interval
+        self.grace = grace
         self.role = STANDBY
         url = make_url(database_url)
         self._postgres = url.get_backend_name() == "postgresql"
         self._engine: AsyncEngine | None = (
-            create_async_engine(database_url, poolclass=NullPool) if self._postgres and enabled else None)
+            create_async_engine(database_url, poolclass=NullPool, connect_args=KEEPALIVE)
+            if self._postgres and enabled else None)
         self._conn: AsyncConnection | None = None
+        self._backend_pid: int | None = None  # our session holding the lock
+        self._down_logged = False
         self._lock_path = _sqlite_lock_path(url.database) if not self._postgres else None
         self._fd: int | None = None
         self._keeper: asyncio.Task[None] | None = None
@@ -87,8 +104,13 @@ class Leadership:
         return got
 
     async def wait(self) -> None:
-        """Until this process leads."""
-        while not await self.try_acquire():
+        """Until this process leads; a failing attempt is logged and retried."""
+        while True:
+            try:
+                if await self.try_acquire():
+                    return
+            except Exception:  # noqa: BLE001 - e.g. the lock file cannot be opened
+                log.exception("leader.attempt_failed")
             await asyncio.sleep(self.retry_interval)
 
     def watch(self, on_demoted: Callable[[], Awaitable[None]]) -> None:
@@ -120,19 +142,44 @@ class Leadership:
         database could not be asked."""
         assert self._engine is not None
         try:
-            async with asyncio.timeout(5):
+            async with asyncio.timeout(12):  # ending our own old session may take 5 s
                 if self._conn is None:
-                    conn = await self._engine.connect()
-                    self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                got = (await self._conn.execute(text("SELECT pg_try_advisory_lock(:c, :i)"),
-                                                {"c": LOCK_CLASS, "i": LOCK_ID})).scalar()
+                    self._conn = await self._engine.connect()
+                    await self._conn.execution_options(isolation_level="AUTOCOMMIT")
+                row = (await self._conn.execute(
+                    text("SELECT pg_try_advisory_lock(:c, :i), pg_backend_pid()"),
+                    {"c": LOCK_CLASS, "i": LOCK_ID})).one()
+                got, pid = bool(row[0]), int(row[1])
+                if not got and self._backend_pid is not None and await self._end_own_ghost():
+                    row = (await self._conn.execute(text("SELECT pg_try_advisory_lock(:c, :i)"),
+                                                    {"c": LOCK_CLASS, "i": LOCK_ID})).one()
+                    got = bool(row[0])
         except Exception as exc:  # noqa: BLE001 - the database is down: try again later
-            log.warning("leader.lock_attempt_failed: %s", exc)
+            if not self._down_logged:
+                log.warning("leader.lock_attempt_failed: %s", exc)
+                self._down_logged = True
             await self._drop_conn()
             return None
-        if not got:
+        self._down_logged = False
+        if got:
+            self._backend_pid = pid
+        else:
             await self._drop_conn()  # a standby keeps no idle connection open
-        return bool(got)
+        return got
+
+    async def _end_own_ghost(self) -> bool:
+        """Our previous lock session may outlive its broken connection on the
+        server side: if it is the holder, end it. True when it was ours."""
+        assert self._conn is not None
+        holder = (await self._conn.execute(text(
+            "SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+            "WHERE l.locktype = 'advisory' AND l.classid = :c AND l.objid = :i AND l.granted "
+            "AND d.datname = current_database()"), {"c": LOCK_CLASS, "i": LOCK_ID})).scalar()
+        if holder is None or int(holder) != self._backend_pid:
+            return False
+        log.warning("leader.ending_own_old_session pid=%s", holder)
+        await self._conn.execute(text("SELECT pg_terminate_backend(:p, 5000)"), {"p": int(holder)})
+        return True
 
     async def _drop_conn(self) -> None:
         conn, self._conn = self._conn, None
@@ -146,7 +193,6 @@ class Leadership:
 
     async def _keep(self, on_demoted: Callable[[], Awaitable[None]]) -> None:
         lost_since: float | None = None
-        warned = False
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.check_interval)
@@ -159,17 +205,15 @@ class Leadership:
             got = await self._pg_try()
             if got:
                 log.warning("leader.lock_regained after %.1f s", loop.time() - lost_since)
-                lost_since, warned = None, False
-            elif got is None:
-                # nobody can be elected without the database: act on (alerts must ring)
-                if not warned:
-                    log.warning("leader.database_unreachable: acting on without the lock")
-                    warned = True
-            else:
-                self.role = DEMOTED
-                log.error("leader.demoted: another replica holds the lock")
-                await on_demoted()
-                return
+                lost_since = None
+                continue
+            if got is None and loop.time() - lost_since < self.grace:
+                continue  # the database is unreachable: act on for now
+            self.role = DEMOTED
+            log.error("leader.demoted: %s", "another replica holds the lock" if got is False else
+                      f"no database for {self.grace:.0f} s; another replica may lead by now")
+            await on_demoted()
+            return
 
     async def _alive(self) -> bool:
         if self._conn is None:
@@ -198,6 +242,14 @@ class Leadership:
 
 
 def _sqlite_lock_path(database: str | None) -> Path | None:
-    if not database or database == ":memory:" or database.startswith("file::memory:"):
+    """The lock file beside the database file, named after the real file (so
+    replicas reaching it through a symlink still meet)."""
+    if not database or database == ":memory:":
         return None
-    return Path(database).expanduser().resolve().with_name(Path(database).name + ".leader")
+    if database.startswith("file:"):  # an SQLite URI filename
+        path, _, query = database[5:].partition("?")
+        if "mode=memory" in query or path in ("", ":memory:"):
+            return None
+        database = path
+    real = Path(database).resolve()
+    return real.with_name(real.name + ".leader")

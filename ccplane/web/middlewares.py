@@ -54,8 +54,11 @@ async def standby_middleware(request: web.Request,
     """Only the elected replica serves the API: a standby has no Asterisk link,
     no agents' board and no timers, so its answers would be wrong or lost."""
     from .keys import SERVICES
-    leadership = request.app[SERVICES].leadership
-    if not leadership.is_leader and request.path.startswith("/api/") and not request.path.startswith(_STANDBY_OPEN):
-        raise ServiceUnavailable(f"this replica is {leadership.role}; the leader serves requests "
+    services = request.app[SERVICES]
+    leadership = services.leadership
+    if (not (leadership.is_leader and services.ready) and request.path.startswith("/api/")
+            and not request.path.startswith(_STANDBY_OPEN)):
+        role = leadership.role if not leadership.is_leader else "taking over"
+        raise ServiceUnavailable(f"this replica is {role}; the leader serves requests "
                                  "(GET /api/v1/health/leader answers 200 there)")
     return await handler(request)

@@ -4,6 +4,7 @@ test database (SQLite: a flock; PostgreSQL: an advisory lock), with real
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -71,7 +72,7 @@ async def _kill_lock_session(url: str) -> int:
     [pid] = await _lock_holders(url)
     plain = url.replace("postgresql+psycopg://", "postgresql://")
     async with await psycopg.AsyncConnection.connect(plain, autocommit=True) as conn:
-        await conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        await conn.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))  # returns once it is gone
     return pid
 
 
@@ -99,6 +100,35 @@ async def test_leader_whose_connection_dies_gets_its_lock_back(migrated_url: str
         assert leader.is_leader and not demoted.is_set()
     finally:
         await leader.release()
+
+
+async def test_leader_whose_old_session_lingers_on_the_server_ends_it(migrated_url: str) -> None:
+    """The leader's side of its lock connection broke but the server still keeps
+    the session (and the lock) until its keepalives give up: the leader ends its
+    own old session and takes the lock back, instead of demoting itself."""
+    _postgres_only(migrated_url)
+    leader = Leadership(migrated_url, check_interval=0.2)
+    demoted = asyncio.Event()
+
+    async def on_demoted() -> None:
+        demoted.set()
+    ghost = None
+    try:
+        assert await leader.try_acquire()
+        [old_pid] = await _lock_holders(migrated_url)
+        ghost, leader._conn = leader._conn, None  # lost to the leader, alive on the server
+        leader.watch(on_demoted)
+
+        async def relocked() -> list[int]:
+            holders = await _lock_holders(migrated_url)
+            return holders if holders and old_pid not in holders else []
+        await eventually(relocked, timeout=5, what="the lock held by a new session")
+        assert leader.is_leader and not demoted.is_set()
+    finally:
+        await leader.release()
+        if ghost is not None:
+            with contextlib.suppress(Exception):
+                await ghost.close()
 
 
 async def test_leader_replaced_while_its_connection_was_down_is_demoted(migrated_url: str) -> None:
@@ -154,7 +184,9 @@ async def test_second_replica_stands_by_until_the_leader_dies(settings: Settings
     try:
         async def leading(port: int) -> dict[str, Any] | None:
             status, body = await _get(port, "/health")
-            return body if status == 200 and body["role"] == "leader" and body["ami"] else None
+            if not (status == 200 and body["role"] == "leader" and body["ami"]):
+                return None
+            return body if (await _get(port, "/health/leader"))[0] == 200 else None  # started: serving
         await eventually(lambda: leading(ports[0]), timeout=20, what="the first replica leading")
         second = _serve(settings, ports[1])
         procs.append(second)
@@ -197,8 +229,16 @@ async def test_replaced_leader_stops_and_exits_for_its_supervisor(settings: Sett
         second = _serve(settings, ports[1])
         procs.append(second)
         await eventually(lambda: answering(ports[1], "standby"), timeout=20, what="the second standing by")
-        await _kill_lock_session(settings.database.url)  # the standby polls every 0.5 s, the leader checks every 4 s
-        await eventually(lambda: answering(ports[1], "leader"), timeout=20, what="the standby taking over")
+
+        async def replaced() -> dict[str, Any] | None:
+            # the standby polls every 0.5 s, the leader checks every 4 s: the
+            # standby nearly always wins; when the leader got its lock back, again
+            if not await answering(ports[1], "leader"):
+                with contextlib.suppress(ValueError):
+                    await _kill_lock_session(settings.database.url)
+                await asyncio.sleep(1)
+            return await answering(ports[1], "leader")
+        await eventually(replaced, timeout=30, what="the standby taking over")
         code = await asyncio.get_running_loop().run_in_executor(None, first.wait, 20)
         assert code == 75
     finally:

@@ -12,7 +12,7 @@ import pytest
 from ccplane.asterisk.ami import AmiClient
 from ccplane.asterisk.sandbox import SandboxState
 from tests.support.api import assert_error
-from tests.support.carrier import start_carrier
+from tests.support.carrier import ACCOUNT, ACCOUNT_SECRET, start_carrier
 from tests.support.telephony import Recorder, Scene
 from tests.support.waiting import eventually
 
@@ -67,6 +67,40 @@ async def test_trunk_status_follows_the_carrier(scene: Scene, carrier: SandboxSt
         items = (await scene.root.ok("GET", f"/domains/{scene.domain}/trunks"))["items"]
         return next(t for t in items if t["name"] == "nowhere")["status"] == "unreachable"
     await eventually(dead, timeout=20, what="trunk to a closed port unreachable")
+
+
+async def test_registering_trunk_registers_with_the_carrier(scene: Scene, carrier: SandboxState) -> None:
+    base = f"/domains/{scene.domain}/trunks"
+    await scene.root.ok("POST", base, {"name": "reg", "host": "127.0.0.1", "port": carrier.sip_port,
+                                       "username": ACCOUNT, "secret": ACCOUNT_SECRET, "register": True}, 201)
+    await scene.root.ok("POST", base, {"name": "stranger", "host": "127.0.0.1", "port": carrier.sip_port,
+                                       "username": "ccplane-stranger", "secret": "whatever", "register": True}, 201)
+
+    async def registration(name: str) -> str:
+        items = (await scene.root.ok("GET", base))["items"]
+        return str(next(t for t in items if t["name"] == name)["status"]).split("; ")[-1]
+    await eventually(lambda: _is(lambda: registration("reg"), "registration registered"), timeout=15,
+                     what="the trunk registered")
+    await eventually(lambda: _is(lambda: registration("stranger"), "registration rejected"), timeout=15,
+                     what="an account the carrier does not know rejected")
+
+    side = AmiClient("127.0.0.1", carrier.ami_port, carrier.ami_username, carrier.ami_secret)
+    await side.start()
+    try:
+        await side.wait_connected(10)
+        contacts = await side.action({"Action": "PJSIPShowContacts"})
+        assert any(str(c.get("ObjectName", "")).startswith(ACCOUNT + ";@") for c in contacts), contacts  # our contact
+    finally:
+        await side.stop()
+
+    # ccplane restarts its AMI link: the status is read back from Asterisk, not
+    # left "pending" until the next re-registration (an hour away)
+    scene.services.trunks.registrations.clear()
+    await scene.services.ami.stop()
+    await scene.services.ami.start()
+    await scene.services.ami.wait_connected(15)
+    await eventually(lambda: _is(lambda: registration("reg"), "registration registered"), timeout=10,
+                     what="the registration read back after a reconnect")
 
 
 async def _is(probe: Any, expected: str) -> bool:

@@ -1,6 +1,10 @@
 """A second sandbox Asterisk playing the carrier: it accepts SIP calls from
 ccplane's Asterisk, reports each dialled number (UserEvent CarrierCall) and
-answers."""
+answers. It is also a registrar: the customer (known by its address, as the
+calls are) may register account ``ccplane-acct``; any other account is
+refused. The carrier does not challenge: Asterisk identifies a REGISTER from
+loopback by address before user name, so digest authentication of the
+registration is not exercised here."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,12 +28,21 @@ context=carrier-in
 disallow=all
 allow=ulaw,alaw
 direct_media=no
+aors=ccplane-acct
 
 [customer]
 type=identify
 endpoint=customer
 match=127.0.0.1
+
+; the account ccplane's registering trunk registers (any other is refused)
+[ccplane-acct]
+type=aor
+max_contacts=5
+remove_existing=yes
 """
+
+ACCOUNT, ACCOUNT_SECRET = "ccplane-acct", "carrier-secret"
 
 DIALPLAN = """[carrier-in]
 exten => _X.,1,UserEvent(CarrierCall,Number: ${EXTEN},From: ${CALLERID(num)})

@@ -1,7 +1,7 @@
 """Per-domain SIP trunks and outbound routes (dialled pattern -> trunks in order)."""
 from __future__ import annotations
 
-from typing import Awaitable, Callable, Protocol
+from typing import Any, Awaitable, Callable, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -31,21 +31,32 @@ class TrunkService:
         self.sessions = sessions
         self.changed = changed
         self.contacts = contacts
-        self.registrations: dict[str, str] = {}  # "<endpoint>-reg" client URI -> Registry status
+        # (client URI, server URI) of an outbound registration -> its status
+        # (Registered, Unregistered, Rejected); two domains' trunks to one carrier differ by client URI
+        self.registrations: dict[tuple[str, str], str] = {}
 
     def on_registry(self, event: AmiEvent) -> None:
-        """AMI Registry events of outbound registrations (Registered, Rejected, ...)."""
-        domain = str(event.fields.get("Domain") or "")
+        """AMI Registry events of outbound registrations: Username is the client
+        URI, Domain the server URI."""
+        client = str(event.fields.get("Username") or "")
+        server = str(event.fields.get("Domain") or "")
         status = str(event.fields.get("Status") or "")
-        if domain and status:
-            self.registrations[domain] = status
+        if server and status:
+            self.registrations[(client, server)] = status
+
+    def reset_registrations(self, items: list[dict[str, Any]]) -> None:
+        """After a (re)connect: what PJSIPShowRegistrationsOutbound says now (a
+        registration that succeeded while we were away sends no new event)."""
+        self.registrations = {
+            (str(i.get("ClientUri") or ""), str(i.get("ServerUri") or "")): str(i.get("Status") or "")
+            for i in items if i.get("Event") == "OutboundRegistrationDetail" and i.get("Status")}
 
     def view(self, slug: str, t: Trunk) -> TrunkOut:
         endpoint = trunk_endpoint(slug, t.name)
         status = self.contacts.reachability(endpoint)
         if t.register:
             server = f"sip:{t.host}:{t.port}" + (";transport=tcp" if t.transport == "tcp" else "")
-            registry = self.registrations.get(server)
+            registry = self.registrations.get((f"sip:{t.username}@{t.host}:{t.port}", server))
             status = f"{status}; registration {registry.lower() if registry else 'pending'}"
         return TrunkOut(name=t.name, host=t.host, port=t.port, transport=t.transport, username=t.username,
                         registration=t.register, caller_id=t.caller_id, endpoint=endpoint, status=status)

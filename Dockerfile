@@ -10,8 +10,10 @@ COPY ccplane ./ccplane
 COPY dialplan_templates ./dialplan_templates
 COPY migrations ./migrations
 COPY config ./config
-# Editable install: templates, migrations and config are read next to the package.
-RUN pip install --no-cache-dir -e .
+COPY scripts/constraints.txt ./scripts/constraints.txt
+# Editable install: templates, migrations and config are read next to the package;
+# dependencies within the versions the suite last passed with.
+RUN pip install --no-cache-dir -c scripts/constraints.txt -e .
 
 USER ccplane
 ENV CCPLANE_SERVER_HOST=0.0.0.0 \

@@ -21,9 +21,10 @@ if [ ! -x .venv/bin/python ]; then
   $PY -m venv .venv
 fi
 stamp=.venv/.ccplane-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/constraints.txt -nt "$stamp" ]; then
   echo "setup: installing ccplane and its dependencies into .venv" >&2
   .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -e '.[dev]'
+  # within the versions the suite last passed with
+  .venv/bin/pip install -q -c scripts/constraints.txt -e '.[dev]'
   touch "$stamp"
 fi

@@ -186,7 +186,15 @@ async def _resync(services: Services) -> None:
 async def _resync_once(services: Services) -> None:
     items = await services.ami.action({"Action": "PJSIPShowContacts"})
     services.contacts.reset(items)
-    services.trunks.reset_registrations(await services.ami.action({"Action": "PJSIPShowRegistrationsOutbound"}))
+    asked_after = services.trunks.registry_events
+    try:
+        registrations = await services.ami.action({"Action": "PJSIPShowRegistrationsOutbound"})
+    except AsteriskError as exc:  # e.g. the module is not loaded: the rest of the resync still runs
+        if not services.ami.connected:
+            raise
+        log.warning("ami.registrations_unavailable: %s", exc)
+    else:
+        services.trunks.reset_registrations(registrations, asked_after)
     result = await services.renderer.apply()
     await services.agent_runtime.resync()  # after rendering: the queues must exist first
     replayed = await services.steps.replay_outbox()

@@ -97,7 +97,8 @@ async def load_model(sessions: async_sessionmaker[AsyncSession], *, qualify_freq
             "trunks": [trunk_names[(r.domain_id, t)] for t in r.trunks if (r.domain_id, t) in trunk_names]})
     return {
         "trunks": [{"endpoint": trunk_names[(t.domain_id, t.name)], "host": t.host, "port": t.port,
-                    "uri_params": ";transport=tcp" if t.transport == "tcp" else "",
+                    # "\;": an unescaped ";" starts a comment in Asterisk's config files
+                    "uri_params": "\\;transport=tcp" if t.transport == "tcp" else "",
                     "username": t.username, "secret": t.secret, "register": t.register,
                     "from_user": t.caller_id or t.username or "", "slug": slugs[t.domain_id]} for t in trunks],
         "ari_app": ari_app,

@@ -75,6 +75,9 @@ async def test_registering_trunk_registers_with_the_carrier(scene: Scene, carrie
                                        "username": ACCOUNT, "secret": ACCOUNT_SECRET, "register": True}, 201)
     await scene.root.ok("POST", base, {"name": "stranger", "host": "127.0.0.1", "port": carrier.sip_port,
                                        "username": "ccplane-stranger", "secret": "whatever", "register": True}, 201)
+    await scene.root.ok("POST", base, {"name": "overtcp", "host": "127.0.0.1", "port": carrier.sip_port,
+                                       "transport": "tcp", "username": ACCOUNT, "secret": ACCOUNT_SECRET,
+                                       "register": True}, 201)
 
     async def registration(name: str) -> str:
         items = (await scene.root.ok("GET", base))["items"]
@@ -83,13 +86,16 @@ async def test_registering_trunk_registers_with_the_carrier(scene: Scene, carrie
                      what="the trunk registered")
     await eventually(lambda: _is(lambda: registration("stranger"), "registration rejected"), timeout=15,
                      what="an account the carrier does not know rejected")
+    # its server URI keeps ";transport=tcp" (escaped in pjsip.conf, or Asterisk reads a comment there)
+    await eventually(lambda: _is(lambda: registration("overtcp"), "registration registered"), timeout=15,
+                     what="the TCP trunk registered")
 
     side = AmiClient("127.0.0.1", carrier.ami_port, carrier.ami_username, carrier.ami_secret)
     await side.start()
     try:
         await side.wait_connected(10)
         contacts = await side.action({"Action": "PJSIPShowContacts"})
-        assert any(str(c.get("ObjectName", "")).startswith(ACCOUNT + ";@") for c in contacts), contacts  # our contact
+        assert any(str(c.get("ObjectName", "")).startswith(ACCOUNT + ";@") for c in contacts), contacts  # ours
     finally:
         await side.stop()
 

@@ -66,3 +66,14 @@ def test_missing_template_value_fails_loudly() -> None:
     del m["domains"][0]["extensions"][0]["secret"]
     with pytest.raises(Exception, match="secret"):
         render_files(m)
+
+
+def test_tcp_trunk_keeps_its_transport_past_the_comment_sign() -> None:
+    m = model()
+    m["trunks"] = [{"endpoint": "trunk_acme_c", "host": "sip.example.net", "port": 5060,
+                    "uri_params": "\\;transport=tcp", "username": "acct", "secret": "pw", "register": True,
+                    "from_user": "acct", "slug": "acme"}]
+    pjsip = render_files(m)["pjsip.conf"]
+    # an unescaped ";" would start a comment: Asterisk would read sip:sip.example.net:5060 (UDP)
+    assert "contact=sip:sip.example.net:5060\\;transport=tcp\n" in pjsip
+    assert "server_uri=sip:sip.example.net:5060\\;transport=tcp\n" in pjsip

@@ -34,6 +34,8 @@ class TrunkService:
         # (client URI, server URI) of an outbound registration -> its status
         # (Registered, Unregistered, Rejected); two domains' trunks to one carrier differ by client URI
         self.registrations: dict[tuple[str, str], str] = {}
+        self.registry_events = 0  # counts Registry events: a snapshot older than one loses
+        self._changed_at: dict[tuple[str, str], int] = {}
 
     def on_registry(self, event: AmiEvent) -> None:
         """AMI Registry events of outbound registrations: Username is the client
@@ -42,14 +44,21 @@ class TrunkService:
         server = str(event.fields.get("Domain") or "")
         status = str(event.fields.get("Status") or "")
         if server and status:
+            self.registry_events += 1
             self.registrations[(client, server)] = status
+            self._changed_at[(client, server)] = self.registry_events
 
-    def reset_registrations(self, items: list[dict[str, Any]]) -> None:
+    def reset_registrations(self, items: list[dict[str, Any]], asked_after: int) -> None:
         """After a (re)connect: what PJSIPShowRegistrationsOutbound says now (a
-        registration that succeeded while we were away sends no new event)."""
+        registration that succeeded while we were away sends no new event).
+        ``asked_after`` is ``registry_events`` when the list was asked for: an
+        event that came since is newer than the list and is kept."""
+        fresh = {key: status for key, status in self.registrations.items()
+                 if self._changed_at.get(key, 0) > asked_after}
         self.registrations = {
             (str(i.get("ClientUri") or ""), str(i.get("ServerUri") or "")): str(i.get("Status") or "")
             for i in items if i.get("Event") == "OutboundRegistrationDetail" and i.get("Status")}
+        self.registrations.update(fresh)
 
     def view(self, slug: str, t: Trunk) -> TrunkOut:
         endpoint = trunk_endpoint(slug, t.name)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -459,7 +459,7 @@ class AlertService:
         self._timers.pop(alert_id, None)
         async with self._audit_lock, self.sessions() as s:
             alert = await s.get(Alert, alert_id)
-            if alert is None or alert.status != "new":
+            if alert is None or alert.status != "new" or alert.escalations >= MAX_ESCALATIONS:
                 return
             alert.escalations += 1
             await append_audit(s, alert.domain_id, alert.id, "ccplane", "escalated",
@@ -475,12 +475,19 @@ class AlertService:
             self._schedule_escalation(slug, alert_id, seconds)
 
     async def resume_escalations(self) -> None:
-        """After a restart: every unacknowledged alert escalates again when due."""
+        """After a restart: every unacknowledged alert escalates again when due,
+        a level's deadline after its last escalation (or its creation), so a
+        process restarting over and over does not escalate at every start."""
         async with self.sessions() as s:
             rows = (await s.execute(select(Alert, Domain.slug, AlertAppConfig.ack_deadlines)
                                     .join(Domain, Domain.id == Alert.domain_id)
                                     .outerjoin(AlertAppConfig, AlertAppConfig.domain_id == Alert.domain_id)
                                     .where(Alert.status == "new"))).all()
+            escalated = dict((await s.execute(
+                select(AlertAudit.alert_id, func.max(AlertAudit.at))
+                .where(AlertAudit.action == "escalated",
+                       AlertAudit.alert_id.in_([a.id for a, _, _ in rows if a.escalations]))
+                .group_by(AlertAudit.alert_id))).all()) if any(a.escalations for a, _, _ in rows) else {}
         now = datetime.now(timezone.utc)
         for alert, slug, custom in rows:
             created = _utc(alert.created_at)
@@ -490,8 +497,12 @@ class AlertService:
                     self._recent[key] = _Seen(alert.id, created, _stored_already())
             deadline = {**rules.DEFAULT_DEADLINES, **(custom or {})}.get(alert.level)
             if deadline and alert.escalations < MAX_ESCALATIONS:  # one past its last stays quiet
-                due = max(0.0, deadline * (alert.escalations + 1) - (now - created).total_seconds())
+                last = escalated.get(alert.id)
+                since = _utc(datetime.fromisoformat(last)) if last else created
+                due = max(0.0, deadline - (now - since).total_seconds())
                 self._schedule_escalation(slug, alert.id, deadline, delay=due or 0.01)
+            elif (timer := self._timers.pop(alert.id, None)) is not None:
+                timer.cancel()
 
     # -- team side -------------------------------------------------------------------------
     async def ack(self, me: Principal, slug: str, alert_id: int) -> AlertOut:

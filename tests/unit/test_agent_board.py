@@ -360,6 +360,19 @@ def test_answered_transcript_call_timeout() -> None:
     assert call.reason == "call_timeout"
 
 
+def test_alert_call_is_not_cut_by_the_call_timeout() -> None:
+    board = board_with(QueuePolicy(call_timeout=45))
+    ordinary = feed(board, (0, agent_called("m.1")), (2, agent_connect("m.1")))
+    assert [type(e) for e in ordinary if isinstance(e, HangupAt)] == [HangupAt]
+    feed(board, (60, agent_complete("caller", member="m.1", caller="c.1")), (60, hangup("m.1", 16)))
+    alert = ami(Event="AgentConnect", Queue=QUEUE, Interface=IFACE, Channel="Local/s@ccplane-alert-queue-0000002a;1",
+                Uniqueid="c.2", CallerIDNum="11987654321", DestChannel=f"{IFACE}-m.2", DestUniqueid="m.2",
+                HoldTime="1", RingTime="2")
+    effects = feed(board, (70, agent_called("m.2", "c.2")), (72, alert))
+    assert not [e for e in effects if isinstance(e, HangupAt)]  # a person in danger is not cut off
+    assert board.agents[IFACE].view(73)["state"] == "in_call"
+
+
 NO_ANSWER = ["queue_noanswer_abandon", "queue_timeout"]
 
 

@@ -38,6 +38,7 @@ class Outcome(str, Enum):
 
 # Q.850 causes Asterisk reports on the member's channel.
 _BUSY_CAUSES = {17}
+ALERT_CALLER = "Local/s@ccplane-alert-queue-"  # the caller side of ccplane's alert calls
 _REJECT_CAUSES = {21}
 _UNAVAILABLE_CAUSES = {1, 3, 20, 27, 31, 34, 38, 41, 42, 44, 47, 58, 65, 66, 88, 127}
 
@@ -382,7 +383,9 @@ class AgentBoard:
         if agent.wrapup_for(queue) > 0:
             effects = self.add_hold(agent.interface, Hold("wrapup", "wrapup", now))
         policy = agent.queues.get(queue, QueuePolicy())
-        if policy.call_timeout > 0 and call.caller_channel:
+        # An alert call (a person in danger on the line) is never cut by the
+        # queue's call timeout: that limit is for the queue's ordinary calls.
+        if policy.call_timeout > 0 and call.caller_channel and not call.caller_channel.startswith(ALERT_CALLER):
             effects.append(HangupAt(agent.interface, call.caller_uniqueid, call.caller_channel,
                                     now + policy.call_timeout, "call_timeout"))
         return effects

@@ -121,11 +121,7 @@ class Leadership:
     async def release(self) -> None:
         await cancel_and_wait([self._keeper], "leader keeper")
         self._keeper = None
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(3):
-                    await self._conn.close()  # the session ends: the server drops the lock
-            self._conn = None
+        await self._drop_conn()  # the session ends: the server drops the lock
         if self._engine is not None:
             with contextlib.suppress(Exception):
                 await self._engine.dispose()

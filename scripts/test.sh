@@ -13,6 +13,7 @@ ccplane sandbox status
 
 echo "== PostgreSQL" >&2
 PG_URL=$(scripts/pg.sh start)
+export CCPLANE_TEST_POSTGRES_URL="$PG_URL"  # PostgreSQL-only tests run in the SQLite pass too
 
 # Progress reaches the log as it happens; a hung test fails on its own
 # (pytest-timeout, pyproject.toml) and a whole run is bounded too, so CI

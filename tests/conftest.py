@@ -2,7 +2,8 @@
 
 Databases: SQLite by default; set CCPLANE_TEST_DATABASE_URL to a PostgreSQL
 server URL (e.g. the one ``scripts/pg.sh start`` prints) and the session gets a
-fresh database on it. Telephony: the real Asterisk 22 sandbox, started (or
+fresh database on it. Tests of what only PostgreSQL has use ``postgres_url``,
+on CCPLANE_TEST_POSTGRES_URL's server during a SQLite run. Telephony: the real Asterisk 22 sandbox, started (or
 reused) by ``sandbox`` — if it cannot start, the tests that need it fail.
 """
 from __future__ import annotations
@@ -116,17 +117,26 @@ def _pg_admin_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
+@contextlib.contextmanager
+def _fresh_pg_database(base: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server ``base`` names; dropped after."""
+    import psycopg
+    name = f"ccplane_test_{secrets.token_hex(4)}"
+    with psycopg.connect(_pg_admin_url(base), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(_pg_admin_url(base), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = os.environ.get("CCPLANE_TEST_DATABASE_URL", "")
     if base.startswith("postgresql"):
-        import psycopg
-        name = f"ccplane_test_{secrets.token_hex(4)}"
-        with psycopg.connect(_pg_admin_url(base), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        yield base.rsplit("/", 1)[0] + "/" + name
-        with psycopg.connect(_pg_admin_url(base), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with _fresh_pg_database(base) as url:
+            yield url
     else:
         yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'ccplane.db'}"
 
@@ -135,6 +145,24 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def migrated_url(database_url: str) -> str:
     command.upgrade(alembic_config(database_url), "head")
     return database_url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(migrated_url: str) -> Iterator[str]:
+    """A migrated PostgreSQL database, on the SQLite run too, for what only
+    PostgreSQL has (the leader's lock connection): the session's own database
+    when it is PostgreSQL, else one on CCPLANE_TEST_POSTGRES_URL's server
+    (scripts/test.sh sets it). No server is a failure, not a skip."""
+    if migrated_url.startswith("postgresql"):
+        yield migrated_url
+        return
+    base = os.environ.get("CCPLANE_TEST_POSTGRES_URL", "")
+    if not base.startswith("postgresql"):
+        pytest.fail("this test needs PostgreSQL: `scripts/pg.sh start` and set CCPLANE_TEST_POSTGRES_URL "
+                    "to the URL it prints (scripts/test.sh does both)")
+    with _fresh_pg_database(base) as url:
+        command.upgrade(alembic_config(url), "head")
+        yield url
 
 
 @pytest.fixture(scope="session")

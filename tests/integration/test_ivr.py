@@ -108,16 +108,26 @@ async def test_timeout_and_invalid_counters_are_independent(scene: Scene) -> Non
     assert not [s for s in caller.steps() if s[0] == "root.invalid"]
 
 
-async def test_collect_cpf_registered(scene: Scene) -> None:
+PLAY_THEN_HANGUP = {"type": "play", "prompt": "beep", "next": {"type": "hangup"}}
+
+
+async def cpf_check_ivr(scene: Scene, name: str, did_suffix: str, *, next_: dict[str, Any],
+                        failed: dict[str, Any]) -> str:
+    """Joana registered, an IVR that collects a CPF and checks it is registered,
+    routed from a DID of its own: returns that DID."""
     await scene.root.ok("POST", f"/domains/{scene.domain}/monitored-persons",
                         {"name": "Joana", "cpf": VALID_CPF, "phone": "11987654321", "password": "app-password"},
                         201)
     tree = {"type": "collect", "prompt": "beep", "digits": 11, "check": "cpf_registered", "input_timeout": 6,
-            "next": {"type": "play", "prompt": "beep", "next": {"type": "hangup"}},
-            "failed": {"type": "hangup"}}
-    await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs", {"name": "cpf", "root": tree}, 201)
-    did = did_for(scene, "04")
-    await route(scene, did, "ivr", "cpf")
+            "next": next_, "failed": failed}
+    await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs", {"name": name, "root": tree}, 201)
+    did = did_for(scene, did_suffix)
+    await route(scene, did, "ivr", name)
+    return did
+
+
+async def test_collect_cpf_registered(scene: Scene) -> None:
+    did = await cpf_check_ivr(scene, "cpf", "04", next_=PLAY_THEN_HANGUP, failed={"type": "hangup"})
     for cpf, outcome in ((VALID_CPF, "ok"), (WRONG_DIGITS_CPF, "failed"), (UNKNOWN_CPF, "failed")):
         caller = await Caller(scene.services, scene.recorder, did).dial()
         await caller.step("root", "enter")
@@ -130,14 +140,7 @@ async def test_collect_cpf_registered(scene: Scene) -> None:
 
 
 async def test_collect_takes_failed_branch_when_ccplane_is_gone(scene: Scene) -> None:
-    await scene.root.ok("POST", f"/domains/{scene.domain}/monitored-persons",
-                        {"name": "Joana", "cpf": VALID_CPF, "phone": "11987654321", "password": "app-password"},
-                        201)
-    tree = {"type": "collect", "prompt": "beep", "digits": 11, "check": "cpf_registered", "input_timeout": 6,
-            "next": {"type": "hangup"}, "failed": {"type": "play", "prompt": "beep", "next": {"type": "hangup"}}}
-    await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs", {"name": "cpf2", "root": tree}, 201)
-    did = did_for(scene, "05")
-    await route(scene, did, "ivr", "cpf2")
+    did = await cpf_check_ivr(scene, "cpf2", "05", next_={"type": "hangup"}, failed=PLAY_THEN_HANGUP)
     await scene.services.ari.stop()  # ccplane's Stasis app is gone
     caller = await Caller(scene.services, scene.recorder, did).dial()
     await caller.step("root", "enter")
@@ -153,15 +156,7 @@ async def test_steps_after_the_check_are_kept_while_ccplane_is_away(scene: Scene
     after it (the check's outcome, the next node) still wait in Asterisk's
     outbox and are replayed. Setting a channel variable through ARI would have
     made Asterisk refuse these writes for the rest of the call."""
-    await scene.root.ok("POST", f"/domains/{scene.domain}/monitored-persons",
-                        {"name": "Joana", "cpf": VALID_CPF, "phone": "11987654321", "password": "app-password"},
-                        201)
-    tree = {"type": "collect", "prompt": "beep", "digits": 11, "check": "cpf_registered", "input_timeout": 6,
-            "next": {"type": "play", "prompt": "beep", "next": {"type": "hangup"}},
-            "failed": {"type": "hangup"}}
-    await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs", {"name": "cpfaway", "root": tree}, 201)
-    did = did_for(scene, "08")
-    await route(scene, did, "ivr", "cpfaway")
+    did = await cpf_check_ivr(scene, "cpfaway", "08", next_=PLAY_THEN_HANGUP, failed={"type": "hangup"})
     side = AmiClient(sandbox.ami_host, sandbox.ami_port, sandbox.ami_username, sandbox.ami_secret)
     seen = Recorder()
     side.on_event(seen)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
 import subprocess
 import sys
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import aiohttp
-import pytest
 
 from ccplane.asterisk.sandbox import SandboxState
 from ccplane.leader import Leadership
@@ -51,9 +51,12 @@ async def test_election_off_always_leads(migrated_url: str) -> None:
         await alone.release()
 
 
-def _postgres_only(url: str) -> None:
-    if not url.startswith("postgresql"):
-        pytest.skip("the lock connection exists on PostgreSQL only (SQLite's flock dies with the process)")
+def _demotion_flag() -> tuple[asyncio.Event, Callable[[], Awaitable[None]]]:
+    demoted = asyncio.Event()
+
+    async def on_demoted() -> None:
+        demoted.set()
+    return demoted, on_demoted
 
 
 async def _lock_holders(url: str) -> list[int]:
@@ -76,24 +79,20 @@ async def _kill_lock_session(url: str) -> int:
     return pid
 
 
-async def test_leader_whose_connection_dies_gets_its_lock_back(migrated_url: str) -> None:
-    _postgres_only(migrated_url)
-    leader = Leadership(migrated_url, check_interval=0.2)
-    demoted = asyncio.Event()
-
-    async def on_demoted() -> None:
-        demoted.set()
+async def test_leader_whose_connection_dies_gets_its_lock_back(postgres_url: str) -> None:
+    leader = Leadership(postgres_url, check_interval=0.2)
+    demoted, on_demoted = _demotion_flag()
     try:
         assert await leader.try_acquire()
         leader.watch(on_demoted)
-        killed = await _kill_lock_session(migrated_url)
+        killed = await _kill_lock_session(postgres_url)
 
         async def relocked() -> list[int]:
-            holders = await _lock_holders(migrated_url)
+            holders = await _lock_holders(postgres_url)
             return holders if holders and killed not in holders else []
         await eventually(relocked, timeout=5, what="the lock held again")
         assert leader.is_leader and not demoted.is_set()
-        other = Leadership(migrated_url)
+        other = Leadership(postgres_url)
         assert not await other.try_acquire()  # the one holding it is the leader
         await other.release()
         await asyncio.sleep(0.5)
@@ -102,25 +101,21 @@ async def test_leader_whose_connection_dies_gets_its_lock_back(migrated_url: str
         await leader.release()
 
 
-async def test_leader_whose_old_session_lingers_on_the_server_ends_it(migrated_url: str) -> None:
+async def test_leader_whose_old_session_lingers_on_the_server_ends_it(postgres_url: str) -> None:
     """The leader's side of its lock connection broke but the server still keeps
     the session (and the lock) until its keepalives give up: the leader ends its
     own old session and takes the lock back, instead of demoting itself."""
-    _postgres_only(migrated_url)
-    leader = Leadership(migrated_url, check_interval=0.2)
-    demoted = asyncio.Event()
-
-    async def on_demoted() -> None:
-        demoted.set()
+    leader = Leadership(postgres_url, check_interval=0.2)
+    demoted, on_demoted = _demotion_flag()
     ghost = None
     try:
         assert await leader.try_acquire()
-        [old_pid] = await _lock_holders(migrated_url)
+        [old_pid] = await _lock_holders(postgres_url)
         ghost, leader._conn = leader._conn, None  # lost to the leader, alive on the server
         leader.watch(on_demoted)
 
         async def relocked() -> list[int]:
-            holders = await _lock_holders(migrated_url)
+            holders = await _lock_holders(postgres_url)
             return holders if holders and old_pid not in holders else []
         await eventually(relocked, timeout=5, what="the lock held by a new session")
         assert leader.is_leader and not demoted.is_set()
@@ -131,18 +126,14 @@ async def test_leader_whose_old_session_lingers_on_the_server_ends_it(migrated_u
                 await ghost.close()
 
 
-async def test_leader_replaced_while_its_connection_was_down_is_demoted(migrated_url: str) -> None:
-    _postgres_only(migrated_url)
-    leader = Leadership(migrated_url, check_interval=1.0)
-    usurper = Leadership(migrated_url)
-    demoted = asyncio.Event()
-
-    async def on_demoted() -> None:
-        demoted.set()
+async def test_leader_replaced_while_its_connection_was_down_is_demoted(postgres_url: str) -> None:
+    leader = Leadership(postgres_url, check_interval=1.0)
+    usurper = Leadership(postgres_url)
+    demoted, on_demoted = _demotion_flag()
     try:
         assert await leader.try_acquire()
         leader.watch(on_demoted)
-        await _kill_lock_session(migrated_url)
+        await _kill_lock_session(postgres_url)
         assert await usurper.try_acquire()  # took the lock before the leader noticed
         await asyncio.wait_for(demoted.wait(), 5)
         assert leader.role == "demoted" and not leader.is_leader
@@ -214,10 +205,11 @@ async def test_second_replica_stands_by_until_the_leader_dies(settings: Settings
             proc.wait(10)
 
 
-async def test_replaced_leader_stops_and_exits_for_its_supervisor(settings: Settings, sandbox: SandboxState) -> None:
+async def test_replaced_leader_stops_and_exits_for_its_supervisor(settings: Settings, sandbox: SandboxState,
+                                                                  postgres_url: str) -> None:
     """PostgreSQL: the leader's lock connection dies and a standby takes the lock
     before the leader gets it back: the old leader stops acting and exits 75."""
-    _postgres_only(settings.database.url)
+    settings = settings.replace(database=dataclasses.replace(settings.database, url=postgres_url))
     ports = _free_port(), _free_port()
     first = _serve(settings, ports[0], check_interval=4)  # slow to notice: the standby wins
     procs = [first]

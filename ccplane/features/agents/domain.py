@@ -38,9 +38,10 @@ class Outcome(str, Enum):
 
 # Q.850 causes Asterisk reports on the member's channel.
 _BUSY_CAUSES = {17}
-ALERT_CALLER = "Local/s@ccplane-alert-queue-"  # the caller side of ccplane's alert calls
 _REJECT_CAUSES = {21}
 _UNAVAILABLE_CAUSES = {1, 3, 20, 27, 31, 34, 38, 41, 42, 44, 47, 58, 65, 66, 88, 127}
+
+ALERT_CALLER = "Local/s@ccplane-alert-queue-"  # the caller side of ccplane's alert calls
 
 
 def classify_offer(*, dial_status: str | None, hangup_cause: int | None, rang_out: bool,

@@ -16,15 +16,9 @@ from ccplane.asterisk.events import AmiEvent
 from ccplane.asterisk.sandbox import Sandbox, SandboxState
 from ccplane.errors import AmiActionFailed, AmiDisconnected, AmiNotConnected
 from ccplane.settings import load_settings
+from tests.support.sandboxes import instance_env
 
-AMI_SANDBOX = {
-    "CCPLANE_SANDBOX_NAME": "amitest",
-    "CCPLANE_SANDBOX_AMI_PORT": "5238",
-    "CCPLANE_SANDBOX_HTTP_PORT": "8288",
-    "CCPLANE_SANDBOX_SIP_PORT": "5260",
-    "CCPLANE_SANDBOX_RTP_START": "12500",
-    "CCPLANE_SANDBOX_RTP_END": "12999",
-}
+AMI_SANDBOX = instance_env("amitest", 5238, 8288, 5260, 12500, 12999)
 
 
 @pytest.fixture(scope="module")

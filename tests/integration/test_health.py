@@ -12,17 +12,11 @@ from typing import Any
 from ccplane.app import create_app
 from ccplane.asterisk.sandbox import Sandbox
 from ccplane.settings import load_settings
+from tests.support.sandboxes import instance_env
 from tests.support.api import ApiCaller
 from tests.support.waiting import eventually
 
-HEALTH_SANDBOX = {
-    "CCPLANE_SANDBOX_NAME": "health",
-    "CCPLANE_SANDBOX_AMI_PORT": "5138",
-    "CCPLANE_SANDBOX_HTTP_PORT": "8188",
-    "CCPLANE_SANDBOX_SIP_PORT": "5160",
-    "CCPLANE_SANDBOX_RTP_START": "12000",
-    "CCPLANE_SANDBOX_RTP_END": "12499",
-}
+HEALTH_SANDBOX = instance_env("health", 5138, 8188, 5160, 12000, 12499)
 
 
 async def test_health_tracks_asterisk(aiohttp_client: Any, migrated_url: str, base_env: dict[str, str]) -> None:

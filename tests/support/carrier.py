@@ -11,15 +11,9 @@ from pathlib import Path
 
 from ccplane.asterisk.sandbox import Sandbox, SandboxState
 from ccplane.settings import load_settings
+from tests.support.sandboxes import instance_env
 
-CARRIER = {
-    "CCPLANE_SANDBOX_NAME": "carrier",
-    "CCPLANE_SANDBOX_AMI_PORT": "5438",
-    "CCPLANE_SANDBOX_HTTP_PORT": "8488",
-    "CCPLANE_SANDBOX_SIP_PORT": "5460",
-    "CCPLANE_SANDBOX_RTP_START": "13500",
-    "CCPLANE_SANDBOX_RTP_END": "13999",
-}
+CARRIER = instance_env("carrier", 5438, 8488, 5460, 13500, 13999)
 
 PJSIP = """; the carrier's view of ccplane's Asterisk: everyone on loopback is the customer
 [customer]

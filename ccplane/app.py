@@ -17,12 +17,17 @@ from . import __version__
 from .asterisk.ami import AmiClient
 from .asterisk.ari import AriClient
 from .asterisk.connection import AsteriskTarget, resolve_target
-from .asterisk.events import AmiEvent
+from .asterisk.events import AmiEvent, CoreShowChannel, frames_to_events
 from .asterisk.render import Renderer
 from .asterisk.tracker import ContactTracker
 from .aio import cancel_and_wait
+from .bus import EventBus
 from .db.session import create_engine, session_factory
 from .features.agents.http import api as agents_api
+from .features.calls.directory import CallDirectory
+from .features.calls.http import api as calls_api
+from .features.calls.live import publish_calls
+from .features.calls.services import CallService
 from .features.alerts.calls import AlertCaller
 from .features.alerts.http import api as alerts_api
 from .features.alerts.services import AlertService
@@ -64,7 +69,7 @@ log = logging.getLogger("ccplane.app")
 
 # One line per feature: its endpoint table.
 FEATURE_APIS = (auth_api, domains_api, users_api, extensions_api, queues_api, agents_api, routes_api, ivr_api,
-                persons_api, alerts_api, trunks_api)
+                persons_api, alerts_api, trunks_api, calls_api)
 
 
 @dataclass
@@ -93,7 +98,11 @@ class Services:
     attachments: AttachmentService
     trunks: TrunkService
     leadership: Leadership
+    bus: EventBus
+    directory: CallDirectory
+    calls: CallService
     telephony_started: bool = False
+    resynced: bool = False  # the last AMI (re)connect's resync finished: state matches Asterisk
     ready: bool = False  # telephony fully started: the API may serve
     exit_on_demotion: bool = False
 
@@ -118,6 +127,17 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
     runtime = AgentRuntime(sessions, ami, contacts.registered)
     contacts.on_change(runtime.on_registration)
     live = LiveHub()
+    bus = EventBus()
+
+    def agent_of(interface: str) -> str | None:
+        agent = runtime.board.agents.get(interface)
+        return agent.username if agent else None
+    directory = CallDirectory(sessions, agent_of)
+    calls = CallService(sessions, ami, bus, directory)
+    runtime.timeout_listeners.append(lambda uniqueid: calls.force_reason(uniqueid, "call_timeout"))
+    publish_calls(bus, calls, live)
+    live.snapshot = lambda slug: {"agents": runtime.views(slug), "queues": calls.queue_view(slug),
+                                  "calls": calls.active_view(slug)}
     prompts = PromptService(sessions, target.sounds_dir)
     persons = PersonService(sessions)
     routes = RouteService(sessions, changed)
@@ -154,6 +174,7 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
         leadership=Leadership(settings.database.url, enabled=settings.cluster.leader_election,
                               retry_interval=settings.cluster.retry_interval,
                               check_interval=settings.cluster.check_interval),
+        bus=bus, directory=directory, calls=calls,
     )
 
 
@@ -196,9 +217,14 @@ async def _resync_once(services: Services) -> None:
     else:
         services.trunks.reset_registrations(registrations, asked_after)
     result = await services.renderer.apply()
+    await services.directory.refresh()
+    channels = await services.ami.action({"Action": "CoreShowChannels"})
     await services.agent_runtime.resync()  # after rendering: the queues must exist first
+    ended = await services.calls.resync([e for e in frames_to_events(channels) if isinstance(e, CoreShowChannel)])
     replayed = await services.steps.replay_outbox()
-    log.info("ami.resynced contacts=%d rendered=%s outbox=%d", len(items), result.changed, replayed)
+    services.resynced = True
+    log.info("ami.resynced contacts=%d rendered=%s outbox=%d calls_ended_unseen=%d", len(items), result.changed,
+             replayed, ended)
 
 
 def _telephony_ctx(services: Services):  # type: ignore[no-untyped-def]
@@ -228,7 +254,10 @@ async def _start_telephony(services: Services) -> None:
     services.telephony_started = True
     services.ami.on_event(services.contacts.handle, names=("ContactStatus",))
     services.ami.on_connect(lambda: _resync(services))
+    services.ami.on_disconnect(lambda: _not_resynced(services))
     services.collect.register()
+    await services.directory.refresh()
+    await services.calls.start()
     await services.steps.start()
     await services.alerts.start()
     await services.agent_runtime.start()
@@ -240,6 +269,10 @@ async def _start_telephony(services: Services) -> None:
         log.exception("render.startup_failed")
     await ensure_system_prompts(services.prompts.sounds_dir)
     services.ready = True
+
+
+async def _not_resynced(services: Services) -> None:
+    services.resynced = False
 
 
 async def _lead_when_elected(services: Services) -> None:
@@ -279,6 +312,7 @@ async def _stop_telephony(services: Services, step_limit: float = 10.0) -> None:
     if services.telephony_started:
         services.telephony_started = False
         steps += [("step recorder", services.steps.stop), ("alerts", services.alerts.stop),
+                  ("calls", services.calls.stop),
                   ("ari", services.ari.stop), ("agent runtime", services.agent_runtime.stop),
                   ("ami", services.ami.stop)]
     await _run_steps(steps, step_limit)
@@ -312,10 +346,13 @@ def _core_api() -> Api:
         db_ok = await _database_ok(s)
         version = s.ami.asterisk_version if s.ami.connected else (
             s.ari.asterisk_version if s.ari.connected else None)
-        ok = db_ok and s.ami.connected and s.ari.connected and s.leadership.is_leader
+        ready = s.ready and s.resynced and s.ami.connected
+        ok = db_ok and s.ami.connected and s.ari.connected and s.leadership.is_leader and ready
         return {"status": "ok" if ok else "degraded", "database": db_ok, "ami": s.ami.connected,
                 "ari": s.ari.connected, "asterisk_version": version, "ccplane_version": __version__,
-                "role": s.leadership.role}
+                "role": s.leadership.role, "ready": ready,
+                "journeys": {"active": len(s.calls.tracker.calls), "written": s.calls.written,
+                             "write_failures": s.calls.write_failures, "pending": s.calls.pending}}
 
     @api.route("GET", "/health/leader", auth=False, tag="health")
     async def health_leader(req: Req) -> dict[str, object]:

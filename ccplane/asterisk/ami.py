@@ -37,6 +37,7 @@ from panoramisk.message import Message
 from ..aio import cancel_and_wait
 from ..errors import AmiActionFailed, AmiDisconnected, AmiNotConnected, AmiTimeout, AsteriskError
 from .events import AmiEvent, decode_event
+from .framing import message_fields
 
 log = logging.getLogger("ccplane.ami")
 
@@ -358,7 +359,7 @@ class AmiClient:
         if "*" not in self._wanted and name not in self._wanted:
             return  # nobody listens: skip decoding (most of Asterisk's events)
         try:
-            event = decode_event(dict(message))
+            event = decode_event(message_fields(message))
         except Exception:  # noqa: BLE001 - a bad frame must not kill the link
             log.exception("ami.decode_failed %r", message)
             return

@@ -527,9 +527,15 @@ class MusicOnHoldStart(ChannelEvent):
 
 @_event("UserEvent")
 class UserEvent(ChannelEvent):
-    """No channel fields when the UserEvent action sent it; headers stay in ``fields``."""
+    """No channel fields when the UserEvent action sent it; its own headers are
+    in :attr:`headers`."""
 
     user_event: str | None = None
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Every header as text (the last value of a repeated one)."""
+        return {k: (v[-1] if isinstance(v, list) else v) for k, v in self.fields.items()}
 
 
 @_event("CoreShowChannel")

@@ -152,7 +152,15 @@ def queue_model(slug: str, q: Queue, monitoring: bool = False) -> dict[str, obje
         # a little later only if ccplane could not.
         "call_timeout_backstop": q.call_timeout + 2 if q.call_timeout else 0,
         "overflow": goto_destination(slug, str(q.overflow.get("type")), q.overflow.get("target")),  # type: ignore[arg-type]
+        # where a caller who leaves without an agent goes, as the journey records it
+        "overflow_label": _overflow_label(q.overflow),
     }
+
+
+def _overflow_label(overflow: dict[str, Any] | None) -> str:
+    kind = str((overflow or {}).get("type") or "hangup")
+    target = (overflow or {}).get("target")
+    return "" if kind == "hangup" else f"{kind}:{target}"
 
 
 def render_files(model: dict[str, Any], env: Environment | None = None) -> dict[str, str]:

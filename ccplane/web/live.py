@@ -1,10 +1,20 @@
 """The live feed: ``GET /api/v1/domains/{d}/live`` upgrades to a websocket
-that streams ``{"type", "at", "data"}`` events of that domain only."""
+that streams ``{"type", "at", "data"}`` events of that domain only.
+
+A client first gets one ``snapshot`` message (the domain's agents, queues and
+active calls), then every event. Each client has its own bounded queue and
+sender: a browser that stops reading fills only its own queue, and is closed
+(code 1013, "try again later") when that is full — it reconnects and gets a
+fresh snapshot — so it can neither hold the event loop nor grow memory.
+"""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
-import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -17,42 +27,84 @@ from .keys import SERVICES
 
 log = logging.getLogger("ccplane.live")
 
+QUEUE_LIMIT = 1000  # messages waiting for one client before it is dropped as too slow
+Snapshot = Callable[[str], dict[str, Any]]
+
+
+@dataclass(eq=False)
+class _Client:
+    ws: web.WebSocketResponse
+    slug: str
+    queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    task: asyncio.Task[None] | None = None
+    dropped: bool = False
+
 
 class LiveHub:
     def __init__(self) -> None:
-        self._subscribers: dict[str, weakref.WeakSet[web.WebSocketResponse]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._clients: dict[str, set[_Client]] = {}
+        self.snapshot: Snapshot = lambda slug: {"agents": [], "queues": [], "calls": []}
+        self.dropped_clients = 0
 
-    def subscribe(self, slug: str, ws: web.WebSocketResponse) -> None:
-        self._subscribers.setdefault(slug, weakref.WeakSet()).add(ws)
+    def clients(self, slug: str) -> int:
+        return len(self._clients.get(slug, ()))
 
     def publish(self, slug: str, type_: str, data: dict[str, Any]) -> None:
-        subs = self._subscribers.get(slug)
-        if not subs:
+        clients = self._clients.get(slug)
+        if not clients:
             return
-        message = {"type": type_, "at": datetime.now(timezone.utc).isoformat(), "data": data}
-        for ws in list(subs):
-            if not ws.closed:
-                task = asyncio.ensure_future(self._send(ws, message))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+        message = json.dumps({"type": type_, "at": datetime.now(timezone.utc).isoformat(), "data": data})
+        for client in list(clients):
+            try:
+                client.queue.put_nowait(message)
+            except asyncio.QueueFull:
+                self._drop(client)
+
+    def _drop(self, client: _Client) -> None:
+        if client.dropped:
+            return
+        client.dropped = True
+        self.dropped_clients += 1
+        self._clients.get(client.slug, set()).discard(client)
+        log.warning("live.client_too_slow dropped", extra={"domain": client.slug})
+        if client.task is not None:
+            client.task.cancel()
+        asyncio.ensure_future(_close(client.ws, WSCloseCode.TRY_AGAIN_LATER, b"too slow: reconnect"))
+
+    async def serve(self, slug: str, ws: web.WebSocketResponse) -> None:
+        client = _Client(ws, slug)
+        snapshot = {"type": "snapshot", "at": datetime.now(timezone.utc).isoformat(), "data": self.snapshot(slug)}
+        client.queue.put_nowait(json.dumps(snapshot))
+        self._clients.setdefault(slug, set()).add(client)  # from here on no event is missed
+        client.task = asyncio.create_task(self._send_loop(client), name="live-send")
+        try:
+            async for _msg in ws:  # the feed is one-way; read only to notice the close
+                pass
+        finally:
+            self._clients.get(slug, set()).discard(client)
+            await cancel_and_wait([client.task], "live sender", grace=1.0)
 
     @staticmethod
-    async def _send(ws: web.WebSocketResponse, message: dict[str, Any]) -> None:
-        try:
-            await ws.send_json(message)
-        except (ConnectionError, RuntimeError):
-            pass  # the client went away; its handler cleans up
+    async def _send_loop(client: _Client) -> None:
+        while True:
+            message = await client.queue.get()
+            try:
+                await client.ws.send_str(message)
+            except (ConnectionError, RuntimeError):
+                return  # the client went away; its handler cleans up
 
     async def close(self) -> None:
-        await cancel_and_wait(list(self._tasks), "live feed sends", grace=1.0)
-        for subs in self._subscribers.values():
-            for ws in list(subs):
-                try:  # a client that stopped reading must not hold the shutdown
-                    async with asyncio.timeout(2):
-                        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
-                except (TimeoutError, ConnectionError, RuntimeError):
-                    pass
+        clients = [c for cs in self._clients.values() for c in cs]
+        self._clients = {}
+        await cancel_and_wait([c.task for c in clients if c.task], "live feed sends", grace=1.0)
+        for client in clients:
+            await _close(client.ws, WSCloseCode.GOING_AWAY, b"server shutdown")
+
+
+async def _close(ws: web.WebSocketResponse, code: int, message: bytes) -> None:
+    with contextlib.suppress(TimeoutError, ConnectionError, RuntimeError):
+        async with asyncio.timeout(2):  # a client that stopped reading must not hold us
+            await ws.close(code=code, message=message)
 
 
 async def live_feed(request: web.Request) -> web.StreamResponse:
@@ -69,8 +121,6 @@ async def live_feed(request: web.Request) -> web.StreamResponse:
         return web.json_response(exc.to_json(), status=exc.status)
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
-    services.live.subscribe(domain.slug, ws)
     log.info("live.subscribed", extra={"domain": domain.slug, "user": principal.username})
-    async for _msg in ws:  # the feed is one-way; read only to notice the close
-        pass
+    await services.live.serve(domain.slug, ws)
     return ws

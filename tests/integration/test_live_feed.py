@@ -27,6 +27,9 @@ async def test_live_feed_streams_agent_and_queue_events(scene: Scene, app_client
     ws = await app_client.ws_connect(f"/api/v1/domains/{scene.domain}/live", headers=headers)
     other = await app_client.ws_connect(f"/api/v1/domains/{other_domain}/live?access_token={scene.root.token}")
     try:
+        for sock in (ws, other):  # each socket starts with its own domain's snapshot
+            first = await next_event(sock, "snapshot")
+            assert set(first["data"]) == {"agents", "queues", "calls"}
         agent = await scene.agent(["live"], "5001")
         event = await next_event(ws, "agent.state", username=agent.username)  # type: ignore[attr-defined]
         assert event["data"]["state"] == "available" and event["at"]

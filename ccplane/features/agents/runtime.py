@@ -52,6 +52,7 @@ class AgentRuntime:
         self.domain_of: dict[str, int] = {}  # interface -> domain id
         self.slug_of: dict[str, str] = {}  # interface -> domain slug
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        self.timeout_listeners: list[Callable[[str | None], None]] = []  # a call hung up for its call timeout
         self._timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._hangups: dict[tuple[str, str | None], asyncio.TimerHandle] = {}
         self._actions: asyncio.Queue[dict[str, str]] = asyncio.Queue()
@@ -123,6 +124,8 @@ class AgentRuntime:
             if not self.board.in_call(effect.interface):
                 return
             self.board.mark_end_reason(effect.interface, effect.caller_uniqueid, effect.reason)
+            for listener in self.timeout_listeners:
+                listener(effect.caller_uniqueid)
             log.info("call.timeout hanging up %s", effect.channel,
                      extra={"channel": effect.channel, "interface": effect.interface})
             self._actions.put_nowait({"Action": "Hangup", "Channel": effect.channel, "Cause": "16"})
@@ -166,6 +169,12 @@ class AgentRuntime:
         for listener in self.listeners:
             if slug:
                 listener(slug, view)
+
+    def views(self, slug: str) -> list[dict[str, Any]]:
+        """What supervisors see of every logged-in agent of the domain (the live snapshot)."""
+        now = self.clock()
+        return [{"username": a.username, **a.view(now)} for i, a in sorted(self.board.agents.items())
+                if self.slug_of.get(i) == slug]
 
     def _publish_offline(self, interface: str, username: str | None) -> None:
         slug = self.slug_of.get(interface)

@@ -1,0 +1,30 @@
+"""The live feed's call events: one more subscriber of the bus."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...bus import EventBus
+from . import events as ev
+
+if TYPE_CHECKING:
+    from ...web.live import LiveHub
+    from .services import CallService
+
+# domain event -> live feed event (API.md names)
+LIVE_TYPES: dict[type, str] = {ev.CallStarted: "call.new", ev.LegAnswered: "call.answered",
+                               ev.CallTransferred: "call.transferred", ev.CallEnded: "call.ended"}
+
+
+def publish_calls(bus: EventBus, calls: "CallService", live: "LiveHub") -> None:
+    def forward(event: ev.CallEvent) -> None:
+        if event.domain is None:
+            return
+        view = calls.view(event.call_id)
+        if view is None:
+            return
+        if isinstance(event, ev.CallTransferred):
+            view = {**view, "transfer": {"mode": event.mode, "by": event.by, "to": event.to, "result": event.result}}
+        live.publish(event.domain, LIVE_TYPES[type(event)], view)
+
+    for event_type in LIVE_TYPES:
+        bus.subscribe(event_type, forward)

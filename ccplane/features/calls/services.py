@@ -1,0 +1,365 @@
+"""Calls: runs the call tracker on AMI events, publishes its domain events on
+the bus, keeps every journey in the database and answers the calls API.
+
+Journeys are written behind the calls, in batches (one transaction per
+flush), from the tracker's own state: a call is written when it starts (once
+its domain is known), as it changes and when it ends, so a call that is up
+when ccplane dies is in the database and is taken back at the next resync.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ...aio import cancel_and_wait
+from ...asterisk.ami import AmiClient
+from ...asterisk.events import AmiEvent, CoreShowChannel
+from ...bus import EventBus
+from ...errors import AsteriskError, NotFound
+from ...web.context import READ_ROLES, Principal
+from ..domains.models import Domain
+from ..domains.services import resolve_domain
+from .domain import Call, CallTracker, Directory, Leg
+from .models import CallLeg, CallRecord
+
+log = logging.getLogger("ccplane.calls")
+
+FLUSH_INTERVAL = 0.2  # seconds between journey writes (a batch per flush)
+
+
+def _ts(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, timezone.utc) if value is not None else None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    v = _utc(value)
+    return v.isoformat() if v else None
+
+
+def _epoch(value: datetime | None) -> float | None:
+    v = _utc(value)
+    return v.timestamp() if v else None
+
+
+def call_times(call: Call) -> tuple[float | None, float | None]:
+    """(wait, talk) seconds: queue wait up to the answer or exit; talk of every answered leg."""
+    wait = sum(((leg.ended_at or call.ended_at or time.time()) - leg.started_at)
+               for leg in call.legs if leg.kind == "queue") if any(l.kind == "queue" for l in call.legs) else None
+    talked = [leg for leg in call.legs if leg.kind in ("agent", "extension", "external") and leg.answered_at]
+    talk = sum(((leg.ended_at or call.ended_at or time.time()) - (leg.answered_at or 0)) for leg in talked) \
+        if talked else None
+    return (round(wait, 3) if wait is not None else None, round(talk, 3) if talk is not None else None)
+
+
+class CallService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], ami: AmiClient, bus: EventBus,
+                 directory: Directory, clock: Callable[[], float] = time.time) -> None:
+        self.sessions = sessions
+        self.ami = ami
+        self.bus = bus
+        self.clock = clock
+        self.tracker = CallTracker(directory)
+        self._dirty: dict[str, Call] = {}
+        self._pks: dict[str, int] = {}
+        self._domain_ids: dict[str, int] = {}
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.written = 0
+        self.write_failures = 0
+        self._ended: dict[str, Call] = {}  # recently ended calls, for views of their last events
+
+    # -- lifecycle -------------------------------------------------------------------
+    async def start(self) -> None:
+        self._stopping = False
+        self.ami.on_event(self.on_event, names=CallTracker.EVENTS)
+        self._writer = asyncio.create_task(self._write_loop(), name="journey-writer")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._writer is not None:
+            try:
+                async with asyncio.timeout(5):
+                    await asyncio.shield(self._writer)
+            except (TimeoutError, Exception):  # noqa: BLE001
+                await cancel_and_wait([self._writer], "journey writer")
+
+    # -- events ----------------------------------------------------------------------
+    def on_event(self, event: AmiEvent) -> None:
+        """Sync, in AMI order."""
+        events = self.tracker.handle(event, self.clock())
+        self._collect()
+        self.bus.publish_all(events)
+
+    def _collect(self) -> None:
+        tracker = self.tracker
+        for call in tracker.touched:
+            if call.domain is not None:
+                self._dirty[call.id] = call
+            if call.ended_at is not None:
+                self._ended[call.id] = call
+                if len(self._ended) > 1000:
+                    self._ended.pop(next(iter(self._ended)))
+        tracker.touched.clear()
+        if self._dirty:
+            self._wake.set()
+
+    def force_reason(self, uniqueid: str | None, reason: str) -> None:
+        self.tracker.force_reason(uniqueid, reason)
+
+    # -- writing ---------------------------------------------------------------------
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if not self._stopping:
+                await asyncio.sleep(FLUSH_INTERVAL)  # gather a batch
+            await self.flush()
+            if self._stopping and not self._dirty:
+                return
+
+    async def flush(self) -> None:
+        if not self._dirty:
+            return
+        batch, self._dirty = self._dirty, {}
+        for attempt in range(6):
+            try:
+                await self._write(list(batch.values()))
+                self.written += len(batch)
+                return
+            except OperationalError as exc:  # busy/locked database, connection lost: retried
+                self.write_failures += 1
+                log.warning("calls.write_retry attempt=%d calls=%d: %s", attempt + 1, len(batch), exc)
+                await asyncio.sleep(min(2.0, 0.1 * 2 ** attempt))
+            except Exception:  # noqa: BLE001
+                self.write_failures += 1
+                log.exception("calls.write_failed calls=%d", len(batch))
+                break
+        for key, call in batch.items():  # kept for the next flush, never dropped
+            self._dirty.setdefault(key, call)
+        self._wake.set()
+
+    async def _domain_id(self, s: AsyncSession, slug: str) -> int | None:
+        if slug not in self._domain_ids:
+            domain_id = await s.scalar(select(Domain.id).where(Domain.slug == slug))
+            if domain_id is None:
+                return None
+            self._domain_ids[slug] = domain_id
+        return self._domain_ids[slug]
+
+    async def _write(self, calls: list[Call]) -> None:
+        async with self.sessions() as s:
+            for call in calls:
+                domain_id = await self._domain_id(s, call.domain or "")
+                if domain_id is None:
+                    continue
+                pk = self._pks.get(call.id)
+                if pk is None:
+                    pk = await s.scalar(select(CallRecord.id).where(CallRecord.call_id == call.id))
+                wait, talk = call_times(call)
+                values = dict(domain_id=domain_id, direction=call.direction,
+                              status="ended" if call.ended_at else "active", state=call.state, caller=call.caller,
+                              caller_name=(call.caller_name or None) and call.caller_name[:128], did=call.did,
+                              queue=call.queue, agent=call.agent, alert_id=call.alert_id,
+                              started_at=_ts(call.started_at), answered_at=_ts(call.answered_at),
+                              ended_at=_ts(call.ended_at), end_reason=call.end_reason, wait_seconds=wait,
+                              talk_seconds=talk)
+                if pk is None:
+                    row = CallRecord(call_id=call.id, source=call.source, **values)
+                    s.add(row)
+                    await s.flush()
+                    pk = row.id
+                else:
+                    row = await s.get(CallRecord, pk)
+                    if row is None:
+                        continue
+                    for key, value in values.items():
+                        setattr(row, key, value)
+                    await s.execute(delete(CallLeg).where(CallLeg.call_pk == pk))
+                for seq, leg in enumerate(call.legs):
+                    s.add(CallLeg(call_pk=pk, seq=seq, kind=leg.kind, queue=leg.queue, agent=leg.agent,
+                                  extension=leg.extension, number=leg.number, uniqueid=leg.uniqueid,
+                                  started_at=_ts(leg.started_at), answered_at=_ts(leg.answered_at),
+                                  ended_at=_ts(leg.ended_at), result=leg.result,
+                                  detail=(leg.detail or None) and leg.detail[:255]))
+                if call.ended_at is None:
+                    self._pks[call.id] = pk
+                else:
+                    self._pks.pop(call.id, None)
+            await s.commit()
+
+    # -- resync ----------------------------------------------------------------------
+    async def resync(self, channels: list[CoreShowChannel]) -> int:
+        """After every AMI (re)connect: calls still up are followed again (taken
+        back from the database after a restart), calls that ended unseen end now."""
+        by_linkedid: dict[str, list[tuple[str, str]]] = {}
+        for ch in channels:
+            if ch.uniqueid and ch.channel:
+                by_linkedid.setdefault(ch.linkedid or ch.uniqueid, []).append((ch.uniqueid, ch.channel))
+        now = self.clock()
+        ended = 0
+        for call in list(self.tracker.calls.values()):  # a reconnect: what ended while we were away
+            alive = {uid for uid, _ in by_linkedid.get(call.id, [])}
+            if not alive:
+                self.bus.publish_all(self.tracker.end_unseen(call, now))
+                ended += 1
+        async with self.sessions() as s:
+            rows = list(await s.scalars(select(CallRecord).where(CallRecord.status == "active")))
+            slugs = {d.id: d.slug for d in await s.scalars(select(Domain))}
+            for row in rows:
+                if row.call_id in self.tracker.calls:
+                    continue
+                legs = list(await s.scalars(select(CallLeg).where(CallLeg.call_pk == row.id)
+                                            .order_by(CallLeg.seq)))
+                call = _call_of(row, legs, slugs.get(row.domain_id))
+                self._pks[call.id] = row.id
+                alive = by_linkedid.get(call.id, [])
+                if alive:
+                    self.tracker.adopt(call, alive)
+                    log.info("calls.adopted call=%s channels=%d", call.id, len(alive))
+                else:
+                    self.tracker.adopt(call, [])
+                    self.bus.publish_all(self.tracker.end_unseen(call, now))
+                    ended += 1
+        self._collect()
+        return ended
+
+    # -- reads -----------------------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        """Journeys changed and not yet written."""
+        return len(self._dirty)
+
+    def view(self, call_id: str) -> dict[str, Any] | None:
+        call = self.tracker.calls.get(call_id) or self._ended.get(call_id)
+        return live_view(call) if call else None
+
+    def queue_view(self, slug: str) -> list[dict[str, Any]]:
+        """Callers waiting in each queue of the domain, longest wait first."""
+        waiting: dict[str, list[dict[str, Any]]] = {}
+        for call in sorted(self.tracker.active(slug), key=lambda c: c.started_at):
+            leg = call.open_leg("queue")
+            if leg is not None and leg.queue:
+                waiting.setdefault(leg.queue, []).append(
+                    {"call": call.id, "caller": call.caller, "since": _iso(_ts(leg.started_at))})
+        return [{"queue": q, "waiting": len(c), "callers": c} for q, c in sorted(waiting.items())]
+
+    def active_view(self, slug: str) -> list[dict[str, Any]]:
+        return [live_view(c) for c in sorted(self.tracker.active(slug), key=lambda c: c.started_at)]
+
+    async def list(self, me: Principal, slug: str, status: str, *, start: datetime | None, end: datetime | None,
+                   queue: str | None, agent: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+        if me.role not in READ_ROLES:
+            agent = me.username  # an agent sees the calls they took
+        if status == "active":
+            items = [v for v in self.active_view(domain.slug)
+                     if (queue is None or v["queue"] == queue) and (agent is None or v["agent"] == agent)]
+            return items[offset:offset + limit], len(items)
+        where = [CallRecord.domain_id == domain.id, CallRecord.status == "ended"]
+        if start is not None:
+            where.append(CallRecord.started_at >= start)
+        if end is not None:
+            where.append(CallRecord.started_at < end)
+        if queue is not None:
+            where.append(CallRecord.queue == queue)
+        if agent is not None:
+            where.append(CallRecord.id.in_(select(CallLeg.call_pk).where(CallLeg.agent == agent)))
+        async with self.sessions() as s:
+            total = await s.scalar(select(func.count()).select_from(CallRecord).where(*where)) or 0
+            rows = await s.scalars(select(CallRecord).where(*where)
+                                   .order_by(CallRecord.started_at.desc(), CallRecord.id.desc())
+                                   .limit(limit).offset(offset))
+            return [record_view(r) for r in rows], total
+
+    async def get(self, me: Principal, slug: str, call_id: str) -> dict[str, Any]:
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            live = self.tracker.calls.get(call_id)
+            if live is not None and live.domain == domain.slug:
+                view = live_view(live)
+                view["legs"] = [_leg_view(leg) for leg in live.legs]
+            else:
+                row = await s.scalar(select(CallRecord).where(CallRecord.call_id == call_id,
+                                                              CallRecord.domain_id == domain.id))
+                if row is None:
+                    raise NotFound(f"no call {call_id} in domain {domain.slug}")
+                view = record_view(row)
+                legs = await s.scalars(select(CallLeg).where(CallLeg.call_pk == row.id).order_by(CallLeg.seq))
+                view["legs"] = [_row_leg_view(leg) for leg in legs]
+        if me.role not in READ_ROLES and not any(leg.get("agent") == me.username for leg in view["legs"]):
+            raise NotFound(f"no call {call_id} in domain {domain.slug}")
+        view.setdefault("protocols", [])
+        view.setdefault("recordings", [])
+        return view
+
+    async def hangup(self, me: Principal, slug: str, call_id: str) -> None:
+        me.require(READ_ROLES, "hang up calls")
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+        call = self.tracker.calls.get(call_id)
+        if call is None or call.domain != domain.slug:
+            raise NotFound(f"no active call {call_id} in domain {domain.slug}")
+        for name in self.tracker.channel_names(call):
+            try:
+                await self.ami.action({"Action": "Hangup", "Channel": name, "Cause": "16"})
+            except AsteriskError as exc:  # already gone
+                log.info("calls.hangup_skipped %s: %s", name, exc)
+
+
+def live_view(call: Call) -> dict[str, Any]:
+    wait, talk = call_times(call)
+    return {"id": call.id, "protocol": None, "caller": call.caller, "caller_name": call.caller_name,
+            "queue": call.queue, "agent": call.agent, "state": call.state, "direction": call.direction,
+            "did": call.did, "started_at": _iso(_ts(call.started_at)), "answered_at": _iso(_ts(call.answered_at)),
+            "ended_at": _iso(_ts(call.ended_at)), "ended_reason": call.end_reason, "alert": call.alert_id,
+            "wait_time": wait, "talk_time": talk}
+
+
+def record_view(row: CallRecord) -> dict[str, Any]:
+    return {"id": row.call_id, "protocol": None, "caller": row.caller, "caller_name": row.caller_name,
+            "queue": row.queue, "agent": row.agent, "state": row.state, "direction": row.direction, "did": row.did,
+            "started_at": _iso(row.started_at), "answered_at": _iso(row.answered_at), "ended_at": _iso(row.ended_at),
+            "ended_reason": row.end_reason, "alert": row.alert_id, "wait_time": row.wait_seconds,
+            "talk_time": row.talk_seconds}
+
+
+def _leg_view(leg: Leg) -> dict[str, Any]:
+    return {"kind": leg.kind, "agent": leg.agent, "extension": leg.extension, "queue": leg.queue,
+            "number": leg.number, "started_at": _iso(_ts(leg.started_at)), "answered_at": _iso(_ts(leg.answered_at)),
+            "ended_at": _iso(_ts(leg.ended_at)), "result": leg.result, "detail": leg.detail}
+
+
+def _row_leg_view(leg: CallLeg) -> dict[str, Any]:
+    return {"kind": leg.kind, "agent": leg.agent, "extension": leg.extension, "queue": leg.queue,
+            "number": leg.number, "started_at": _iso(leg.started_at), "answered_at": _iso(leg.answered_at),
+            "ended_at": _iso(leg.ended_at), "result": leg.result, "detail": leg.detail}
+
+
+def _call_of(row: CallRecord, legs: list[CallLeg], slug: str | None) -> Call:
+    call = Call(id=row.call_id, started_at=_epoch(row.started_at) or 0.0, direction=row.direction, domain=slug,
+                caller=row.caller, caller_name=row.caller_name, did=row.did,
+                answered_at=_epoch(row.answered_at), alert_id=row.alert_id, state=row.state)
+    call.source = "resync"
+    for leg in legs:
+        call.legs.append(Leg(leg.kind, _epoch(leg.started_at) or 0.0, uniqueid=leg.uniqueid, queue=leg.queue,
+                             agent=leg.agent, extension=leg.extension, number=leg.number,
+                             answered_at=_epoch(leg.answered_at), ended_at=_epoch(leg.ended_at), result=leg.result,
+                             detail=leg.detail))
+    return call

@@ -123,6 +123,7 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
 
     async def changed() -> None:
         await renderer.apply()
+        await directory.refresh()  # the call tracker's DIDs follow the routes
 
     runtime = AgentRuntime(sessions, ami, contacts.registered)
     contacts.on_change(runtime.on_registration)

@@ -2,6 +2,7 @@
 at every resync and whenever routing changes)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from ..queues.domain import split_queue_name
 from ..routes.models import InboundRoute
 
 DOMAIN_CONTEXT = "ccplane-d-"  # where a domain's extensions place calls
+_SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")  # as domains are named (trunks are trunk_<slug>_<name>)
 
 
 class CallDirectory:
@@ -39,7 +41,7 @@ class CallDirectory:
 
     def endpoint(self, endpoint: str) -> tuple[str, str] | None:
         slug, sep, number = endpoint.rpartition("-")
-        if not sep or not number.isdigit() or (self.slugs and slug not in self.slugs):
+        if not sep or not number.isdigit() or not _SLUG.match(slug):
             return None
         return slug, number
 

@@ -203,12 +203,12 @@ class CallTracker:
             "AgentCalled": self._on_agent_called, "AgentRingNoAnswer": self._on_ring_no_answer,
             "AgentDump": self._on_dump, "AgentConnect": self._on_connect, "AgentComplete": self._on_complete,
             "BlindTransfer": self._on_blind_transfer, "AttendedTransfer": self._on_attended_transfer,
-            "UserEvent": self._on_user_event,
+            "UserEvent": self._on_user_event, "NewCallerid": self._on_new_callerid,
         }
 
     EVENTS = ("Newchannel", "Newstate", "Hangup", "DialBegin", "DialEnd", "QueueCallerJoin", "QueueCallerLeave",
               "QueueCallerAbandon", "AgentCalled", "AgentRingNoAnswer", "AgentDump", "AgentConnect",
-              "AgentComplete", "BlindTransfer", "AttendedTransfer", "UserEvent")
+              "AgentComplete", "BlindTransfer", "AttendedTransfer", "UserEvent", "NewCallerid")
 
     # -- queries -------------------------------------------------------------------
     def call_of(self, uniqueid: str | None) -> Call | None:
@@ -282,7 +282,17 @@ class CallTracker:
             return out
         self._chans[uid] = _Chan(uid, name, call.id)
         call.channels.add(uid)
+        if call.caller is None and not call.legs:  # a Local channel's ;2 carries the caller id
+            call.caller, call.caller_name = _t(e.caller_id_num), _t(e.caller_id_name)
         return out
+
+    def _on_new_callerid(self, e: AmiEvent, now: float) -> list[ev.CallEvent]:
+        assert isinstance(e, ChannelEvent)
+        call = self.call_of(e.uniqueid)
+        if call is not None and call.caller is None and not call.legs:
+            call.caller, call.caller_name = _t(e.caller_id_num), _t(e.caller_id_name)
+            self._touch(call)
+        return []
 
     def _on_newstate(self, e: AmiEvent, now: float) -> list[ev.CallEvent]:
         assert isinstance(e, ChannelEvent)
@@ -648,6 +658,7 @@ class CallTracker:
         if kind == "CcplaneBlacklisted":
             out = self._set_domain(call, headers.get("Domain"))
             call.forced_reason = "blacklist"
+            call.caller = call.caller or headers.get("Caller") or None
             self._touch(call)
             return out
         if kind == "CcplaneQueueExit":

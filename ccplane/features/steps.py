@@ -31,6 +31,7 @@ log = logging.getLogger("ccplane.steps")
 
 OUTBOX = "ccplane-outbox"
 REPORTS = ("CcplaneIvr", "CcplaneBlacklisted", "CcplaneAlertCall", "CcplaneAlertRecording")
+JOURNEY_RECORD = "CcplaneJourney"  # a call's end, left by its hangup handler (features/calls)
 
 
 def parse_outbox(key: str, value: str) -> dict[str, str] | None:
@@ -83,6 +84,8 @@ class StepRecorder:
         for item in items:
             if item.get("Event") != "DBGetTreeResponse":
                 continue
+            if str(item.get("Val", "")).startswith(JOURNEY_RECORD + "|"):
+                continue  # the calls feature's (CallService.resync)
             fields = parse_outbox(str(item.get("Key", "")), str(item.get("Val", "")))
             if fields is None:
                 log.warning("steps.outbox_unknown key=%s", item.get("Key"))

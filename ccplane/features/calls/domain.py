@@ -670,18 +670,49 @@ class CallTracker:
     def channel_names(self, call: Call) -> list[str]:
         return [c.name for c in self._chans.values() if c.call_id == call.id and c.name]
 
-    def end_unseen(self, call: Call, now: float) -> list[ev.CallEvent]:
+    def end_unseen(self, call: Call, now: float, record: dict[str, str] | None = None) -> list[ev.CallEvent]:
         """The call's channels are gone and Asterisk said nothing we heard (ccplane
-        or its AMI link was down): end it now, saying so."""
+        or its AMI link was down): end it at the time its hangup handler recorded
+        (``record``, a CcplaneJourney outbox entry) or now, saying so."""
         for uid in list(call.channels):
             self._chans.pop(uid, None)
         call.channels.clear()
+        at = now
+        if record is not None and str(record.get("At", "")).isdigit():
+            at = max(float(record["At"]), call.started_at)
         for leg in call.legs:
             if leg.ended_at is None:
                 leg.result = leg.result or "unknown"
-        call.forced_reason = call.forced_reason or "ended_unseen"
+        call.forced_reason = call.forced_reason or _record_reason(call, record) or "ended_unseen"
         self.calls.setdefault(call.id, call)
-        return self._end_call(call, now)
+        return self._end_call(call, at)
+
+    def from_record(self, call_id: str, record: dict[str, str]) -> Call | None:
+        """A call that began and ended while ccplane was away, from its outbox record."""
+        domain = record.get("Domain") or None
+        start = record.get("Start", "")
+        if domain is None or not start.isdigit():
+            return None
+        call = Call(id=call_id, started_at=float(start), direction=record.get("Direction") or "internal",
+                    caller=record.get("Caller") or None, did=record.get("Did") or None, source="outbox")
+        at = float(record["At"]) if record.get("At", "").isdigit() else float(start)
+        queue_key = record.get("Queue") or None
+        if queue_key:
+            names = self.directory.queue(queue_key)
+            status = (record.get("QueueStatus") or "").lower()
+            member = record.get("Member") or None
+            call.legs.append(Leg("queue", float(start), queue=names[1] if names else queue_key, queue_key=queue_key,
+                                 ended_at=at, result=status or ("answered" if member else "abandon"),
+                                 exit_reported=bool(status)))
+            if member:
+                call.legs.append(Leg("agent", float(start), interface=member, agent=self.directory.agent(member),
+                                     queue=names[1] if names else queue_key, queue_key=queue_key,
+                                     ended_at=at, result="unknown"))
+        self.calls[call.id] = call
+        out = self._set_domain(call, domain)
+        self.touched.append(call)
+        del out  # its CallStarted is not news any more: the store and the feed see its end
+        return call
 
     def adopt(self, call: Call, channels: Iterable[tuple[str, str]]) -> None:
         """Take back a call known before a restart with the channels Asterisk still has."""
@@ -689,6 +720,22 @@ class CallTracker:
         for uid, name in channels:
             self._chans[uid] = _Chan(uid, name, call.id, up=True)
             call.channels.add(uid)
+
+
+def _record_reason(call: Call, record: dict[str, str] | None) -> str | None:
+    """Why a call that ended unseen ended, as far as its outbox record tells."""
+    if record is None:
+        return None
+    status = (record.get("QueueStatus") or "").upper()
+    if status == "TIMEOUT":
+        return "max_wait"
+    if status:
+        return status.lower()
+    if record.get("Member") or (record.get("DialStatus") or "").upper() == "ANSWER":
+        return "answered"  # answered; who hung up is not known
+    if record.get("Queue"):
+        return "abandon"
+    return None
 
 
 def _uid(snapshot: ChannelSnapshot | None) -> str | None:

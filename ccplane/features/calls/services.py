@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import OperationalError
@@ -27,6 +28,7 @@ from ...errors import AsteriskError, NotFound
 from ...web.context import READ_ROLES, Principal
 from ..domains.models import Domain
 from ..domains.services import resolve_domain
+from ..steps import JOURNEY_RECORD, OUTBOX
 from .domain import Call, CallTracker, Directory, Leg
 from .models import CallLeg, CallRecord
 
@@ -82,6 +84,8 @@ class CallService:
         self.written = 0
         self.write_failures = 0
         self._ended: dict[str, Call] = {}  # recently ended calls, for views of their last events
+        self._deleter: asyncio.Task[None] | None = None
+        self._to_delete: list[str] = []  # outbox records of stored journeys (<call>-jr)
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -141,6 +145,9 @@ class CallService:
             try:
                 await self._write(list(batch.values()))
                 self.written += len(batch)
+                self._to_delete += [f"{c.id}-jr" for c in batch.values() if c.ended_at is not None]
+                if self._to_delete and (self._deleter is None or self._deleter.done()):
+                    self._deleter = asyncio.create_task(self._delete_records(), name="journey-outbox-delete")
                 return
             except OperationalError as exc:  # busy/locked database, connection lost: retried
                 self.write_failures += 1
@@ -153,6 +160,15 @@ class CallService:
         for key, call in batch.items():  # kept for the next flush, never dropped
             self._dirty.setdefault(key, call)
         self._wake.set()
+
+    async def _delete_records(self) -> None:
+        """The journeys are stored: their hangup handlers' records may go."""
+        while self._to_delete and not self._stopping:
+            key = self._to_delete.pop(0)
+            try:
+                await self.ami.action({"Action": "DBDel", "Family": OUTBOX, "Key": key})
+            except AsteriskError:
+                pass  # none (a call that never passed our dialplan), or the link is down: resync reads it again
 
     async def _domain_id(self, s: AsyncSession, slug: str) -> int | None:
         if slug not in self._domain_ids:
@@ -206,21 +222,25 @@ class CallService:
     # -- resync ----------------------------------------------------------------------
     async def resync(self, channels: list[CoreShowChannel]) -> int:
         """After every AMI (re)connect: calls still up are followed again (taken
-        back from the database after a restart), calls that ended unseen end now."""
+        back from the database after a restart); calls that ended unseen are
+        ended from the record their hangup handler left in the outbox (or now,
+        saying so); a call that began and ended while ccplane was away is
+        recorded from that record alone."""
         by_linkedid: dict[str, list[tuple[str, str]]] = {}
         for ch in channels:
             if ch.uniqueid and ch.channel:
                 by_linkedid.setdefault(ch.linkedid or ch.uniqueid, []).append((ch.uniqueid, ch.channel))
+        records = await self._outbox_records()
         now = self.clock()
         ended = 0
         for call in list(self.tracker.calls.values()):  # a reconnect: what ended while we were away
-            alive = {uid for uid, _ in by_linkedid.get(call.id, [])}
-            if not alive:
-                self.bus.publish_all(self.tracker.end_unseen(call, now))
+            if not by_linkedid.get(call.id):
+                self.bus.publish_all(self.tracker.end_unseen(call, now, records.pop(call.id, None)))
                 ended += 1
         async with self.sessions() as s:
             rows = list(await s.scalars(select(CallRecord).where(CallRecord.status == "active")))
             slugs = {d.id: d.slug for d in await s.scalars(select(Domain))}
+            stored = set(await s.scalars(select(CallRecord.call_id).where(CallRecord.call_id.in_(list(records)))))
             for row in rows:
                 if row.call_id in self.tracker.calls:
                     continue
@@ -229,15 +249,42 @@ class CallService:
                 call = _call_of(row, legs, slugs.get(row.domain_id))
                 self._pks[call.id] = row.id
                 alive = by_linkedid.get(call.id, [])
+                self.tracker.adopt(call, alive)
                 if alive:
-                    self.tracker.adopt(call, alive)
                     log.info("calls.adopted call=%s channels=%d", call.id, len(alive))
                 else:
-                    self.tracker.adopt(call, [])
-                    self.bus.publish_all(self.tracker.end_unseen(call, now))
+                    self.bus.publish_all(self.tracker.end_unseen(call, now, records.pop(call.id, None)))
                     ended += 1
+        for call_id, record in records.items():
+            if call_id in stored or call_id in self.tracker.calls:
+                self._to_delete.append(f"{call_id}-jr")  # already complete (or followed live)
+                continue
+            call = self.tracker.from_record(call_id, record)
+            if call is not None:
+                self.bus.publish_all(self.tracker.end_unseen(call, float(record.get("At") or now), record))
+                ended += 1
         self._collect()
         return ended
+
+    async def _outbox_records(self) -> dict[str, dict[str, str]]:
+        try:
+            items = await self.ami.action({"Action": "DBGetTree", "Family": OUTBOX})
+        except AsteriskError as exc:
+            log.warning("calls.outbox_unreadable: %s", exc)
+            return {}
+        records: dict[str, dict[str, str]] = {}
+        for item in items:
+            value = str(item.get("Val", ""))
+            if item.get("Event") != "DBGetTreeResponse" or not value.startswith(JOURNEY_RECORD + "|"):
+                continue
+            fields = {}
+            for pair in value.split("|")[1:]:
+                key, sep, raw = pair.partition("=")
+                if sep:
+                    fields[key] = unquote(raw)
+            if fields.get("Linkedid"):
+                records[fields["Linkedid"]] = fields
+        return records
 
     # -- reads -----------------------------------------------------------------------
     @property

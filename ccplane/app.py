@@ -25,6 +25,7 @@ from .bus import EventBus
 from .db.session import create_engine, session_factory
 from .features.agents.http import api as agents_api
 from .features.calls.directory import CallDirectory
+from .features.calls.events import CallEvent
 from .features.calls.http import api as calls_api
 from .features.calls.live import publish_calls
 from .features.calls.services import CallService
@@ -137,6 +138,7 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
     calls = CallService(sessions, ami, bus, directory)
     runtime.timeout_listeners.append(lambda uniqueid: calls.force_reason(uniqueid, "call_timeout"))
     publish_calls(bus, calls, live)
+    bus.subscribe(CallEvent, runtime.on_call_event)  # the agent board follows the calls' domain events
     live.snapshot = lambda slug: {"agents": runtime.views(slug), "queues": calls.queue_view(slug),
                                   "calls": calls.active_view(slug)}
     prompts = PromptService(sessions, target.sounds_dir)

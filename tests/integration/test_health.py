@@ -33,7 +33,9 @@ async def test_health_tracks_asterisk(aiohttp_client: Any, migrated_url: str, ba
 
         async def all_up() -> dict[str, Any] | None:
             body = await health()
-            return body if body["ami"] and body["ari"] else None
+            if body["ami"] and body["ari"] and not body["ready"]:
+                assert body["status"] == "degraded"  # connected but not resynced yet: not ready
+            return body if body["ami"] and body["ari"] and body["ready"] else None
 
         body = await eventually(all_up, timeout=10, what="ami and ari up")
         assert body["status"] == "ok" and body["database"] is True

@@ -1,10 +1,13 @@
-"""The agent board (``ccplane.features.agents.domain``): AMI events in, effects out.
+"""The agent board (``ccplane.features.agents.domain``): the call tracker's
+domain events in, effects out. AMI events are fed through a real
+:class:`~ccplane.features.calls.domain.CallTracker` first, as in production.
 
 Two kinds of input, both with an injected clock (plain ``now`` floats, never
 the wall clock):
 
-- replays of the real Asterisk 22 transcripts in ``transcripts/`` (framed with
-  AmiParser, decoded with decode_event, fed in order; event ``i`` happens at
+- replays of the real Asterisk 22 transcripts in ``transcripts/`` (framed by
+  panoramisk's protocol as a live connection is, decoded with decode_event,
+  fed in order; event ``i`` happens at
   ``T0 + i``). The agent's interface and the queue names are read from the
   transcript's AgentCalled events, never guessed;
 - synthetic sequences built as AMI field dicts and decoded the same way, for
@@ -12,6 +15,7 @@ the wall clock):
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +23,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from ccplane.asterisk.events import AgentEvent, AmiEvent, AmiParser, Hangup, decode_event
+from ccplane.asterisk.events import AgentEvent, AmiEvent, Hangup, decode_event
+from ccplane.asterisk.framing import replay as frames_of
+from ccplane.features.calls.domain import CallTracker
 from ccplane.features.agents.domain import (
     ActiveCall, Agent, AgentBoard, CallEnded, Effect, ExpireAt, HangupAt, OfferFailed, Outcome, QueueLog,
     QueuePolicy, SetPaused, StateChanged, classify_offer,
@@ -33,10 +39,44 @@ E = TypeVar("E")
 # -- replaying real transcripts -----------------------------------------------------
 
 def transcript_events(name: str) -> list[AmiEvent]:
-    parser = AmiParser()
-    frames = parser.feed((TRANSCRIPTS / f"{name}.ami").read_bytes())
-    assert parser.banner is not None and parser.banner.startswith("Asterisk Call Manager/")
-    return [decode_event(frame) for frame in frames if "Event" in frame]
+    data = (TRANSCRIPTS / f"{name}.ami").read_bytes()
+    assert data.startswith(b"Asterisk Call Manager/")
+    return frames_of(data, chunk=997)  # odd chunks: frames split across reads, as on a socket
+
+
+class Directory:
+    """What the tracker looks up: every queue is domain "t"'s; agents from the board."""
+
+    def __init__(self, board: AgentBoard) -> None:
+        self.board = board
+
+    def queue(self, key: str) -> tuple[str, str] | None:
+        return ("t", key) if key else None
+
+    def did(self, did: str) -> str | None:
+        return None
+
+    def agent(self, interface: str) -> str | None:
+        agent = self.board.agents.get(interface)
+        return agent.username if agent else None
+
+    def endpoint(self, endpoint: str) -> tuple[str, str] | None:
+        return None
+
+    def context(self, context: str) -> str | None:
+        return None
+
+
+_TRACKERS: "weakref.WeakKeyDictionary[AgentBoard, CallTracker]" = weakref.WeakKeyDictionary()
+
+
+def drive(board: AgentBoard, event: AmiEvent, now: float) -> list[Effect]:
+    """One AMI event through the board's tracker, its domain events through the board."""
+    tracker = _TRACKERS.setdefault(board, CallTracker(Directory(board)))
+    effects: list[Effect] = []
+    for domain_event in tracker.handle(event, now):
+        effects += board.handle(domain_event, now)
+    return effects
 
 
 def of_name(events: Iterable[AmiEvent], name: str) -> list[AgentEvent]:
@@ -104,7 +144,7 @@ def replay(name: str, policy: QueuePolicy = QueuePolicy(), *, wrapup_override: i
     steps: list[Step] = []
     for i, event in enumerate(events):
         now = T0 + i
-        step = Step(now, event, board.handle(event, now))
+        step = Step(now, event, drive(board, event, now))
         steps.append(step)
         if after is not None:
             after(board, step)
@@ -115,7 +155,7 @@ def assert_nothing_open(r: Replay) -> None:
     assert r.agent.offers == {}
     assert r.agent.calls == {}
     assert not r.board.in_call(r.agent.interface)
-    assert r.board._member_index == {}  # no member channel left indexed (a leak over a day of calls)
+    assert _TRACKERS[r.board].calls == {}  # no call left open (a leak over a day of calls)
 
 
 # -- synthetic AMI ----------------------------------------------------------------
@@ -175,7 +215,7 @@ def board_with(policy: QueuePolicy = QueuePolicy(), **agent_args: Any) -> AgentB
 def feed(board: AgentBoard, *timed: tuple[float, AmiEvent]) -> list[Effect]:
     effects: list[Effect] = []
     for now, event in timed:
-        effects += board.handle(event, now)
+        effects += drive(board, event, now)
     return effects
 
 
@@ -472,7 +512,7 @@ def test_events_for_other_members_are_ignored() -> None:
     events = transcript_events("queue_answered_agent_hangup")
     board = AgentBoard()
     board.put(Agent("bob", "PJSIP/acme-2002", {q: QueuePolicy(wrapup_time=30) for q in queue_names(events)}))
-    assert [board.handle(e, T0 + i) for i, e in enumerate(events)] == [[] for _ in events]
+    assert [drive(board, e, T0 + i) for i, e in enumerate(events)] == [[] for _ in events]
     assert board.agents["PJSIP/acme-2002"].view(T0)["state"] == "available"
 
 
@@ -730,9 +770,9 @@ def test_view_ringing_then_in_call() -> None:
     board = board_with(QueuePolicy(wrapup_time=10))
     agent = board.agents[IFACE]
     assert agent.view(99)["state"] == "available"
-    board.handle(agent_called("m.1"), 100)
+    drive(board, agent_called("m.1"), 100)
     assert agent.view(101)["state"] == "ringing"
-    board.handle(agent_connect("m.1"), 102)
+    drive(board, agent_connect("m.1"), 102)
     assert agent.view(103)["state"] == "in_call"  # not "wrapup", though the wrap-up hold already exists
     assert agent.calls["m.1"] == ActiveCall(QUEUE, "c.1", CALLER_CHANNEL, "5551000", "m.1", f"{IFACE}-m.1", 102)
 
@@ -790,9 +830,9 @@ def test_put_keeps_live_offers_and_calls() -> None:
 
 def test_remove_forgets_the_member_channels() -> None:
     board = board_with()
-    board.handle(agent_called("m.1"), 100)
+    drive(board, agent_called("m.1"), 100)
     board.remove(IFACE)
-    assert board.handle(hangup("m.1", 0), 101) == []
+    assert drive(board, hangup("m.1", 0), 101) == []
     assert board.pause(IFACE, "x", 102) == [] and board.unpause(IFACE) == []
 
 

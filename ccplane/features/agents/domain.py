@@ -14,62 +14,19 @@ meanwhile survives it. Wrap-up starts as a hold *while the call is still up*
 (a member in a call is not offered anyway), so there is no window at hangup in
 which Asterisk could offer the next call before ccplane pauses the member.
 
-Offer failures are classified from what Asterisk says about the member's
-channel (DialEnd status, Hangup cause, AgentRingNoAnswer); only an offer that
+The board reads no AMI: it follows the call tracker's domain events
+(``features/calls/events.py``: OfferStarted, OfferFailed with its cause,
+LegAnswered and LegEnded of agent legs). Offer failures are classified by the
+tracker from what Asterisk says about the member's channel; only an offer that
 timed out ringing counts toward max-no-answer.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any, Mapping
+from typing import Any
 
-from ...asterisk.events import AmiEvent
-
-
-class Outcome(str, Enum):
-    ANSWERED = "answered"
-    NO_ANSWER = "no_answer"      # rang until the ring timeout
-    BUSY = "busy"                # 486 / cause 17
-    REJECTED = "rejected"        # 603 Decline / cause 21
-    UNAVAILABLE = "unavailable"  # not registered, congestion, unreachable
-    LOST = "lost"                # another agent answered, or the caller left
-
-
-# Q.850 causes Asterisk reports on the member's channel.
-_BUSY_CAUSES = {17}
-_REJECT_CAUSES = {21}
-_UNAVAILABLE_CAUSES = {1, 3, 20, 27, 31, 34, 38, 41, 42, 44, 47, 58, 65, 66, 88, 127}
-
-ALERT_CALLER = "Local/s@ccplane-alert-queue-"  # the caller side of ccplane's alert calls
-
-
-def classify_offer(*, dial_status: str | None, hangup_cause: int | None, rang_out: bool,
-                   dumped: bool = False) -> Outcome:
-    """Why an offer to an agent did not become a conversation. ``dumped``: the
-    agent answered and hung up before the bridge (AgentDump), a refusal.
-
-    >>> classify_offer(dial_status="NOANSWER", hangup_cause=0, rang_out=True)
-    <Outcome.NO_ANSWER: 'no_answer'>
-    >>> classify_offer(dial_status="BUSY", hangup_cause=21, rang_out=True)
-    <Outcome.REJECTED: 'rejected'>
-    >>> classify_offer(dial_status="CANCEL", hangup_cause=26, rang_out=False)
-    <Outcome.LOST: 'lost'>
-    >>> classify_offer(dial_status="ANSWER", hangup_cause=16, rang_out=False, dumped=True)
-    <Outcome.REJECTED: 'rejected'>
-    """
-    status = (dial_status or "").upper()
-    if dumped or hangup_cause in _REJECT_CAUSES:
-        return Outcome.REJECTED
-    if hangup_cause in _BUSY_CAUSES or status == "BUSY":
-        return Outcome.BUSY
-    if status in ("CHANUNAVAIL", "CONGESTION") or hangup_cause in _UNAVAILABLE_CAUSES:
-        return Outcome.UNAVAILABLE
-    if status == "NOANSWER" or (rang_out and status != "CANCEL"):
-        return Outcome.NO_ANSWER
-    if status == "ANSWER":
-        return Outcome.LOST  # answered, but the caller was gone before the bridge
-    return Outcome.LOST
+from ..calls.domain import Outcome, classify_offer  # noqa: F401 - re-exported: the board's vocabulary
+from ..calls.events import CallEvent, LegAnswered, LegEnded, OfferFailed as OfferFailedEvent, OfferStarted
 
 
 @dataclass(frozen=True)
@@ -104,9 +61,6 @@ class Offer:
     queue: str
     caller_uniqueid: str | None
     started: float
-    dial_status: str | None = None
-    rang_out: bool = False
-    dumped: bool = False  # answered, then hung up before the bridge (AgentDump)
 
 
 @dataclass
@@ -236,26 +190,11 @@ class Agent:
         return out
 
 
-def _f(fields: Mapping[str, Any], key: str) -> str | None:
-    value = fields.get(key)
-    if isinstance(value, list):
-        value = value[-1]
-    return None if value in (None, "", "<unknown>") else str(value)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
 class AgentBoard:
     """Every logged-in agent of one Asterisk, keyed by member interface."""
 
     def __init__(self) -> None:
         self.agents: dict[str, Agent] = {}
-        self._member_index: dict[str, str] = {}  # member channel uniqueid -> interface
 
     # -- membership ----------------------------------------------------------------
     def put(self, agent: Agent) -> None:
@@ -266,8 +205,6 @@ class AgentBoard:
 
     def remove(self, interface: str) -> None:
         self.agents.pop(interface, None)
-        for uid in [u for u, i in self._member_index.items() if i == interface]:
-            del self._member_index[uid]
 
     def set_registered(self, interface: str, registered: bool) -> list[Effect]:
         agent = self.agents.get(interface)
@@ -327,58 +264,33 @@ class AgentBoard:
         return bool(agent and agent.calls)
 
     # -- events ------------------------------------------------------------------
-    def handle(self, event: AmiEvent, now: float) -> list[Effect]:
-        handler = _HANDLERS.get(event.name)
-        return handler(self, event.fields, now) if handler else []
+    def handle(self, event: CallEvent, now: float) -> list[Effect]:
+        """One of the call tracker's domain events; the others are not the board's business."""
+        handler = _HANDLERS.get(type(event))
+        return handler(self, event, now) if handler else []
 
-    def _agent_for(self, fields: Mapping[str, Any]) -> Agent | None:
-        interface = _f(fields, "Interface")
-        return self.agents.get(interface) if interface else None
-
-    def _on_called(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
-        agent = self._agent_for(fields)
-        member = _f(fields, "DestUniqueid")
-        if agent is None or member is None:
+    def _on_offer(self, e: OfferStarted, now: float) -> list[Effect]:
+        agent = self.agents.get(e.interface)
+        if agent is None:
             return []
-        agent.offers[member] = Offer(_f(fields, "Queue") or "", _f(fields, "Uniqueid"), now)
-        self._member_index[member] = agent.interface
+        agent.offers[e.member_uniqueid] = Offer(e.queue_key, e.caller_uniqueid, now)
         return [StateChanged(agent.interface)]
 
-    def _on_dial_end(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
-        member = _f(fields, "DestUniqueid")
-        interface = self._member_index.get(member or "")
-        agent = self.agents.get(interface or "")
-        offer = agent.offers.get(member or "") if agent else None
-        if offer is not None and offer.dial_status is None:
-            offer.dial_status = _f(fields, "DialStatus")
-        return []
-
-    def _offer_for(self, fields: Mapping[str, Any]) -> Offer | None:
-        agent = self._agent_for(fields)
-        return agent.offers.get(_f(fields, "DestUniqueid") or "") if agent else None
-
-    def _on_ring_no_answer(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
-        offer = self._offer_for(fields)
-        if offer is not None:
-            offer.rang_out = True
-        return []
-
-    def _on_dump(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
-        offer = self._offer_for(fields)
-        if offer is not None:
-            offer.dumped = True
-        return []
-
-    def _on_connect(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
-        agent = self._agent_for(fields)
-        member = _f(fields, "DestUniqueid")
-        if agent is None or member is None:
+    def _on_offer_failed(self, e: OfferFailedEvent, now: float) -> list[Effect]:
+        agent = self.agents.get(e.interface)
+        offer = agent.offers.pop(e.member_uniqueid, None) if agent else None
+        if agent is None or offer is None:
             return []
-        offer = agent.offers.pop(member, None)
-        queue = _f(fields, "Queue") or (offer.queue if offer else "")
-        call = ActiveCall(queue, _f(fields, "Uniqueid"), _f(fields, "Channel"), _f(fields, "CallerIDNum"),
-                          member, _f(fields, "DestChannel"), now)
-        agent.calls[member] = call
+        return self._offer_failed(agent, offer, Outcome(e.cause), now)
+
+    def _on_answered(self, e: LegAnswered, now: float) -> list[Effect]:
+        agent = self.agents.get(e.interface or "")
+        if e.kind != "agent" or agent is None:
+            return []
+        offer = agent.offers.pop(e.uniqueid, None)
+        queue = e.queue_key or (offer.queue if offer else "")
+        call = ActiveCall(queue, e.caller_uniqueid, e.caller_channel, e.caller_number, e.uniqueid, e.channel, now)
+        agent.calls[e.uniqueid] = call
         agent.missed_in_a_row = 0
         effects: list[Effect] = [StateChanged(agent.interface)]
         if agent.wrapup_for(queue) > 0:
@@ -386,28 +298,23 @@ class AgentBoard:
         policy = agent.queues.get(queue, QueuePolicy())
         # An alert call (a person in danger on the line) is never cut by the
         # queue's call timeout: that limit is for the queue's ordinary calls.
-        if policy.call_timeout > 0 and call.caller_channel and not call.caller_channel.startswith(ALERT_CALLER):
+        if policy.call_timeout > 0 and call.caller_channel and not e.alert:
             effects.append(HangupAt(agent.interface, call.caller_uniqueid, call.caller_channel,
                                     now + policy.call_timeout, "call_timeout"))
         return effects
 
-    def _on_complete(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
-        agent = self._agent_for(fields)
-        if agent is None:
+    def _on_leg_ended(self, e: LegEnded, now: float) -> list[Effect]:
+        agent = self.agents.get(e.interface or "")
+        if e.kind != "agent" or agent is None:
             return []
-        member = _f(fields, "DestUniqueid")
-        caller = _f(fields, "Uniqueid")
-        key = member if member in agent.calls else next(
-            (k for k, c in agent.calls.items() if caller and c.caller_uniqueid == caller), None)
-        if key is None and len(agent.calls) == 1:
-            key = next(iter(agent.calls))  # AgentComplete may carry neither uniqueid
+        key = e.uniqueid if e.uniqueid in agent.calls else next(
+            (k for k, c in agent.calls.items() if e.caller_uniqueid and c.caller_uniqueid == e.caller_uniqueid), None)
         if key is None:
             return []
-        return self._end_call(agent, key, _f(fields, "Reason") or "unknown", now)
+        return self._end_call(agent, key, e.reason, now)
 
     def _end_call(self, agent: Agent, key: str, reason: str, now: float) -> list[Effect]:
         call = agent.calls.pop(key)
-        self._member_index.pop(key, None)
         effects: list[Effect] = [CallEnded(agent.interface, agent.username, call.queue, call.caller_uniqueid,
                                            call.caller_number, call.answered_at, now,
                                            call.end_reason or reason)]
@@ -429,24 +336,6 @@ class AgentBoard:
             if call.caller_uniqueid == caller_uniqueid:
                 call.end_reason = reason
 
-    def _on_hangup(self, fields: Mapping[str, Any], now: float) -> list[Effect]:
-        uid = _f(fields, "Uniqueid")
-        interface = self._member_index.pop(uid or "", None)
-        agent = self.agents.get(interface or "")
-        if agent is None or uid is None:
-            return []
-        if uid in agent.calls:
-            # The member's leg went away; AgentComplete (which says who hung up)
-            # follows, sometimes after this Hangup: keep the call until then.
-            self._member_index[uid] = interface or ""
-            return []
-        offer = agent.offers.pop(uid, None)
-        if offer is None:
-            return []
-        outcome = classify_offer(dial_status=offer.dial_status, hangup_cause=_int(_f(fields, "Cause")),
-                                 rang_out=offer.rang_out, dumped=offer.dumped)
-        return self._offer_failed(agent, offer, outcome, now)
-
     def _offer_failed(self, agent: Agent, offer: Offer, outcome: Outcome, now: float) -> list[Effect]:
         effects: list[Effect] = [OfferFailed(agent.interface, offer.queue, outcome), StateChanged(agent.interface)]
         policy = agent.queues.get(offer.queue, QueuePolicy())
@@ -465,12 +354,9 @@ class AgentBoard:
         return effects
 
 
-_HANDLERS = {
-    "AgentCalled": AgentBoard._on_called,
-    "DialEnd": AgentBoard._on_dial_end,
-    "AgentRingNoAnswer": AgentBoard._on_ring_no_answer,
-    "AgentDump": AgentBoard._on_dump,
-    "AgentConnect": AgentBoard._on_connect,
-    "AgentComplete": AgentBoard._on_complete,
-    "Hangup": AgentBoard._on_hangup,
+_HANDLERS: dict[type, Any] = {
+    OfferStarted: AgentBoard._on_offer,
+    OfferFailedEvent: AgentBoard._on_offer_failed,
+    LegAnswered: AgentBoard._on_answered,
+    LegEnded: AgentBoard._on_leg_ended,
 }

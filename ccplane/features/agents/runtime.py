@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ...aio import cancel_and_wait
 from ...asterisk.ami import AmiClient
-from ...asterisk.events import AmiEvent
+from ..calls.events import CallEvent
 from ..domains.models import Domain
 from ..extensions.domain import endpoint_name
 from ..extensions.models import Extension
@@ -27,10 +27,6 @@ from .domain import (Agent, AgentBoard, CallEnded, Effect, ExpireAt, HangupAt, H
 from .models import AgentSession, AgentSessionQueue, QueueCall
 
 log = logging.getLogger("ccplane.agents")
-
-BOARD_EVENTS = ("AgentCalled", "DialEnd", "AgentRingNoAnswer", "AgentDump", "AgentConnect", "AgentComplete",
-                "Hangup")
-
 
 def policy_of(q: Queue) -> QueuePolicy:
     return QueuePolicy(wrapup_time=q.wrapup_time, max_no_answer=q.max_no_answer, call_timeout=q.call_timeout,
@@ -61,7 +57,6 @@ class AgentRuntime:
         self._stopping = False
 
     async def start(self) -> None:
-        self.ami.on_event(self.on_event, names=BOARD_EVENTS)
         self._worker = asyncio.create_task(self._run_actions(), name="agent-actions")
 
     async def stop(self) -> None:
@@ -72,8 +67,8 @@ class AgentRuntime:
         await cancel_and_wait([*self._tasks, self._worker], "agent runtime")
 
     # -- inputs --------------------------------------------------------------------
-    def on_event(self, event: AmiEvent) -> None:
-        """Sync, in AMI order: the board sees events exactly as Asterisk sent them."""
+    def on_call_event(self, event: CallEvent) -> None:
+        """The call tracker's domain events (bus subscriber), in the order Asterisk sent their causes."""
         self.apply(self.board.handle(event, self.clock()))
 
     def on_registration(self, endpoint: str, registered: bool) -> None:

@@ -96,6 +96,7 @@ class Directory(Protocol):
 
 
 ALERT_UNIQUEID = re.compile(r"^alert(\d+)-")
+ALERT_CALLER = "Local/s@ccplane-alert-queue-"  # the caller side of ccplane's alert calls
 _PJSIP = re.compile(r"^PJSIP/(.+)-[0-9a-f]{8}$")
 
 
@@ -474,8 +475,10 @@ class CallTracker:
         assert isinstance(e, AgentEvent)
         call = self.call_of(e.uniqueid) or self.call_of(e.dest_uniqueid)
         member = e.dest_uniqueid
-        if call is None or not member or not e.interface:
+        if not member or not e.interface:
             return []
+        if call is None and e.uniqueid:  # a caller we never saw start (taken mid-way): follow it from here
+            call = self._adopt_caller(e, now)
         domain, queue = self._queue_names(e.queue)
         out = self._set_domain(call, domain)
         if member not in self._chans:  # the member channel may come from elsewhere
@@ -487,6 +490,17 @@ class CallTracker:
         call.state = "offering"
         return out + self._emit(call, ev.OfferStarted(call.id, call.domain, now, queue, e.queue or "",
                                                       e.interface, agent, member, e.uniqueid))
+
+    def _adopt_caller(self, e: ChannelEvent, now: float) -> Call:
+        uid = e.uniqueid or ""
+        call = Call(id=e.linkedid or uid, started_at=now, caller=_t(e.caller_id_num),
+                    caller_name=_t(e.caller_id_name), caller_uniqueid=uid)
+        if (e.channel or "").startswith(ALERT_CALLER):
+            call.direction = "outbound"
+        self.calls[call.id] = call
+        self._chans[uid] = _Chan(uid, e.channel or "", call.id)
+        call.channels.add(uid)
+        return call
 
     def _on_ring_no_answer(self, e: AmiEvent, now: float) -> list[ev.CallEvent]:
         assert isinstance(e, AgentEvent)
@@ -533,7 +547,8 @@ class CallTracker:
         call.state = "talking"
         return out + self._emit(call, ev.LegAnswered(call.id, call.domain, now, "agent", member, e.dest_channel,
                                                      queue, e.queue, e.interface, agent, e.uniqueid, e.channel,
-                                                     _t(e.caller_id_num) or call.caller, call.alert_id is not None))
+                                                     _t(e.caller_id_num) or call.caller,
+                                                     call.alert_id is not None or (e.channel or "").startswith(ALERT_CALLER)))
 
     def _on_complete(self, e: AmiEvent, now: float) -> list[ev.CallEvent]:
         assert isinstance(e, AgentEvent)

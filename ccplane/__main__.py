@@ -109,6 +109,7 @@ def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
 
 # -- render -----------------------------------------------------------------
 async def _render(settings: Settings, check: bool) -> int:
+    from .app import render_contributions
     from .asterisk.connection import resolve_target
     from .asterisk.render import Renderer
     from .db.session import create_engine, session_factory
@@ -118,8 +119,11 @@ async def _render(settings: Settings, check: bool) -> int:
     target = resolve_target(settings)
     engine = create_engine(settings.database.url)
     try:
-        renderer = Renderer(session_factory(engine), target.config_dir,
-                            qualify_frequency=settings.asterisk.qualify_frequency)
+        a = settings.asterisk
+        # the same model serve renders (a different one would flap the files on every start)
+        renderer = Renderer(session_factory(engine), target.config_dir, contributions=render_contributions(),
+                            qualify_frequency=a.qualify_frequency, ari_app=a.ari_app,
+                            unknown_did_delay=a.unknown_did_delay)
         if check:
             changed = await renderer.check()
             print("\n".join(f"would change: {renderer.out_dir / n}" for n in changed) or "up to date")

@@ -5,61 +5,36 @@ import asyncio
 import logging
 import os
 import signal
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, AsyncIterator
 
 from aiohttp import web
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from . import __version__
 from .asterisk.ami import AmiClient
 from .asterisk.ari import AriClient
 from .asterisk.connection import AsteriskTarget, resolve_target
-from .asterisk.events import AmiEvent, CoreShowChannel, frames_to_events
 from .asterisk.render import Renderer
 from .asterisk.tracker import ContactTracker
 from .aio import cancel_and_wait
 from .bus import EventBus
 from .db.session import create_engine, session_factory
-from .features.agents.http import api as agents_api
-from .features.calls.directory import CallDirectory
-from .features.calls.events import CallEvent
-from .features.calls.http import api as calls_api
-from .features.calls.live import publish_calls
-from .features.calls.services import CallService
-from .features.alerts.calls import AlertCaller
-from .features.alerts.http import api as alerts_api
-from .features.alerts.services import AlertService
-from .features.agents.runtime import AgentRuntime
-from .features.agents.services import AgentService
-from .features.auth.http import api as auth_api
-from .features.auth.services import AuthService
-from .features.domains.http import api as domains_api
-from .features.domains.services import DomainService
-from .features.extensions.http import api as extensions_api
-from .features.extensions.services import ExtensionService
-from .features.ivr.http import api as ivr_api
-from .features.ivr.prompts import PromptService
-from .features.ivr.services import IvrService
-from .features.ivr.stasis import CollectHandler
-from .features.ivr.system_prompts import ensure_system_prompts
-from .features.persons.attachments import AttachmentService
-from .features.persons.http import api as persons_api
-from .features.persons.services import PersonService
-from .features.routes.http import api as routes_api
-from .features.routes.services import RouteService
-from .features.steps import StepRecorder
-from .features.trunks.http import api as trunks_api
-from .features.trunks.services import TrunkService
-from .features.queues.http import api as queues_api
-from .features.queues.domain import split_queue_name
-from .features.queues.services import QueueService
-from .features.users.http import api as users_api
-from .features.users.services import UserService
 from .errors import AsteriskError, ServiceUnavailable
+from .features.agents.plugin import FEATURE as agents
+from .features.alerts.plugin import FEATURE as alerts
+from .features.auth.plugin import FEATURE as auth
+from .features.calls.plugin import FEATURE as calls
+from .features.domains.plugin import FEATURE as domains
+from .features.extensions.plugin import FEATURE as extensions
+from .features.ivr.plugin import FEATURE as ivr
+from .features.persons.plugin import FEATURE as persons
+from .features.queues.plugin import FEATURE as queues
+from .features.routes.plugin import FEATURE as routes
+from .features.steps import FEATURE as steps
+from .features.trunks.plugin import FEATURE as trunks
+from .features.users.plugin import FEATURE as users
 from .leader import Leadership
+from .plugin import Feature, Services, Wiring
 from .settings import Settings
 from .web.keys import SERVICES, SETTINGS
 from .web.live import LiveHub, live_feed
@@ -68,44 +43,16 @@ from .web.routing import Api, Req
 
 log = logging.getLogger("ccplane.app")
 
-# One line per feature: its endpoint table.
-FEATURE_APIS = (auth_api, domains_api, users_api, extensions_api, queues_api, agents_api, routes_api, ivr_api,
-                persons_api, alerts_api, trunks_api, calls_api)
+# Every feature, once, in dependency order (a feature's setup may use the
+# services of those before it; render contributions run in this order too).
+FEATURES: tuple[Feature, ...] = (auth, domains, extensions, agents, users, queues, routes, persons, ivr,
+                                 alerts, trunks, steps, calls)
+
+__all__ = ["FEATURES", "Services", "build_services", "create_app", "render_contributions"]
 
 
-@dataclass
-class Services:
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    ami: AmiClient
-    ari: AriClient
-    contacts: ContactTracker
-    renderer: Renderer
-    auth: AuthService
-    domains: DomainService
-    users: UserService
-    extensions: ExtensionService
-    queues: QueueService
-    agent_runtime: AgentRuntime
-    agents: AgentService
-    live: LiveHub
-    routes: RouteService
-    prompts: PromptService
-    ivrs: IvrService
-    persons: PersonService
-    collect: CollectHandler
-    steps: "StepRecorder"
-    alerts: AlertService
-    attachments: AttachmentService
-    trunks: TrunkService
-    leadership: Leadership
-    bus: EventBus
-    directory: CallDirectory
-    calls: CallService
-    telephony_started: bool = False
-    resynced: bool = False  # the last AMI (re)connect's resync finished: state matches Asterisk
-    ready: bool = False  # telephony fully started: the API may serve
-    exit_on_demotion: bool = False
+def render_contributions() -> list[Any]:
+    return [f.render for f in FEATURES if f.render is not None]
 
 
 def build_services(settings: Settings, target: AsteriskTarget) -> Services:
@@ -117,79 +64,25 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
                     reconnect_max_delay=a.reconnect_max_delay)
     ari = AriClient(target.ari_url, target.ari_username, target.ari_password, a.ari_app,
                     timeout=a.action_timeout, reconnect_max_delay=a.reconnect_max_delay)
-    contacts = ContactTracker()
-    renderer = Renderer(sessions, target.config_dir, reloader=ami.action,
+    renderer = Renderer(sessions, target.config_dir, contributions=render_contributions(), reloader=ami.action,
                         qualify_frequency=a.qualify_frequency, ari_app=a.ari_app,
                         unknown_did_delay=a.unknown_did_delay)
+    core = Services(engine=engine, sessions=sessions, ami=ami, ari=ari, contacts=ContactTracker(),
+                    renderer=renderer, live=LiveHub(), bus=EventBus(),
+                    leadership=Leadership(settings.database.url, enabled=settings.cluster.leader_election,
+                                          retry_interval=settings.cluster.retry_interval,
+                                          check_interval=settings.cluster.check_interval))
 
     async def changed() -> None:
         await renderer.apply()
-        await directory.refresh()  # the call tracker's DIDs follow the routes
+        for follower in wiring.followers:
+            await follower()
 
-    runtime = AgentRuntime(sessions, ami, contacts.registered)
-    contacts.on_change(runtime.on_registration)
-    live = LiveHub()
-    bus = EventBus()
-
-    def agent_of(interface: str) -> str | None:
-        agent = runtime.board.agents.get(interface)
-        return agent.username if agent else None
-    directory = CallDirectory(sessions, agent_of)
-    calls = CallService(sessions, ami, bus, directory)
-    runtime.timeout_listeners.append(lambda uniqueid: calls.force_reason(uniqueid, "call_timeout"))
-    publish_calls(bus, calls, live)
-    bus.subscribe(CallEvent, runtime.on_call_event)  # the agent board follows the calls' domain events
-    live.snapshot = lambda slug: {"agents": runtime.views(slug), "queues": calls.queue_view(slug),
-                                  "calls": calls.active_view(slug)}
-    prompts = PromptService(sessions, target.sounds_dir)
-    persons = PersonService(sessions)
-    routes = RouteService(sessions, changed)
-    ivrs = IvrService(sessions, changed, prompts.builtin_sound)
-    recorder = StepRecorder(ami, routes, ivrs)
-    ami.on_event(recorder.put, names=("UserEvent",))
-    runtime.listeners.append(lambda slug, view: live.publish(slug, "agent.state", view))
-    ami.on_event(lambda ev: _publish_queue_event(live, ev), names=("QueueCallerJoin", "QueueCallerLeave"))
-    auth = AuthService(sessions, settings.auth)
-    alerts = AlertService(sessions, auth.signer, live.publish, AlertCaller(ami, target.sounds_dir), changed)
-    persons.on_change.append(alerts.forget_person)
-    recorder.alerts = alerts
-    trunks = TrunkService(sessions, changed, contacts)
-    ami.on_event(trunks.on_registry, names=("Registry",))
-    return Services(
-        engine=engine, sessions=sessions, ami=ami, ari=ari, contacts=contacts, renderer=renderer,
-        auth=auth,
-        domains=DomainService(sessions, changed),
-        users=UserService(sessions, runtime.policies_changed),
-        extensions=ExtensionService(sessions, changed, contacts),
-        queues=QueueService(sessions, changed, runtime.policies_changed),
-        agent_runtime=runtime,
-        agents=AgentService(sessions, runtime, contacts),
-        live=live,
-        routes=routes,
-        prompts=prompts,
-        ivrs=ivrs,
-        persons=persons,
-        collect=CollectHandler(ari, {"cpf_registered": persons.cpf_registered}),
-        steps=recorder,
-        alerts=alerts,
-        attachments=AttachmentService(sessions, Path(settings.storage.dir).expanduser()),
-        trunks=trunks,
-        leadership=Leadership(settings.database.url, enabled=settings.cluster.leader_election,
-                              retry_interval=settings.cluster.retry_interval,
-                              check_interval=settings.cluster.check_interval),
-        bus=bus, directory=directory, calls=calls,
-    )
-
-
-def _publish_queue_event(live: LiveHub, event: AmiEvent) -> None:
-    names = split_queue_name(str(event.fields.get("Queue", "")))
-    if names is None:
-        return
-    slug, queue = names
-    kind = "queue.caller_joined" if event.name == "QueueCallerJoin" else "queue.caller_left"
-    live.publish(slug, kind, {"queue": queue, "caller": event.fields.get("CallerIDNum"),
-                              "call": event.fields.get("Uniqueid"), "position": event.fields.get("Position"),
-                              "count": event.fields.get("Count")})
+    wiring = Wiring(settings, target, core, changed)
+    for feature in FEATURES:
+        if feature.setup is not None:
+            feature.setup(wiring)
+    return core
 
 
 async def _resync(services: Services) -> None:
@@ -210,24 +103,15 @@ async def _resync(services: Services) -> None:
 async def _resync_once(services: Services) -> None:
     items = await services.ami.action({"Action": "PJSIPShowContacts"})
     services.contacts.reset(items)
-    asked_after = services.trunks.registry_events
-    try:
-        registrations = await services.ami.action({"Action": "PJSIPShowRegistrationsOutbound"})
-    except AsteriskError as exc:  # e.g. the module is not loaded: the rest of the resync still runs
-        if not services.ami.connected:
-            raise
-        log.warning("ami.registrations_unavailable: %s", exc)
-    else:
-        services.trunks.reset_registrations(registrations, asked_after)
+    for before_render, hook in services.resync_hooks:
+        if before_render:
+            await hook()
     result = await services.renderer.apply()
-    await services.directory.refresh()
-    channels = await services.ami.action({"Action": "CoreShowChannels"})
-    await services.agent_runtime.resync()  # after rendering: the queues must exist first
-    ended = await services.calls.resync([e for e in frames_to_events(channels) if isinstance(e, CoreShowChannel)])
-    replayed = await services.steps.replay_outbox()
+    for before_render, hook in services.resync_hooks:
+        if not before_render:
+            await hook()  # in feature order: agents, then calls, then the outbox
     services.resynced = True
-    log.info("ami.resynced contacts=%d rendered=%s outbox=%d calls_ended_unseen=%d", len(items), result.changed,
-             replayed, ended)
+    log.info("ami.resynced contacts=%d rendered=%s", len(items), result.changed)
 
 
 def _telephony_ctx(services: Services):  # type: ignore[no-untyped-def]
@@ -258,19 +142,16 @@ async def _start_telephony(services: Services) -> None:
     services.ami.on_event(services.contacts.handle, names=("ContactStatus",))
     services.ami.on_connect(lambda: _resync(services))
     services.ami.on_disconnect(lambda: _not_resynced(services))
-    services.collect.register()
-    await services.directory.refresh()
-    await services.calls.start()
-    await services.steps.start()
-    await services.alerts.start()
-    await services.agent_runtime.start()
+    for hook in services.start_hooks:
+        await hook()
     await services.ami.start()
     await services.ari.start()
     try:
         await services.renderer.apply()
     except Exception:  # noqa: BLE001 - a config dir problem must not stop the API
         log.exception("render.startup_failed")
-    await ensure_system_prompts(services.prompts.sounds_dir)
+    for hook in services.after_start_hooks:
+        await hook()
     services.ready = True
 
 
@@ -311,13 +192,11 @@ async def _shutdown(services: Services, step_limit: float = 10.0) -> None:
 
 async def _stop_telephony(services: Services, step_limit: float = 10.0) -> None:
     services.ready = False
-    steps = [("live feed", services.live.close)]
+    steps: list[tuple[str, Any]] = [("live feed", services.live.close)]
     if services.telephony_started:
         services.telephony_started = False
-        steps += [("step recorder", services.steps.stop), ("alerts", services.alerts.stop),
-                  ("calls", services.calls.stop),
-                  ("ari", services.ari.stop), ("agent runtime", services.agent_runtime.stop),
-                  ("ami", services.ami.stop)]
+        steps += list(reversed(services.stop_hooks))
+        steps += [("ari", services.ari.stop), ("ami", services.ami.stop)]
     await _run_steps(steps, step_limit)
 
 
@@ -377,8 +256,9 @@ def create_app(settings: Settings, *, target: AsteriskTarget | None = None,
     app[SETTINGS] = settings
     app[SERVICES] = services
     api = _core_api()
-    for feature in FEATURE_APIS:
-        api.include(feature)
+    for feature in FEATURES:
+        if feature.api is not None:
+            api.include(feature.api)
     api.register(app)
     spec = api.openapi("ccplane", __version__)
 

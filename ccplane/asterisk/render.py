@@ -13,24 +13,11 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Sequence
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ..features.alerts.models import AlertAppConfig
-from ..features.domains.models import Domain
-from ..features.extensions.domain import domain_context, endpoint_name
-from ..features.extensions.models import Extension
-from ..features.ivr.models import IvrTree, Prompt
-from ..features.ivr.render import goto_destination, tree_model
-from ..features.queues.domain import asterisk_queue_name
-from ..features.queues.models import Queue
-from ..features.routes.domain import caller_patterns
-from ..features.routes.models import BlacklistEntry, InboundRoute
-from ..features.trunks.models import OutboundRoute, Trunk
-from ..features.trunks.services import trunk_endpoint
 from ..settings import PROJECT_ROOT
 
 log = logging.getLogger("ccplane.render")
@@ -45,6 +32,9 @@ RELOADS: dict[str, dict[str, str]] = {
 FILES = tuple(RELOADS)
 
 Reloader = Callable[[dict[str, str]], Awaitable[Any]]
+# A feature's part of the model: reads what it owns, adds its keys (and may
+# complete what a feature listed before it added, e.g. mark monitoring queues).
+Contribution = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 
 
 def conf_value(value: object) -> str:
@@ -63,104 +53,17 @@ def make_environment() -> Environment:
     return env
 
 
-async def load_model(sessions: async_sessionmaker[AsyncSession], *, qualify_frequency: int,
-                     ari_app: str = "ccplane", unknown_did_delay: int = 2) -> dict[str, Any]:
-    """Everything the templates need, computed here so templates hold no logic."""
+async def load_model(sessions: async_sessionmaker[AsyncSession], contributions: Sequence[Contribution], *,
+                     qualify_frequency: int, ari_app: str = "ccplane", unknown_did_delay: int = 2) -> dict[str, Any]:
+    """Everything the templates need, computed here (by each feature's
+    contribution, in feature order, in one session) so templates hold no logic."""
+    model: dict[str, Any] = {"ari_app": ari_app, "unknown_did_delay": unknown_did_delay,
+                             "qualify_frequency": qualify_frequency, "ring_timeout": 30, "slugs": {},
+                             "domains": [], "trunks": [], "routes": [], "blacklists": [], "ivrs": [], "queues": []}
     async with sessions() as s:
-        domains = (await s.scalars(select(Domain).order_by(Domain.slug))).all()
-        exts = (await s.scalars(select(Extension).order_by(Extension.domain_id, Extension.number))).all()
-        queues = (await s.scalars(select(Queue))).all()
-        routes = (await s.scalars(select(InboundRoute).order_by(InboundRoute.did))).all()
-        blacklist = (await s.scalars(select(BlacklistEntry).order_by(BlacklistEntry.number))).all()
-        trees = (await s.scalars(select(IvrTree))).all()
-        prompts = (await s.execute(select(Prompt.domain_id, Prompt.name))).all()
-        trunks = (await s.scalars(select(Trunk).order_by(Trunk.domain_id, Trunk.name))).all()
-        outbound = (await s.scalars(select(OutboundRoute).order_by(OutboundRoute.domain_id,
-                                                                    OutboundRoute.name))).all()
-        monitoring = set((await s.execute(select(AlertAppConfig.domain_id, AlertAppConfig.monitoring_queue)
-                                          .where(AlertAppConfig.monitoring_queue.is_not(None)))).all())
-    by_domain: dict[int, list[Extension]] = {}
-    for e in exts:
-        by_domain.setdefault(e.domain_id, []).append(e)
-    slugs = {d.id: d.slug for d in domains}
-    uploaded: dict[int, set[str]] = {}
-    for domain_id, prompt in prompts:
-        uploaded.setdefault(domain_id, set()).add(prompt)
-    blocked: dict[int, list[str]] = {}
-    for entry in blacklist:
-        blocked.setdefault(entry.domain_id, []).extend(caller_patterns(entry.number))
-    trunk_names = {(t.domain_id, t.name): trunk_endpoint(slugs[t.domain_id], t.name) for t in trunks}
-    routes_by_domain: dict[int, list[dict[str, Any]]] = {}
-    for r in outbound:
-        routes_by_domain.setdefault(r.domain_id, []).append({
-            "name": r.name, "patterns": list(r.patterns), "strip": r.strip, "prefix": r.prefix,
-            "trunks": [trunk_names[(r.domain_id, t)] for t in r.trunks if (r.domain_id, t) in trunk_names]})
-    return {
-        "trunks": [{"endpoint": trunk_names[(t.domain_id, t.name)], "host": t.host, "port": t.port,
-                    # "\;": an unescaped ";" starts a comment in Asterisk's config files
-                    "uri_params": "\\;transport=tcp" if t.transport == "tcp" else "",
-                    "username": t.username, "secret": t.secret, "register": t.register,
-                    "from_user": t.caller_id or t.username or "", "slug": slugs[t.domain_id]} for t in trunks],
-        "ari_app": ari_app,
-        "unknown_did_delay": unknown_did_delay,
-        "routes": [{"did": r.did, "slug": slugs[r.domain_id], "reject_delay": r.reject_delay,
-                    "hangup": r.destination_type == "hangup",
-                    "goto": goto_destination(slugs[r.domain_id], r.destination_type, r.destination_target)}
-                   for r in routes],
-        "blacklists": [{"slug": slugs[d], "context": f"ccplane-bl-{slugs[d]}", "patterns": sorted(set(p))}
-                       for d, p in sorted(blocked.items(), key=lambda kv: slugs[kv[0]])],
-        "ivrs": sorted((tree_model(slugs[t.domain_id], t.name, t.root, uploaded.get(t.domain_id, set()))
-                        for t in trees), key=lambda m: str(m["entry"])),
-        "queues": sorted((queue_model(slugs[q.domain_id], q, (q.domain_id, q.name) in monitoring) for q in queues),
-                         key=lambda m: str(m["asterisk_name"])),
-        "qualify_frequency": qualify_frequency,
-        "ring_timeout": 30,
-        "domains": [{
-            "outbound": routes_by_domain.get(d.id, []),
-            "slug": d.slug,
-            "context": domain_context(d.slug),
-            "extensions": [{
-                "number": e.number, "name": e.name, "secret": e.secret,
-                "endpoint": endpoint_name(d.slug, e.number),
-                "webrtc": e.kind == "webrtc",
-                "codecs": "opus,ulaw,alaw" if e.kind == "webrtc" else "ulaw,alaw,g722,opus",
-            } for e in by_domain.get(d.id, [])],
-        } for d in domains],
-    }
-
-
-# Asterisk's joinempty/leavewhenempty: conditions under which members do not count.
-_NOBODY = "invalid,unavailable"
-
-
-def queue_model(slug: str, q: Queue, monitoring: bool = False) -> dict[str, object]:
-    return {
-        "monitoring": monitoring,
-        "slug": slug,
-        "asterisk_name": asterisk_queue_name(slug, q.name),
-        "strategy": q.strategy,
-        "ring_timeout": q.ring_timeout,
-        "retry": q.retry,
-        "max_len": q.max_len,
-        "joinempty": "yes" if q.join_empty else _NOBODY,
-        "leavewhenempty": _NOBODY if q.leave_empty else "no",
-        "record": q.record,
-        "max_wait": q.max_wait or "",
-        # Queue() option t: the agent may transfer with DTMF (never the caller: T).
-        "options": "t",
-        # ccplane hangs up at call_timeout itself (and records why); this fires
-        # a little later only if ccplane could not.
-        "call_timeout_backstop": q.call_timeout + 2 if q.call_timeout else 0,
-        "overflow": goto_destination(slug, str(q.overflow.get("type")), q.overflow.get("target")),  # type: ignore[arg-type]
-        # where a caller who leaves without an agent goes, as the journey records it
-        "overflow_label": _overflow_label(q.overflow),
-    }
-
-
-def _overflow_label(overflow: dict[str, Any] | None) -> str:
-    kind = str((overflow or {}).get("type") or "hangup")
-    target = (overflow or {}).get("target")
-    return "" if kind == "hangup" else f"{kind}:{target}"
+        for contribute in contributions:
+            await contribute(s, model)
+    return model
 
 
 def render_files(model: dict[str, Any], env: Environment | None = None) -> dict[str, str]:
@@ -197,9 +100,10 @@ class RenderResult:
 
 class Renderer:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], config_dir: Path, *,
-                 reloader: Reloader | None = None, qualify_frequency: int = 10, ari_app: str = "ccplane",
-                 unknown_did_delay: int = 2) -> None:
+                 contributions: Sequence[Contribution] = (), reloader: Reloader | None = None,
+                 qualify_frequency: int = 10, ari_app: str = "ccplane", unknown_did_delay: int = 2) -> None:
         self.sessions = sessions
+        self.contributions = list(contributions)
         self.out_dir = Path(config_dir) / "ccplane"
         self.reloader = reloader
         self.qualify_frequency = qualify_frequency
@@ -211,8 +115,8 @@ class Renderer:
         self._pending_reload: set[str] = set()
 
     async def render(self) -> dict[str, str]:
-        model = await load_model(self.sessions, qualify_frequency=self.qualify_frequency, ari_app=self.ari_app,
-                                 unknown_did_delay=self.unknown_did_delay)
+        model = await load_model(self.sessions, self.contributions, qualify_frequency=self.qualify_frequency,
+                                 ari_app=self.ari_app, unknown_did_delay=self.unknown_did_delay)
         return render_files(model, self.env)
 
     def diff(self, files: dict[str, str]) -> list[str]:

@@ -21,8 +21,10 @@ from ..aio import cancel_and_wait
 from ..asterisk.ami import AmiClient
 from ..asterisk.events import AmiEvent
 from ..errors import AsteriskError
+from ..plugin import Feature
 
 if TYPE_CHECKING:
+    from ..plugin import Wiring
     from .alerts.services import AlertService
     from .ivr.services import IvrService
     from .routes.services import RouteService
@@ -142,3 +144,21 @@ def _at(value: object) -> datetime | None:
         return datetime.fromtimestamp(int(str(value)), timezone.utc) if value not in (None, "") else None
     except (ValueError, OverflowError, OSError):
         return None
+
+
+def _setup(w: "Wiring") -> None:
+    core = w.core
+    recorder = w.provide("steps", StepRecorder(core.ami, core.routes, core.ivrs))
+    recorder.alerts = core.alerts
+    core.ami.on_event(recorder.put, names=("UserEvent",))
+    w.on_start(recorder.start)
+    w.on_stop("step recorder", recorder.stop)
+
+    async def replay() -> None:
+        count = await recorder.replay_outbox()
+        if count:
+            log.info("steps.replayed outbox=%d", count)
+    w.on_resync(replay)
+
+
+FEATURE = Feature("steps", _setup)

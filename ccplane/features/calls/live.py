@@ -28,3 +28,16 @@ def publish_calls(bus: EventBus, calls: "CallService", live: "LiveHub") -> None:
 
     for event_type in LIVE_TYPES:
         bus.subscribe(event_type, forward)
+
+    def queue_event(event: ev.CallQueued | ev.CallLeftQueue) -> None:
+        if event.domain is None:
+            return
+        view = calls.view(event.call_id) or {}
+        waiting = calls.waiting(event.domain, event.queue)
+        data = {"queue": event.queue, "caller": view.get("caller"), "call": event.call_id, "count": waiting}
+        if isinstance(event, ev.CallQueued):
+            live.publish(event.domain, "queue.caller_joined", {**data, "position": event.position})
+        else:
+            live.publish(event.domain, "queue.caller_left", {**data, "result": event.result, "wait": event.wait})
+    bus.subscribe(ev.CallQueued, queue_event)
+    bus.subscribe(ev.CallLeftQueue, queue_event)

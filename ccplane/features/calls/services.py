@@ -296,6 +296,10 @@ class CallService:
         call = self.tracker.calls.get(call_id) or self._ended.get(call_id)
         return live_view(call) if call else None
 
+    def waiting(self, slug: str, queue: str) -> int:
+        """Callers waiting in one queue now."""
+        return sum(1 for c in self.tracker.active(slug) if (leg := c.open_leg("queue")) and leg.queue == queue)
+
     def queue_view(self, slug: str) -> list[dict[str, Any]]:
         """Callers waiting in each queue of the domain, longest wait first."""
         waiting: dict[str, list[dict[str, Any]]] = {}

@@ -142,6 +142,25 @@ def _convert(key: str, typ: Any, value: Any) -> Any:
     return out
 
 
+# The forms people paste, mapped to the async drivers ccplane runs on.
+_URL_FORMS = (("sqlite:///", "sqlite+aiosqlite:///"), ("sqlite+pysqlite:///", "sqlite+aiosqlite:///"),
+              ("postgresql://", "postgresql+psycopg://"), ("postgres://", "postgresql+psycopg://"),
+              ("postgresql+psycopg2://", "postgresql+psycopg://"), ("postgresql+asyncpg://", "postgresql+psycopg://"))
+
+
+def database_url(url: str) -> str:
+    """``sqlite:///x.db`` -> ``sqlite+aiosqlite:///x.db``, ``postgresql://…`` (or ``postgres://``)
+    -> ``postgresql+psycopg://…``; the driver forms ccplane uses stay as they are.
+
+    >>> database_url("postgres://u:pw@db/cc")
+    'postgresql+psycopg://u:pw@db/cc'
+    """
+    for plain, driver in _URL_FORMS:
+        if url.startswith(plain):
+            return driver + url[len(plain):]
+    return url
+
+
 def _validate(s: Settings) -> None:
     for key in _PORT_KEYS:
         section, name = key.split(".")
@@ -155,7 +174,8 @@ def _validate(s: Settings) -> None:
         raise SettingsError("log.format", f"must be json or text, got {s.log.format!r}")
     url = s.database.url
     if not (url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+psycopg://")):
-        raise SettingsError("database.url", "must start with sqlite+aiosqlite:// or postgresql+psycopg://")
+        raise SettingsError("database.url", "must be a SQLite or PostgreSQL URL (sqlite:///file.db, "
+                                            "postgresql://user:password@host/db, or their +aiosqlite/+psycopg forms)")
     if s.auth.access_token_ttl <= 0 or s.auth.refresh_token_ttl <= 0:
         raise SettingsError("auth.access_token_ttl", "token lifetimes must be positive")
     for name in ("action_timeout", "ping_interval", "reconnect_max_delay"):
@@ -198,5 +218,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
                 values[name] = _convert(key, f.type, file_values[name])
         sections[sec_field.name] = sec_cls(**values)  # type: ignore[misc]
     settings = Settings(**sections)
+    settings = settings.replace(database=dataclasses.replace(settings.database,
+                                                             url=database_url(settings.database.url)))
     _validate(settings)
     return settings

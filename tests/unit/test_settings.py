@@ -49,3 +49,21 @@ def test_wrong_type_in_file_is_refused(tmp_path: Path) -> None:
     cfg.write_text('[server]\nport = "x"\n')
     with pytest.raises(SettingsError, match="server.port"):
         load_settings(cfg, env={})
+
+
+@pytest.mark.parametrize("pasted, used", [
+    ("sqlite:///ccplane.db", "sqlite+aiosqlite:///ccplane.db"),
+    ("sqlite:////var/lib/ccplane/cc.db", "sqlite+aiosqlite:////var/lib/ccplane/cc.db"),
+    ("postgresql://cc:pw@db:5432/cc", "postgresql+psycopg://cc:pw@db:5432/cc"),
+    ("postgres://cc:pw@db/cc", "postgresql+psycopg://cc:pw@db/cc"),
+    ("postgresql+psycopg2://cc@db/cc", "postgresql+psycopg://cc@db/cc"),
+    ("postgresql+psycopg://cc@db/cc", "postgresql+psycopg://cc@db/cc"),
+    ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+])
+def test_database_url_accepts_the_plain_forms(pasted: str, used: str) -> None:
+    assert load_settings(env={"CCPLANE_DATABASE_URL": pasted}).database.url == used
+
+
+def test_database_url_of_another_database_is_refused() -> None:
+    with pytest.raises(SettingsError, match="database.url"):
+        load_settings(env={"CCPLANE_DATABASE_URL": "mysql://root@db/cc"})

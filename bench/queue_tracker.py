@@ -26,8 +26,8 @@ It starts its own sandbox instance (name ``bench``, other ports than the
 default one), writes ``etc/ccplane/queues.conf`` and ``extensions.conf`` there,
 and stops it at the end. Run as root (the sandbox is a chroot)::
 
-    /tmp/venv/bin/python bench/queue_tracker.py            # about 75 s
-    /tmp/venv/bin/python bench/queue_tracker.py --help
+    .venv/bin/python bench/queue_tracker.py            # about 75 s
+    .venv/bin/python bench/queue_tracker.py --help
 
 Output: one block per N, a summary table, then one JSON line with every figure.
 """
@@ -50,7 +50,10 @@ from ccplane.asterisk.ami import AmiClient
 from ccplane.asterisk.events import AmiEvent
 from ccplane.asterisk.sandbox import Sandbox, SandboxState
 from ccplane.features.agents.domain import Agent, CallEnded, QueuePolicy
-from ccplane.features.agents.runtime import BOARD_EVENTS, AgentRuntime
+from ccplane.features.agents.runtime import AgentRuntime
+from ccplane.features.calls.domain import CallTracker
+from ccplane.features.calls.events import CallEvent
+from ccplane.bus import EventBus
 from ccplane.settings import load_settings
 
 QUEUE = "bench_q"
@@ -74,7 +77,7 @@ BENCH_ENV = {
     "CCPLANE_SANDBOX_RTP_END": "13499",
 }
 
-_BOARD_EVENT_NAMES = frozenset(BOARD_EVENTS)
+_BOARD_EVENT_NAMES = frozenset(CallTracker.EVENTS)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -249,6 +252,29 @@ def _noop(_event: AmiEvent) -> None:
     return None
 
 
+class BenchDirectory:
+    """Every queue and member is the bench's (no database)."""
+
+    def __init__(self, runtime: AgentRuntime) -> None:
+        self.runtime = runtime
+
+    def queue(self, key: str) -> tuple[str, str] | None:
+        return ("bench", key) if key else None
+
+    def did(self, did: str) -> str | None:
+        return None
+
+    def agent(self, interface: str) -> str | None:
+        agent = self.runtime.board.agents.get(interface)
+        return agent.username if agent else None
+
+    def endpoint(self, endpoint: str) -> tuple[str, str] | None:
+        return None
+
+    def context(self, context: str) -> str | None:
+        return None
+
+
 def child_entry(role: str, creds: dict[str, Any], conn: Any) -> None:
     logging.basicConfig(level=logging.WARNING)
     try:
@@ -266,9 +292,17 @@ async def _child_main(role: str, creds: dict[str, Any], conn: Any) -> None:
         # no database: these agents have no domain, so no call record is written
         runtime = BenchRuntime(sessions=None, ami=client,  # type: ignore[arg-type]
                                is_registered=lambda _endpoint: True)
-        await runtime.start()  # subscribes runtime.on_event to BOARD_EVENTS, as in production
+        await runtime.start()
+        # as in production: the call tracker turns AMI events into domain events, the board follows them
+        bus, tracker = EventBus(), CallTracker(BenchDirectory(runtime))
+        bus.subscribe(CallEvent, runtime.on_call_event)
+
+        def track(event: AmiEvent) -> None:
+            bus.publish_all(tracker.handle(event, time.time()))
+            tracker.touched.clear()
+        client.on_event(track, names=CallTracker.EVENTS)
     else:
-        client.on_event(_noop, names=BOARD_EVENTS)
+        client.on_event(_noop, names=CallTracker.EVENTS)
     drops = [0]
 
     async def on_disconnect() -> None:

@@ -197,7 +197,7 @@ class CallTracker:
         self._gone: set[str] = set()  # answering channels that hung up while their leg is open
         self.touched: list[Call] = []  # calls changed since the owner last looked (it clears this)
         self._handlers: dict[str, Callable[[AmiEvent, float], list[ev.CallEvent]]] = {
-            "Newchannel": self._on_newchannel, "Newstate": self._on_newstate, "Hangup": self._on_hangup,
+            "Newchannel": self._on_newchannel, "Hangup": self._on_hangup,
             "DialBegin": self._on_dial_begin, "DialEnd": self._on_dial_end,
             "QueueCallerJoin": self._on_queue_join, "QueueCallerLeave": self._on_queue_leave,
             "QueueCallerAbandon": self._on_queue_abandon,
@@ -207,7 +207,7 @@ class CallTracker:
             "UserEvent": self._on_user_event, "NewCallerid": self._on_new_callerid,
         }
 
-    EVENTS = ("Newchannel", "Newstate", "Hangup", "DialBegin", "DialEnd", "QueueCallerJoin", "QueueCallerLeave",
+    EVENTS = ("Newchannel", "Hangup", "DialBegin", "DialEnd", "QueueCallerJoin", "QueueCallerLeave",
               "QueueCallerAbandon", "AgentCalled", "AgentRingNoAnswer", "AgentDump", "AgentConnect",
               "AgentComplete", "BlindTransfer", "AttendedTransfer", "UserEvent", "NewCallerid")
 
@@ -293,13 +293,6 @@ class CallTracker:
         if call is not None and call.caller is None and not call.legs:
             call.caller, call.caller_name = _t(e.caller_id_num), _t(e.caller_id_name)
             self._touch(call)
-        return []
-
-    def _on_newstate(self, e: AmiEvent, now: float) -> list[ev.CallEvent]:
-        assert isinstance(e, ChannelEvent)
-        chan = self._chans.get(e.uniqueid or "")
-        if chan is not None and e.channel_state_desc == "Up":
-            chan.up = True
         return []
 
     def _on_hangup(self, e: AmiEvent, now: float) -> list[ev.CallEvent]:

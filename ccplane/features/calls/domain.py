@@ -470,8 +470,10 @@ class CallTracker:
         member = e.dest_uniqueid
         if not member or not e.interface:
             return []
-        if call is None and e.uniqueid:  # a caller we never saw start (taken mid-way): follow it from here
-            call = self._adopt_caller(e, now)
+        if call is None:
+            if not e.uniqueid:
+                return []
+            call = self._adopt_caller(e, now)  # a caller we never saw start (taken mid-way): follow it from here
         domain, queue = self._queue_names(e.queue)
         out = self._set_domain(call, domain)
         if member not in self._chans:  # the member channel may come from elsewhere

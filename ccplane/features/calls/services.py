@@ -201,9 +201,10 @@ class CallService:
                     await s.flush()
                     pk = row.id
                 else:
-                    row = await s.get(CallRecord, pk)
-                    if row is None:
+                    existing = await s.get(CallRecord, pk)
+                    if existing is None:
                         continue
+                    row = existing
                     for key, value in values.items():
                         setattr(row, key, value)
                     await s.execute(delete(CallLeg).where(CallLeg.call_pk == pk))
@@ -259,9 +260,9 @@ class CallService:
             if call_id in stored or call_id in self.tracker.calls:
                 self._to_delete.append(f"{call_id}-jr")  # already complete (or followed live)
                 continue
-            call = self.tracker.from_record(call_id, record)
-            if call is not None:
-                self.bus.publish_all(self.tracker.end_unseen(call, float(record.get("At") or now), record))
+            recorded = self.tracker.from_record(call_id, record)
+            if recorded is not None:
+                self.bus.publish_all(self.tracker.end_unseen(recorded, float(record.get("At") or now), record))
                 ended += 1
         self._collect()
         return ended

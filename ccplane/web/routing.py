@@ -10,7 +10,6 @@ and shape its response; the same models produce ``/api/v1/openapi.json``::
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
@@ -18,10 +17,13 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from ..errors import BadRequest, ValidationFailed
+from ..errors import NotFound, ValidationFailed
+from .body import read_json
 from .context import Principal
 
-MAX_BODY = 1024 * 1024
+# The largest id a path may name: a signed 64-bit integer (SQLite and
+# PostgreSQL both overflow past it, which used to surface as a 500).
+MAX_ID = 2**63 - 1
 
 
 @dataclass
@@ -41,6 +43,24 @@ class Req:
     def me(self) -> Principal:
         assert self.principal is not None
         return self.principal
+
+
+def path_id(req: Req, name: str, what: str) -> int:
+    """A numeric id from the path; 404 for anything that cannot be a stored id."""
+    raw = req.params[name]
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) > MAX_ID:
+        raise NotFound(f"{what} {raw[:40]} not found", field=name)
+    return int(raw)
+
+
+def _refuse_nul(request: web.Request) -> None:
+    """A NUL cannot name anything we store (PostgreSQL refuses it outright)."""
+    for name, value in request.match_info.items():
+        if "\x00" in value:
+            raise NotFound(f"{name} not found", field=name)
+    for name, value in request.query.items():
+        if "\x00" in value or "\x00" in name:
+            raise ValidationFailed(f"{name}: NUL characters are not allowed", field=name)
 
 
 Handler = Callable[[Req], Awaitable[Any]]
@@ -69,22 +89,9 @@ def validation_error(exc: ValidationError, prefix: str = "") -> ValidationFailed
     elif err["type"] == "missing":
         msg = f"{name} is required"
     else:
-        msg = f"{name}: {err['msg']}" if name else err["msg"]
+        text = err["msg"].removeprefix("Value error, ")
+        msg = f"{name}: {text}" if name else text
     return ValidationFailed(msg, field=name)
-
-
-async def _read_json(request: web.Request) -> Any:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise BadRequest(f"body larger than {MAX_BODY} bytes")
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise BadRequest(f"body larger than {MAX_BODY} bytes")
-    if not raw.strip():
-        raise BadRequest("a JSON body is required")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("body is not valid JSON") from None
 
 
 def _dump(value: Any, response: Any) -> Any:
@@ -120,6 +127,7 @@ class Api:
         async def view(request: web.Request) -> web.StreamResponse:
             from .auth import authenticate
             principal = await authenticate(request) if ep.auth else None
+            _refuse_nul(request)
             req = Req(request, principal, dict(request.match_info))
             if ep.query is not None:
                 try:
@@ -127,7 +135,7 @@ class Api:
                 except ValidationError as exc:
                     raise validation_error(exc) from None
             if ep.body is not None:
-                data = await _read_json(request)
+                data = await read_json(request)
                 try:
                     req.body = ep.body.model_validate(data)
                 except ValidationError as exc:

@@ -23,7 +23,7 @@ from ..persons.models import MonitoredPerson
 from ..queues.models import Queue
 from . import domain as rules
 from .models import Alert, AlertAppConfig, AlertAudit
-from .schemas import AlertAppOut, AlertAppUpdate, AlertCreate, AlertCreated, AlertOut, AppToken
+from .schemas import DEFAULT_APP_NAME, AlertAppOut, AlertAppUpdate, AlertCreate, AlertCreated, AlertOut, AppToken
 
 log = logging.getLogger("ccplane.alerts")
 TEAM = ADMIN_ROLES | {"supervisor", "agent"}
@@ -68,11 +68,7 @@ def alert_view(a: Alert) -> AlertOut:
 
 
 def config_view(c: AlertAppConfig | None) -> AlertAppOut:
-    return AlertAppOut(app_name=c.app_name if c else "Canal de Alertas", colors=dict(c.colors) if c else {},
-                       show_logo=c.show_logo if c else True, texts=rules.merged_texts(c.texts if c else None),
-                       call_number=c.call_number if c else None, monitoring_queue=c.monitoring_queue if c else None,
-                       escalation_queue=c.escalation_queue if c else None,
-                       ack_deadlines={**rules.DEFAULT_DEADLINES, **(c.ack_deadlines if c else {})})
+    return AlertAppOut.from_stored(c)
 
 
 async def append_audit(s: AsyncSession, domain_id: int, alert_id: int | None, actor: str, action: str,
@@ -150,9 +146,9 @@ def _card(p: MonitoredPerson, slug: str) -> AppPerson:
 
 
 def _routing(c: AlertAppConfig | None) -> Routing:
-    return Routing(monitoring_queue=c.monitoring_queue if c else None, call_number=c.call_number if c else None,
-                   texts=rules.merged_texts(c.texts if c else None),
-                   deadlines={**rules.DEFAULT_DEADLINES, **(c.ack_deadlines if c else {})})
+    view = config_view(c)  # tolerant of bad stored values, as the app's reads are
+    return Routing(monitoring_queue=view.monitoring_queue, call_number=view.call_number, texts=view.texts,
+                   deadlines=view.ack_deadlines)
 
 
 class AlertService:
@@ -614,17 +610,17 @@ class AlertService:
                     raise ValidationFailed(f"no such queue: {queue}", field=field)
             config = await s.scalar(select(AlertAppConfig).where(AlertAppConfig.domain_id == domain.id))
             if config is None:
-                config = AlertAppConfig(domain_id=domain.id, app_name="Canal de Alertas", colors={},
+                config = AlertAppConfig(domain_id=domain.id, app_name=DEFAULT_APP_NAME, colors={},
                                         show_logo=True, texts={}, ack_deadlines={})
                 s.add(config)
             for key, value in changes.items():
                 if key == "texts" and value is not None:
                     value = {k: {kk: vv for kk, vv in v.items() if vv is not None} for k, v in value.items()}
                 setattr(config, key, value)
+            out = config_view(config)  # before the commit: what is stored must read back
             await append_audit(s, domain.id, None, f"user:{me.username}", "app_settings",
                                {"changed": sorted(changes)})
             await s.commit()
-            out = config_view(config)
         self._forget_routing(domain.id)
         if "monitoring_queue" in changes:
             await self.changed()  # the monitoring queue recognises persons' calls in the dialplan

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ...errors import BadRequest, NotFound
-from ...web.routing import Api, Req
+from ...errors import BadRequest
+from ...web.routing import Api, Req, path_id
 from ..common import ListQuery, Page
 from .schemas import PersonCreate, PersonOut, PersonUpdate
 
@@ -12,10 +12,7 @@ BASE = "/domains/{domain}/monitored-persons"
 
 
 def _id(req: Req) -> int:
-    raw = req.params["id"]
-    if not raw.isdigit():
-        raise NotFound(f"monitored person {raw} not found", field="id")
-    return int(raw)
+    return path_id(req, "id", "monitored person")
 
 
 @api.route("GET", BASE, query=ListQuery, response=Page[PersonOut], tag="alerts")
@@ -51,10 +48,7 @@ async def delete_person(req: Req) -> None:
 
 
 def _aid(req: Req) -> int:
-    raw = req.params["aid"]
-    if not raw.isdigit():
-        raise NotFound(f"attachment {raw} not found", field="aid")
-    return int(raw)
+    return path_id(req, "aid", "attachment")
 
 
 def _attachment_view(row: object) -> dict[str, object]:

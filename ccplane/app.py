@@ -127,7 +127,8 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
     runtime.listeners.append(lambda slug, view: live.publish(slug, "agent.state", view))
     ami.on_event(lambda ev: _publish_queue_event(live, ev), names=("QueueCallerJoin", "QueueCallerLeave"))
     auth = AuthService(sessions, settings.auth)
-    alerts = AlertService(sessions, auth.signer, live.publish, AlertCaller(ami, target.sounds_dir), changed)
+    alerts = AlertService(sessions, auth.signer, live.publish, AlertCaller(ami, target.sounds_dir), changed,
+                          throttle=auth.throttle)
     persons.on_change.append(alerts.forget_person)
     recorder.alerts = alerts
     trunks = TrunkService(sessions, changed, contacts)

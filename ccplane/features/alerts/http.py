@@ -84,7 +84,8 @@ async def close_alert(req: Req) -> AlertOut:
 @api.route("POST", APP + "/login", body=AppLogin, response=AppToken, auth=False, tag="app")
 async def app_login(req: Req) -> AppToken:
     """The monitored person logs in with CPF (digits only) and password."""
-    return await req.services.alerts.app_login(req.params["domain"], req.body.cpf, req.body.password)
+    return await req.services.alerts.app_login(req.params["domain"], req.body.cpf, req.body.password,
+                                               req.request.remote or "")
 
 
 @api.route("GET", APP + "/config", response=AlertAppOut, auth=False, tag="app")

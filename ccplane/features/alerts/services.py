@@ -16,7 +16,9 @@ from ...aio import cancel_and_wait
 from ...db.ids import IdReserve
 from ...errors import Conflict, NotFound, ServiceUnavailable, Unauthorized, ValidationFailed
 from ...web.context import ADMIN_ROLES, Principal
-from ..auth.domain import InvalidToken, TokenSigner, verify_password
+from ..auth.domain import InvalidToken, TokenSigner
+from ..auth.passwords import verify_password_async
+from ..auth.throttle import LoginThrottle
 from ..domains.models import Domain
 from ..domains.services import resolve_domain
 from ..persons.models import MonitoredPerson
@@ -166,8 +168,9 @@ class AlertService:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], signer: TokenSigner, publish: Publish,
                  caller: Caller, changed: Callable[[], Awaitable[None]], *,
-                 app_token_ttl: int = 30 * 86400) -> None:
+                 app_token_ttl: int = 30 * 86400, throttle: LoginThrottle | None = None) -> None:
         self.sessions = sessions
+        self.throttle = throttle or LoginThrottle()
         self.changed = changed
         self.signer = signer
         self.publish = publish
@@ -211,13 +214,17 @@ class AlertService:
         self._routings.pop(domain_id, None)
 
     # -- app side ----------------------------------------------------------------------
-    async def app_login(self, slug: str, cpf: str, password: str) -> AppToken:
+    async def app_login(self, slug: str, cpf: str, password: str, client: str = "") -> AppToken:
         generation = self._generation
+        account = f"app:{slug}:{cpf}"
+        self.throttle.check(account, client)
         async with self.sessions() as s:
             person = await s.scalar(select(MonitoredPerson).join(Domain, Domain.id == MonitoredPerson.domain_id)
                                     .where(Domain.slug == slug, MonitoredPerson.cpf == cpf))
-            if not verify_password(person.password_hash if person else None, password) or person is None:
+            if not await verify_password_async(person.password_hash if person else None, password) or person is None:
+                self.throttle.failed(account, client)
                 raise Unauthorized("invalid CPF or password")
+            self.throttle.succeeded(account, client)
             if not person.active:
                 raise Unauthorized("this access is inactive; contact the monitoring team")
             token = self.signer.issue(person.id, "app", person.token_version, ttl=self.app_token_ttl)

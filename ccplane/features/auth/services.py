@@ -15,7 +15,9 @@ from ...errors import Conflict, Unauthorized
 from ...settings import AuthSettings
 from ...web.context import Principal
 from ..users.models import User
-from .domain import InvalidToken, TokenSigner, hash_password, verify_password
+from .domain import InvalidToken, TokenSigner
+from .passwords import hash_password_async, verify_password_async
+from .throttle import LoginThrottle
 from .schemas import TokenOut
 
 log = logging.getLogger("ccplane.auth")
@@ -39,6 +41,7 @@ class AuthService:
         self.sessions = sessions
         self.settings = settings
         self.signer = TokenSigner(load_signing_key(settings))
+        self.throttle = LoginThrottle()  # shared with the app's CPF login (one count per address)
 
     def _pair(self, user: User) -> TokenOut:
         ttl = self.settings.access_token_ttl
@@ -49,16 +52,21 @@ class AuthService:
                                             ttl=self.settings.refresh_token_ttl),
         )
 
-    async def login(self, username: str, password: str) -> TokenOut:
+    async def login(self, username: str, password: str, client: str = "") -> TokenOut:
+        """``client`` is the caller's address, for the per-address throttle."""
+        account = f"user:{username}"
+        self.throttle.check(account, client)
         async with self.sessions() as s:
             user = await s.scalar(select(User).where(User.username == username))
-            if not verify_password(user.password_hash if user else None, password) or user is None:
-                log.info("auth.login_failed", extra={"username": username})
-                raise Unauthorized("invalid username or password")
-            if not user.active:
-                raise Unauthorized("this account is inactive")
-            log.info("auth.login", extra={"username": username})
-            return self._pair(user)
+        if not await verify_password_async(user.password_hash if user else None, password) or user is None:
+            self.throttle.failed(account, client)
+            log.info("auth.login_failed", extra={"username": username, "client": client})
+            raise Unauthorized("invalid username or password")
+        self.throttle.succeeded(account, client)
+        if not user.active:
+            raise Unauthorized("this account is inactive")
+        log.info("auth.login", extra={"username": username})
+        return self._pair(user)
 
     async def refresh(self, refresh_token: str) -> TokenOut:
         user = await self._user_for(refresh_token, "refresh")
@@ -100,7 +108,7 @@ class AuthService:
                 expires = expires.replace(tzinfo=timezone.utc)
             if user is None or expires is None or expires < datetime.now(timezone.utc):
                 raise Unauthorized("invalid or expired reset token")
-            user.password_hash = hash_password(new_password)
+            user.password_hash = await hash_password_async(new_password)
             user.token_version += 1
             user.reset_hash, user.reset_expires = None, None
             await s.commit()
@@ -109,9 +117,9 @@ class AuthService:
     async def change_password(self, user_id: int, current: str, new_password: str) -> None:
         async with self.sessions() as s:
             user = await s.get(User, user_id)
-            if user is None or not verify_password(user.password_hash, current):
+            if user is None or not await verify_password_async(user.password_hash, current):
                 raise Unauthorized("current password is wrong")
-            user.password_hash = hash_password(new_password)
+            user.password_hash = await hash_password_async(new_password)
             user.token_version += 1
             await s.commit()
 
@@ -120,5 +128,5 @@ class AuthService:
             if await s.scalar(select(User.id).where(User.username == username)) is not None:
                 raise Conflict(f"username {username} is taken", field="username")
             s.add(User(username=username, name=name, role="root", active=True,
-                       password_hash=hash_password(password), token_version=0))
+                       password_hash=await hash_password_async(password), token_version=0))
             await s.commit()

@@ -61,9 +61,11 @@ def _small_int(value: Any, *, minimum: int) -> bool:
 class TokenSigner:
     key: bytes
 
-    def issue(self, user_id: int, typ: str, version: int, *, ttl: int, now: float | None = None) -> str:
+    def issue(self, user_id: int, typ: str, version: int, *, ttl: int, now: float | None = None,
+              claims: dict[str, Any] | None = None) -> str:
+        """``claims`` adds fields (e.g. a refresh family) to the signed payload."""
         now = time.time() if now is None else now
-        payload = {"sub": user_id, "typ": typ, "ver": version, "exp": int(now) + ttl,
+        payload = {**(claims or {}), "sub": user_id, "typ": typ, "ver": version, "exp": int(now) + ttl,
                    "jti": secrets.token_hex(8)}
         body = _b64(json.dumps(payload, separators=(",", ":")).encode())
         return body + "." + _b64(self._mac(body))

@@ -35,10 +35,25 @@ def _not_nullable(schema: dict[str, object]) -> None:
 # a field that may be cleared is declared ``X | None`` instead.
 NotNull = Annotated[T | None, AfterValidator(_refuse_null), Field(json_schema_extra=_not_nullable)]
 
-# Characters that would let a value break out of an Asterisk config line.
-CONF_SAFE = r"^[^\r\n;\[\]]*$"
+# Characters refused in any text rendered into Asterisk's configuration: the
+# line and section syntax (; [ ] CR LF), every control character (C0, DEL, C1:
+# a raw NUL or vertical tab used to land in pjsip.conf), and the invisible
+# format characters (bidi overrides such as U+202E, zero-width characters,
+# U+2028/U+2029 line and paragraph separators) that make a name read
+# differently from what Asterisk gets. Written as \xNN/\uNNNN so the one
+# pattern means the same to pydantic, Python and the OpenAPI document.
+CONTROL_CHARS = (r"\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f"
+                 r"\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb")
+CONF_UNSAFE = CONTROL_CHARS + r";\[\]"
+CONF_SAFE = rf"^[^{CONF_UNSAFE}]*$"
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True, pattern=CONF_SAFE)]
+# The one type for free text that reaches Asterisk's configuration; narrow it
+# with a length: ``Annotated[ConfText, StringConstraints(max_length=64)]``.
+ConfText = Annotated[str, StringConstraints(strip_whitespace=True, pattern=CONF_SAFE)]
+Name = Annotated[ConfText, StringConstraints(min_length=1, max_length=120)]
+# Free text kept and shown but never written into a configuration file: only
+# the control and format characters are refused.
+PlainText = Annotated[str, StringConstraints(pattern=rf"^[^{CONTROL_CHARS}]*$")]
 Slug = Annotated[str, StringConstraints(min_length=2, max_length=32, pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 

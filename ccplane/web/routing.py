@@ -18,6 +18,7 @@ from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..errors import NotFound, ValidationFailed
+from ..features.common import CONF_UNSAFE, CONTROL_CHARS
 from .body import read_json
 from .context import Principal
 
@@ -88,6 +89,10 @@ def validation_error(exc: ValidationError, prefix: str = "") -> ValidationFailed
         msg = f"unknown field {name}"
     elif err["type"] == "missing":
         msg = f"{name} is required"
+    elif err["type"] == "string_pattern_mismatch" and CONTROL_CHARS in str(err.get("ctx", {}).get("pattern", "")):
+        msg = f"{name}: control or invisible format characters and line breaks are not allowed" + (
+            "; nor ';', '[' and ']' (this text reaches Asterisk's configuration)"
+            if CONF_UNSAFE in str(err["ctx"]["pattern"]) else "")
     else:
         text = err["msg"].removeprefix("Value error, ")
         msg = f"{name}: {text}" if name else text

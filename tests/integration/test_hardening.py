@@ -164,3 +164,32 @@ async def test_405_says_what_is_allowed(root: ApiCaller) -> None:
     resp = await root.client.request("PUT", "/api/v1/health")
     assert_error(resp.status, await resp.json(), 405)
     assert "GET" in resp.headers["Allow"]
+
+
+async def test_ivr_loops_with_no_key_pressed_are_refused(root: ApiCaller, domain: str) -> None:
+    got, body = await root.call("POST", f"/domains/{domain}/ivrs",
+                                {"name": "loop", "root": {"type": "ivr", "target": "loop"}})
+    assert_error(got, body, 422, "root.target")
+    await root.ok("POST", f"/domains/{domain}/ivrs", {"name": "a", "root": {"type": "hangup"}}, 201)
+    await root.ok("POST", f"/domains/{domain}/ivrs",
+                  {"name": "b", "root": {"type": "play", "prompt": "beep", "next": {"type": "ivr", "target": "a"}}},
+                  201)
+    got, body = await root.call("PUT", f"/domains/{domain}/ivrs/a", {"root": {"type": "ivr", "target": "b"}})
+    assert_error(got, body, 422, "root.target")
+    assert "a -> b -> a" in body["error"]["message"]
+    assert (await root.ok("GET", f"/domains/{domain}/ivrs/a"))["root"] == {"type": "hangup"}
+    # returning to the start on a key press stays allowed
+    menu = {"type": "menu", "prompt": "beep", "options": {"9": {"type": "ivr", "target": "a"}}}
+    await root.ok("PUT", f"/domains/{domain}/ivrs/a", {"root": menu})
+
+
+@pytest.mark.parametrize("bad", ["a\x0bb", "a\u2028b", "a\u202eb", "a\x85b", "a\u200bb", "a]b"])
+async def test_control_and_format_characters_are_refused_in_rendered_names(root: ApiCaller, domain: str,
+                                                                           bad: str) -> None:
+    got, body = await root.call("POST", f"/domains/{domain}/extensions",
+                                {"number": "4321", "name": bad, "kind": "sip", "secret": "secret-4321"})
+    assert_error(got, body, 422, "name")
+    got, body = await root.call("POST", f"/domains/{domain}/queues", {"name": "q1", "monitoring_group": bad})
+    assert_error(got, body, 422, "monitoring_group")
+    got, body = await root.call("GET", f"/domains/{domain}/extensions/4321")
+    assert got == 404

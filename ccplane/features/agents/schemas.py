@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ..common import Input
+from ..common import CONF_UNSAFE, Input
 
 QueueName = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Number = Annotated[str, StringConstraints(min_length=2, max_length=10, pattern=r"^[0-9]+$")]
@@ -17,7 +17,8 @@ class LoginRequest(Input):
 
 
 class PauseRequest(Input):
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\r\n|;]+$")]
+    # queue_log's fields are |-separated: no | either
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=rf"^[^{CONF_UNSAFE}|]+$")]
 
 
 class QueuesQuery(BaseModel):

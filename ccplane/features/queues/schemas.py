@@ -4,13 +4,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from ..common import Input
+from ..common import ConfText, Input
 
 QueueName = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Strategy = Literal["ringall", "linear", "rrmemory", "leastrecent", "fewestcalls", "random"]
 Number = Annotated[str, StringConstraints(min_length=2, max_length=10, pattern=r"^[0-9]+$")]
 Seconds = Annotated[int, Field(ge=0, le=86400)]
-GroupName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\r\n;\[\]]+$")]
+GroupName = Annotated[ConfText, StringConstraints(min_length=1, max_length=64)]
 
 
 class Overflow(Input):

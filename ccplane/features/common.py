@@ -1,6 +1,7 @@
 """Schema building blocks shared by features."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -16,7 +17,7 @@ def _refuse_null(value: T) -> T:
     return value
 
 
-def _not_nullable(schema: dict[str, object]) -> None:
+def not_nullable(schema: dict[str, object]) -> None:
     """The field's schema without its null branch: what the server accepts."""
     branches = schema.pop("anyOf", None)
     if isinstance(branches, list):
@@ -33,7 +34,7 @@ def _not_nullable(schema: dict[str, object]) -> None:
 # null: ``name: NotNull[Name] = None``. Validation refuses null (422 naming the
 # field) and the OpenAPI schema says so, so the document and the server agree;
 # a field that may be cleared is declared ``X | None`` instead.
-NotNull = Annotated[T | None, AfterValidator(_refuse_null), Field(json_schema_extra=_not_nullable)]
+NotNull = Annotated[T | None, AfterValidator(_refuse_null), Field(json_schema_extra=not_nullable)]
 
 # Characters refused in any text rendered into Asterisk's configuration: the
 # line and section syntax (; [ ] CR LF), every control character (C0, DEL, C1:
@@ -56,6 +57,16 @@ Name = Annotated[ConfText, StringConstraints(min_length=1, max_length=120)]
 PlainText = Annotated[str, StringConstraints(pattern=rf"^[^{CONTROL_CHARS}]*$")]
 Slug = Annotated[str, StringConstraints(min_length=2, max_length=32, pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+
+
+def _with_offset(value: datetime) -> datetime:
+    """SQLite gives naive datetimes back; every stored time is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+# A time in a response: always ISO-8601 with its offset (API.md), whichever
+# database it was read from.
+Timestamp = Annotated[datetime, AfterValidator(_with_offset)]
 
 
 class Input(BaseModel):

@@ -55,13 +55,27 @@ async def read_json(request: web.Request, limit: int = MAX_BODY) -> Any:
     if not is_json_type(request.headers.get("Content-Type", "")):
         raise UnsupportedMediaType("send the body as JSON, with Content-Type: application/json")
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_float=_number, parse_constant=_no_constant)
     except RecursionError:
         raise ValidationFailed(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("body is not valid JSON") from None
     check_json(data)
     return data
+
+
+def _number(text: str) -> float | int:
+    """JSON Schema's integers include 57.0: an integral number is an int,
+    so a client's 57.0 for an integer field reads as 57 (a float field takes
+    either). NaN and infinities are not JSON and are refused."""
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError("not a finite number")
+    return int(value) if value.is_integer() and abs(value) < 2**63 else value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def check_json(data: Any) -> None:

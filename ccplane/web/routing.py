@@ -79,6 +79,8 @@ class Endpoint:
     auth: bool
     summary: str
     tag: str
+    security: str | None = None  # the OpenAPI security scheme: "bearer" (auth), "app" (the app's token)
+    upload: tuple[str, ...] = ()  # a multipart body: its file field, then its text fields
 
 
 def validation_error(exc: ValidationError, prefix: str = "") -> ValidationFailed:
@@ -114,10 +116,12 @@ class Api:
 
     def route(self, method: str, path: str, *, body: type[BaseModel] | None = None,
               query: type[BaseModel] | None = None, response: Any = None, status: int = 200,
-              auth: bool = True, summary: str = "", tag: str = "") -> Callable[[Handler], Handler]:
+              auth: bool = True, summary: str = "", tag: str = "", security: str | None = None,
+              upload: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
         def deco(fn: Handler) -> Handler:
             self.endpoints.append(Endpoint(method, path, fn, body, query, response, status, auth,
-                                           summary or (fn.__doc__ or "").strip().split("\n")[0], tag))
+                                           summary or (fn.__doc__ or "").strip().split("\n")[0], tag,
+                                           security or ("bearer" if auth else None), upload))
             return fn
         return deco
 

@@ -88,14 +88,14 @@ async def app_login(req: Req) -> AppToken:
                                                req.request.remote or "")
 
 
-@api.route("GET", APP + "/config", response=AlertAppOut, auth=False, tag="app")
+@api.route("GET", APP + "/config", response=AlertAppOut, auth=False, tag="app", security="app")
 async def app_config(req: Req) -> AlertAppOut:
     """The app's customisation (app token)."""
     person = await req.services.alerts.app_person(req.params["domain"], req.request.headers.get("Authorization", ""))
     return await req.services.alerts.app_config(person)
 
 
-@api.route("POST", APP + "/alerts", body=AlertCreate, response=AlertCreated, status=201, auth=False, tag="app")
+@api.route("POST", APP + "/alerts", body=AlertCreate, response=AlertCreated, status=201, auth=False, tag="app", security="app")
 async def app_alert(req: Req) -> AlertCreated:
     """Send an alert; stored before this answers (503 if it cannot be stored)."""
     try:

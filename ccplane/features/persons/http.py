@@ -63,7 +63,7 @@ async def list_attachments(req: Req) -> list[dict[str, object]]:
     return [_attachment_view(r) for r in rows]
 
 
-@api.route("POST", BASE + "/{id}/attachments", status=201, tag="alerts")
+@api.route("POST", BASE + "/{id}/attachments", status=201, tag="alerts", upload=("file",))
 async def upload_attachment(req: Req) -> dict[str, object]:
     """Upload one file (multipart field 'file'); 409 beyond 5, 413 beyond 64 MB; streamed to disk."""
     if not req.request.content_type.startswith("multipart/"):

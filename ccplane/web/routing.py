@@ -138,6 +138,11 @@ class Api:
             principal = await authenticate(request) if ep.auth else None
             _refuse_nul(request)
             req = Req(request, principal, dict(request.match_info))
+            if principal is not None and "domain" in req.params:
+                # Before the query and body are looked at: a user of another
+                # domain gets the same 404 whatever it sends (not a 422 that
+                # tells it the operation exists and what it expects).
+                await req.services.domains.get(principal, req.params["domain"])
             if ep.query is not None:
                 try:
                     req.query = ep.query.model_validate(dict(request.query))

@@ -5,7 +5,8 @@
     ├── ApiError                 an HTTP-facing error: status, code, message, field
     │   ├── BadRequest (400)     ValidationFailed (422)   Unauthorized (401)
     │   ├── Forbidden (403)      NotFound (404)           Conflict (409)
-    │   └── PayloadTooLarge (413)
+    │   ├── PayloadTooLarge (413)  UnsupportedMediaType (415)
+    │   └── TooManyRequests (429, Retry-After)
     ├── AsteriskError            anything that went wrong talking to Asterisk
     │   ├── AmiNotConnected      (retriable)
     │   ├── AmiDisconnected      the link dropped while the action was pending (retriable)
@@ -41,6 +42,11 @@ class ApiError(CcplaneError):
         if code is not None:
             self.code = code
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Extra response headers (e.g. Retry-After)."""
+        return {}
+
     def to_json(self) -> dict[str, object]:
         return {"error": {"code": self.code, "message": self.message, "field": self.field}}
 
@@ -67,6 +73,23 @@ class Conflict(ApiError):
 
 class PayloadTooLarge(ApiError):
     status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+
+
+class TooManyRequests(ApiError):
+    """429: try again after ``retry_after`` seconds (sent as Retry-After)."""
+    status, code = 429, "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: float, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = max(1, int(retry_after + 0.999))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class ValidationFailed(ApiError):

@@ -6,7 +6,8 @@ import time
 from typing import Awaitable, Callable
 
 from aiohttp import web
-from sqlalchemy.exc import DBAPIError
+from aiohttp.http_exceptions import HttpProcessingError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from ..errors import ApiError, ServiceUnavailable
 
@@ -14,11 +15,20 @@ log = logging.getLogger("ccplane.http")
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-               415: "unsupported_media_type", 422: "validation_error"}
+               415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests"}
 
 
-def _error(status: int, code: str, message: str, field: str | None = None) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message, "field": field}}, status=status)
+def _error(status: int, code: str, message: str, field: str | None = None,
+           headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message, "field": field}}, status=status,
+                             headers=headers)
+
+
+def _constraint(exc: DBAPIError) -> str:
+    """The constraint's name when the driver tells it (PostgreSQL does), for the message."""
+    diag = getattr(exc.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return f" ({name})" if name else ""
 
 
 @web.middleware
@@ -28,14 +38,28 @@ async def error_middleware(request: web.Request,
     try:
         response = await handler(request)
     except ApiError as exc:
-        response = _error(exc.status, exc.code, exc.message, exc.field)
+        response = _error(exc.status, exc.code, exc.message, exc.field, exc.headers)
+    except IntegrityError as exc:
+        # A service that checks before it writes turns these into named 409s; a
+        # race or an unforeseen reference lands here, and is still the client's
+        # conflict, not an outage (it used to be a 503 "database unavailable").
+        log.warning("integrity error on %s %s: %s", request.method, request.path, exc.orig)
+        response = _error(409, "conflict", "the change conflicts with existing data" + _constraint(exc))
+    except DataError as exc:
+        log.warning("data error on %s %s: %s", request.method, request.path, exc.orig)
+        response = _error(422, "validation_error", "a value does not fit what the database can store")
+    except HttpProcessingError as exc:
+        # A malformed multipart part (a NUL in its filename, a broken header)
+        # is found while the handler reads it: the client's error, not ours.
+        response = _error(400, "bad_request", f"malformed request body: {exc.message}"[:300])
     except DBAPIError:
         log.exception("database error on %s %s", request.method, request.path)
         response = _error(503, "service_unavailable", "the database is unavailable; try again shortly")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        response = _error(exc.status, _HTTP_CODES.get(exc.status, "http_error"), exc.reason)
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None  # 405 says what is allowed
+        response = _error(exc.status, _HTTP_CODES.get(exc.status, "http_error"), exc.reason, headers=allow)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         response = _error(500, "internal_error", "internal error; see the server log")

@@ -18,7 +18,21 @@ ERROR_SCHEMA = {
 }
 
 
+# What any operation may answer besides its success: a body it cannot read
+# (400/413/415), a token (401/403), a missing resource (404), a conflict (409),
+# a field (422), a throttled login or a full hashing pool (429), a database
+# outage or a standby replica (503). 405 is the router's, with Allow.
+_ERRORS = ("400", "401", "403", "404", "409", "413", "415", "422", "429", "503")
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer",
+               "description": "a team user's access token (POST /auth/token)"},
+    "app": {"type": "http", "scheme": "bearer",
+            "description": "a monitored person's app token (POST /app/{domain}/login)"},
+}
+
+
 def build_openapi(api: "Api", title: str, version: str) -> dict[str, Any]:
+    from ..features.common import not_nullable
     from .routing import path_params
     models: set[Any] = set()
     for ep in api.endpoints:
@@ -37,15 +51,25 @@ def build_openapi(api: "Api", title: str, version: str) -> dict[str, Any]:
         params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                   for p in path_params(ep.path)]
         if ep.query is not None:
-            for name, f in ep.query.model_fields.items():
-                schema = TypeAdapter(f.annotation).json_schema()
-                params.append({"name": f.alias or name, "in": "query", "required": f.is_required(),
-                               "schema": schema})
+            # From the model's own schema, so each parameter keeps its bounds
+            # (limit's minimum, offset's maximum) and its alias (``from``).
+            query_schema = ep.query.model_json_schema(ref_template=ref)
+            for k, v in query_schema.pop("$defs", {}).items():
+                schemas.setdefault(k, v)
+            required = set(query_schema.get("required", ()))
+            for name, schema in query_schema.get("properties", {}).items():
+                not_nullable(schema)  # a query string cannot say null: it leaves the parameter out
+                params.append({"name": name, "in": "query", "required": name in required, "schema": schema})
         if params:
             op["parameters"] = params
         if ep.body is not None:
             op["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": {"$ref": ref.format(model=ep.body.__name__)}}}}
+        elif ep.upload:
+            fields = {name: {"type": "string", "format": "binary"} if i == 0 else {"type": "string"}
+                      for i, name in enumerate(ep.upload)}
+            op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": list(ep.upload), "properties": fields}}}}
         responses: dict[str, Any] = {}
         if ep.status == 204:
             responses["204"] = {"description": "done"}
@@ -57,17 +81,16 @@ def build_openapi(api: "Api", title: str, version: str) -> dict[str, Any]:
                     schemas.setdefault(k, v)
                 content = {"application/json": {"schema": schema}}
             responses[str(ep.status)] = {"description": "ok", "content": content}
-        for code in ("400", "401", "403", "404", "409", "422") if ep.auth else ("400", "401", "422"):
+        for code in _ERRORS:
             responses[code] = {"description": "error",
                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         op["responses"] = responses
-        if ep.auth:
-            op["security"] = [{"bearer": []}]
+        if ep.security:
+            op["security"] = [{ep.security: []}]
         paths.setdefault(api.prefix + ep.path, {})[ep.method.lower()] = op
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
         "paths": paths,
-        "components": {"schemas": schemas,
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
     }

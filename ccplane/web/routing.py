@@ -10,7 +10,6 @@ and shape its response; the same models produce ``/api/v1/openapi.json``::
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
@@ -18,10 +17,14 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from ..errors import BadRequest, ValidationFailed
+from ..errors import NotFound, ValidationFailed
+from ..features.common import CONF_UNSAFE, CONTROL_CHARS
+from .body import read_json
 from .context import Principal
 
-MAX_BODY = 1024 * 1024
+# The largest id a path may name: a signed 64-bit integer (SQLite and
+# PostgreSQL both overflow past it, which used to surface as a 500).
+MAX_ID = 2**63 - 1
 
 
 @dataclass
@@ -43,6 +46,24 @@ class Req:
         return self.principal
 
 
+def path_id(req: Req, name: str, what: str) -> int:
+    """A numeric id from the path; 404 for anything that cannot be a stored id."""
+    raw = req.params[name]
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) > MAX_ID:
+        raise NotFound(f"{what} {raw[:40]} not found", field=name)
+    return int(raw)
+
+
+def _refuse_nul(request: web.Request) -> None:
+    """A NUL cannot name anything we store (PostgreSQL refuses it outright)."""
+    for name, value in request.match_info.items():
+        if "\x00" in value:
+            raise NotFound(f"{name} not found", field=name)
+    for name, value in request.query.items():
+        if "\x00" in value or "\x00" in name:
+            raise ValidationFailed(f"{name}: NUL characters are not allowed", field=name)
+
+
 Handler = Callable[[Req], Awaitable[Any]]
 
 
@@ -58,6 +79,8 @@ class Endpoint:
     auth: bool
     summary: str
     tag: str
+    security: str | None = None  # the OpenAPI security scheme: "bearer" (auth), "app" (the app's token)
+    upload: tuple[str, ...] = ()  # a multipart body: its file field, then its text fields
 
 
 def validation_error(exc: ValidationError, prefix: str = "") -> ValidationFailed:
@@ -68,23 +91,14 @@ def validation_error(exc: ValidationError, prefix: str = "") -> ValidationFailed
         msg = f"unknown field {name}"
     elif err["type"] == "missing":
         msg = f"{name} is required"
+    elif err["type"] == "string_pattern_mismatch" and CONTROL_CHARS in str(err.get("ctx", {}).get("pattern", "")):
+        msg = f"{name}: control or invisible format characters and line breaks are not allowed" + (
+            "; nor ';', '[' and ']' (this text reaches Asterisk's configuration)"
+            if CONF_UNSAFE in str(err["ctx"]["pattern"]) else "")
     else:
-        msg = f"{name}: {err['msg']}" if name else err["msg"]
+        text = err["msg"].removeprefix("Value error, ")
+        msg = f"{name}: {text}" if name else text
     return ValidationFailed(msg, field=name)
-
-
-async def _read_json(request: web.Request) -> Any:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise BadRequest(f"body larger than {MAX_BODY} bytes")
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise BadRequest(f"body larger than {MAX_BODY} bytes")
-    if not raw.strip():
-        raise BadRequest("a JSON body is required")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("body is not valid JSON") from None
 
 
 def _dump(value: Any, response: Any) -> Any:
@@ -102,10 +116,12 @@ class Api:
 
     def route(self, method: str, path: str, *, body: type[BaseModel] | None = None,
               query: type[BaseModel] | None = None, response: Any = None, status: int = 200,
-              auth: bool = True, summary: str = "", tag: str = "") -> Callable[[Handler], Handler]:
+              auth: bool = True, summary: str = "", tag: str = "", security: str | None = None,
+              upload: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
         def deco(fn: Handler) -> Handler:
             self.endpoints.append(Endpoint(method, path, fn, body, query, response, status, auth,
-                                           summary or (fn.__doc__ or "").strip().split("\n")[0], tag))
+                                           summary or (fn.__doc__ or "").strip().split("\n")[0], tag,
+                                           security or ("bearer" if auth else None), upload))
             return fn
         return deco
 
@@ -120,14 +136,20 @@ class Api:
         async def view(request: web.Request) -> web.StreamResponse:
             from .auth import authenticate
             principal = await authenticate(request) if ep.auth else None
+            _refuse_nul(request)
             req = Req(request, principal, dict(request.match_info))
+            if principal is not None and "domain" in req.params:
+                # Before the query and body are looked at: a user of another
+                # domain gets the same 404 whatever it sends (not a 422 that
+                # tells it the operation exists and what it expects).
+                await req.services.domains.get(principal, req.params["domain"])
             if ep.query is not None:
                 try:
                     req.query = ep.query.model_validate(dict(request.query))
                 except ValidationError as exc:
                     raise validation_error(exc) from None
             if ep.body is not None:
-                data = await _read_json(request)
+                data = await read_json(request)
                 try:
                     req.body = ep.body.model_validate(data)
                 except ValidationError as exc:

@@ -671,3 +671,40 @@ def test_trailing_newline_never_renders(root: dict[str, Any]) -> None:
     # name when the sounds directory cannot be read.
     with pytest.raises(TreeError):
         tree_model("acme", "main", root, set())
+
+
+# -- issue 9 item 7: loops with no caller input ------------------------------------------
+from ccplane.features.ivr.domain import find_loop  # noqa: E402
+
+
+def _ivr(target: str) -> dict[str, Any]:
+    return {"type": "ivr", "target": target}
+
+
+def test_a_tree_jumping_to_itself_with_no_input_is_a_loop() -> None:
+    err = find_loop("a", {"a": _ivr("a")})
+    assert err is not None and err.path == "root.target" and "a -> a" in err.message
+
+
+def test_a_loop_across_trees_names_the_jump_and_the_chain() -> None:
+    trees = {"a": {"type": "play", "prompt": "x", "next": _ivr("b")}, "b": _ivr("c"), "c": _ivr("a")}
+    err = find_loop("a", trees)
+    assert err is not None and err.path == "root.next.target" and err.message.endswith("a -> b -> c -> a")
+    # a loop reachable from the tree, not through it, is refused too
+    assert find_loop("z", {**trees, "z": _ivr("b")}) is not None
+
+
+def test_a_menu_timeout_back_to_the_start_is_a_loop_an_option_is_not() -> None:
+    looping = menu({"1": queue()}) | {"timeout": _ivr("a")}
+    assert find_loop("a", {"a": looping}).path == "root.timeout.target"  # type: ignore[union-attr]
+    assert find_loop("a", {"a": menu({"9": _ivr("a")})}) is None  # a key was pressed
+    assert find_loop("a", {"a": menu({"1": queue()}) | {"invalid": _ivr("a")}}) is None
+    collect = {"type": "collect", "prompt": "x", "digits": 11, "next": _ivr("a"), "failed": _ivr("a")}
+    assert find_loop("a", {"a": collect}).path == "root.failed.target"  # type: ignore[union-attr]
+
+
+def test_diamonds_are_not_loops() -> None:
+    trees = {"a": {"type": "play", "prompt": "x", "next": _ivr("b")}, "b": _ivr("d"),
+             "c": _ivr("d"), "d": {"type": "hangup"}}
+    assert find_loop("a", trees) is None
+    assert find_loop("c", trees) is None

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ..common import Input
+from ..common import CONF_UNSAFE, Input, Timestamp
 
 QueueName = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Number = Annotated[str, StringConstraints(min_length=2, max_length=10, pattern=r"^[0-9]+$")]
@@ -17,7 +16,8 @@ class LoginRequest(Input):
 
 
 class PauseRequest(Input):
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\r\n|;]+$")]
+    # queue_log's fields are |-separated: no | either
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=rf"^[^{CONF_UNSAFE}|]+$")]
 
 
 class QueuesQuery(BaseModel):
@@ -40,19 +40,19 @@ class AgentOut(BaseModel):
     name: str
     state: str
     pause_reason: str | None
-    paused_since: datetime | None
+    paused_since: Timestamp | None
     wrapup_left: float | None
     queues: list[str]
     extension: str | None
     missed_in_a_row: int
-    logged_in_at: datetime | None
+    logged_in_at: Timestamp | None
 
 
 class QueueCallOut(BaseModel):
     caller_number: str | None
     agent: str | None
     queue: str | None
-    answered_at: datetime
-    ended_at: datetime
+    answered_at: Timestamp
+    ended_at: Timestamp
     talk_seconds: float
     end_reason: str

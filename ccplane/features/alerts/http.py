@@ -6,9 +6,9 @@ from aiohttp import web
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from ...errors import NotFound, ServiceUnavailable, ValidationFailed
+from ...errors import ServiceUnavailable, ValidationFailed
 from .domain import DEFAULT_TEXTS, stats
-from ...web.routing import Api, Req
+from ...web.routing import Api, Req, path_id
 from ..common import Page
 from .export import to_csv, to_xlsx
 from .schemas import (AlertAppOut, AlertAppUpdate, AlertClose, AlertCreate, AlertCreated, AlertOut, AlertQuery, AppLogin,
@@ -71,35 +71,31 @@ async def alert_stats(req: Req) -> dict[str, object]:
 @api.route("POST", TEAM + "/alerts/{id}/ack", response=AlertOut, tag="alerts")
 async def ack_alert(req: Req) -> AlertOut:
     """An attendant takes the alert (stops its escalation)."""
-    raw = req.params["id"]
-    if not raw.isdigit():
-        raise NotFound(f"alert {raw} not found", field="id")
-    return await req.services.alerts.ack(req.me, req.params["domain"], int(raw))
+    return await req.services.alerts.ack(req.me, req.params["domain"], path_id(req, "id", "alert"))
 
 
 @api.route("POST", TEAM + "/alerts/{id}/close", body=AlertClose, response=AlertOut, tag="alerts")
 async def close_alert(req: Req) -> AlertOut:
     """Close an alert with its outcome note."""
-    raw = req.params["id"]
-    if not raw.isdigit():
-        raise NotFound(f"alert {raw} not found", field="id")
-    return await req.services.alerts.close(req.me, req.params["domain"], int(raw), req.body.outcome)
+    return await req.services.alerts.close(req.me, req.params["domain"], path_id(req, "id", "alert"),
+                                           req.body.outcome)
 
 
 @api.route("POST", APP + "/login", body=AppLogin, response=AppToken, auth=False, tag="app")
 async def app_login(req: Req) -> AppToken:
     """The monitored person logs in with CPF (digits only) and password."""
-    return await req.services.alerts.app_login(req.params["domain"], req.body.cpf, req.body.password)
+    return await req.services.alerts.app_login(req.params["domain"], req.body.cpf, req.body.password,
+                                               req.request.remote or "")
 
 
-@api.route("GET", APP + "/config", response=AlertAppOut, auth=False, tag="app")
+@api.route("GET", APP + "/config", response=AlertAppOut, auth=False, tag="app", security="app")
 async def app_config(req: Req) -> AlertAppOut:
     """The app's customisation (app token)."""
     person = await req.services.alerts.app_person(req.params["domain"], req.request.headers.get("Authorization", ""))
     return await req.services.alerts.app_config(person)
 
 
-@api.route("POST", APP + "/alerts", body=AlertCreate, response=AlertCreated, status=201, auth=False, tag="app")
+@api.route("POST", APP + "/alerts", body=AlertCreate, response=AlertCreated, status=201, auth=False, tag="app", security="app")
 async def app_alert(req: Req) -> AlertCreated:
     """Send an alert; stored before this answers (503 if it cannot be stored)."""
     try:

@@ -15,7 +15,8 @@ from .services import AlertService
 def setup(w: Wiring) -> None:
     core = w.core
     alerts = w.provide("alerts", AlertService(core.sessions, core.auth.signer, core.live.publish,
-                                              AlertCaller(core.ami, w.sounds_dir), w.changed))
+                                              AlertCaller(core.ami, w.sounds_dir), w.changed,
+                                              throttle=core.auth.throttle))
     core.persons.on_change.append(alerts.forget_person)
     w.on_start(alerts.start)
     w.on_stop("alerts", alerts.stop)

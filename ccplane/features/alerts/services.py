@@ -16,14 +16,16 @@ from ...aio import cancel_and_wait
 from ...db.ids import IdReserve
 from ...errors import Conflict, NotFound, ServiceUnavailable, Unauthorized, ValidationFailed
 from ...web.context import ADMIN_ROLES, Principal
-from ..auth.domain import InvalidToken, TokenSigner, verify_password
+from ..auth.domain import InvalidToken, TokenSigner
+from ..auth.passwords import verify_password_async
+from ..auth.throttle import LoginThrottle
 from ..domains.models import Domain
 from ..domains.services import resolve_domain
 from ..persons.models import MonitoredPerson
 from ..queues.models import Queue
 from . import domain as rules
 from .models import Alert, AlertAppConfig, AlertAudit
-from .schemas import AlertAppOut, AlertAppUpdate, AlertCreate, AlertCreated, AlertOut, AppToken
+from .schemas import DEFAULT_APP_NAME, AlertAppOut, AlertAppUpdate, AlertCreate, AlertCreated, AlertOut, AppToken
 
 log = logging.getLogger("ccplane.alerts")
 TEAM = ADMIN_ROLES | {"supervisor", "agent"}
@@ -68,11 +70,7 @@ def alert_view(a: Alert) -> AlertOut:
 
 
 def config_view(c: AlertAppConfig | None) -> AlertAppOut:
-    return AlertAppOut(app_name=c.app_name if c else "Canal de Alertas", colors=dict(c.colors) if c else {},
-                       show_logo=c.show_logo if c else True, texts=rules.merged_texts(c.texts if c else None),
-                       call_number=c.call_number if c else None, monitoring_queue=c.monitoring_queue if c else None,
-                       escalation_queue=c.escalation_queue if c else None,
-                       ack_deadlines={**rules.DEFAULT_DEADLINES, **(c.ack_deadlines if c else {})})
+    return AlertAppOut.from_stored(c)
 
 
 async def append_audit(s: AsyncSession, domain_id: int, alert_id: int | None, actor: str, action: str,
@@ -150,9 +148,9 @@ def _card(p: MonitoredPerson, slug: str) -> AppPerson:
 
 
 def _routing(c: AlertAppConfig | None) -> Routing:
-    return Routing(monitoring_queue=c.monitoring_queue if c else None, call_number=c.call_number if c else None,
-                   texts=rules.merged_texts(c.texts if c else None),
-                   deadlines={**rules.DEFAULT_DEADLINES, **(c.ack_deadlines if c else {})})
+    view = config_view(c)  # tolerant of bad stored values, as the app's reads are
+    return Routing(monitoring_queue=view.monitoring_queue, call_number=view.call_number, texts=view.texts,
+                   deadlines=view.ack_deadlines)
 
 
 class AlertService:
@@ -170,8 +168,9 @@ class AlertService:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], signer: TokenSigner, publish: Publish,
                  caller: Caller, changed: Callable[[], Awaitable[None]], *,
-                 app_token_ttl: int = 30 * 86400) -> None:
+                 app_token_ttl: int = 30 * 86400, throttle: LoginThrottle | None = None) -> None:
         self.sessions = sessions
+        self.throttle = throttle or LoginThrottle()
         self.changed = changed
         self.signer = signer
         self.publish = publish
@@ -215,13 +214,17 @@ class AlertService:
         self._routings.pop(domain_id, None)
 
     # -- app side ----------------------------------------------------------------------
-    async def app_login(self, slug: str, cpf: str, password: str) -> AppToken:
+    async def app_login(self, slug: str, cpf: str, password: str, client: str = "") -> AppToken:
         generation = self._generation
+        account = f"app:{slug}:{cpf}"
+        self.throttle.check(account, client)
         async with self.sessions() as s:
             person = await s.scalar(select(MonitoredPerson).join(Domain, Domain.id == MonitoredPerson.domain_id)
                                     .where(Domain.slug == slug, MonitoredPerson.cpf == cpf))
-            if not verify_password(person.password_hash if person else None, password) or person is None:
+            if not await verify_password_async(person.password_hash if person else None, password) or person is None:
+                self.throttle.failed(account, client)
                 raise Unauthorized("invalid CPF or password")
+            self.throttle.succeeded(account, client)
             if not person.active:
                 raise Unauthorized("this access is inactive; contact the monitoring team")
             token = self.signer.issue(person.id, "app", person.token_version, ttl=self.app_token_ttl)
@@ -614,17 +617,17 @@ class AlertService:
                     raise ValidationFailed(f"no such queue: {queue}", field=field)
             config = await s.scalar(select(AlertAppConfig).where(AlertAppConfig.domain_id == domain.id))
             if config is None:
-                config = AlertAppConfig(domain_id=domain.id, app_name="Canal de Alertas", colors={},
+                config = AlertAppConfig(domain_id=domain.id, app_name=DEFAULT_APP_NAME, colors={},
                                         show_logo=True, texts={}, ack_deadlines={})
                 s.add(config)
             for key, value in changes.items():
                 if key == "texts" and value is not None:
                     value = {k: {kk: vv for kk, vv in v.items() if vv is not None} for k, v in value.items()}
                 setattr(config, key, value)
+            out = config_view(config)  # before the commit: what is stored must read back
             await append_audit(s, domain.id, None, f"user:{me.username}", "app_settings",
                                {"changed": sorted(changes)})
             await s.commit()
-            out = config_view(config)
         self._forget_routing(domain.id)
         if "monitoring_queue" in changes:
             await self.changed()  # the monitoring queue recognises persons' calls in the dialplan

@@ -53,13 +53,19 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _small_int(value: Any, *, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= 2**63 - 1
+
+
 @dataclass(frozen=True)
 class TokenSigner:
     key: bytes
 
-    def issue(self, user_id: int, typ: str, version: int, *, ttl: int, now: float | None = None) -> str:
+    def issue(self, user_id: int, typ: str, version: int, *, ttl: int, now: float | None = None,
+              claims: dict[str, Any] | None = None) -> str:
+        """``claims`` adds fields (e.g. a refresh family) to the signed payload."""
         now = time.time() if now is None else now
-        payload = {"sub": user_id, "typ": typ, "ver": version, "exp": int(now) + ttl,
+        payload = {**(claims or {}), "sub": user_id, "typ": typ, "ver": version, "exp": int(now) + ttl,
                    "jti": secrets.token_hex(8)}
         body = _b64(json.dumps(payload, separators=(",", ":")).encode())
         return body + "." + _b64(self._mac(body))
@@ -77,6 +83,10 @@ class TokenSigner:
             raise InvalidToken("wrong token type")
         if not isinstance(payload.get("exp"), int) or payload["exp"] < now:
             raise InvalidToken("token expired")
+        # Only this signer makes tokens, but a leaked key or an old format must
+        # not reach the database with an id it cannot hold (a huge sub was a 500).
+        if not _small_int(payload.get("sub"), minimum=1) or not _small_int(payload.get("ver"), minimum=0):
+            raise InvalidToken("malformed token")
         return payload
 
     def _mac(self, body: str) -> bytes:

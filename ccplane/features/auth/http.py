@@ -9,7 +9,7 @@ api = Api()
 @api.route("POST", "/auth/token", body=TokenRequest, response=TokenOut, auth=False, tag="auth")
 async def issue_token(req: Req) -> TokenOut:
     """Log in with username and password."""
-    return await req.services.auth.login(req.body.username, req.body.password)
+    return await req.services.auth.login(req.body.username, req.body.password, req.request.remote or "")
 
 
 @api.route("POST", "/auth/refresh", body=RefreshRequest, response=TokenOut, auth=False, tag="auth")

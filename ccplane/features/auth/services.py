@@ -8,14 +8,17 @@ import secrets
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ...errors import Conflict, Unauthorized
 from ...settings import AuthSettings
 from ...web.context import Principal
 from ..users.models import User
-from .domain import InvalidToken, TokenSigner, hash_password, verify_password
+from .domain import InvalidToken, TokenSigner
+from .models import RefreshFamily
+from .passwords import hash_password_async, verify_password_async
+from .throttle import LoginThrottle
 from .schemas import TokenOut
 
 log = logging.getLogger("ccplane.auth")
@@ -39,30 +42,75 @@ class AuthService:
         self.sessions = sessions
         self.settings = settings
         self.signer = TokenSigner(load_signing_key(settings))
+        self.throttle = LoginThrottle()  # shared with the app's CPF login (one count per address)
 
-    def _pair(self, user: User) -> TokenOut:
+    def _pair(self, user: User, family: str, generation: int) -> TokenOut:
         ttl = self.settings.access_token_ttl
+        claims = {"fam": family, "gen": generation}
         return TokenOut(
-            access_token=self.signer.issue(user.id, "access", user.token_version, ttl=ttl),
+            access_token=self.signer.issue(user.id, "access", user.token_version, ttl=ttl, claims=claims),
             expires_in=ttl,
             refresh_token=self.signer.issue(user.id, "refresh", user.token_version,
-                                            ttl=self.settings.refresh_token_ttl),
+                                            ttl=self.settings.refresh_token_ttl, claims=claims),
         )
 
-    async def login(self, username: str, password: str) -> TokenOut:
+    async def login(self, username: str, password: str, client: str = "") -> TokenOut:
+        """``client`` is the caller's address, for the per-address throttle."""
+        account = f"user:{username}"
+        self.throttle.check(account, client)
         async with self.sessions() as s:
             user = await s.scalar(select(User).where(User.username == username))
-            if not verify_password(user.password_hash if user else None, password) or user is None:
-                log.info("auth.login_failed", extra={"username": username})
-                raise Unauthorized("invalid username or password")
-            if not user.active:
-                raise Unauthorized("this account is inactive")
-            log.info("auth.login", extra={"username": username})
-            return self._pair(user)
+        if not await verify_password_async(user.password_hash if user else None, password) or user is None:
+            self.throttle.failed(account, client)
+            log.info("auth.login_failed", extra={"username": username, "client": client})
+            raise Unauthorized("invalid username or password")
+        self.throttle.succeeded(account, client)
+        if not user.active:
+            raise Unauthorized("this account is inactive")
+        log.info("auth.login", extra={"username": username})
+        return await self._new_family(user)
+
+    async def _new_family(self, user: User) -> TokenOut:
+        family = secrets.token_hex(16)
+        now = datetime.now(timezone.utc)
+        async with self.sessions() as s:
+            # Housekeeping on the way: families whose last refresh token has expired.
+            await s.execute(delete(RefreshFamily).where(RefreshFamily.expires_at < now))
+            s.add(RefreshFamily(id=family, user_id=user.id, generation=0, revoked=False,
+                                expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl)))
+            await s.commit()
+        return self._pair(user, family, 0)
 
     async def refresh(self, refresh_token: str) -> TokenOut:
-        user = await self._user_for(refresh_token, "refresh")
-        return self._pair(user)
+        """Rotate: the token's family moves to the next generation and only
+        the new pair works. A refresh token of an earlier generation — used
+        twice, so copied — revokes its family (every token of that login)."""
+        try:
+            payload = self.signer.verify(refresh_token, "refresh")
+        except InvalidToken as exc:
+            raise Unauthorized(f"invalid refresh token: {exc}") from None
+        family, generation = payload.get("fam"), payload.get("gen")
+        if not isinstance(family, str) or not isinstance(generation, int) or isinstance(generation, bool):
+            raise Unauthorized("refresh token from before rotation; log in again")
+        now = datetime.now(timezone.utc)
+        async with self.sessions() as s:
+            user = await s.get(User, payload["sub"])
+            if user is None or not user.active or user.token_version != payload.get("ver"):
+                raise Unauthorized("refresh token revoked")
+            # One conditional UPDATE: of two concurrent refreshes with one token, one wins.
+            moved = await s.execute(
+                update(RefreshFamily)
+                .where(RefreshFamily.id == family, RefreshFamily.user_id == user.id,
+                       RefreshFamily.generation == generation, RefreshFamily.revoked.is_(False))
+                .values(generation=generation + 1,
+                        expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl)))
+            if getattr(moved, "rowcount", 0) != 1:
+                await s.execute(update(RefreshFamily).where(RefreshFamily.id == family).values(revoked=True))
+                await s.commit()
+                log.warning("auth.refresh_reused", extra={"username": user.username, "family": family})
+                raise Unauthorized("refresh token already used: this login is revoked everywhere; log in again")
+            await s.commit()
+            return self._pair(user, family, generation + 1)
 
     async def principal(self, access_token: str) -> Principal:
         user = await self._user_for(access_token, "access")
@@ -77,6 +125,13 @@ class AuthService:
             user = await s.get(User, payload["sub"])
             if user is None or not user.active or user.token_version != payload.get("ver"):
                 raise Unauthorized(f"{typ} token revoked")
+            family = payload.get("fam")
+            if isinstance(family, str):  # tokens from before rotation carry none and expire within the TTL
+                row = await s.get(RefreshFamily, family)
+                if row is None or row.revoked:
+                    raise Unauthorized(f"{typ} token revoked")
+                if row.generation != payload.get("gen"):
+                    raise Unauthorized(f"{typ} token replaced by a refresh; use the new one")
             return user
 
     async def issue_reset(self, user: User, *, ttl: int = 24 * 3600) -> tuple[str, datetime]:
@@ -100,7 +155,7 @@ class AuthService:
                 expires = expires.replace(tzinfo=timezone.utc)
             if user is None or expires is None or expires < datetime.now(timezone.utc):
                 raise Unauthorized("invalid or expired reset token")
-            user.password_hash = hash_password(new_password)
+            user.password_hash = await hash_password_async(new_password)
             user.token_version += 1
             user.reset_hash, user.reset_expires = None, None
             await s.commit()
@@ -109,9 +164,9 @@ class AuthService:
     async def change_password(self, user_id: int, current: str, new_password: str) -> None:
         async with self.sessions() as s:
             user = await s.get(User, user_id)
-            if user is None or not verify_password(user.password_hash, current):
+            if user is None or not await verify_password_async(user.password_hash, current):
                 raise Unauthorized("current password is wrong")
-            user.password_hash = hash_password(new_password)
+            user.password_hash = await hash_password_async(new_password)
             user.token_version += 1
             await s.commit()
 
@@ -120,5 +175,5 @@ class AuthService:
             if await s.scalar(select(User.id).where(User.username == username)) is not None:
                 raise Conflict(f"username {username} is taken", field="username")
             s.add(User(username=username, name=name, role="root", active=True,
-                       password_hash=hash_password(password), token_version=0))
+                       password_hash=await hash_password_async(password), token_version=0))
             await s.commit()

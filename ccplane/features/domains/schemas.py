@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
 
 from pydantic import BaseModel
 
-from ..common import Input, Name, Slug
+from ..common import Input, Name, NotNull, Slug, Timestamp
 
 
 class DomainCreate(Input):
@@ -13,10 +12,10 @@ class DomainCreate(Input):
 
 
 class DomainUpdate(Input):
-    name: Name | None = None
+    name: NotNull[Name] = None
 
 
 class DomainOut(BaseModel):
     slug: str
     name: str
-    created_at: datetime
+    created_at: Timestamp

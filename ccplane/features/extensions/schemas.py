@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, StringConstraints
 
-from ..common import Input, Name
+from ..common import Input, Name, NotNull
 
 Number = Annotated[str, StringConstraints(min_length=2, max_length=10, pattern=r"^[0-9]+$")]
 Secret = Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9._~!@#%^*+=-]+$")]
@@ -19,9 +19,9 @@ class ExtensionCreate(Input):
 
 
 class ExtensionUpdate(Input):
-    name: Name | None = None
-    kind: Kind | None = None
-    secret: Secret | None = None
+    name: NotNull[Name] = None
+    kind: NotNull[Kind] = None
+    secret: NotNull[Secret] = None
 
 
 class ExtensionOut(BaseModel):

@@ -147,3 +147,55 @@ def _check_target(kind: str, value: Any, where: str, catalog: Catalog, self_name
         return  # a deliberate return to this tree's start
     if value not in known:
         raise TreeError(where, f"no such {kind}: {value}")
+
+
+# Transitions a call takes with no key pressed: a play's next, a menu's
+# timeout (after its retries), a collect's failed (it times out there too).
+# A cycle of trees through these alone is a call that Goto's forever (and
+# writes its IVR step to AstDB on every pass); a key press on the way (a menu
+# option, a collect's digits) makes returning to a tree deliberate.
+_NO_INPUT = {"play": ("next",), "menu": ("timeout",), "collect": ("failed",)}
+
+
+def unattended_ivr_jumps(root: Any) -> list[tuple[str, str]]:
+    """``(path of the target field, target tree)`` of each ``ivr`` node the
+    call reaches from the root with no caller input."""
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[Any, str]] = [(root, "root")]
+    while stack:
+        node, path = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        kind = node.get("type")
+        if kind == "ivr" and isinstance(node.get("target"), str):
+            found.append((f"{path}.target", node["target"]))
+        for key in _NO_INPUT.get(kind if isinstance(kind, str) else "", ()):
+            if key in node:
+                stack.append((node[key], f"{path}.{key}"))
+    return sorted(found)
+
+
+def find_loop(name: str, trees: dict[str, Any]) -> TreeError | None:
+    """A loop with no caller input reachable from tree ``name`` (the other
+    trees of the domain in ``trees``, ``name``'s new root among them), as the
+    TreeError to raise: its path is the jump in ``name`` that leads into it."""
+    jumps = {tree: unattended_ivr_jumps(root) for tree, root in trees.items()}
+    done: set[str] = set()  # trees whose every unattended path ends
+
+    def cycle_from(tree: str, chain: list[str]) -> list[str] | None:
+        if tree in chain:
+            return [*chain, tree]
+        if tree in done:
+            return None
+        for _, target in jumps.get(tree, []):
+            found = cycle_from(target, [*chain, tree])
+            if found:
+                return found
+        done.add(tree)
+        return None
+
+    for path, first in jumps.get(name, []):
+        loop = cycle_from(first, [name])
+        if loop:
+            return TreeError(path, "the call would loop with no key pressed: " + " -> ".join(loop))
+    return None

@@ -52,7 +52,7 @@ async def list_prompts(req: Req) -> list[str]:
     return await req.services.prompts.list(req.me, req.params["domain"])
 
 
-@api.route("POST", "/domains/{domain}/prompts", status=201, tag="ivr")
+@api.route("POST", "/domains/{domain}/prompts", status=201, tag="ivr", upload=("file", "name"))
 async def upload_prompt(req: Req) -> dict[str, str]:
     """Upload a sound (multipart: name, file); converted to 8 kHz mono WAV (422 if unreadable)."""
     if not req.request.content_type.startswith("multipart/"):

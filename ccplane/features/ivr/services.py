@@ -15,7 +15,7 @@ from ..domains.services import resolve_domain
 from ..extensions.models import Extension
 from ..queues.models import Queue
 from ..routes.models import InboundRoute
-from .domain import Catalog, TreeError, validate_tree
+from .domain import Catalog, TreeError, find_loop, validate_tree
 from .models import IvrStep, IvrTree, Prompt
 from .render import ivr_entry_context
 from .schemas import IvrCreate, IvrOut, IvrStepOut, IvrUpdate
@@ -48,6 +48,10 @@ class IvrService:
     async def _validate(self, s: AsyncSession, domain: Domain, name: str, root: dict[str, Any]) -> None:
         try:
             validate_tree(root, await self._catalog(s, domain, name), self_name=name)
+            trees = {t.name: t.root for t in await s.scalars(select(IvrTree).where(IvrTree.domain_id == domain.id))}
+            loop = find_loop(name, {**trees, name: root})
+            if loop is not None:
+                raise loop
         except TreeError as exc:
             raise ValidationFailed(f"{exc.path}: {exc.message}", field=exc.path) from None
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ...errors import BadRequest, NotFound
-from ...web.routing import Api, Req
+from ...errors import BadRequest
+from ...web.routing import Api, Req, path_id
 from ..common import ListQuery, Page
 from .schemas import PersonCreate, PersonOut, PersonUpdate
 
@@ -12,10 +12,7 @@ BASE = "/domains/{domain}/monitored-persons"
 
 
 def _id(req: Req) -> int:
-    raw = req.params["id"]
-    if not raw.isdigit():
-        raise NotFound(f"monitored person {raw} not found", field="id")
-    return int(raw)
+    return path_id(req, "id", "monitored person")
 
 
 @api.route("GET", BASE, query=ListQuery, response=Page[PersonOut], tag="alerts")
@@ -51,10 +48,7 @@ async def delete_person(req: Req) -> None:
 
 
 def _aid(req: Req) -> int:
-    raw = req.params["aid"]
-    if not raw.isdigit():
-        raise NotFound(f"attachment {raw} not found", field="aid")
-    return int(raw)
+    return path_id(req, "aid", "attachment")
 
 
 def _attachment_view(row: object) -> dict[str, object]:
@@ -69,7 +63,7 @@ async def list_attachments(req: Req) -> list[dict[str, object]]:
     return [_attachment_view(r) for r in rows]
 
 
-@api.route("POST", BASE + "/{id}/attachments", status=201, tag="alerts")
+@api.route("POST", BASE + "/{id}/attachments", status=201, tag="alerts", upload=("file",))
 async def upload_attachment(req: Req) -> dict[str, object]:
     """Upload one file (multipart field 'file'); 409 beyond 5, 413 beyond 64 MB; streamed to disk."""
     if not req.request.content_type.startswith("multipart/"):

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from ..common import Input, Name, Password
+from ..common import Input, Name, NotNull, Password
 from .domain import cpf_is_valid
 
 Cpf = Annotated[str, StringConstraints(min_length=11, max_length=11, pattern=r"^[0-9]{11}$")]
@@ -29,12 +29,12 @@ class PersonCreate(Input):
 
 
 class PersonUpdate(Input):
-    name: Name | None = None
-    cpf: Cpf | None = None
-    phone: Phone | None = None
-    password: Password | None = None
-    active: bool | None = None
-    notes: Annotated[str, Field(max_length=5000)] | None = None
+    name: NotNull[Name] = None
+    cpf: NotNull[Cpf] = None
+    phone: NotNull[Phone] = None
+    password: NotNull[Password] = None
+    active: NotNull[bool] = None
+    notes: NotNull[Annotated[str, Field(max_length=5000)]] = None
 
     _cpf = field_validator("cpf")(_check_cpf)
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ...errors import Conflict, NotFound
 from ...web.context import ADMIN_ROLES, Principal
-from ..auth.domain import hash_password
+from ..auth.passwords import hash_password_async
 from ..common import changes_of
 from ..domains.models import Domain
 from ..domains.services import resolve_domain
@@ -56,7 +56,7 @@ class PersonService:
             domain = await resolve_domain(s, me, slug)
             await self._cpf_free(s, domain, body.cpf)
             person = MonitoredPerson(domain_id=domain.id, name=body.name, cpf=body.cpf, phone=body.phone,
-                                     password_hash=hash_password(body.password), active=body.active,
+                                     password_hash=await hash_password_async(body.password), active=body.active,
                                      notes=body.notes, token_version=0)
             s.add(person)
             try:
@@ -75,7 +75,7 @@ class PersonService:
                 await self._cpf_free(s, domain, changes["cpf"])
                 person.token_version += 1  # the app logs out at once
             if "password" in changes:
-                person.password_hash = hash_password(changes.pop("password"))
+                person.password_hash = await hash_password_async(str(changes.pop("password")))
                 person.token_version += 1
             if changes.get("active") is False and person.active:
                 person.token_version += 1

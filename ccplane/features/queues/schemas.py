@@ -4,13 +4,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from ..common import Input
+from ..common import ConfText, Input, NotNull
 
 QueueName = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Strategy = Literal["ringall", "linear", "rrmemory", "leastrecent", "fewestcalls", "random"]
 Number = Annotated[str, StringConstraints(min_length=2, max_length=10, pattern=r"^[0-9]+$")]
 Seconds = Annotated[int, Field(ge=0, le=86400)]
-GroupName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\r\n;\[\]]+$")]
+GroupName = Annotated[ConfText, StringConstraints(min_length=1, max_length=64)]
 
 
 class Overflow(Input):
@@ -54,23 +54,23 @@ class QueueCreate(QueueFields):
 
 
 class QueueUpdate(Input):
-    strategy: Strategy | None = None
-    ring_timeout: Annotated[int, Field(ge=1, le=600)] | None = None
-    retry: Annotated[int, Field(ge=1, le=600)] | None = None
-    wrapup_time: Annotated[int, Field(ge=0, le=3600)] | None = None
-    max_no_answer: Annotated[int, Field(ge=0, le=100)] | None = None
-    call_timeout: Seconds | None = None
-    reject_delay: Annotated[int, Field(ge=0, le=3600)] | None = None
+    strategy: NotNull[Strategy] = None
+    ring_timeout: NotNull[Annotated[int, Field(ge=1, le=600)]] = None
+    retry: NotNull[Annotated[int, Field(ge=1, le=600)]] = None
+    wrapup_time: NotNull[Annotated[int, Field(ge=0, le=3600)]] = None
+    max_no_answer: NotNull[Annotated[int, Field(ge=0, le=100)]] = None
+    call_timeout: NotNull[Seconds] = None
+    reject_delay: NotNull[Annotated[int, Field(ge=0, le=3600)]] = None
     busy_delay: Annotated[int, Field(ge=0, le=3600)] | None = None
-    noanswer_delay: Annotated[int, Field(ge=0, le=3600)] | None = None
-    max_wait: Seconds | None = None
-    max_len: Annotated[int, Field(ge=0, le=10000)] | None = None
-    join_empty: bool | None = None
-    leave_empty: bool | None = None
-    record: bool | None = None
+    noanswer_delay: NotNull[Annotated[int, Field(ge=0, le=3600)]] = None
+    max_wait: NotNull[Seconds] = None
+    max_len: NotNull[Annotated[int, Field(ge=0, le=10000)]] = None
+    join_empty: NotNull[bool] = None
+    leave_empty: NotNull[bool] = None
+    record: NotNull[bool] = None
     monitoring_group: GroupName | None = None
-    overflow: Overflow | None = None
-    extensions: Annotated[list[Number], Field(max_length=500)] | None = None
+    overflow: NotNull[Overflow] = None
+    extensions: NotNull[Annotated[list[Number], Field(max_length=500)]] = None
 
 
 class QueueOut(BaseModel):

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from ..common import Input
+from ..common import Input, NotNull, PlainText, Timestamp
 
 Did = Annotated[str, StringConstraints(min_length=2, max_length=20, pattern=r"^\+?[0-9]+$")]
 Target = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$")]
@@ -30,8 +30,8 @@ class RouteCreate(Input):
 
 
 class RouteUpdate(Input):
-    destination: Destination | None = None
-    reject_delay: Annotated[int, Field(ge=0, le=60)] | None = None
+    destination: NotNull[Destination] = None
+    reject_delay: NotNull[Annotated[int, Field(ge=0, le=60)]] = None
 
 
 class RouteOut(BaseModel):
@@ -42,7 +42,7 @@ class RouteOut(BaseModel):
 
 class BlacklistCreate(Input):
     number: Annotated[str, StringConstraints(min_length=3, max_length=30)]
-    reason: Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\r\n]*$")] = ""
+    reason: Annotated[PlainText, StringConstraints(max_length=200)] = ""
 
 
 class BlacklistOut(BaseModel):
@@ -54,4 +54,4 @@ class BlacklistOut(BaseModel):
 class RejectionOut(BaseModel):
     caller: str
     did: str
-    at: str
+    at: Timestamp

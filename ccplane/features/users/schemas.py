@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from ..common import Input, Name, Password
+from ..common import Input, Name, NotNull, Password, Timestamp
 from ..extensions.schemas import Number as ExtensionNumber
 
 Username = Annotated[str, StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")]
@@ -26,10 +25,10 @@ class UserCreate(Input):
 
 
 class UserUpdate(Input):
-    name: Name | None = None
-    role: DomainRole | None = None
-    password: Password | None = None
-    active: bool | None = None
+    name: NotNull[Name] = None
+    role: NotNull[DomainRole] = None
+    password: NotNull[Password] = None
+    active: NotNull[bool] = None
     wrapup_time: WrapupTime | None = None
     webrtc_extension: ExtensionNumber | None = None
 
@@ -42,4 +41,4 @@ class UserOut(BaseModel):
     domains: list[str]
     wrapup_time: int | None = None
     webrtc_extension: str | None = None
-    created_at: datetime
+    created_at: Timestamp

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ...web.context import ADMIN_ROLES, READ_ROLES, Principal
-from ..auth.domain import hash_password
+from ..auth.passwords import hash_password_async
 from ..common import changes_of
 from ..domains.models import Domain
 from ..domains.services import resolve_domain
@@ -84,7 +84,7 @@ class UserService:
                 raise Conflict(f"username {body.username} is taken", field="username")
             webrtc = await _webrtc_extension(s, domain, body.webrtc_extension) if body.webrtc_extension else None
             user = User(username=body.username, name=body.name, role=body.role, active=body.active,
-                        password_hash=hash_password(body.password), token_version=0,
+                        password_hash=await hash_password_async(body.password), token_version=0,
                         wrapup_time=body.wrapup_time, webrtc_extension_id=webrtc.id if webrtc else None)
             user.domains = [domain]
             s.add(user)
@@ -105,7 +105,7 @@ class UserService:
             if user.id == me.user_id and (changes.get("active") is False or "role" in changes):
                 raise Conflict("you may not deactivate yourself or change your own role", field="active")
             if "password" in changes:
-                user.password_hash = hash_password(changes.pop("password"))
+                user.password_hash = await hash_password_async(str(changes.pop("password")))
                 user.token_version += 1
             if changes.get("active") is False and user.active:
                 user.token_version += 1

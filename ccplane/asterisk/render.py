@@ -100,7 +100,8 @@ async def load_model(sessions: async_sessionmaker[AsyncSession], *, qualify_freq
                     # "\;": an unescaped ";" starts a comment in Asterisk's config files
                     "uri_params": "\\;transport=tcp" if t.transport == "tcp" else "",
                     "username": t.username, "secret": t.secret, "register": t.register,
-                    "from_user": t.caller_id or t.username or "", "slug": slugs[t.domain_id]} for t in trunks],
+                    "from_user": t.caller_id or t.username or "", "slug": slugs[t.domain_id],
+                    "match": ",".join(dict.fromkeys([t.host, *(t.match or [])]))} for t in trunks],
         "ari_app": ari_app,
         "unknown_did_delay": unknown_did_delay,
         "routes": [{"did": r.did, "slug": slugs[r.domain_id], "reject_delay": r.reject_delay,

@@ -72,8 +72,21 @@ def test_tcp_trunk_keeps_its_transport_past_the_comment_sign() -> None:
     m = model()
     m["trunks"] = [{"endpoint": "trunk_acme_c", "host": "sip.example.net", "port": 5060,
                     "uri_params": "\\;transport=tcp", "username": "acct", "secret": "pw", "register": True,
-                    "from_user": "acct", "slug": "acme"}]
+                    "from_user": "acct", "slug": "acme", "match": "sip.example.net"}]
     pjsip = render_files(m)["pjsip.conf"]
     # an unescaped ";" would start a comment: Asterisk would read sip:sip.example.net:5060 (UDP)
     assert "contact=sip:sip.example.net:5060\\;transport=tcp\n" in pjsip
     assert "server_uri=sip:sip.example.net:5060\\;transport=tcp\n" in pjsip
+
+
+def test_trunk_is_identified_by_address_and_by_its_registration_line() -> None:
+    m = model()
+    m["trunks"] = [{"endpoint": "trunk_acme_c", "host": "200.1.2.3", "port": 5060, "uri_params": "",
+                    "username": "acct", "secret": "pw", "register": True, "from_user": "acct", "slug": "acme",
+                    "match": "200.1.2.3,200.1.9.0/24"}]
+    pjsip = render_files(m)["pjsip.conf"]
+    identify = pjsip.split("type=identify\n", 1)[1]
+    assert identify.startswith("endpoint=trunk_acme_c\nmatch=200.1.2.3,200.1.9.0/24\n")
+    assert "identify_by=ip\n" in pjsip  # never by the user in From (the caller's number, or a forgery)
+    assert "trust_id_inbound=yes\n" in pjsip
+    assert "line=yes\nendpoint=trunk_acme_c\n" in pjsip

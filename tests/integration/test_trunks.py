@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
+import subprocess
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -175,6 +177,35 @@ async def test_carrier_call_to_a_registered_trunk_reaches_the_queue(
         assert str(fields.get("Channel")).startswith(f"PJSIP/trunk_{scene.domain}_line-"), fields
     finally:
         await _hangup_carrier(carrier, channel)
+
+
+LOOKUP_FAILURES = ("getaddrinfo", "Unable to lookup", "ROOT-SERVERS", "Unable to get own IP")
+
+
+async def test_calls_make_asterisk_resolve_no_names(scene: Scene, carrier: SandboxState,
+                                                    sandbox: SandboxState) -> None:
+    """Every RTP session made Asterisk look its host name up (ast_find_ourip); with no
+    /etc/hosts in the chroot that went to DNS, failed, and some lookups hung PJSIP's
+    threads for seconds. The chroot names this machine; real calls log no lookup."""
+    rootfs = sandbox.rootfs
+    out = subprocess.run(["chroot", rootfs, "getent", "hosts", socket.gethostname()], capture_output=True,
+                         text=True, timeout=5)
+    assert out.returncode == 0 and out.stdout.split()[0] == "127.0.0.1", out
+    log = Path(sandbox.config_dir).parent / "log" / "messages.log"
+    start = log.stat().st_size
+    await setup_trunk(scene, carrier)
+    did = _did(scene, "4")
+    await _queue_route(scene, did)
+    channels = [await place_call(carrier, did, f"1198765000{i}", customer_port=sandbox.sip_port) for i in range(3)]
+    try:
+        await scene.recorder.wait_for("QueueCallerJoin", Queue=scene.qname("inbound"), count=3, timeout=15)
+    finally:
+        for channel in channels:
+            await _hangup_carrier(carrier, channel)
+    with log.open("rb") as fh:
+        fh.seek(start)
+        lines = fh.read().decode("utf-8", "replace").splitlines()
+    assert not [line for line in lines if any(s in line for s in LOOKUP_FAILURES)]
 
 
 @pytest.mark.parametrize(("sent", "kept"), [("5511987654321", "11987654321"), ("01511987654321", "11987654321"),

@@ -13,7 +13,7 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from . import __version__
+from . import __version__, background
 from .asterisk.ami import AmiClient
 from .asterisk.ari import AriClient
 from .asterisk.connection import AsteriskTarget, resolve_target
@@ -315,7 +315,7 @@ def _core_api() -> Api:
         ok = db_ok and s.ami.connected and s.ari.connected and s.leadership.is_leader
         return {"status": "ok" if ok else "degraded", "database": db_ok, "ami": s.ami.connected,
                 "ari": s.ari.connected, "asterisk_version": version, "ccplane_version": __version__,
-                "role": s.leadership.role}
+                "role": s.leadership.role, "background_failures": background.failures()}
 
     @api.route("GET", "/health/leader", auth=False, tag="health")
     async def health_leader(req: Req) -> dict[str, object]:

@@ -1,5 +1,6 @@
-"""Outbound calling through per-domain trunks to a real second Asterisk (the
-carrier), and the alert call reaching the person's phone through them."""
+"""Calling through per-domain trunks to and from a real second Asterisk (the
+carrier): outbound routes, the alert call reaching the person's phone, and the
+carrier's calls reaching queues (identified by address or registration)."""
 from __future__ import annotations
 
 import asyncio

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ...aio import cancel_and_wait
 from ...asterisk.ami import AmiClient
 from ...asterisk.events import AmiEvent
+from ...background import watch
+from ...db.retry import retry_write
 from ..domains.models import Domain
 from ..extensions.domain import endpoint_name
 from ..extensions.models import Extension
@@ -62,6 +64,7 @@ class AgentRuntime:
     async def start(self) -> None:
         self.ami.on_event(self.on_event, names=BOARD_EVENTS)
         self._worker = asyncio.create_task(self._run_actions(), name="agent-actions")
+        watch(self._worker, "agent action worker")
 
     async def stop(self) -> None:
         self._stopping = True
@@ -96,7 +99,8 @@ class AgentRuntime:
                                           "Interface": effect.interface, "UniqueID": effect.uniqueid,
                                           "Message": effect.message})
             elif isinstance(effect, CallEnded):
-                self._spawn(self._record_call(effect))
+                self._spawn(self._record_call(effect), "queue call record", call=effect.caller_uniqueid,
+                            queue=effect.queue, interface=effect.interface)
             elif isinstance(effect, OfferFailed):
                 log.info("agent.offer_failed %s %s", effect.interface, effect.outcome.value,
                          extra={"interface": effect.interface, "queue": effect.queue})
@@ -142,18 +146,32 @@ class AgentRuntime:
         handle = self._hangups.pop((ended.interface, ended.caller_uniqueid), None)
         if handle is not None:
             handle.cancel()
-        domain_id = self.domain_of.get(ended.interface)
-        if domain_id is None:
-            return
         names = split_queue_name(ended.queue)
-        async with self.sessions() as s:
-            queue_id = await s.scalar(select(Queue.id).where(Queue.domain_id == domain_id,
-                                                             Queue.name == names[1])) if names else None
-            s.add(QueueCall(domain_id=domain_id, queue_id=queue_id, caller_uniqueid=ended.caller_uniqueid,
-                            caller_number=ended.caller_number, agent_username=ended.username,
-                            answered_at=_ts(ended.answered_at), ended_at=_ts(ended.ended_at),
-                            talk_seconds=round(ended.ended_at - ended.answered_at, 3), end_reason=ended.reason))
-            await s.commit()
+        known = self.domain_of.get(ended.interface)
+        row: dict[str, Any] = {
+            "caller_uniqueid": ended.caller_uniqueid, "caller_number": ended.caller_number,
+            "agent_username": ended.username, "answered_at": _ts(ended.answered_at),
+            "ended_at": _ts(ended.ended_at), "talk_seconds": round(ended.ended_at - ended.answered_at, 3),
+            "end_reason": ended.reason}
+
+        async def store() -> int | None:
+            async with self.sessions() as s:
+                # the agent may have logged out before the call's last event: the queue names the domain
+                domain_id = known if known is not None else (await s.scalar(
+                    select(Domain.id).where(Domain.slug == names[0])) if names else None)
+                if domain_id is None:
+                    return None
+                queue_id = await s.scalar(select(Queue.id).where(Queue.domain_id == domain_id,
+                                                                 Queue.name == names[1])) if names else None
+                s.add(QueueCall(domain_id=domain_id, queue_id=queue_id, **row))
+                await s.commit()
+                return domain_id
+        domain_id = await retry_write(store, "queue call record", call=ended.caller_uniqueid, queue=ended.queue,
+                                      interface=ended.interface)
+        if domain_id is None:
+            log.warning("call.record_skipped no domain for queue %s", ended.queue,
+                        extra={"queue": ended.queue, "call": ended.caller_uniqueid})
+            return
         log.info("call.ended reason=%s", ended.reason, extra={"domain_id": domain_id, "queue": ended.queue,
                                                               "call": ended.caller_uniqueid})
 
@@ -174,10 +192,11 @@ class AgentRuntime:
                 listener(slug, {"username": username, "state": "offline", "pause_reason": None,
                                 "since": None, "wrapup_left": None, "missed_in_a_row": 0})
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any, what: str, **context: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        watch(task, what, **context)
 
     # -- sessions -------------------------------------------------------------------
     async def load_agent(self, s: AsyncSession, session: AgentSession) -> tuple[Agent, list[str], str]:

@@ -30,6 +30,8 @@ from .models import AgentSession, AgentSessionQueue, QueueCall
 
 log = logging.getLogger("ccplane.agents")
 
+# QueueMember's Status is the member's device state: AST_DEVICE_RINGING, AST_DEVICE_RINGINUSE
+RINGING_DEVICE_STATES = ("6", "7")
 BOARD_EVENTS = ("AgentCalled", "DialEnd", "AgentRingNoAnswer", "AgentDump", "AgentConnect", "AgentComplete",
                 "Hangup")
 
@@ -286,9 +288,11 @@ class AgentRuntime:
             self.board.put(agent)
             self.domain_of[agent.interface] = sess.domain_id
             members = [present[(q, agent.interface)] for q in queues if (q, agent.interface) in present]
-            if members and all(str(m.get("InCall")) == "0" for m in members):
-                # events were lost while disconnected: Asterisk says no call is up
+            # Events were lost while disconnected: what Asterisk reports now is the truth. A
+            # member it does not know (a restarted Asterisk has none) has no call and no offer.
+            if not any(str(m.get("InCall")) not in ("", "0") for m in members):
                 agent.calls.clear()
+            if not any(str(m.get("Status")) in RINGING_DEVICE_STATES for m in members):
                 agent.offers.clear()
             for q in queues:
                 wanted.add((q, agent.interface))
@@ -303,4 +307,6 @@ class AgentRuntime:
                 await self.ami.action({"Action": "QueueRemove", "Queue": q, "Interface": interface})
         for interface in set(self.board.agents) - {a.interface for _, a, _, _ in loaded}:
             self.board.remove(interface)
+        for _, agent, _, _ in loaded:
+            self._publish(agent.interface)  # the live feed learns the rebuilt states
         log.info("agents.resynced sessions=%d", len(loaded))

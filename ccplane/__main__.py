@@ -119,7 +119,9 @@ async def _render(settings: Settings, check: bool) -> int:
     engine = create_engine(settings.database.url)
     try:
         renderer = Renderer(session_factory(engine), target.config_dir,
-                            qualify_frequency=settings.asterisk.qualify_frequency)
+                            qualify_frequency=settings.asterisk.qualify_frequency,
+                            unknown_did_delay=settings.asterisk.unknown_did_delay,
+                            admission=settings.admission)
         if check:
             changed = await renderer.check()
             print("\n".join(f"would change: {renderer.out_dir / n}" for n in changed) or "up to date")

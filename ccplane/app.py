@@ -110,7 +110,7 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
     contacts = ContactTracker()
     renderer = Renderer(sessions, target.config_dir, reloader=ami.action,
                         qualify_frequency=a.qualify_frequency, ari_app=a.ari_app,
-                        unknown_did_delay=a.unknown_did_delay)
+                        unknown_did_delay=a.unknown_did_delay, admission=settings.admission)
 
     async def changed() -> None:
         await renderer.apply()

@@ -31,7 +31,7 @@ from ..features.routes.domain import caller_patterns
 from ..features.routes.models import BlacklistEntry, InboundRoute
 from ..features.trunks.models import OutboundRoute, Trunk
 from ..features.trunks.services import trunk_endpoint
-from ..settings import PROJECT_ROOT
+from ..settings import PROJECT_ROOT, AdmissionSettings
 
 log = logging.getLogger("ccplane.render")
 
@@ -64,7 +64,8 @@ def make_environment() -> Environment:
 
 
 async def load_model(sessions: async_sessionmaker[AsyncSession], *, qualify_frequency: int,
-                     ari_app: str = "ccplane", unknown_did_delay: int = 2) -> dict[str, Any]:
+                     ari_app: str = "ccplane", unknown_did_delay: int = 2,
+                     admission: AdmissionSettings | None = None) -> dict[str, Any]:
     """Everything the templates need, computed here so templates hold no logic."""
     async with sessions() as s:
         domains = (await s.scalars(select(Domain).order_by(Domain.slug))).all()
@@ -104,6 +105,7 @@ async def load_model(sessions: async_sessionmaker[AsyncSession], *, qualify_freq
                     "match": ",".join(dict.fromkeys([t.host, *(t.match or [])]))} for t in trunks],
         "ari_app": ari_app,
         "unknown_did_delay": unknown_did_delay,
+        "admission": admission_model(admission or AdmissionSettings()),
         "routes": [{"did": r.did, "slug": slugs[r.domain_id], "reject_delay": r.reject_delay,
                     "hangup": r.destination_type == "hangup",
                     "goto": goto_destination(slugs[r.domain_id], r.destination_type, r.destination_target)}
@@ -158,6 +160,7 @@ def queue_model(slug: str, q: Queue, monitoring: bool = False) -> dict[str, obje
 
 def render_files(model: dict[str, Any], env: Environment | None = None) -> dict[str, str]:
     env = env or make_environment()
+    model = {"admission": admission_model(AdmissionSettings()), **model}  # no ceilings unless given
     return {name: env.get_template(name + ".j2").render(**model) for name in FILES}
 
 
@@ -188,11 +191,18 @@ class RenderResult:
     reload_pending: list[str] = field(default_factory=list)
 
 
+def admission_model(a: AdmissionSettings) -> dict[str, Any]:
+    return {"enabled": bool(a.max_calls or a.max_calls_per_domain or a.max_new_per_second),
+            "max_calls": a.max_calls, "max_calls_per_domain": a.max_calls_per_domain,
+            "max_new_per_second": a.max_new_per_second}
+
+
 class Renderer:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], config_dir: Path, *,
                  reloader: Reloader | None = None, qualify_frequency: int = 10, ari_app: str = "ccplane",
-                 unknown_did_delay: int = 2) -> None:
+                 unknown_did_delay: int = 2, admission: AdmissionSettings | None = None) -> None:
         self.sessions = sessions
+        self.admission = admission
         self.out_dir = Path(config_dir) / "ccplane"
         self.reloader = reloader
         self.qualify_frequency = qualify_frequency
@@ -205,7 +215,7 @@ class Renderer:
 
     async def render(self) -> dict[str, str]:
         model = await load_model(self.sessions, qualify_frequency=self.qualify_frequency, ari_app=self.ari_app,
-                                 unknown_did_delay=self.unknown_did_delay)
+                                 unknown_did_delay=self.unknown_did_delay, admission=self.admission)
         return render_files(model, self.env)
 
     def diff(self, files: dict[str, str]) -> list[str]:

@@ -15,7 +15,6 @@ from tests.support.carrier import place_call, start_carrier
 from tests.support.telephony import Recorder, Scene
 from tests.support.waiting import eventually
 
-
 # each test's ceilings, rendered into the shared sandbox while it runs; the next
 # test's app renders its own (none) when it starts
 CEILINGS = {

@@ -71,7 +71,7 @@ a=rtpmap:8 PCMA/8000
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
-  <recv response="200" rrs="true" rtd="answer"/>
+  <recv response="200" rrs="true" rtd="answer" timeout="20000" ontimeout="give_up"/>
   <send><![CDATA[
 ACK [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -98,7 +98,33 @@ Contact: <sip:carrier@[local_ip]:[local_port]>
 Max-Forwards: 70
 Content-Length: 0
 ]]></send>
-  <recv response="200" crlf="true"/>
+  <recv response="200" crlf="true" next="end"/>
+  <!-- a caller who waited 20 s unanswered hangs up, as a carrier would (CANCEL) -->
+  <label id="give_up"/>
+  <send><![CDATA[
+CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Cliente" <sip:+55119[call_number]@[local_ip]:[local_port]>;tag=[pid]T[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 CANCEL
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+  <recv response="200" optional="true"/>
+  <recv response="487"/>
+  <send><![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Cliente" <sip:+55119[call_number]@[local_ip]:[local_port]>;tag=[pid]T[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+  <nop><action><exec int_cmd="stop_call"/></action></nop>
+  <label id="end"/>
   <ResponseTimeRepartition value="50, 100, 200, 300, 500, 1000, 2000"/>
 </scenario>
 """
@@ -247,7 +273,7 @@ async def step(api: Api, ami: AmiClient, rate: float, seconds: int, args: argpar
             "-m", str(calls), "-l", str(calls), "-nostdin", "-trace_stat", "-fd", "1",
             "-stf", str(work / f"{tag}_stat.csv"), "-trace_rtt", "-rtt_freq", "1",
             "-trace_err", "-error_file", str(work / f"{tag}_err.log"), "-timeout", str(seconds + args.talk + 60),
-            "-recv_timeout", "20000"]
+            "-recv_timeout", "40000"]
     before = {name: _cpu_seconds(pid) for name, pid in pids.items()}
     started = time.monotonic()
     proc = subprocess.Popen(argv, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

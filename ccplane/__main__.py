@@ -123,7 +123,7 @@ async def _render(settings: Settings, check: bool) -> int:
         # the same model serve renders (a different one would flap the files on every start)
         renderer = Renderer(session_factory(engine), target.config_dir, contributions=render_contributions(),
                             qualify_frequency=a.qualify_frequency, ari_app=a.ari_app,
-                            unknown_did_delay=a.unknown_did_delay)
+                            unknown_did_delay=a.unknown_did_delay, admission=settings.admission)
         if check:
             changed = await renderer.check()
             print("\n".join(f"would change: {renderer.out_dir / n}" for n in changed) or "up to date")

@@ -10,7 +10,7 @@ from typing import Any, AsyncIterator
 from aiohttp import web
 from sqlalchemy import text
 
-from . import __version__
+from . import __version__, background
 from .asterisk.ami import AmiClient
 from .asterisk.ari import AriClient
 from .asterisk.connection import AsteriskTarget, resolve_target
@@ -66,7 +66,7 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
                     timeout=a.action_timeout, reconnect_max_delay=a.reconnect_max_delay)
     renderer = Renderer(sessions, target.config_dir, contributions=render_contributions(), reloader=ami.action,
                         qualify_frequency=a.qualify_frequency, ari_app=a.ari_app,
-                        unknown_did_delay=a.unknown_did_delay)
+                        unknown_did_delay=a.unknown_did_delay, admission=settings.admission)
     core = Services(engine=engine, sessions=sessions, ami=ami, ari=ari, contacts=ContactTracker(),
                     renderer=renderer, live=LiveHub(), bus=EventBus(),
                     leadership=Leadership(settings.database.url, enabled=settings.cluster.leader_election,
@@ -232,7 +232,7 @@ def _core_api() -> Api:
         ok = db_ok and s.ami.connected and s.ari.connected and s.leadership.is_leader and ready
         return {"status": "ok" if ok else "degraded", "database": db_ok, "ami": s.ami.connected,
                 "ari": s.ari.connected, "asterisk_version": version, "ccplane_version": __version__,
-                "role": s.leadership.role, "ready": ready,
+                "role": s.leadership.role, "ready": ready, "background_failures": background.failures(),
                 "journeys": {"active": len(s.calls.tracker.calls), "written": s.calls.written,
                              "write_failures": s.calls.write_failures, "pending": s.calls.pending}}
 

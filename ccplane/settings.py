@@ -63,6 +63,17 @@ class AsteriskSettings:
 
 
 @dataclass(frozen=True)
+class AdmissionSettings:
+    """Ceilings on what enters ``ccplane-inbound`` (0: no ceiling). Beyond one, a call
+    is refused before anything answers it (486 over its domain's ceiling, 503 over the
+    total or the rate), so an overload is turned away at the door instead of breaking
+    the calls already up."""
+    max_calls: int = 0              # inbound calls up at once, all domains
+    max_calls_per_domain: int = 0   # inbound calls up at once in one domain
+    max_new_per_second: int = 0     # new inbound calls per second, all domains
+
+
+@dataclass(frozen=True)
 class SandboxSettings:
     dir: str = "~/.cache/ccplane/asterisk-22"
     name: str = "default"
@@ -101,6 +112,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     asterisk: AsteriskSettings = field(default_factory=AsteriskSettings)
+    admission: AdmissionSettings = field(default_factory=AdmissionSettings)
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     log: LogSettings = field(default_factory=LogSettings)
@@ -186,6 +198,9 @@ def _validate(s: Settings) -> None:
     for name in ("retry_interval", "check_interval"):
         if getattr(s.cluster, name) <= 0:
             raise SettingsError(f"cluster.{name}", "must be positive")
+    for name in ("max_calls", "max_calls_per_domain", "max_new_per_second"):
+        if getattr(s.admission, name) < 0:
+            raise SettingsError(f"admission.{name}", "must be 0 (no ceiling) or positive")
     if s.sandbox.rtp_start >= s.sandbox.rtp_end:
         raise SettingsError("sandbox.rtp_start", "must be below sandbox.rtp_end")
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what ccplane and its tests need on a fresh Debian 12 machine:
 # Debian packages (debootstrap for the Asterisk sandbox, PostgreSQL, baresip,
-# espeak-ng + sox for pt-BR prompts) and the Python package in ./.venv.
+# espeak-ng + sox for pt-BR prompts, sip-tester (SIPp) for bench/sip_load.py) and the
+# Python package in ./.venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS="debootstrap postgresql baresip-core espeak-ng sox ca-certificates"
+PKGS="debootstrap postgresql baresip-core espeak-ng sox sip-tester ca-certificates"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

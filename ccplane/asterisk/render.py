@@ -18,7 +18,7 @@ from typing import Any, Awaitable, Callable, Sequence
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ..settings import PROJECT_ROOT
+from ..settings import PROJECT_ROOT, AdmissionSettings
 
 log = logging.getLogger("ccplane.render")
 
@@ -54,11 +54,13 @@ def make_environment() -> Environment:
 
 
 async def load_model(sessions: async_sessionmaker[AsyncSession], contributions: Sequence[Contribution], *,
-                     qualify_frequency: int, ari_app: str = "ccplane", unknown_did_delay: int = 2) -> dict[str, Any]:
+                     qualify_frequency: int, ari_app: str = "ccplane", unknown_did_delay: int = 2,
+                     admission: AdmissionSettings | None = None) -> dict[str, Any]:
     """Everything the templates need, computed here (by each feature's
     contribution, in feature order, in one session) so templates hold no logic."""
     model: dict[str, Any] = {"ari_app": ari_app, "unknown_did_delay": unknown_did_delay,
                              "qualify_frequency": qualify_frequency, "ring_timeout": 30, "slugs": {},
+                             "admission": admission_model(admission or AdmissionSettings()),
                              "domains": [], "trunks": [], "routes": [], "blacklists": [], "ivrs": [], "queues": []}
     async with sessions() as s:
         for contribute in contributions:
@@ -68,6 +70,7 @@ async def load_model(sessions: async_sessionmaker[AsyncSession], contributions: 
 
 def render_files(model: dict[str, Any], env: Environment | None = None) -> dict[str, str]:
     env = env or make_environment()
+    model = {"admission": admission_model(AdmissionSettings()), **model}  # no ceilings unless given
     return {name: env.get_template(name + ".j2").render(**model) for name in FILES}
 
 
@@ -98,11 +101,19 @@ class RenderResult:
     reload_pending: list[str] = field(default_factory=list)
 
 
+def admission_model(a: AdmissionSettings) -> dict[str, Any]:
+    return {"enabled": bool(a.max_calls or a.max_calls_per_domain or a.max_new_per_second),
+            "max_calls": a.max_calls, "max_calls_per_domain": a.max_calls_per_domain,
+            "max_new_per_second": a.max_new_per_second}
+
+
 class Renderer:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], config_dir: Path, *,
                  contributions: Sequence[Contribution] = (), reloader: Reloader | None = None,
-                 qualify_frequency: int = 10, ari_app: str = "ccplane", unknown_did_delay: int = 2) -> None:
+                 qualify_frequency: int = 10, ari_app: str = "ccplane", unknown_did_delay: int = 2,
+                 admission: AdmissionSettings | None = None) -> None:
         self.sessions = sessions
+        self.admission = admission
         self.contributions = list(contributions)
         self.out_dir = Path(config_dir) / "ccplane"
         self.reloader = reloader
@@ -116,7 +127,8 @@ class Renderer:
 
     async def render(self) -> dict[str, str]:
         model = await load_model(self.sessions, self.contributions, qualify_frequency=self.qualify_frequency,
-                                 ari_app=self.ari_app, unknown_did_delay=self.unknown_did_delay)
+                                 ari_app=self.ari_app, unknown_did_delay=self.unknown_did_delay,
+                                 admission=self.admission)
         return render_files(model, self.env)
 
     def diff(self, files: dict[str, str]) -> list[str]:

@@ -153,6 +153,7 @@ class Sandbox:
         self._preflight()
         with self._lock():
             self._ensure_rootfs()
+            self._ensure_hosts()
             self._ensure_instance_dirs()
             state = self._adopt_orphan(self.load_state())
             if state is not None and state.pid is not None:
@@ -320,6 +321,26 @@ class Sandbox:
         self._prepare_rootfs(self.partial)
         os.rename(self.partial, self.rootfs)
         self.progress(f"sandbox: rootfs ready in {time.monotonic() - started:.0f} s")
+
+    def _ensure_hosts(self) -> None:
+        """Give the chroot an /etc/hosts naming this machine. debootstrap writes none, so
+        Asterisk's ast_find_ourip() (run for RTP sessions bound to a wildcard address)
+        resolves the host name over DNS, fails, then looks up A.ROOT-SERVERS.NET; with
+        no reachable resolver some of those lookups hang for seconds inside PJSIP's
+        threads and calls pile up at a few calls/s. The file is the same for every
+        instance sharing the rootfs, and rewritten only when it differs."""
+        path = self.rootfs / "etc" / "hosts"
+        text = hosts_file(socket.gethostname())
+        with contextlib.suppress(OSError):
+            if path.read_text() == text:
+                return
+        tmp = path.with_name(f".hosts.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(text)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise SandboxError("write-config", f"cannot write {path}: {exc}") from None
 
     def _prepare_rootfs(self, root: Path) -> None:
         (root / "run" / "asterisk").mkdir(parents=True, exist_ok=True)
@@ -674,6 +695,14 @@ class Sandbox:
                 time.sleep(0.1)
         if self._alive(pid):
             raise SandboxError("stop", f"Asterisk pid {pid} survived SIGKILL")
+
+
+def hosts_file(hostname: str) -> str:
+    """/etc/hosts for the chroot: loopback names and this machine's name, all on
+    127.0.0.1 (the sandbox serves loopback only)."""
+    names = " ".join(dict.fromkeys(n for n in ("localhost", hostname, hostname.split(".")[0]) if n))
+    return (f"127.0.0.1\t{names}\n"
+            "::1\tlocalhost ip6-localhost ip6-loopback\n")
 
 
 def _maxfiles(wanted: int = 65536) -> int:

@@ -1,7 +1,9 @@
 """Engine and unit of work.
 
-SQLite (embedded default) gets WAL, foreign keys and a busy timeout on every
-connection; PostgreSQL is used as is.
+SQLite (embedded default) gets WAL, foreign keys, a busy timeout and
+synchronous=NORMAL on every connection; PostgreSQL gets lock and idle
+timeouts. Writes that the database refuses for now (locked, busy,
+serialization) are retried with ``db.retry.retry_write``.
 """
 from __future__ import annotations
 
@@ -31,7 +33,10 @@ def create_engine(url: str) -> AsyncEngine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute("PRAGMA busy_timeout=10000")
+            # WAL keeps the database consistent at NORMAL; FULL's fsync per commit only
+            # lengthens the one writer's hold on the lock under load
+            cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
     return engine
 

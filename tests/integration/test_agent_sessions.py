@@ -171,3 +171,44 @@ async def test_logins_and_pauses_survive_a_ccplane_kill(scene: Scene, settings: 
     finally:
         proc.kill()
         proc.wait(10)
+
+
+async def test_agent_list_pages_and_costs_the_same_queries_for_more_agents(scene: Scene) -> None:
+    from sqlalchemy import event
+    engine = scene.services.engine.sync_engine
+    statements = 0
+
+    def count(*_: object) -> None:
+        nonlocal statements
+        statements += 1
+    base = f"/domains/{scene.domain}/agents"
+
+    async def listing(query: str = "") -> tuple[dict, int]:
+        nonlocal statements
+        statements = 0
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            page = await scene.root.ok("GET", base + query)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return page, statements
+    await scene.extension("4701", phone="auto")
+    await scene.extension("4702", phone="auto")
+    await scene.queue("ql", extensions=["4701", "4702"])
+    first = await scene.agent(["ql"], "4701")
+    _, few = await listing()
+    second = await scene.agent(["ql"], "4702")
+    for _ in range(3):
+        await scene.root.new_user(scene.domain, "agent")
+    page, more = await listing()
+    assert page["total"] == 5 and more == few  # no query per agent
+    names = [a["username"] for a in page["items"]]
+    assert names == sorted(names)
+    head, _ = await listing("?limit=2&offset=0")
+    tail, _ = await listing("?limit=2&offset=4")
+    assert [a["username"] for a in head["items"]] == names[:2] and head["total"] == 5
+    assert [a["username"] for a in tail["items"]] == names[4:]
+    mine = {a["username"]: a for a in page["items"]}
+    for agent, ext in ((first, "4701"), (second, "4702")):
+        view = mine[agent.username]  # type: ignore[attr-defined]
+        assert view["state"] == "available" and view["queues"] == ["ql"] and view["extension"] == ext

@@ -40,6 +40,7 @@ async def test_health_tracks_asterisk(aiohttp_client: Any, migrated_url: str, ba
         body = await eventually(all_up, timeout=10, what="ami and ari up")
         assert body["status"] == "ok" and body["database"] is True
         assert body["asterisk_version"].startswith("22")
+        assert isinstance(body["background_failures"], int)  # failed background tasks since start
 
         assert state.pid
         os.kill(state.pid, signal.SIGKILL)

@@ -182,8 +182,8 @@ async def test_call_timeout_disconnects_and_records_why(scene: Scene) -> None:
     await scene.recorder.wait_for("AgentComplete", Queue=q)
 
     async def recorded() -> list | None:
-        calls = await scene.root.ok("GET", f"/domains/{scene.domain}/queue-calls")
-        return calls or None
+        page = await scene.root.ok("GET", f"/domains/{scene.domain}/queue-calls")
+        return page["items"] if page["total"] else None
     calls = await eventually(recorded, timeout=3, what="the call record")
     assert calls[0]["end_reason"] == "call_timeout" and 3 <= calls[0]["talk_seconds"] <= 5
 

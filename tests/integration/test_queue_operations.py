@@ -3,6 +3,8 @@ registration loss, queue_log lines, Asterisk restarts, bad input."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +97,52 @@ async def test_logins_and_pauses_are_reapplied_after_asterisk_restarts(scene: Sc
     member = await eventually(member_back, timeout=10, what="member re-added after restart")
     assert member["Paused"] == "1" and member["PausedReason"] == "training"
     assert member["Name"] == "Agent"
+
+
+def _state_in_queue_show(output: str, interface: str) -> str:
+    """'ringing', 'in_call' or 'idle' from the member's line of `queue show`."""
+    line = next(line for line in output.splitlines() if f"({interface} " in line or f"({interface})" in line)
+    if "(Ringing)" in line or "(Ring+Inuse)" in line:
+        return "ringing"
+    return "in_call" if "(in call)" in line or "(In use)" in line else "idle"
+
+
+async def test_a_ringing_agent_is_rebuilt_from_asterisk_after_it_restarts(scene: Scene, settings: Settings) -> None:
+    """A restarted Asterisk has no members and no calls: the agent that was ringing
+    when it went down must not stay 'ringing' (it did, until logout)."""
+    await scene.extension("6501", phone="manual")  # rings, never answers
+    await scene.queue("rring", ring_timeout=60, extensions=["6501"])
+    agent = await scene.agent(["rring"], "6501")
+    await scene.call("rring")
+    await scene.recorder.wait_for("AgentCalled", Queue=scene.qname("rring"), timeout=10)
+
+    async def ringing() -> bool:
+        return bool((await scene.agent_state(agent))["state"] == "ringing")
+    await eventually(ringing, timeout=5, what="the agent ringing")
+    # a crash, not a clean stop: a stopping Asterisk hangs its channels up and reports it,
+    # a killed one reports nothing
+    sandbox = Sandbox(settings.sandbox, progress=print)
+    state = sandbox.load_state()
+    assert state is not None and state.pid
+    os.kill(state.pid, signal.SIGKILL)
+    await eventually(lambda: asyncio.sleep(0, not scene.services.ami.connected), timeout=10,
+                     what="AMI sees Asterisk gone")
+    await asyncio.to_thread(sandbox.up)
+    await scene.services.ami.wait_connected(15)
+    back = asyncio.get_running_loop().time()
+
+    async def matches() -> tuple[str, str] | None:
+        try:
+            shown = await scene.services.ami.command(f"queue show {scene.qname('rring')}")
+            asterisk = _state_in_queue_show(shown, scene.interface("6501"))
+        except Exception:  # noqa: BLE001 - AMI resyncing, member not re-added yet
+            return None
+        api = (await scene.agent_state(agent))["state"]
+        ours = api if api in ("ringing", "in_call") else "idle"
+        return (api, asterisk) if ours == asterisk else None
+    api, asterisk = await eventually(matches, timeout=10, what="API state matching `queue show`")
+    assert api != "ringing" and asterisk == "idle"
+    assert asyncio.get_running_loop().time() - back < 10
 
 
 async def test_queue_and_agent_endpoints_refuse_bad_input(scene: Scene) -> None:

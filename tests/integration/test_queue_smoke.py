@@ -19,6 +19,7 @@ async def test_answered_queue_call(scene: Scene) -> None:
 
     async def recorded() -> list[dict[str, Any]] | None:
         # the record is written by ccplane's action worker after the event: poll
-        return await scene.root.ok("GET", f"/domains/{scene.domain}/queue-calls") or None
+        page = await scene.root.ok("GET", f"/domains/{scene.domain}/queue-calls")
+        return page["items"] if page["total"] else None
     calls = await eventually(recorded, timeout=3, what="the call record")
     assert calls[0]["end_reason"] == "caller" and calls[0]["agent"] == agent.username

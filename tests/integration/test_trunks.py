@@ -1,9 +1,12 @@
-"""Outbound calling through per-domain trunks to a real second Asterisk (the
-carrier), and the alert call reaching the person's phone through them."""
+"""Calling through per-domain trunks to and from a real second Asterisk (the
+carrier): outbound routes, the alert call reaching the person's phone, and the
+carrier's calls reaching queues (identified by address or registration)."""
 from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
+import subprocess
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -12,7 +15,8 @@ import pytest
 from ccplane.asterisk.ami import AmiClient
 from ccplane.asterisk.sandbox import SandboxState
 from tests.support.api import assert_error
-from tests.support.carrier import ACCOUNT, ACCOUNT_SECRET, start_carrier
+from tests.support.carrier import (ACCOUNT, ACCOUNT_SECRET, LINE_ACCOUNT, place_call, registered_contact,
+                                   start_carrier)
 from tests.support.telephony import Recorder, Scene
 from tests.support.waiting import eventually
 
@@ -109,6 +113,117 @@ async def test_registering_trunk_registers_with_the_carrier(scene: Scene, carrie
                      what="the registration read back after a reconnect")
 
 
+def _did(scene: Scene, suffix: str) -> str:
+    return "3" + str(int(scene.domain[1:], 16) % 10**7).zfill(7) + suffix
+
+
+async def _queue_route(scene: Scene, did: str) -> None:
+    await scene.queue("inbound", strategy="ringall", ring_timeout=5)
+    await scene.root.ok("POST", f"/domains/{scene.domain}/routes",
+                        {"did": did, "destination": {"type": "queue", "target": "inbound"}}, 201)
+
+
+async def _hangup_carrier(carrier: SandboxState, channel_id: str) -> None:
+    side = AmiClient("127.0.0.1", carrier.ami_port, carrier.ami_username, carrier.ami_secret)
+    await side.start()
+    try:
+        await side.wait_connected(10)
+        await side.action({"Action": "Hangup", "Channel": channel_id})
+    except Exception:  # noqa: BLE001 - already gone
+        pass
+    finally:
+        await side.stop()
+
+
+async def test_carrier_call_identified_by_address_reaches_the_queue_with_the_callers_number(
+        scene: Scene, carrier: SandboxState, sandbox: SandboxState) -> None:
+    """A carrier that knows its customer by IP puts the caller's number in From: the
+    trunk is found by source address (type=identify), the call enters ccplane-inbound
+    with the DID and queues with the number in its canonical form."""
+    await setup_trunk(scene, carrier)
+    did = _did(scene, "1")
+    await _queue_route(scene, did)
+    channel = await place_call(carrier, did, "+55 11 98765-4321", customer_port=sandbox.sip_port)
+    try:
+        joined = await scene.recorder.wait_for("QueueCallerJoin", Queue=scene.qname("inbound"), timeout=15)
+        fields = joined[0][1].fields
+        assert fields.get("CallerIDNum") == "11987654321"
+        assert str(fields.get("Channel")).startswith("PJSIP/trunk_"), fields  # a trunk, not an anonymous caller
+    finally:
+        await _hangup_carrier(carrier, channel)
+
+
+async def test_carrier_call_to_a_registered_trunk_reaches_the_queue(
+        scene: Scene, carrier: SandboxState) -> None:
+    """A registered trunk: the carrier sends the call to the contact ccplane registered
+    (its ;line= parameter kept, the DID as user); Asterisk ties it to that trunk."""
+    await scene.root.ok("POST", f"/domains/{scene.domain}/trunks",
+                        {"name": "line", "host": "127.0.0.1", "port": carrier.sip_port,
+                         "username": LINE_ACCOUNT, "secret": ACCOUNT_SECRET, "register": True}, 201)
+    did = _did(scene, "2")
+    await _queue_route(scene, did)
+    base = f"/domains/{scene.domain}/trunks"
+
+    async def registered() -> bool:
+        return str((await scene.root.ok("GET", base))["items"][0]["status"]).endswith("registration registered")
+    await eventually(registered, timeout=15, what="the trunk registered")  # the carrier kept no older contact
+    contact = await registered_contact(carrier)
+    assert contact is not None
+    assert "line=" in contact
+    channel = await place_call(carrier, did, "011987650000", contact=contact)
+    try:
+        joined = await scene.recorder.wait_for("QueueCallerJoin", Queue=scene.qname("inbound"), timeout=15)
+        fields = joined[0][1].fields
+        assert fields.get("CallerIDNum") == "11987650000"
+        assert str(fields.get("Channel")).startswith(f"PJSIP/trunk_{scene.domain}_line-"), fields
+    finally:
+        await _hangup_carrier(carrier, channel)
+
+
+LOOKUP_FAILURES = ("getaddrinfo", "Unable to lookup", "ROOT-SERVERS", "Unable to get own IP")
+
+
+async def test_calls_make_asterisk_resolve_no_names(scene: Scene, carrier: SandboxState,
+                                                    sandbox: SandboxState) -> None:
+    """Every RTP session made Asterisk look its host name up (ast_find_ourip); with no
+    /etc/hosts in the chroot that went to DNS, failed, and some lookups hung PJSIP's
+    threads for seconds. The chroot names this machine; real calls log no lookup."""
+    rootfs = sandbox.rootfs
+    out = subprocess.run(["chroot", rootfs, "getent", "hosts", socket.gethostname()], capture_output=True,
+                         text=True, timeout=5)
+    assert out.returncode == 0 and out.stdout.split()[0] == "127.0.0.1", out
+    log = Path(sandbox.config_dir).parent / "log" / "messages.log"
+    start = log.stat().st_size
+    await setup_trunk(scene, carrier)
+    did = _did(scene, "4")
+    await _queue_route(scene, did)
+    channels = [await place_call(carrier, did, f"1198765000{i}", customer_port=sandbox.sip_port) for i in range(3)]
+    try:
+        await scene.recorder.wait_for("QueueCallerJoin", Queue=scene.qname("inbound"), count=3, timeout=15)
+    finally:
+        for channel in channels:
+            await _hangup_carrier(carrier, channel)
+    with log.open("rb") as fh:
+        fh.seek(start)
+        lines = fh.read().decode("utf-8", "replace").splitlines()
+    assert not [line for line in lines if any(s in line for s in LOOKUP_FAILURES)]
+
+
+@pytest.mark.parametrize(("sent", "kept"), [("5511987654321", "11987654321"), ("01511987654321", "11987654321"),
+                                             ("1133334444", "1133334444"), ("+14155550100", "+14155550100"),
+                                             ("4004", "4004")])
+async def test_inbound_caller_number_in_canonical_form(scene: Scene, sent: str, kept: str) -> None:
+    did = _did(scene, "3")
+    await _queue_route(scene, did)
+    token = secrets.token_hex(6)
+    await scene.services.ami.action({"Action": "Originate", "Channel": f"Local/{did}@ccplane-inbound",
+                                     "Application": "Wait", "Data": "30", "CallerID": f"X <{sent}>",
+                                     "Async": "true", "ChannelId": f"n{token}-1", "OtherChannelId": f"n{token}-2"})
+    scene.callers.append(f"n{token}-2")
+    joined = await scene.recorder.wait_for("QueueCallerJoin", Queue=scene.qname("inbound"), timeout=10)
+    assert joined[0][1].fields.get("CallerIDNum") == kept
+
+
 async def _is(probe: Any, expected: str) -> bool:
     return bool(await probe() == expected)
 
@@ -118,7 +233,9 @@ async def test_trunk_and_route_bad_input(scene: Scene) -> None:
     for body, field in (({"name": "x", "host": "bad host"}, "host"),
                         ({"name": "x", "host": "h", "port": 0}, "port"),
                         ({"name": "x", "host": "h", "transport": "sctp"}, "transport"),
-                        ({"name": "x", "host": "h", "register": True}, "register")):
+                        ({"name": "x", "host": "h", "register": True}, "register"),
+                        ({"name": "x", "host": "h", "match": ["10.0.0.0/33"]}, "match.0"),
+                        ({"name": "x", "host": "h", "match": ["x]\n[evil"]}, "match.0")):
         status, resp = await scene.root.call("POST", base, body)
         assert_error(status, resp, 422, field)
     status, resp = await scene.root.call("POST", f"/domains/{scene.domain}/outbound-routes",

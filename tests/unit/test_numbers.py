@@ -267,6 +267,7 @@ def test_route_checks_the_blacklist_before_its_destination(kind: str, target: st
         "exten => 551140041234,1,NoOp(ccplane: DID 551140041234 of acme)",
         " same => n,Set(__CCPLANE_DOMAIN=acme)",
         " same => n,Set(__CCPLANE_DID=551140041234)",
+        " same => n,Gosub(ccplane-caller-number,s,1)",  # canonical form first: the blacklist stores it
         " same => n,Gosub(ccplane-blacklist-check,s,1(acme))",
         " same => n,Gosub(ccplane-journey,s,1(acme,inbound))",
         f" same => n,{goto}",
@@ -278,7 +279,8 @@ def test_hangup_route_rings_then_rejects() -> None:
     text = render_files(base_model(routes=routes))["extensions.conf"]
     inbound = section(text, "ccplane-inbound")
     block = exten(inbound, "+551140040000")
-    assert block[3:] == [" same => n,Gosub(ccplane-blacklist-check,s,1(beta))",
+    assert block[3:] == [" same => n,Gosub(ccplane-caller-number,s,1)",
+                         " same => n,Gosub(ccplane-blacklist-check,s,1(beta))",
                          " same => n,Gosub(ccplane-journey,s,1(beta,inbound))", " same => n,Ringing()",
                          " same => n,Wait(7)", " same => n,Hangup(21)"]
     assert not any("Goto(" in line for line in block)

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from ccplane.asterisk.render import conf_value, render_files
+from ccplane.asterisk.render import admission_model, conf_value, render_files
+from ccplane.settings import AdmissionSettings
 
 
 def model() -> dict:
@@ -72,8 +73,36 @@ def test_tcp_trunk_keeps_its_transport_past_the_comment_sign() -> None:
     m = model()
     m["trunks"] = [{"endpoint": "trunk_acme_c", "host": "sip.example.net", "port": 5060,
                     "uri_params": "\\;transport=tcp", "username": "acct", "secret": "pw", "register": True,
-                    "from_user": "acct", "slug": "acme"}]
+                    "from_user": "acct", "slug": "acme", "match": "sip.example.net"}]
     pjsip = render_files(m)["pjsip.conf"]
     # an unescaped ";" would start a comment: Asterisk would read sip:sip.example.net:5060 (UDP)
     assert "contact=sip:sip.example.net:5060\\;transport=tcp\n" in pjsip
     assert "server_uri=sip:sip.example.net:5060\\;transport=tcp\n" in pjsip
+
+
+def test_trunk_is_identified_by_address_and_by_its_registration_line() -> None:
+    m = model()
+    m["trunks"] = [{"endpoint": "trunk_acme_c", "host": "200.1.2.3", "port": 5060, "uri_params": "",
+                    "username": "acct", "secret": "pw", "register": True, "from_user": "acct", "slug": "acme",
+                    "match": "200.1.2.3,200.1.9.0/24"}]
+    pjsip = render_files(m)["pjsip.conf"]
+    identify = pjsip.split("type=identify\n", 1)[1]
+    assert identify.startswith("endpoint=trunk_acme_c\nmatch=200.1.2.3,200.1.9.0/24\n")
+    assert "identify_by=ip\n" in pjsip  # never by the user in From (the caller's number, or a forgery)
+    assert "trust_id_inbound=yes\n" in pjsip
+    assert "line=yes\nendpoint=trunk_acme_c\n" in pjsip
+
+
+def test_admission_ceilings_render_only_when_set() -> None:
+    m = model()
+    m["routes"] = [{"did": "1133334444", "slug": "acme", "reject_delay": 0, "hangup": False,
+                    "goto": "Goto(ccplane-queues,acme_sales,1)"}]
+    assert "ccplane-admission" not in render_files(m)["extensions.conf"]
+    m["admission"] = admission_model(AdmissionSettings(max_calls=40, max_calls_per_domain=10,
+                                                       max_new_per_second=20))
+    ext = render_files(m)["extensions.conf"]
+    entry = ext.split("exten => 1133334444,1,", 1)[1].split("\nexten", 1)[0]
+    assert "Gosub(ccplane-admission,s,1(acme))" in entry.split("Gosub(ccplane-blacklist-check")[0]
+    assert "${GROUP_COUNT(${ARG1}@ccplane-domain)} > 10]" in ext
+    assert "${GROUP_COUNT(inbound@ccplane-all)} > 40]" in ext
+    assert "${count} > 20]" in ext

@@ -9,11 +9,11 @@ BASE = "/domains/{domain}/agents"
 ONE = BASE + "/{username}"
 
 
-@api.route("GET", BASE, response=Page[AgentOut], tag="agents")
+@api.route("GET", BASE, query=ListQuery, response=Page[AgentOut], tag="agents")
 async def list_agents(req: Req) -> Page[AgentOut]:
-    """Every agent of the domain with its live state."""
-    rows = await req.services.agents.list(req.me, req.params["domain"])
-    return Page[AgentOut](items=rows, total=len(rows))
+    """The domain's agents with their live state, by username (``limit``/``offset``)."""
+    rows, total = await req.services.agents.list(req.me, req.params["domain"], req.query.limit, req.query.offset)
+    return Page[AgentOut](items=rows, total=total)
 
 
 @api.route("GET", ONE, response=AgentOut, tag="agents")
@@ -55,7 +55,9 @@ async def unpause(req: Req) -> AgentOut:
     return await req.services.agents.unpause(req.me, req.params["domain"], req.params["username"])
 
 
-@api.route("GET", "/domains/{domain}/queue-calls", query=ListQuery, response=list[QueueCallOut], tag="agents")
-async def queue_calls(req: Req) -> list[QueueCallOut]:
+@api.route("GET", "/domains/{domain}/queue-calls", query=ListQuery, response=Page[QueueCallOut], tag="agents")
+async def queue_calls(req: Req) -> Page[QueueCallOut]:
     """Answered queue calls, newest first, with why each ended."""
-    return await req.services.agents.queue_calls(req.me, req.params["domain"], req.query.limit, req.query.offset)
+    rows, total = await req.services.agents.queue_calls(req.me, req.params["domain"], req.query.limit,
+                                                        req.query.offset)
+    return Page[QueueCallOut](items=rows, total=total)

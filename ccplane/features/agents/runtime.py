@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ...aio import cancel_and_wait
 from ...asterisk.ami import AmiClient
+from ...background import watch
+from ...db.retry import retry_write
 from ..calls.events import CallEvent
 from ..domains.models import Domain
 from ..extensions.domain import endpoint_name
@@ -27,6 +29,10 @@ from .domain import (Agent, AgentBoard, CallEnded, Effect, ExpireAt, HangupAt, H
 from .models import AgentSession, AgentSessionQueue, QueueCall
 
 log = logging.getLogger("ccplane.agents")
+
+# QueueMember's Status is the member's device state: AST_DEVICE_RINGING, AST_DEVICE_RINGINUSE
+RINGING_DEVICE_STATES = ("6", "7")
+
 
 def policy_of(q: Queue) -> QueuePolicy:
     return QueuePolicy(wrapup_time=q.wrapup_time, max_no_answer=q.max_no_answer, call_timeout=q.call_timeout,
@@ -58,6 +64,7 @@ class AgentRuntime:
 
     async def start(self) -> None:
         self._worker = asyncio.create_task(self._run_actions(), name="agent-actions")
+        watch(self._worker, "agent action worker")
 
     async def stop(self) -> None:
         self._stopping = True
@@ -92,7 +99,8 @@ class AgentRuntime:
                                           "Interface": effect.interface, "UniqueID": effect.uniqueid,
                                           "Message": effect.message})
             elif isinstance(effect, CallEnded):
-                self._spawn(self._record_call(effect))
+                self._spawn(self._record_call(effect), "queue call record", call=effect.caller_uniqueid,
+                            queue=effect.queue, interface=effect.interface)
             elif isinstance(effect, OfferFailed):
                 log.info("agent.offer_failed %s %s", effect.interface, effect.outcome.value,
                          extra={"interface": effect.interface, "queue": effect.queue})
@@ -140,18 +148,32 @@ class AgentRuntime:
         handle = self._hangups.pop((ended.interface, ended.caller_uniqueid), None)
         if handle is not None:
             handle.cancel()
-        domain_id = self.domain_of.get(ended.interface)
-        if domain_id is None:
-            return
         names = split_queue_name(ended.queue)
-        async with self.sessions() as s:
-            queue_id = await s.scalar(select(Queue.id).where(Queue.domain_id == domain_id,
-                                                             Queue.name == names[1])) if names else None
-            s.add(QueueCall(domain_id=domain_id, queue_id=queue_id, caller_uniqueid=ended.caller_uniqueid,
-                            caller_number=ended.caller_number, agent_username=ended.username,
-                            answered_at=_ts(ended.answered_at), ended_at=_ts(ended.ended_at),
-                            talk_seconds=round(ended.ended_at - ended.answered_at, 3), end_reason=ended.reason))
-            await s.commit()
+        known = self.domain_of.get(ended.interface)
+        row: dict[str, Any] = {
+            "caller_uniqueid": ended.caller_uniqueid, "caller_number": ended.caller_number,
+            "agent_username": ended.username, "answered_at": _ts(ended.answered_at),
+            "ended_at": _ts(ended.ended_at), "talk_seconds": round(ended.ended_at - ended.answered_at, 3),
+            "end_reason": ended.reason}
+
+        async def store() -> int | None:
+            async with self.sessions() as s:
+                # the agent may have logged out before the call's last event: the queue names the domain
+                domain_id = known if known is not None else (await s.scalar(
+                    select(Domain.id).where(Domain.slug == names[0])) if names else None)
+                if domain_id is None:
+                    return None
+                queue_id = await s.scalar(select(Queue.id).where(Queue.domain_id == domain_id,
+                                                                 Queue.name == names[1])) if names else None
+                s.add(QueueCall(domain_id=domain_id, queue_id=queue_id, **row))
+                await s.commit()
+                return domain_id
+        domain_id = await retry_write(store, "queue call record", call=ended.caller_uniqueid, queue=ended.queue,
+                                      interface=ended.interface)
+        if domain_id is None:
+            log.warning("call.record_skipped no domain for queue %s", ended.queue,
+                        extra={"queue": ended.queue, "call": ended.caller_uniqueid})
+            return
         log.info("call.ended reason=%s", ended.reason, extra={"domain_id": domain_id, "queue": ended.queue,
                                                               "call": ended.caller_uniqueid})
 
@@ -178,10 +200,11 @@ class AgentRuntime:
                 listener(slug, {"username": username, "state": "offline", "pause_reason": None,
                                 "since": None, "wrapup_left": None, "missed_in_a_row": 0})
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any, what: str, **context: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        watch(task, what, **context)
 
     # -- sessions -------------------------------------------------------------------
     async def load_agent(self, s: AsyncSession, session: AgentSession) -> tuple[Agent, list[str], str]:
@@ -271,9 +294,11 @@ class AgentRuntime:
             self.board.put(agent)
             self.domain_of[agent.interface] = sess.domain_id
             members = [present[(q, agent.interface)] for q in queues if (q, agent.interface) in present]
-            if members and all(str(m.get("InCall")) == "0" for m in members):
-                # events were lost while disconnected: Asterisk says no call is up
+            # Events were lost while disconnected: what Asterisk reports now is the truth. A
+            # member it does not know (a restarted Asterisk has none) has no call and no offer.
+            if not any(str(m.get("InCall")) not in ("", "0") for m in members):
                 agent.calls.clear()
+            if not any(str(m.get("Status")) in RINGING_DEVICE_STATES for m in members):
                 agent.offers.clear()
             for q in queues:
                 wanted.add((q, agent.interface))
@@ -288,4 +313,6 @@ class AgentRuntime:
                 await self.ami.action({"Action": "QueueRemove", "Queue": q, "Interface": interface})
         for interface in set(self.board.agents) - {a.interface for _, a, _, _ in loaded}:
             self.board.remove(interface)
+        for _, agent, _, _ in loaded:
+            self._publish(agent.interface)  # the live feed learns the rebuilt states
         log.info("agents.resynced sessions=%d", len(loaded))

@@ -1,10 +1,11 @@
 """Agent login to queues on an extension, logout, pause, and what supervisors see."""
 from __future__ import annotations
 
+import builtins
 from datetime import datetime, timezone
 from typing import Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -42,16 +43,35 @@ class AgentService:
         self.registrations = registrations
 
     # -- reading ---------------------------------------------------------------------
-    async def list(self, me: Principal, slug: str) -> list[AgentOut]:
+    async def list(self, me: Principal, slug: str, limit: int = 50,
+                   offset: int = 0) -> tuple[builtins.list[AgentOut], int]:
+        """A page of the domain's agents (agent users and anyone logged in), by username,
+        and their total. Live state comes from the board in memory; the stored rows are
+        read in four queries whatever the number of agents."""
         me.require(SUPERVISING, "see agents")
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
-            users = list(await s.scalars(select(User).join(Membership).where(
-                Membership.domain_id == domain.id).order_by(User.username)))
-            sessions = {x.user_id: x for x in await s.scalars(
-                select(AgentSession).where(AgentSession.domain_id == domain.id))}
-            return [await self._view(s, domain, u, sessions.get(u.id)) for u in users
-                    if u.role == "agent" or u.id in sessions]
+            logged_in = select(AgentSession.user_id).where(AgentSession.domain_id == domain.id)
+            who = select(User).join(Membership).where(Membership.domain_id == domain.id,
+                                                      or_(User.role == "agent", User.id.in_(logged_in)))
+            total = int(await s.scalar(select(func.count()).select_from(who.subquery())) or 0)
+            users = list(await s.scalars(who.order_by(User.username).limit(limit).offset(offset)))
+            sessions = {x.user_id: x for x in await s.scalars(select(AgentSession).where(
+                AgentSession.domain_id == domain.id, AgentSession.user_id.in_([u.id for u in users])))}
+            exts = {e.id: e for e in await s.scalars(select(Extension).where(
+                Extension.id.in_([x.extension_id for x in sessions.values()])))}
+            queues: dict[int, builtins.list[str]] = {}
+            for session_id, name in await s.execute(
+                    select(AgentSessionQueue.session_id, Queue.name).join(Queue, AgentSessionQueue.queue_id == Queue.id)
+                    .where(AgentSessionQueue.session_id.in_([x.id for x in sessions.values()]))
+                    .order_by(Queue.name)):
+                queues.setdefault(session_id, []).append(name)
+        items = []
+        for u in users:
+            session = sessions.get(u.id)
+            ext = exts.get(session.extension_id) if session else None
+            items.append(self._make(domain, u, session, ext, queues.get(session.id, []) if session else []))
+        return items, total
 
     async def get(self, me: Principal, slug: str, username: str) -> AgentOut:
         async with self.sessions() as s:
@@ -61,13 +81,20 @@ class AgentService:
 
     async def _view(self, s: AsyncSession, domain: Domain, user: User, session: AgentSession | None) -> AgentOut:
         if session is None:
-            return AgentOut(username=user.username, name=user.name, state="offline", pause_reason=None,
-                            paused_since=None, wrapup_left=None, queues=[], extension=None, missed_in_a_row=0,
-                            logged_in_at=None)
+            return self._make(domain, user, None, None, [])
         ext = await s.get(Extension, session.extension_id)
         queues = list(await s.scalars(select(Queue.name).join(AgentSessionQueue, AgentSessionQueue.queue_id
                                                               == Queue.id).where(
             AgentSessionQueue.session_id == session.id).order_by(Queue.name)))
+        return self._make(domain, user, session, ext, queues)
+
+    def _make(self, domain: Domain, user: User, session: AgentSession | None, ext: Extension | None,
+              queues: builtins.list[str]) -> AgentOut:
+        """One agent's view from its stored rows and the board's live state (no I/O)."""
+        if session is None:
+            return AgentOut(username=user.username, name=user.name, state="offline", pause_reason=None,
+                            paused_since=None, wrapup_left=None, queues=[], extension=None, missed_in_a_row=0,
+                            logged_in_at=None)
         interface = f"PJSIP/{endpoint_name(domain.slug, ext.number)}" if ext else ""
         agent = self.runtime.board.agents.get(interface)
         if agent is not None:
@@ -85,14 +112,14 @@ class AgentService:
                         missed_in_a_row=view["missed_in_a_row"], logged_in_at=_utc(session.logged_in_at))
 
     async def available_extensions(self, me: Principal, slug: str, username: str,
-                                   queue_names: list[str]) -> list[AvailableExtension]:
+                                   queue_names: builtins.list[str]) -> builtins.list[AvailableExtension]:
         async with self.sessions() as s:
             domain, user = await self._target(s, me, slug, username)
             queues = await self._queues(s, domain, queue_names)
             return await self._offered(s, domain, user, queues)
 
     async def _offered(self, s: AsyncSession, domain: Domain, user: User,
-                       queues: list[Queue]) -> list[AvailableExtension]:
+                       queues: builtins.list[Queue]) -> builtins.list[AvailableExtension]:
         """Extensions linked to every chosen queue, registered right now, and not
         used by another logged-in agent. A WebRTC agent (one with a WebRTC
         extension of this domain configured) is offered that extension only."""
@@ -142,7 +169,7 @@ class AgentService:
         await self.runtime.apply_login(session_id)
         return await self.get(me, slug, username)
 
-    async def _why_not(self, s: AsyncSession, domain: Domain, user: User, queues: list[Queue], number: str) -> str:
+    async def _why_not(self, s: AsyncSession, domain: Domain, user: User, queues: builtins.list[Queue], number: str) -> str:
         ext = await s.scalar(select(Extension).where(Extension.domain_id == domain.id, Extension.number == number))
         if ext is None:
             return f"extension {number} does not exist"
@@ -198,17 +225,20 @@ class AgentService:
         self.runtime.apply(self.runtime.board.unpause(interface))
         return await self.get(me, slug, username)
 
-    async def queue_calls(self, me: Principal, slug: str, limit: int, offset: int) -> list[QueueCallOut]:
+    async def queue_calls(self, me: Principal, slug: str, limit: int,
+                          offset: int) -> tuple[builtins.list[QueueCallOut], int]:
         me.require(SUPERVISING, "see call records")
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
+            total = int(await s.scalar(select(func.count()).select_from(QueueCall)
+                                       .where(QueueCall.domain_id == domain.id)) or 0)
             names = {q.id: q.name for q in await s.scalars(select(Queue).where(Queue.domain_id == domain.id))}
             rows = await s.scalars(select(QueueCall).where(QueueCall.domain_id == domain.id)
                                    .order_by(QueueCall.id.desc()).limit(limit).offset(offset))
             return [QueueCallOut(caller_number=r.caller_number, agent=r.agent_username,
                                  queue=names.get(r.queue_id) if r.queue_id else None,
                                  answered_at=_utc(r.answered_at), ended_at=_utc(r.ended_at),  # type: ignore[arg-type]
-                                 talk_seconds=r.talk_seconds, end_reason=r.end_reason) for r in rows]
+                                 talk_seconds=r.talk_seconds, end_reason=r.end_reason) for r in rows], total
 
     # -- helpers ---------------------------------------------------------------------
     async def _target(self, s: AsyncSession, me: Principal, slug: str, username: str) -> tuple[Domain, User]:
@@ -229,7 +259,7 @@ class AgentService:
         return session
 
     @staticmethod
-    async def _queues(s: AsyncSession, domain: Domain, names: list[str]) -> list[Queue]:
+    async def _queues(s: AsyncSession, domain: Domain, names: builtins.list[str]) -> builtins.list[Queue]:
         if not names:
             raise ValidationFailed("choose at least one queue", field="queues")
         if len(set(names)) != len(names):
@@ -242,7 +272,7 @@ class AgentService:
         return [rows[n] for n in names]
 
     @staticmethod
-    async def _interface_and_queues(s: AsyncSession, domain: Domain, session: AgentSession) -> tuple[str, list[str]]:
+    async def _interface_and_queues(s: AsyncSession, domain: Domain, session: AgentSession) -> tuple[str, builtins.list[str]]:
         ext = await s.get(Extension, session.extension_id)
         assert ext is not None
         names = await s.scalars(select(Queue.name).join(AgentSessionQueue, AgentSessionQueue.queue_id == Queue.id)

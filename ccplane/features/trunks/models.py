@@ -21,6 +21,8 @@ class Trunk(Timestamped, Base):
     secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
     register: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     caller_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # extra source addresses/networks the carrier sends calls from (the host is always matched)
+    match: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
 
 
 class OutboundRoute(Timestamped, Base):

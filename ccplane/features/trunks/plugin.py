@@ -44,7 +44,8 @@ async def contribute(s: AsyncSession, model: dict[str, Any]) -> None:
                         # "\;": an unescaped ";" starts a comment in Asterisk's config files
                         "uri_params": "\\;transport=tcp" if t.transport == "tcp" else "",
                         "username": t.username, "secret": t.secret, "register": t.register,
-                        "from_user": t.caller_id or t.username or "", "slug": slugs[t.domain_id]} for t in trunks]
+                        "from_user": t.caller_id or t.username or "", "slug": slugs[t.domain_id],
+                        "match": ",".join(dict.fromkeys([t.host, *(t.match or [])]))} for t in trunks]
     domains = {d["id"]: d for d in model["domains"]}
     for r in outbound:
         if r.domain_id in domains:

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from ..common import Input
 
@@ -11,6 +12,19 @@ Host = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"
 Cred = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._~!@#%^*+=-]+$")]
 # Asterisk extension patterns: digits, X N Z, [ranges], . ! and a leading _ / +
 Pattern = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^_?\+?[0-9XNZxnz\[\]\-.!*#]+$")]
+
+
+
+def _address_or_network(value: str) -> str:
+    """An IPv4/IPv6 address or network (CIDR), in its canonical text form."""
+    try:
+        net = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError("an IP address or network (CIDR), e.g. 200.1.2.0/24") from None
+    return str(net.network_address) if net.num_addresses == 1 else str(net)
+
+
+SourceMatch = Annotated[str, StringConstraints(min_length=2, max_length=64), AfterValidator(_address_or_network)]
 
 
 class TrunkCreate(Input):
@@ -22,6 +36,8 @@ class TrunkCreate(Input):
     secret: Cred | None = None
     registration: bool = Field(False, alias="register")  # "register" would shadow BaseModel.register
     caller_id: Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{2,20}$")] | None = None
+    # where the carrier's calls come from besides its host (its signalling may use other addresses)
+    match: Annotated[list[SourceMatch], Field(max_length=20)] = []
 
 
 class TrunkOut(BaseModel):
@@ -33,6 +49,7 @@ class TrunkOut(BaseModel):
     username: str | None
     registration: bool = Field(alias="register")
     caller_id: str | None
+    match: list[str]
     endpoint: str
     status: str
 

@@ -68,7 +68,8 @@ class TrunkService:
             registry = self.registrations.get((f"sip:{t.username}@{t.host}:{t.port}", server))
             status = f"{status}; registration {registry.lower() if registry else 'pending'}"
         return TrunkOut(name=t.name, host=t.host, port=t.port, transport=t.transport, username=t.username,
-                        registration=t.register, caller_id=t.caller_id, endpoint=endpoint, status=status)
+                        registration=t.register, caller_id=t.caller_id,
+                        match=list(t.match or []), endpoint=endpoint, status=status)
 
     async def list(self, me: Principal, slug: str) -> list[TrunkOut]:
         me.require(READ_ROLES, "list trunks")

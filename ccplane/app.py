@@ -54,6 +54,7 @@ from .features.users.http import api as users_api
 from .features.users.services import UserService
 from .errors import AsteriskError, ServiceUnavailable
 from .leader import Leadership
+from .scheduler import Scheduler
 from .settings import Settings
 from .web.keys import SERVICES, SETTINGS
 from .web.live import LiveHub, live_feed
@@ -93,6 +94,7 @@ class Services:
     attachments: AttachmentService
     trunks: TrunkService
     leadership: Leadership
+    scheduler: Scheduler
     telephony_started: bool = False
     ready: bool = False  # telephony fully started: the API may serve
     exit_on_demotion: bool = False
@@ -127,8 +129,12 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
     runtime.listeners.append(lambda slug, view: live.publish(slug, "agent.state", view))
     ami.on_event(lambda ev: _publish_queue_event(live, ev), names=("QueueCallerJoin", "QueueCallerLeave"))
     auth = AuthService(sessions, settings.auth)
-    alerts = AlertService(sessions, auth.signer, live.publish, AlertCaller(ami, target.sounds_dir), changed)
+    scheduler = Scheduler(settings.database.url)
+    alerts = AlertService(sessions, auth.signer, live.publish, AlertCaller(ami, target.sounds_dir), changed,
+                          scheduler)
     persons.on_change.append(alerts.forget_person)
+    persons.on_saved.append(alerts.person_saved)
+    persons.on_removed.append(alerts.person_removed)
     recorder.alerts = alerts
     trunks = TrunkService(sessions, changed, contacts)
     ami.on_event(trunks.on_registry, names=("Registry",))
@@ -154,6 +160,7 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
         leadership=Leadership(settings.database.url, enabled=settings.cluster.leader_election,
                               retry_interval=settings.cluster.retry_interval,
                               check_interval=settings.cluster.check_interval),
+        scheduler=scheduler,
     )
 
 
@@ -230,6 +237,7 @@ async def _start_telephony(services: Services) -> None:
     services.ami.on_connect(lambda: _resync(services))
     services.collect.register()
     await services.steps.start()
+    await services.scheduler.start()  # persistent jobs run on the leader only
     await services.alerts.start()
     await services.agent_runtime.start()
     await services.ami.start()
@@ -238,6 +246,7 @@ async def _start_telephony(services: Services) -> None:
         await services.renderer.apply()
     except Exception:  # noqa: BLE001 - a config dir problem must not stop the API
         log.exception("render.startup_failed")
+    services.scheduler.resume()  # every feature is started: jobs may act now
     await ensure_system_prompts(services.prompts.sounds_dir)
     services.ready = True
 
@@ -279,6 +288,7 @@ async def _stop_telephony(services: Services, step_limit: float = 10.0) -> None:
     if services.telephony_started:
         services.telephony_started = False
         steps += [("step recorder", services.steps.stop), ("alerts", services.alerts.stop),
+                  ("scheduler", services.scheduler.stop),
                   ("ari", services.ari.stop), ("agent runtime", services.agent_runtime.stop),
                   ("ami", services.ami.stop)]
     await _run_steps(steps, step_limit)

@@ -130,8 +130,9 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
     ami.on_event(lambda ev: _publish_queue_event(live, ev), names=("QueueCallerJoin", "QueueCallerLeave"))
     auth = AuthService(sessions, settings.auth)
     scheduler = Scheduler(settings.database.url)
-    alerts = AlertService(sessions, auth.signer, live.publish, AlertCaller(ami, target.sounds_dir), changed,
-                          scheduler)
+    alert_caller = AlertCaller(ami, target.sounds_dir)
+    alert_caller.preemptor.withdrawn = runtime.board.withdraw_offer  # a ring taken back is no agent's miss
+    alerts = AlertService(sessions, auth.signer, live.publish, alert_caller, changed, scheduler)
     persons.on_change.append(alerts.forget_person)
     persons.on_saved.append(alerts.person_saved)
     persons.on_removed.append(alerts.person_removed)

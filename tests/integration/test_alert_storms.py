@@ -106,3 +106,49 @@ async def test_a_storm_of_reds_is_queued_in_arrival_order_stored_and_audited(sce
     assert actions == {"created": len(ids), "call_placed": len(ids)}
     ok, message = await verify_domain_chain(scene.services.sessions, scene.domain)
     assert ok and "not linked" not in message, message
+
+
+async def test_a_red_preempts_the_ring_of_a_yellow_which_keeps_its_place(scene: Scene) -> None:
+    """Real SIP attendants (baresip, ringing until told). A yellow rings both; a
+    red arrives: within 1 s both ring for the red, the yellow still waits (same
+    call, never left the queue) and is offered to the other attendant as soon
+    as one takes the red. Withdrawn rings are not the attendants' misses."""
+    phones = [await scene.extension(n, phone="manual") for n in ("8501", "8502")]
+    await scene.queue("monitor", strategy="ringall", ring_timeout=15, retry=1, max_no_answer=1,
+                      extensions=["8501", "8502"])
+    await scene.root.ok("PUT", f"/domains/{scene.domain}/alert-app", {"monitoring_queue": "monitor"})
+    agents = [await scene.agent(["monitor"], n) for n in ("8501", "8502")]
+    q = scene.qname("monitor")
+    [(_, yellow_app), (_, red_app)] = await persons(scene, 2)
+    yellow = await yellow_app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "yellow", "location": None}, 201)
+    yellow_call = await linked_call(scene, yellow["id"])
+    await scene.recorder.wait_for("AgentCalled", count=2, Queue=q, Uniqueid=yellow_call, timeout=10)
+    red = await red_app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None}, 201)
+    red_call = await linked_call(scene, red["id"])
+    joined = await scene.recorder.wait_for("QueueCallerJoin", Queue=q, Uniqueid=red_call, timeout=5)
+    rang = await scene.recorder.wait_for("AgentCalled", count=2, Queue=q, Uniqueid=red_call, timeout=5)
+    print(f"red rang both attendants {rang[-1][0] - joined[0][0]:.3f} s after it joined")
+    assert rang[-1][0] - joined[0][0] <= 1.0, rang[-1][0] - joined[0][0]
+    assert yellow_call in await queue_entries(scene, q)  # still waiting: never left Queue()
+    assert not scene.recorder.matching("QueueCallerLeave", Uniqueid=yellow_call)
+    await phones[0].command("accept")  # type: ignore[union-attr]
+    connected = await scene.recorder.wait_for("AgentConnect", Queue=q, timeout=5)
+    assert connected[0][1].fields["Uniqueid"] == red_call
+    again = await scene.recorder.wait_for("AgentCalled", count=2, Queue=q, Uniqueid=yellow_call, timeout=5)
+    assert again[-1][0] - connected[0][0] <= 2.5  # offered right after (app_queue re-checks each second)
+    assert again[-1][1].fields["Interface"] == scene.interface("8502")
+    for agent in agents:  # max_no_answer=1: a withdrawn ring counted as a miss would have paused them
+        state = await scene.agent_state(agent)
+        assert state["missed_in_a_row"] == 0 and state["state"] != "paused", state
+
+
+async def linked_call(scene: Scene, alert_id: int) -> str:
+    async def call() -> str | None:
+        async with scene.services.sessions() as s:
+            return await s.scalar(select(Alert.call_id).where(Alert.id == alert_id))
+    return await eventually(call, timeout=5, what=f"alert {alert_id} linked to its call")
+
+
+async def queue_entries(scene: Scene, q: str) -> list[str]:
+    entries = await scene.services.ami.action({"Action": "QueueStatus", "Queue": q})
+    return [e["Uniqueid"] for e in entries if e.get("Event") == "QueueEntry"]

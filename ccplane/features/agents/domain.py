@@ -107,6 +107,7 @@ class Offer:
     dial_status: str | None = None
     rang_out: bool = False
     dumped: bool = False  # answered, then hung up before the bridge (AgentDump)
+    withdrawn: bool = False  # ccplane took the ring back for a higher alert: not the agent's miss
 
 
 @dataclass
@@ -443,9 +444,18 @@ class AgentBoard:
         offer = agent.offers.pop(uid, None)
         if offer is None:
             return []
-        outcome = classify_offer(dial_status=offer.dial_status, hangup_cause=_int(_f(fields, "Cause")),
-                                 rang_out=offer.rang_out, dumped=offer.dumped)
+        outcome = Outcome.LOST if offer.withdrawn else classify_offer(
+            dial_status=offer.dial_status, hangup_cause=_int(_f(fields, "Cause")), rang_out=offer.rang_out,
+            dumped=offer.dumped)
         return self._offer_failed(agent, offer, outcome, now)
+
+    def withdraw_offer(self, member_uniqueid: str) -> None:
+        """ccplane is hanging up this ringing leg (alert preemption): it ends as LOST."""
+        interface = self._member_index.get(member_uniqueid)
+        agent = self.agents.get(interface or "")
+        offer = agent.offers.get(member_uniqueid) if agent else None
+        if offer is not None:
+            offer.withdrawn = True
 
     def _offer_failed(self, agent: Agent, offer: Offer, outcome: Outcome, now: float) -> list[Effect]:
         effects: list[Effect] = [OfferFailed(agent.interface, offer.queue, outcome), StateChanged(agent.interface)]

@@ -48,9 +48,11 @@ def phone_forms(phone: str) -> list[str]:
 class AlertCaller:
     def __init__(self, ami: AmiClient, sounds_dir: Path | None) -> None:
         from .announce import Announcer  # announce.py uses speak() from here
+        from .preempt import Preemptor
         self.ami = ami
         self.sounds_dir = sounds_dir
         self.announcer = Announcer(sounds_dir)
+        self.preemptor = Preemptor(ami)
 
     @staticmethod
     def new_call_id(alert: Alert) -> str:
@@ -74,6 +76,7 @@ class AlertCaller:
 
     async def _originate(self, slug: str, alert: Alert, queue: str, base: str, call_id: str,
                          caller_name: str, announce: str) -> None:
+        self.preemptor.expect(call_id, rules.queue_priority(alert.level, alert.id))
         await self.ami.action({
             "Action": "Originate", "Channel": "Local/s@ccplane-alert-queue", "Context": "ccplane-alert-person",
             "Exten": "s", "Priority": "1", "Timeout": str(WAIT_MS),

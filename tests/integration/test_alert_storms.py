@@ -152,3 +152,25 @@ async def linked_call(scene: Scene, alert_id: int) -> str:
 async def queue_entries(scene: Scene, q: str) -> list[str]:
     entries = await scene.services.ami.action({"Action": "QueueStatus", "Queue": q})
     return [e["Uniqueid"] for e in entries if e.get("Event") == "QueueEntry"]
+
+
+async def test_a_burst_escalates_as_one_group_per_level(scene: Scene, app_client: Any) -> None:
+    """Six reds and two yellows within a burst, none acknowledged: one
+    escalation per level listing its alerts, not one per alert."""
+    from tests.integration.test_alerts import feed_event, short_deadlines
+    await short_deadlines(scene, {"red": 2, "yellow": 3})
+    people = await persons(scene, 8)
+    ws = await app_client.ws_connect(f"/api/v1/domains/{scene.domain}/live?access_token={scene.root.token}")
+    try:
+        levels = ["red"] * 6 + ["yellow"] * 2
+        results = await asyncio.gather(*(app.ok("POST", f"/app/{scene.domain}/alerts",
+                                                {"level": level, "location": None}, 201)
+                                         for (_, app), level in zip(people, levels)))
+        ids = {level: sorted(r["id"] for r, lv in zip(results, levels) if lv == level) for level in ("red", "yellow")}
+        first = await feed_event(ws, "alert.escalated", timeout=6)
+        second = await feed_event(ws, "alert.escalated", timeout=6)
+        got = {e["data"]["level"]: sorted(a["id"] for a in e["data"]["alerts"]) for e in (first, second)}
+        assert got == ids
+        assert all(a["escalations"] == 1 for e in (first, second) for a in e["data"]["alerts"])
+    finally:
+        await ws.close()

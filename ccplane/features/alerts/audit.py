@@ -29,6 +29,7 @@ from .models import AlertAudit
 log = logging.getLogger("ccplane.alerts")
 _PENDING = "ccplane.audit_domains"
 _BATCH = 500
+LINGER = 0.05  # seconds
 _WAKERS: list[Callable[[set[int]], None]] = []
 
 
@@ -90,6 +91,9 @@ class AuditChain:
     async def _run(self) -> None:
         while True:
             await self._event.wait()
+            # Gather a burst into one chaining transaction, and leave the write lock
+            # (SQLite) to the alerts being stored meanwhile.
+            await asyncio.sleep(LINGER)
             self._event.clear()
             domains, self._wanted = self._wanted, set()
             for domain_id in sorted(domains):

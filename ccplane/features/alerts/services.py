@@ -27,6 +27,7 @@ from . import domain as rules
 from .announce import Announcer
 from .audit import AuditChain, append_audit, verify_domain_chain
 from .escalation import MAX_ESCALATIONS, Escalations, first_deadline
+from .writer import GroupWriter
 from .models import Alert, AlertAppConfig
 from .schemas import AlertAppOut, AlertAppUpdate, AlertCreate, AlertCreated, AlertOut, AppToken
 
@@ -179,7 +180,10 @@ class AlertService:
                                        lambda slug, alert, queue: self._place(slug, alert, queue, None),
                                        lambda alert: alert_view(alert).model_dump())
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._ids = IdReserve(sessions, "alerts")
+        # A storm of 100 alerts must not wait for id refills (a write on SQLite).
+        self._ids = IdReserve(sessions, "alerts", block=256)
+        self._storer = GroupWriter(lambda: self.sessions, self._store_batch)
+        self._linker = GroupWriter(lambda: self.sessions, self._link_batch)
         self._people: dict[int, AppPerson] = {}       # person id -> card (active persons only)
         self._routings: dict[int, Routing] = {}       # domain id -> app routing
         self._recent: dict[tuple[int, str], _Seen] = {}  # (person, level) -> open alert
@@ -409,32 +413,52 @@ class AlertService:
         log.error("alert.call_withdraw_failed", extra={"call": call_id})
 
     async def _store(self, person: AppPerson, alert: Alert) -> _Stored:
-        """Commit the alert and its audit row, from the person's row as it is now.
-        Raises _Revoked when the row no longer honours the token."""
+        """Commit the alert and its audit row, from the person's row as it is now
+        (group commit: writer.py). Raises _Revoked when the row no longer honours the token."""
         generation = self._generation
-        async with self.sessions() as s:
-            row = await s.get(MonitoredPerson, person.id)
-            if row is None or not row.active or row.token_version != person.token_version:
-                self.forget_person(person.id)
-                raise _Revoked()
-            fresh = _card(row, person.slug)
-            routing = _routing(await s.scalar(select(AlertAppConfig)
-                                              .where(AlertAppConfig.domain_id == person.domain_id)))
-            recent = await s.scalar(select(Alert).where(
-                Alert.person_id == person.id, Alert.level == alert.level, Alert.status == "new",
-                Alert.created_at >= alert.created_at - timedelta(seconds=DUPLICATE_WINDOW))
-                .order_by(Alert.id.desc()).limit(1))
-            if recent is None:
-                alert.person_name, alert.person_cpf, alert.person_phone = fresh.name, fresh.cpf, fresh.phone
-                alert.escalate_at = first_deadline(alert.level, routing.deadlines, alert.created_at)
-                s.add(alert)
-                await append_audit(s, person.domain_id, alert.id, f"person:{person.id}", "created",
-                                   {"level": alert.level, "location": rules.location_text(alert.lat, alert.lon)})
-                await s.commit()  # the alert is durable before anyone is told
+        fresh, routing, recent = await self._storer.run((person, alert))
         if generation == self._generation:  # what was read is the newest: keep it
             self._people[fresh.id] = fresh
             self._routings[person.domain_id] = routing
         return _Stored(fresh, routing, recent)
+
+    async def _store_batch(self, s: AsyncSession, items: list[tuple[AppPerson, Alert]]
+                           ) -> list[tuple[AppPerson, Routing, Alert | None] | Exception]:
+        """Store a batch of alerts with three reads for all of them."""
+        person_ids = {p.id for p, _ in items}
+        rows = {r.id: r for r in await s.scalars(select(MonitoredPerson).where(MonitoredPerson.id.in_(person_ids)))}
+        configs = {c.domain_id: c for c in await s.scalars(select(AlertAppConfig).where(
+            AlertAppConfig.domain_id.in_({p.domain_id for p, _ in items})))}
+        oldest = min(a.created_at for _, a in items) - timedelta(seconds=DUPLICATE_WINDOW)
+        open_ = list(await s.scalars(select(Alert).where(Alert.person_id.in_(person_ids), Alert.status == "new",
+                                                         Alert.created_at >= oldest).order_by(Alert.id)))
+        out: list[tuple[AppPerson, Routing, Alert | None] | Exception] = []
+        for person, alert in items:
+            row = rows.get(person.id)
+            if row is None or not row.active or row.token_version != person.token_version:
+                self.forget_person(person.id)
+                out.append(_Revoked())
+                continue
+            fresh, routing = _card(row, person.slug), _routing(configs.get(person.domain_id))
+            recent = next((a for a in reversed(open_) if a.person_id == person.id and a.level == alert.level
+                           and _utc(a.created_at) >= alert.created_at - timedelta(seconds=DUPLICATE_WINDOW)),
+                          None)
+            if recent is None:
+                alert.person_name, alert.person_cpf, alert.person_phone = fresh.name, fresh.cpf, fresh.phone
+                alert.escalate_at = first_deadline(alert.level, routing.deadlines, alert.created_at)
+                s.add(alert)
+                open_.append(alert)  # a second press in the same batch repeats this one
+                await append_audit(s, person.domain_id, alert.id, f"person:{person.id}", "created",
+                                   {"level": alert.level, "location": rules.location_text(alert.lat, alert.lon)})
+            out.append((fresh, routing, recent))
+        return out
+
+    async def _link_batch(self, s: AsyncSession, items: list[tuple[int, str]]) -> list[None | Exception]:
+        calls = dict(items)
+        for row in await s.scalars(select(Alert).where(Alert.id.in_(calls))):
+            row.call_id = calls[row.id]
+            await append_audit(s, row.domain_id, row.id, "ccplane", "call_placed", {"call": row.call_id})
+        return [None] * len(items)
 
     def _after_commit(self, slug: str, alert: Alert, routing: Routing) -> None:
         if alert.escalate_at is not None:
@@ -458,12 +482,7 @@ class AlertService:
         if linked is not None and not await asyncio.shield(linked):
             return call_id  # no row to link it to (refused, a duplicate, replaced, or the database failed)
         try:
-            async with self.sessions() as s:
-                row = await s.get(Alert, alert.id)
-                if row is not None:
-                    row.call_id = call_id
-                    await append_audit(s, row.domain_id, row.id, "ccplane", "call_placed", {"call": call_id})
-                    await s.commit()
+            await self._linker.run((alert.id, call_id))
         except SQLAlchemyError:
             log.exception("alert.call_link_failed", extra={"alert": alert.id, "call": call_id})
         return call_id

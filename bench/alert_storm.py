@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -76,7 +77,7 @@ def pct(values: list[float], q: float) -> float | None:
     if not values:
         return None
     s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 def inversions(seq: list[int]) -> int:
@@ -184,10 +185,8 @@ class Bench:
 
         from ccplane.features.alerts.models import Alert
         ami = self.services.ami
-        try:
+        with contextlib.suppress(Exception):  # none up
             await ami.action({"Action": "Hangup", "Channel": ALERT_CALLS})
-        except Exception:  # noqa: BLE001 - none up
-            pass
         for _ in range(100):
             items = await ami.action({"Action": "QueueStatus", "Queue": self.queue})
             if not any(e.get("Event") == "QueueEntry" for e in items):
@@ -196,7 +195,7 @@ class Bench:
         async with self.services.sessions() as s:
             await s.execute(update(Alert).where(Alert.status == "new").values(status="closed", escalate_at=None))
             await s.commit()
-        self.services.alerts._recent.clear()  # noqa: SLF001 - a bench may reset the stuck-button memory
+        self.services.alerts._recent.clear()
 
     async def baseline(self, levels: list[str]) -> dict[str, Any]:
         from ccplane.features.alerts.domain import QUEUE_PRIORITY

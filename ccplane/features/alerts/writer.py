@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Awaitable, Callable, Generic, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger("ccplane.alerts")
-I = TypeVar("I")  # noqa: E741 - item
+I = TypeVar("I")
 R = TypeVar("R")  # result
 MAX_BATCH = 200
 Handler = Callable[[AsyncSession, list[I]], Awaitable[list["R | Exception"]]]

@@ -330,7 +330,7 @@ def print_storm(name: str, base: dict[str, Any], cc: dict[str, Any]) -> None:
     print(f"stored {cc['stored']}  linked {cc['linked']}  audited {cc['audited']}  chain {cc['chain']}")
 
 
-async def run(settings: Any, state: SandboxState) -> dict[str, Any]:
+async def run(settings: Any, state: SandboxState, profile: str = "") -> dict[str, Any]:
     bench = Bench(settings, state)
     await bench.setup()
     announcer = bench.services.alerts.caller.announcer
@@ -339,7 +339,14 @@ async def run(settings: Any, state: SandboxState) -> dict[str, Any]:
         storms = {"reds": ["red"] * STORM, "mixed": ["yellow", "red"] * (STORM // 2)}
         for name, levels in storms.items():
             base = await bench.baseline(levels)
+            if profile:
+                import cProfile
+                prof = cProfile.Profile()
+                prof.enable()
             cc = await bench.ccplane(levels)
+            if profile:
+                prof.disable()
+                prof.dump_stats(f"{profile}.{name}")
             print_storm(name, base, cc)
             report[name] = {"baseline": base, "ccplane": cc}
         report["storage_after"] = storage(announcer.root)
@@ -355,6 +362,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--database-url", default="", help="a PostgreSQL server URL (postgresql+psycopg://...): "
                    "a fresh database is created there and dropped at the end (default: temporary SQLite)")
+    p.add_argument("--profile", default="", help="write a cProfile of each ccplane storm to PROFILE.<storm>")
     args = p.parse_args()
     logging.basicConfig(level=logging.ERROR)
     from alembic import command
@@ -377,7 +385,7 @@ def main() -> int:
         state = Sandbox(settings.sandbox, progress=log).up()
         prepare_instance(state)
         command.upgrade(alembic_config(url), "head")
-        report = asyncio.run(run(settings, state))
+        report = asyncio.run(run(settings, state, args.profile))
         report["database"] = "postgresql" if pg_db else "sqlite"
         print(f"\ndatabase: {report['database']}")
         print(json.dumps(report, default=str))

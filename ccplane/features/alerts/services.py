@@ -186,6 +186,7 @@ class AlertService:
         self._linker = GroupWriter(lambda: self.sessions, self._link_batch)
         self._people: dict[int, AppPerson] = {}       # person id -> card (active persons only)
         self._routings: dict[int, Routing] = {}       # domain id -> app routing
+        self._routing_reads: dict[int, asyncio.Task[Routing]] = {}
         self._recent: dict[tuple[int, str], _Seen] = {}  # (person, level) -> open alert
         self._generation = 0  # bumped by every invalidation: a read begun before it is not kept
 
@@ -285,13 +286,21 @@ class AlertService:
 
     async def _routing_of(self, domain_id: int) -> Routing:
         routing = self._routings.get(domain_id)
-        if routing is None:
-            generation = self._generation
-            async with self.sessions() as s:
-                routing = _routing(await s.scalar(select(AlertAppConfig)
-                                                  .where(AlertAppConfig.domain_id == domain_id)))
-            if generation == self._generation:
-                self._routings[domain_id] = routing
+        if routing is not None:
+            return routing
+        # One read for a storm's first alerts, not one each (they would queue for the pool).
+        reading = self._routing_reads.get(domain_id)
+        if reading is None:
+            reading = self._routing_reads[domain_id] = asyncio.ensure_future(self._read_routing(domain_id))
+            reading.add_done_callback(lambda _: self._routing_reads.pop(domain_id, None))
+        return await asyncio.shield(reading)
+
+    async def _read_routing(self, domain_id: int) -> Routing:
+        generation = self._generation
+        async with self.sessions() as s:
+            routing = _routing(await s.scalar(select(AlertAppConfig).where(AlertAppConfig.domain_id == domain_id)))
+        if generation == self._generation:
+            self._routings[domain_id] = routing
         return routing
 
     async def _open_alert(self, person_id: int, level: str, now: datetime) -> int | None:

@@ -35,6 +35,7 @@ from .features.trunks.plugin import FEATURE as trunks
 from .features.users.plugin import FEATURE as users
 from .leader import Leadership
 from .plugin import Feature, Services, Wiring
+from .scheduler import Scheduler
 from .settings import Settings
 from .web.keys import SERVICES, SETTINGS
 from .web.live import LiveHub, live_feed
@@ -68,7 +69,7 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
                         qualify_frequency=a.qualify_frequency, ari_app=a.ari_app,
                         unknown_did_delay=a.unknown_did_delay, admission=settings.admission)
     core = Services(engine=engine, sessions=sessions, ami=ami, ari=ari, contacts=ContactTracker(),
-                    renderer=renderer, live=LiveHub(), bus=EventBus(),
+                    renderer=renderer, live=LiveHub(), bus=EventBus(), scheduler=Scheduler(settings.database.url),
                     leadership=Leadership(settings.database.url, enabled=settings.cluster.leader_election,
                                           retry_interval=settings.cluster.retry_interval,
                                           check_interval=settings.cluster.check_interval))
@@ -142,6 +143,7 @@ async def _start_telephony(services: Services) -> None:
     services.ami.on_event(services.contacts.handle, names=("ContactStatus",))
     services.ami.on_connect(lambda: _resync(services))
     services.ami.on_disconnect(lambda: _not_resynced(services))
+    await services.scheduler.start()  # paused: persistent jobs run on the leader only, once all is up
     for hook in services.start_hooks:
         await hook()
     await services.ami.start()
@@ -150,6 +152,7 @@ async def _start_telephony(services: Services) -> None:
         await services.renderer.apply()
     except Exception:  # noqa: BLE001 - a config dir problem must not stop the API
         log.exception("render.startup_failed")
+    services.scheduler.resume()  # every feature is started: jobs may act now
     for hook in services.after_start_hooks:
         await hook()
     services.ready = True
@@ -196,7 +199,7 @@ async def _stop_telephony(services: Services, step_limit: float = 10.0) -> None:
     if services.telephony_started:
         services.telephony_started = False
         steps += list(reversed(services.stop_hooks))
-        steps += [("ari", services.ari.stop), ("ami", services.ami.stop)]
+        steps += [("scheduler", services.scheduler.stop), ("ari", services.ari.stop), ("ami", services.ami.stop)]
     await _run_steps(steps, step_limit)
 
 

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .asterisk.tracker import ContactTracker
     from .bus import EventBus
     from .leader import Leadership
+    from .scheduler import Scheduler
     from .settings import Settings
     from .web.live import LiveHub
     from .web.routing import Api
@@ -64,6 +65,7 @@ class Services:
     live: "LiveHub"
     bus: "EventBus"
     leadership: "Leadership"
+    scheduler: "Scheduler"
 
     def __init__(self, **core: Any) -> None:
         self.__dict__.update(core)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import openpyxl
 from aiohttp import WSMsgType
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from ccplane.features.alerts.models import Alert, AlertAudit
@@ -283,34 +283,106 @@ async def test_dashboard_figures(scene: Scene) -> None:
     assert_error(status, body, 404, "domain")
 
 
-async def test_escalations_resumed_after_a_restart_stop_at_the_limit(scene: Scene) -> None:
-    """ccplane was down for an hour: an alert with escalations left escalates at
-    once when ccplane is back, then waits its deadline again even if ccplane
-    restarts at once; one past its last escalation stays quiet."""
-    await person(scene)
-    await scene.root.ok("PUT", f"/domains/{scene.domain}/alert-app", {"ack_deadlines": {"red": 60, "yellow": 60}})
-    app = await app_login(scene)
-    spent = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None}, 201)
-    due = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "yellow", "location": None}, 201)
-    hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)
-    alerts = scene.services.alerts
-    async with alerts.sessions() as s:
-        await s.execute(update(Alert).where(Alert.id == spent["id"]).values(created_at=hour_ago, escalations=5))
-        await s.execute(update(Alert).where(Alert.id == due["id"]).values(created_at=hour_ago, escalations=2))
+async def restarted(scene: Scene, app_client: Any, aiohttp_client: Any, settings: Settings,
+                    down: float = 0.0) -> tuple[Any, ApiCaller]:
+    """Stop the scene's app (its whole shutdown), stay down ``down`` seconds, start
+    a new app on the same database; the scene then works through the new one."""
+    from ccplane.app import create_app
+    from ccplane.web.keys import SERVICES
+    await app_client.close()
+    if down:
+        await asyncio.sleep(down)  # the downtime is the scenario, not a wait for an event
+    client = await aiohttp_client(create_app(settings))
+    services = client.server.app[SERVICES]
+    await services.ami.wait_connected(15)
+    username, password = f"root-{os.urandom(4).hex()}", "restart-pass-1"
+    await services.auth.create_root(username, password)
+    root = await ApiCaller(client).login(username, password)
+    scene.services, scene.root = services, root
+    return client, root
+
+
+async def short_deadlines(scene: Scene, deadlines: dict[str, int]) -> None:
+    """Deadlines below the API's 5 s floor, written as the settings are stored."""
+    from ccplane.features.alerts.models import AlertAppConfig
+    from ccplane.features.domains.models import Domain
+    await scene.root.ok("PUT", f"/domains/{scene.domain}/alert-app", {"ack_deadlines": {"red": 5}})
+    async with scene.services.sessions() as s:
+        domain_id = select(Domain.id).where(Domain.slug == scene.domain).scalar_subquery()
+        await s.execute(update(AlertAppConfig).where(AlertAppConfig.domain_id == domain_id)
+                        .values(ack_deadlines=deadlines))
         await s.commit()
 
+
+async def escalation_jobs(scene: Scene) -> dict[str, Any]:
+    """The scheduler's escalation jobs of the scene's domain."""
+    from ccplane.features.domains.models import Domain
+    async with scene.services.sessions() as s:
+        domain_id = await s.scalar(select(Domain.id).where(Domain.slug == scene.domain))
+    return dict(await scene.services.scheduler.jobs(f"alerts.escalate.{domain_id}."))
+
+
+async def test_escalation_scheduled_before_a_restart_fires_after_it_once(
+        scene: Scene, app_client: Any, aiohttp_client: Any, settings: Settings) -> None:
+    """The red's escalation job is a row of the scheduler's table: the new app
+    runs it at its time (nothing re-derived at start), once."""
+    await person(scene)
+    await short_deadlines(scene, {"red": 4, "yellow": 60})
+    app = await app_login(scene)
+    started = time.monotonic()
+    red = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None}, 201)
+    before = await eventually(lambda: escalation_jobs(scene), timeout=3, what="the job stored")
+    client, root = await restarted(scene, app_client, aiohttp_client, settings)
+    assert await escalation_jobs(scene) == before  # the same job, same time: read, not re-made
+    ws = await client.ws_connect(f"/api/v1/domains/{scene.domain}/live?access_token={root.token}")
+    try:
+        event = await feed_event(ws, "alert.escalated", timeout=8)
+        assert event["data"]["id"] == red["id"] and time.monotonic() - started >= 3.5
+        assert [a["id"] for a in event["data"]["alerts"]] == [red["id"]]
+        try:
+            extra = await feed_event(ws, "alert.escalated", timeout=2)
+            raise AssertionError(f"escalated twice: {extra}")
+        except asyncio.TimeoutError:
+            pass
+    finally:
+        await ws.close()
+    async with scene.services.sessions() as s:
+        assert (await s.get(Alert, red["id"])).escalations == 1  # type: ignore[union-attr]
+
+
+async def test_escalation_due_while_down_fires_once_when_back_and_spent_ones_stay_quiet(
+        scene: Scene, app_client: Any, aiohttp_client: Any, settings: Settings) -> None:
+    """ccplane was down past the red's deadline: back, it escalates at once, once
+    (no burst for the time it was down), then waits its deadline again; an alert
+    past the escalation limit stays quiet."""
+    await person(scene)
+    await person(scene, cpf="11144477735")
+    await short_deadlines(scene, {"red": 2, "yellow": 2})
+    red = await (await app_login(scene)).ok("POST", f"/app/{scene.domain}/alerts",
+                                             {"level": "red", "location": None}, 201)
+    spent = await (await app_login(scene, cpf="11144477735")).ok(
+        "POST", f"/app/{scene.domain}/alerts", {"level": "yellow", "location": None}, 201)
+    async with scene.services.sessions() as s:
+        await s.execute(update(Alert).where(Alert.id == spent["id"]).values(escalations=5))
+        await s.commit()
+    await eventually(lambda: _count(escalation_jobs(scene), 2), timeout=3, what="both jobs stored")
+    # stop before the first deadline, come back three deadlines later
+    await restarted(scene, app_client, aiohttp_client, settings, down=3.0)
+
     async def escalations(alert_id: int) -> int:
-        async with alerts.sessions() as s:
+        async with scene.services.sessions() as s:
             return int((await s.get(Alert, alert_id, populate_existing=True)).escalations)  # type: ignore[union-attr]
-    await alerts.resume_escalations()
-    await eventually(lambda: _equals(escalations(due["id"]), 3), timeout=10,
-                     what="the overdue alert escalated after the restart")
-    await asyncio.sleep(0.5)
-    assert await escalations(due["id"]) == 3  # once, not every remaining escalation back to back
-    await alerts.resume_escalations()  # a second restart straight away
-    await asyncio.sleep(1.5)
-    assert await escalations(due["id"]) == 3  # its deadline runs from the last escalation
+    await eventually(lambda: _equals(escalations(red["id"]), 1), timeout=5, what="the overdue red escalated")
+    await eventually(lambda: _equals(escalations(red["id"]), 2), timeout=5, what="the next deadline")
+    async with scene.services.sessions() as s:
+        times = sorted(datetime.fromisoformat(at) for at in await s.scalars(
+            select(AlertAudit.at).where(AlertAudit.alert_id == red["id"], AlertAudit.action == "escalated")))
+    assert (times[1] - times[0]).total_seconds() >= 1.5  # a deadline after the first, not a burst of missed ones
     assert await escalations(spent["id"]) == 5
+
+
+async def _count(value: Any, expected: int) -> bool:
+    return len(await value) == expected
 
 
 async def _equals(value: Any, expected: Any) -> bool:

@@ -2,7 +2,6 @@
 ahead of ordinary calls (QUEUE_PRIO), announced to the attendant in pt-BR."""
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import secrets
@@ -12,7 +11,6 @@ from pathlib import Path
 
 from ...asterisk.ami import AmiClient
 from ...tools import run_tool
-from ..ivr.render import PROMPT_DIR
 from ..queues.domain import asterisk_queue_name
 from ..routes.domain import caller_patterns
 from . import domain as rules
@@ -42,9 +40,6 @@ async def speak(text: str, target: Path) -> bool:
     return True
 
 
-PERSON_CALL_PRIORITY = {"green": 5, **rules.QUEUE_PRIORITY}
-
-
 def phone_forms(phone: str) -> list[str]:
     """The caller numbers a person's phone arrives as (see routes/domain.py)."""
     return [p for p in caller_patterns(phone) if not p.startswith("_")]
@@ -52,8 +47,12 @@ def phone_forms(phone: str) -> list[str]:
 
 class AlertCaller:
     def __init__(self, ami: AmiClient, sounds_dir: Path | None) -> None:
+        from .announce import Announcer  # announce.py uses speak() from here
+        from .preempt import Preemptor
         self.ami = ami
         self.sounds_dir = sounds_dir
+        self.announcer = Announcer(sounds_dir)
+        self.preemptor = Preemptor(ami)
 
     @staticmethod
     def new_call_id(alert: Alert) -> str:
@@ -63,33 +62,21 @@ class AlertCaller:
         return f"alert{alert.id}-{secrets.token_hex(4)}-queue"
 
     async def __call__(self, slug: str, alert: Alert, queue: str, call_id: str | None = None) -> str:
-        announce, tts = "", None
-        if self.sounds_dir is not None and shutil.which("espeak-ng") and shutil.which("sox"):
-            # The announcement is played when an attendant answers, not before: speak
-            # it while the call already waits in the queue, so TTS never delays the ring.
-            name = f"{slug}-{alert.id}"
-            announce = f"{PROMPT_DIR}/alerts/{name}"
-            tts = asyncio.ensure_future(speak(rules.announcement(alert.level, alert.person_name),
-                                              self.sounds_dir / PROMPT_DIR / "alerts" / f"{name}.wav"))
+        # The announcement is rendered ahead (announce.py): nothing is spoken here.
+        announce = self.announcer.sounds_for(alert.level, alert.person_id)
         call_id = call_id or self.new_call_id(alert)
         base = call_id.removesuffix("-queue")
         caller_name = _UNSAFE.sub("", alert.person_name)[:40]
         # The ;2 half waits in the queue as the person (phone + name). The ;1 half
         # is answered when an attendant takes the call; it then records and dials
         # the person through the domain's outbound routes (ccplane-alert-person).
-        try:
-            await self._originate(slug, alert, queue, base, call_id, caller_name, announce)
-        except BaseException:
-            if tts is not None:
-                tts.cancel()
-            raise
+        await self._originate(slug, alert, queue, base, call_id, caller_name, announce)
         log.info("alert.call_placed", extra={"alert": alert.id, "call": call_id, "domain": slug})
-        if tts is not None and not await tts:
-            log.warning("alert.tts_failed", extra={"alert": alert.id})
         return call_id
 
     async def _originate(self, slug: str, alert: Alert, queue: str, base: str, call_id: str,
                          caller_name: str, announce: str) -> None:
+        self.preemptor.expect(call_id, rules.queue_priority(alert.level, alert.id))
         await self.ami.action({
             "Action": "Originate", "Channel": "Local/s@ccplane-alert-queue", "Context": "ccplane-alert-person",
             "Exten": "s", "Priority": "1", "Timeout": str(WAIT_MS),
@@ -97,14 +84,14 @@ class AlertCaller:
             "ChannelId": f"{base}-person", "OtherChannelId": call_id,
             "Variable": [f"__CCPLANE_ALERT={alert.id}", f"__CCPLANE_DOMAIN={slug}",
                          f"CCPLANE_PERSON_NUMBER={alert.person_phone}",
-                         f"__CCPLANE_PRIO={rules.QUEUE_PRIORITY[alert.level]}",
+                         f"__CCPLANE_PRIO={rules.queue_priority(alert.level, alert.id)}",
                          f"__CCPLANE_ALERT_QUEUE={asterisk_queue_name(slug, queue)}",
                          f"__CCPLANE_ANNOUNCE={announce}"]})
 
     async def mark_open(self, slug: str, alert: Alert) -> None:
         """Let the dialplan recognise the person's own call (AstDB, so it works
         while ccplane is down): the monitoring queue gives it the alert's priority."""
-        value = f"{alert.id}:{PERSON_CALL_PRIORITY.get(alert.level, 5)}"
+        value = f"{alert.id}:{rules.queue_priority(alert.level, alert.id)}"
         for form in phone_forms(alert.person_phone):
             await self.ami.action({"Action": "DBPut", "Family": f"ccplane-alert/{slug}", "Key": form,
                                    "Val": value})

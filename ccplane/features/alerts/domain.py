@@ -19,8 +19,30 @@ DEFAULT_TEXTS = {
     "unavailable": {"message": "Não foi possível registrar o alerta. Ligue agora para a equipe de monitoramento."},
 }
 DEFAULT_DEADLINES = {"red": 15, "yellow": 60}
-# Asterisk QUEUE_PRIO: higher is served first; ordinary calls have 0.
+# Asterisk QUEUE_PRIO: higher is served first; ordinary calls have 0. Each level
+# owns a band of priorities (a red's lowest is above a yellow's highest).
 QUEUE_PRIORITY = {"red": 20, "yellow": 10}
+PRIORITY_BAND = 10_000_000
+GREEN_PERSON_PRIORITY = 5  # a person with an open green alert calling in: ahead of ordinary calls only
+
+
+def queue_priority(level: str, seq: int) -> int:
+    """The QUEUE_PRIO of an alert call: its level's band, and within it arrival
+    order (``seq``, the alert id, rising with arrival): an earlier alert has the
+    higher priority, so Asterisk queues alerts of one level in arrival order
+    however their Originates race. Values stay below 2**31 (an int in app_queue).
+
+    >>> queue_priority("red", 7) > queue_priority("red", 8) > queue_priority("yellow", 1) > 5
+    True
+    """
+    if level not in QUEUE_PRIORITY:
+        return GREEN_PERSON_PRIORITY
+    return QUEUE_PRIORITY[level] * PRIORITY_BAND + (PRIORITY_BAND - 1 - seq % PRIORITY_BAND)
+
+
+def level_of_priority(priority: int) -> int:
+    """The rank of a QUEUE_PRIO: 20 red, 10 yellow, 0 below (ordinary, green person calls)."""
+    return priority // PRIORITY_BAND if priority >= PRIORITY_BAND else 0
 SPOKEN_LEVEL = {"red": "Alerta vermelho", "yellow": "Alerta amarelo", "green": "Alerta verde"}
 
 

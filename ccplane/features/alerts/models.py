@@ -51,6 +51,9 @@ class Alert(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
     escalations: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # When it escalates next (None: acknowledged, closed or past the limit); the
+    # scheduler's job for its domain and level runs at the earliest of them.
+    escalate_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
 
 
 class AlertAudit(Base):
@@ -60,11 +63,13 @@ class AlertAudit(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="RESTRICT"), index=True)
-    seq: Mapped[int] = mapped_column(Integer)
+    # seq, prev_hash and hash are None until the chain writer links the row (right
+    # after its commit): rows are stored concurrently and chained in one place.
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     alert_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     actor: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(32))
     data: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
     at: Mapped[str] = mapped_column(String(40))  # ISO-8601 as hashed
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -14,10 +14,14 @@ from .services import AlertService
 
 def setup(w: Wiring) -> None:
     core = w.core
-    alerts = w.provide("alerts", AlertService(core.sessions, core.auth.signer, core.live.publish,
-                                              AlertCaller(core.ami, w.sounds_dir), w.changed,
-                                              throttle=core.auth.throttle))
+    caller = AlertCaller(core.ami, w.sounds_dir)
+    # a ring ccplane takes back for a higher alert is nobody's miss (the call tracker classifies offers)
+    caller.preemptor.withdrawn = lambda member: core.calls.tracker.withdraw_offer(member)
+    alerts = w.provide("alerts", AlertService(core.sessions, core.auth.signer, core.live.publish, caller, w.changed,
+                                              core.scheduler, throttle=core.auth.throttle))
     core.persons.on_change.append(alerts.forget_person)
+    core.persons.on_saved.append(alerts.person_saved)
+    core.persons.on_removed.append(alerts.person_removed)
     w.on_start(alerts.start)
     w.on_stop("alerts", alerts.stop)
 

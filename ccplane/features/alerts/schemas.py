@@ -79,7 +79,9 @@ class AlertAppUpdate(Input):
 
 
 _COLOR = TypeAdapter(dict[ColorName, Color])
-_DEADLINES = TypeAdapter(dict[str, Deadline])
+# What a stored deadline may be: any positive number of seconds (the API's 5 s
+# floor is for what people type; a stored value is honoured unless unusable).
+_DEADLINES = TypeAdapter(dict[str, Annotated[int, Field(ge=1, le=86400)]])
 
 
 def stored_texts(value: Any) -> dict[str, Any]:

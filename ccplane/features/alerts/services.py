@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Protocol, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ... import scheduler as jobs
 from ...aio import cancel_and_wait
 from ...db.ids import IdReserve
+from ...scheduler import Scheduler
 from ...errors import Conflict, NotFound, ServiceUnavailable, Unauthorized, ValidationFailed
 from ...web.context import ADMIN_ROLES, Principal
 from ..auth.domain import InvalidToken, TokenSigner
@@ -24,19 +26,25 @@ from ..domains.services import resolve_domain
 from ..persons.models import MonitoredPerson
 from ..queues.models import Queue
 from . import domain as rules
-from .models import Alert, AlertAppConfig, AlertAudit
+from .announce import Announcer
+from .audit import AuditChain, append_audit, verify_domain_chain
+from .escalation import MAX_ESCALATIONS, Escalations, first_deadline
+from .writer import GroupWriter
+from .models import Alert, AlertAppConfig
 from .schemas import DEFAULT_APP_NAME, AlertAppOut, AlertAppUpdate, AlertCreate, AlertCreated, AlertOut, AppToken
 
 log = logging.getLogger("ccplane.alerts")
 TEAM = ADMIN_ROLES | {"supervisor", "agent"}
 DUPLICATE_WINDOW = 30.0  # seconds: a stuck button re-sends the same alert, it is not a new one
-MAX_ESCALATIONS = 5  # an unacknowledged alert escalates this many times, then waits for a human
+__all__ = ["AlertService", "append_audit", "verify_domain_chain", "MAX_ESCALATIONS"]
 
 Publish = Callable[[str, str, dict[str, Any]], None]
 T = TypeVar("T")
 
 
 class Caller(Protocol):
+    announcer: Announcer
+
     async def __call__(self, slug: str, alert: Alert, queue: str, call_id: str | None = None) -> str: ...
     async def mark_open(self, slug: str, alert: Alert) -> None: ...
     async def unmark(self, slug: str, phone: str) -> None: ...
@@ -71,19 +79,6 @@ def alert_view(a: Alert) -> AlertOut:
 
 def config_view(c: AlertAppConfig | None) -> AlertAppOut:
     return AlertAppOut.from_stored(c)
-
-
-async def append_audit(s: AsyncSession, domain_id: int, alert_id: int | None, actor: str, action: str,
-                       data: dict[str, Any]) -> None:
-    """Add one row to the domain's chain, in the caller's transaction."""
-    last = await s.scalar(select(AlertAudit).where(AlertAudit.domain_id == domain_id)
-                          .order_by(AlertAudit.seq.desc()).limit(1).with_for_update())
-    seq = (last.seq + 1) if last else 1
-    prev = last.hash if last else rules.GENESIS
-    body = rules.canonical(data)
-    at = datetime.now(timezone.utc).isoformat()
-    s.add(AlertAudit(domain_id=domain_id, seq=seq, alert_id=alert_id, actor=actor, action=action, data=body,
-                     at=at, prev_hash=prev, hash=rules.chain_hash(prev, seq, alert_id, actor, action, body, at)))
 
 
 @dataclass(frozen=True)
@@ -167,7 +162,7 @@ class AlertService:
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], signer: TokenSigner, publish: Publish,
-                 caller: Caller, changed: Callable[[], Awaitable[None]], *,
+                 caller: Caller, changed: Callable[[], Awaitable[None]], scheduler: Scheduler, *,
                  app_token_ttl: int = 30 * 86400, throttle: LoginThrottle | None = None) -> None:
         self.sessions = sessions
         self.throttle = throttle or LoginThrottle()
@@ -176,33 +171,65 @@ class AlertService:
         self.publish = publish
         self.caller = caller
         self.app_token_ttl = app_token_ttl
-        self._audit_lock = asyncio.Lock()  # one writer per process keeps each chain linear
-        self._timers: dict[int, asyncio.TimerHandle] = {}
+        # Only the settings endpoint still takes this lock; alerts are stored and
+        # linked concurrently, their audit rows chained after commit (audit.py).
+        self._audit_lock = asyncio.Lock()
+        self.chain = AuditChain(sessions)
+        self.escalations = Escalations(sessions, scheduler, publish,
+                                       lambda slug, alert, queue: self._place(slug, alert, queue, None),
+                                       lambda alert: alert_view(alert).model_dump())
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._ids = IdReserve(sessions, "alerts")
+        # A storm of 100 alerts must not wait for id refills (a write on SQLite).
+        self._ids = IdReserve(sessions, "alerts", block=256)
+        self._storer = GroupWriter(lambda: self.sessions, self._store_batch)
+        self._linker = GroupWriter(lambda: self.sessions, self._link_batch)
         self._people: dict[int, AppPerson] = {}       # person id -> card (active persons only)
         self._routings: dict[int, Routing] = {}       # domain id -> app routing
+        self._routing_reads: dict[int, asyncio.Task[Routing]] = {}
         self._recent: dict[tuple[int, str], _Seen] = {}  # (person, level) -> open alert
         self._generation = 0  # bumped by every invalidation: a read begun before it is not kept
 
     async def start(self) -> None:
         """Reserve alert ids, learn the active persons (so even the first alert
-        after a restart rings without a read) and resume escalations."""
+        after a restart rings without a read), their announcements, the open
+        alerts a stuck button repeats, and the escalation jobs (scheduler)."""
         await self._ids.prime()
         generation = self._generation
         async with self.sessions() as s:
             rows = (await s.execute(select(MonitoredPerson, Domain.slug)
-                                    .join(Domain, Domain.id == MonitoredPerson.domain_id)
-                                    .where(MonitoredPerson.active.is_(True)))).all()
+                                    .join(Domain, Domain.id == MonitoredPerson.domain_id))).all()
         if generation == self._generation:
-            self._people.update((p.id, _card(p, slug)) for p, slug in rows)
-        await self.resume_escalations()
+            self._people.update((p.id, _card(p, slug)) for p, slug in rows if p.active)
+        await self.caller.announcer.start((p.id, p.name) for p, _ in rows)
+        await self.chain.start()
+        await self._remember_recent()
+        jobs.provide("alerts", self)
+        await self.escalations.start()
 
     async def stop(self) -> None:
-        for handle in self._timers.values():
-            handle.cancel()
+        jobs.withdraw("alerts", self)
         await self._ids.stop()
         await cancel_and_wait(list(self._tasks), "alerts")
+        await self.caller.announcer.stop()
+        await self.chain.stop()
+
+    def person_saved(self, person_id: int, name: str) -> None:
+        self.caller.announcer.person_saved(person_id, name)
+
+    def person_removed(self, person_id: int) -> None:
+        self.caller.announcer.person_removed(person_id)
+
+    async def _remember_recent(self) -> None:
+        """After a restart a stuck button still repeats its open alert."""
+        since = datetime.now(timezone.utc) - timedelta(seconds=DUPLICATE_WINDOW)
+        async with self.sessions() as s:
+            rows = list(await s.scalars(select(Alert).where(Alert.status == "new", Alert.created_at >= since,
+                                                            Alert.person_id.is_not(None))))
+        for alert in rows:
+            created = _utc(alert.created_at)
+            key = (alert.person_id or 0, alert.level)
+            if key not in self._recent or self._recent[key].created < created:
+                self._recent[key] = _Seen(alert.id, created, _stored_already())
 
     def forget_person(self, person_id: int) -> None:
         """The team changed or deleted this person: the next token check reads the row."""
@@ -262,13 +289,21 @@ class AlertService:
 
     async def _routing_of(self, domain_id: int) -> Routing:
         routing = self._routings.get(domain_id)
-        if routing is None:
-            generation = self._generation
-            async with self.sessions() as s:
-                routing = _routing(await s.scalar(select(AlertAppConfig)
-                                                  .where(AlertAppConfig.domain_id == domain_id)))
-            if generation == self._generation:
-                self._routings[domain_id] = routing
+        if routing is not None:
+            return routing
+        # One read for a storm's first alerts, not one each (they would queue for the pool).
+        reading = self._routing_reads.get(domain_id)
+        if reading is None:
+            reading = self._routing_reads[domain_id] = asyncio.ensure_future(self._read_routing(domain_id))
+            reading.add_done_callback(lambda _: self._routing_reads.pop(domain_id, None))
+        return await asyncio.shield(reading)
+
+    async def _read_routing(self, domain_id: int) -> Routing:
+        generation = self._generation
+        async with self.sessions() as s:
+            routing = _routing(await s.scalar(select(AlertAppConfig).where(AlertAppConfig.domain_id == domain_id)))
+        if generation == self._generation:
+            self._routings[domain_id] = routing
         return routing
 
     async def _open_alert(self, person_id: int, level: str, now: datetime) -> int | None:
@@ -390,35 +425,56 @@ class AlertService:
         log.error("alert.call_withdraw_failed", extra={"call": call_id})
 
     async def _store(self, person: AppPerson, alert: Alert) -> _Stored:
-        """Commit the alert and its audit row, from the person's row as it is now.
-        Raises _Revoked when the row no longer honours the token."""
+        """Commit the alert and its audit row, from the person's row as it is now
+        (group commit: writer.py). Raises _Revoked when the row no longer honours the token."""
         generation = self._generation
-        async with self._audit_lock, self.sessions() as s:
-            row = await s.get(MonitoredPerson, person.id)
-            if row is None or not row.active or row.token_version != person.token_version:
-                self.forget_person(person.id)
-                raise _Revoked()
-            fresh = _card(row, person.slug)
-            routing = _routing(await s.scalar(select(AlertAppConfig)
-                                              .where(AlertAppConfig.domain_id == person.domain_id)))
-            recent = await s.scalar(select(Alert).where(
-                Alert.person_id == person.id, Alert.level == alert.level, Alert.status == "new",
-                Alert.created_at >= alert.created_at - timedelta(seconds=DUPLICATE_WINDOW))
-                .order_by(Alert.id.desc()).limit(1))
-            if recent is None:
-                alert.person_name, alert.person_cpf, alert.person_phone = fresh.name, fresh.cpf, fresh.phone
-                s.add(alert)
-                await append_audit(s, person.domain_id, alert.id, f"person:{person.id}", "created",
-                                   {"level": alert.level, "location": rules.location_text(alert.lat, alert.lon)})
-                await s.commit()  # the alert is durable before anyone is told
+        fresh, routing, recent = await self._storer.run((person, alert))
         if generation == self._generation:  # what was read is the newest: keep it
             self._people[fresh.id] = fresh
             self._routings[person.domain_id] = routing
         return _Stored(fresh, routing, recent)
 
+    async def _store_batch(self, s: AsyncSession, items: list[tuple[AppPerson, Alert]]
+                           ) -> list[tuple[AppPerson, Routing, Alert | None] | Exception]:
+        """Store a batch of alerts with three reads for all of them."""
+        person_ids = {p.id for p, _ in items}
+        rows = {r.id: r for r in await s.scalars(select(MonitoredPerson).where(MonitoredPerson.id.in_(person_ids)))}
+        configs = {c.domain_id: c for c in await s.scalars(select(AlertAppConfig).where(
+            AlertAppConfig.domain_id.in_({p.domain_id for p, _ in items})))}
+        oldest = min(a.created_at for _, a in items) - timedelta(seconds=DUPLICATE_WINDOW)
+        open_ = list(await s.scalars(select(Alert).where(Alert.person_id.in_(person_ids), Alert.status == "new",
+                                                         Alert.created_at >= oldest).order_by(Alert.id)))
+        out: list[tuple[AppPerson, Routing, Alert | None] | Exception] = []
+        for person, alert in items:
+            row = rows.get(person.id)
+            if row is None or not row.active or row.token_version != person.token_version:
+                self.forget_person(person.id)
+                out.append(_Revoked())
+                continue
+            fresh, routing = _card(row, person.slug), _routing(configs.get(person.domain_id))
+            recent = next((a for a in reversed(open_) if a.person_id == person.id and a.level == alert.level
+                           and _utc(a.created_at) >= alert.created_at - timedelta(seconds=DUPLICATE_WINDOW)),
+                          None)
+            if recent is None:
+                alert.person_name, alert.person_cpf, alert.person_phone = fresh.name, fresh.cpf, fresh.phone
+                alert.escalate_at = first_deadline(alert.level, routing.deadlines, alert.created_at)
+                s.add(alert)
+                open_.append(alert)  # a second press in the same batch repeats this one
+                await append_audit(s, person.domain_id, alert.id, f"person:{person.id}", "created",
+                                   {"level": alert.level, "location": rules.location_text(alert.lat, alert.lon)})
+            out.append((fresh, routing, recent))
+        return out
+
+    async def _link_batch(self, s: AsyncSession, items: list[tuple[int, str]]) -> list[None | Exception]:
+        calls = dict(items)
+        for row in await s.scalars(select(Alert).where(Alert.id.in_(calls))):
+            row.call_id = calls[row.id]
+            await append_audit(s, row.domain_id, row.id, "ccplane", "call_placed", {"call": row.call_id})
+        return [None] * len(items)
+
     def _after_commit(self, slug: str, alert: Alert, routing: Routing) -> None:
-        if alert.level in routing.deadlines:
-            self._schedule_escalation(slug, alert.id, routing.deadlines[alert.level])
+        if alert.escalate_at is not None:
+            self._spawn(self.escalations.arm(alert.domain_id, alert.level, alert.escalate_at))
         self._spawn(self._guarded(self.caller.mark_open(slug, alert), "mark_open"))
 
     async def _guarded(self, coro: Awaitable[None], what: str) -> None:
@@ -438,79 +494,15 @@ class AlertService:
         if linked is not None and not await asyncio.shield(linked):
             return call_id  # no row to link it to (refused, a duplicate, replaced, or the database failed)
         try:
-            async with self._audit_lock, self.sessions() as s:
-                row = await s.get(Alert, alert.id)
-                if row is not None:
-                    row.call_id = call_id
-                    await append_audit(s, row.domain_id, row.id, "ccplane", "call_placed", {"call": call_id})
-                    await s.commit()
+            await self._linker.run((alert.id, call_id))
         except SQLAlchemyError:
             log.exception("alert.call_link_failed", extra={"alert": alert.id, "call": call_id})
         return call_id
 
-    # -- escalation -------------------------------------------------------------------------
-    def _schedule_escalation(self, slug: str, alert_id: int, seconds: float, delay: float | None = None) -> None:
-        """Escalate every ``seconds``; the first time after ``delay`` (default: ``seconds``)."""
-        loop = asyncio.get_running_loop()
-        earlier = self._timers.pop(alert_id, None)
-        if earlier is not None:
-            earlier.cancel()  # one timer per alert, or it would escalate twice
-        self._timers[alert_id] = loop.call_later(
-            seconds if delay is None else delay, lambda: self._spawn(self._escalate(slug, alert_id, seconds)))
-
-    async def _escalate(self, slug: str, alert_id: int, seconds: float) -> None:
-        self._timers.pop(alert_id, None)
-        async with self._audit_lock, self.sessions() as s:
-            alert = await s.get(Alert, alert_id)
-            if alert is None or alert.status != "new" or alert.escalations >= MAX_ESCALATIONS:
-                return
-            alert.escalations += 1
-            await append_audit(s, alert.domain_id, alert.id, "ccplane", "escalated",
-                               {"escalation": alert.escalations})
-            await s.commit()
-            view = alert_view(alert).model_dump()
-            config = await s.scalar(select(AlertAppConfig).where(AlertAppConfig.domain_id == alert.domain_id))
-        log.warning("alert.escalated", extra={"alert": alert_id, "domain": slug})
-        self.publish(slug, "alert.escalated", view)
-        if view["escalations"] == 1 and config and config.escalation_queue and alert.level in rules.QUEUE_PRIORITY:
-            self._place(slug, alert, config.escalation_queue, None)  # the next group is called too
-        if view["escalations"] < MAX_ESCALATIONS:
-            self._schedule_escalation(slug, alert_id, seconds)
-
-    async def resume_escalations(self) -> None:
-        """After a restart: every unacknowledged alert escalates again when due,
-        a level's deadline after its last escalation (or its creation), so a
-        process restarting over and over does not escalate at every start."""
-        async with self.sessions() as s:
-            rows = (await s.execute(select(Alert, Domain.slug, AlertAppConfig.ack_deadlines)
-                                    .join(Domain, Domain.id == Alert.domain_id)
-                                    .outerjoin(AlertAppConfig, AlertAppConfig.domain_id == Alert.domain_id)
-                                    .where(Alert.status == "new"))).all()
-            escalated = dict((await s.execute(
-                select(AlertAudit.alert_id, func.max(AlertAudit.at))
-                .where(AlertAudit.action == "escalated",
-                       AlertAudit.alert_id.in_([a.id for a, _, _ in rows if a.escalations]))
-                .group_by(AlertAudit.alert_id))).all()) if any(a.escalations for a, _, _ in rows) else {}
-        now = datetime.now(timezone.utc)
-        for alert, slug, custom in rows:
-            created = _utc(alert.created_at)
-            if alert.person_id is not None and (now - created).total_seconds() < DUPLICATE_WINDOW:
-                key = (alert.person_id, alert.level)  # a stuck button after a restart is still one alert
-                if key not in self._recent or self._recent[key].created < created:
-                    self._recent[key] = _Seen(alert.id, created, _stored_already())
-            deadline = {**rules.DEFAULT_DEADLINES, **(custom or {})}.get(alert.level)
-            if deadline and alert.escalations < MAX_ESCALATIONS:  # one past its last stays quiet
-                last = escalated.get(alert.id)
-                since = _utc(datetime.fromisoformat(last)) if last else created
-                due = max(0.0, deadline - (now - since).total_seconds())
-                self._schedule_escalation(slug, alert.id, deadline, delay=due or 0.01)
-            elif (timer := self._timers.pop(alert.id, None)) is not None:
-                timer.cancel()
-
     # -- team side -------------------------------------------------------------------------
     async def ack(self, me: Principal, slug: str, alert_id: int) -> AlertOut:
         me.require(TEAM, "acknowledge alerts")
-        async with self._audit_lock, self.sessions() as s:
+        async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
             alert = await s.scalar(select(Alert).where(Alert.domain_id == domain.id, Alert.id == alert_id))
             if alert is None:
@@ -518,20 +510,17 @@ class AlertService:
             if alert.status != "new":
                 raise Conflict(f"alert {alert_id} was already taken by {alert.acknowledged_by}", field="id")
             alert.status, alert.acknowledged_by = "acknowledged", me.username
-            alert.acknowledged_at = datetime.now(timezone.utc)
+            alert.acknowledged_at, alert.escalate_at = datetime.now(timezone.utc), None
             await append_audit(s, domain.id, alert.id, f"user:{me.username}", "acknowledged", {})
             await s.commit()
             view = alert_view(alert)
         self._forget_alert(alert_id)
-        timer = self._timers.pop(alert_id, None)
-        if timer:
-            timer.cancel()
         self.publish(slug, "alert.ack", view.model_dump())
         return view
 
     async def close(self, me: Principal, slug: str, alert_id: int, outcome: str) -> AlertOut:
         me.require(TEAM, "close alerts")
-        async with self._audit_lock, self.sessions() as s:
+        async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
             alert = await s.scalar(select(Alert).where(Alert.domain_id == domain.id, Alert.id == alert_id))
             if alert is None:
@@ -541,16 +530,13 @@ class AlertService:
             if alert.status == "new":  # closing takes it too
                 alert.acknowledged_by, alert.acknowledged_at = me.username, datetime.now(timezone.utc)
             alert.status, alert.closed_by, alert.closed_at = "closed", me.username, datetime.now(timezone.utc)
-            alert.outcome = outcome
+            alert.outcome, alert.escalate_at = outcome, None
             await append_audit(s, domain.id, alert.id, f"user:{me.username}", "closed", {"outcome": outcome})
             still_open = await s.scalar(select(Alert.id).where(Alert.person_id == alert.person_id,
                                                                Alert.status != "closed", Alert.id != alert.id))
             await s.commit()
             view = alert_view(alert)
         self._forget_alert(alert_id)
-        timer = self._timers.pop(alert_id, None)
-        if timer:
-            timer.cancel()
         if not still_open:
             await self._guarded(self.caller.unmark(slug, alert.person_phone), "unmark")
         self.publish(slug, "alert.closed", view.model_dump())
@@ -558,7 +544,7 @@ class AlertService:
 
     async def link_recording(self, slug: str, alert_id: int, filename: str, at: datetime | None = None) -> None:
         """Idempotent: a recording reported again (outbox replay) changes nothing."""
-        async with self._audit_lock, self.sessions() as s:
+        async with self.sessions() as s:
             alert = await s.scalar(select(Alert).join(Domain, Domain.id == Alert.domain_id)
                                    .where(Domain.slug == slug, Alert.id == alert_id))
             if alert is None or alert.recording == filename:
@@ -570,7 +556,7 @@ class AlertService:
 
     async def link_person_call(self, slug: str, alert_id: int, uniqueid: str) -> None:
         """The person called the monitoring number: the dialplan recognised them."""
-        async with self._audit_lock, self.sessions() as s:
+        async with self.sessions() as s:
             alert = await s.scalar(select(Alert).join(Domain, Domain.id == Alert.domain_id)
                                    .where(Domain.slug == slug, Alert.id == alert_id))
             if alert is None or alert.person_call_id == uniqueid:
@@ -638,14 +624,3 @@ class AlertService:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
-
-
-async def verify_domain_chain(sessions: async_sessionmaker[AsyncSession], slug: str) -> tuple[bool, str]:
-    async with sessions() as s:
-        domain_id = await s.scalar(select(Domain.id).where(Domain.slug == slug))
-        if domain_id is None:
-            return False, f"no domain {slug}"
-        rows = await s.scalars(select(AlertAudit).where(AlertAudit.domain_id == domain_id)
-                               .order_by(AlertAudit.seq))
-        return rules.verify_chain(rules.AuditRow(r.id, r.seq, r.alert_id, r.actor, r.action, r.data, r.at,
-                                                 r.prev_hash, r.hash) for r in rows)

@@ -119,6 +119,7 @@ class Leg:
     dial_status: str | None = None
     rang_out: bool = False
     dumped: bool = False
+    withdrawn: bool = False  # ccplane took the ring back (a higher alert): nobody's miss
     exit_reported: bool = False
 
     def record(self) -> dict[str, object]:
@@ -224,6 +225,14 @@ class CallTracker:
         handler = self._handlers.get(event.name)
         return handler(event, now) if handler else []
 
+    def withdraw_offer(self, member_uniqueid: str) -> None:
+        """ccplane is hanging up this ringing leg (alert preemption): it ends as
+        LOST for the agent (no miss, no delay) and ``withdrawn`` in the journey."""
+        call = self.call_of(member_uniqueid)
+        offer = call.leg_of(member_uniqueid, "offer") if call else None
+        if offer is not None and offer.ended_at is None:
+            offer.withdrawn = True
+
     def force_reason(self, uniqueid: str | None, reason: str) -> None:
         """Why the call will end, known before Asterisk says so (ccplane hangs it up
         for its call timeout)."""
@@ -312,9 +321,11 @@ class CallTracker:
                                        and (leg.uniqueid in self._gone or leg.ended_at) for leg in call.legs)
         offer = call.leg_of(uid, "offer")
         if offer is not None and offer.ended_at is None:
-            outcome = classify_offer(dial_status=offer.dial_status, hangup_cause=e.cause, rang_out=offer.rang_out,
-                                     dumped=offer.dumped)
+            outcome = Outcome.LOST if offer.withdrawn else classify_offer(
+                dial_status=offer.dial_status, hangup_cause=e.cause, rang_out=offer.rang_out, dumped=offer.dumped)
             out += self._fail_offer(call, offer, outcome, now)
+            if offer.withdrawn:
+                offer.result = "withdrawn"
         agent_leg = call.leg_of(uid, "agent")
         if agent_leg is not None:
             self._gone.add(uid)  # AgentComplete (who hung up) may still follow

@@ -29,6 +29,10 @@ class PersonService:
         self.sessions = sessions
         # Told after a person is changed or deleted (the alert channel keeps persons in memory).
         self.on_change: list[Callable[[int], None]] = []
+        # Told after a person is stored with a (new) name, and after one is deleted:
+        # the alert announcement renders each person's name once, ahead of alerts.
+        self.on_saved: list[Callable[[int, str], None]] = []
+        self.on_removed: list[Callable[[int], None]] = []
 
     def _changed(self, person_id: int) -> None:
         for listener in self.on_change:
@@ -63,7 +67,9 @@ class PersonService:
                 await s.commit()
             except IntegrityError:
                 raise Conflict(f"CPF {body.cpf} is already registered", field="cpf") from None
-            return person_view(person)
+        for saved in self.on_saved:
+            saved(person.id, person.name)
+        return person_view(person)
 
     async def update(self, me: Principal, slug: str, person_id: int, body: PersonUpdate) -> PersonOut:
         me.require(ADMIN_ROLES, "change monitored persons")
@@ -79,10 +85,14 @@ class PersonService:
                 person.token_version += 1
             if changes.get("active") is False and person.active:
                 person.token_version += 1
+            renamed = "name" in changes and changes["name"] != person.name
             for key, value in changes.items():
                 setattr(person, key, value)
             await s.commit()
         self._changed(person.id)
+        if renamed:
+            for saved in self.on_saved:
+                saved(person.id, person.name)
         return person_view(person)
 
     async def delete(self, me: Principal, slug: str, person_id: int) -> None:
@@ -92,6 +102,8 @@ class PersonService:
             await s.delete(await self._find(s, domain, person_id))
             await s.commit()
         self._changed(person_id)
+        for removed in self.on_removed:
+            removed(person_id)
 
     async def cpf_registered(self, slug: str, cpf: str) -> bool:
         """IVR check: valid check digits and an active person of this domain."""

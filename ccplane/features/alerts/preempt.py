@@ -1,0 +1,219 @@
+"""Preemption: a higher alert level never waits behind a lower one's ring.
+
+Asterisk's queue orders waiting callers by QUEUE_PRIO, but an offer already
+ringing is not withdrawn when a higher-priority caller joins: a yellow (or an
+ordinary call) that got the attendants first keeps them ringing for the whole
+ring timeout while a red waits. So when a caller of a higher level waits in a
+queue, ccplane hangs up the member legs ringing for lower-level callers (never
+a bridged call: only legs between AgentCalled and its end). The lower caller
+stays inside Queue(): it keeps its position and its wait, and is offered again
+when a member is free. The higher caller, waiting in Queue()'s holding loop,
+would only notice the freed members at its next check (once a second in
+app_queue): an alert call is sent back into Queue() at once instead (its
+priority is unique, so it re-enters at the same place) and rings straight away.
+
+``RingBoard`` is the pure part (events in, actions out); ``Preemptor`` runs it
+on the AMI events and performs its actions.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...asterisk.ami import AmiClient
+from ...asterisk.events import AgentEvent, AmiEvent, Hangup, QueueCallerEvent
+from . import domain as rules
+
+log = logging.getLogger("ccplane.alerts")
+ALERT_CALL = re.compile(r"alert\d+-[0-9a-f]{8}-queue")
+EVENTS = ("QueueCallerJoin", "QueueCallerLeave", "AgentCalled", "AgentConnect", "AgentRingNoAnswer", "Hangup")
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    """Hang up these member legs (ringing for ``caller``); then send ``requeue``
+    (a higher alert call waiting) back into Queue() so it rings at once."""
+    caller: str
+    legs: tuple[tuple[str, str], ...]  # (member uniqueid, member channel)
+    requeue: str | None
+
+
+@dataclass(frozen=True)
+class NeedLevel:
+    """Ask Asterisk the QUEUE_PRIO of this caller (not an alert call ccplane placed)."""
+    caller: str
+
+
+Action = Withdraw | NeedLevel
+
+
+@dataclass
+class _Caller:
+    queue: str
+    level: int | None  # 0 ordinary, 10 yellow, 20 red; None until known
+    legs: dict[str, str] = field(default_factory=dict)  # member uniqueid -> member channel
+    asked: bool = False  # its level was asked of Asterisk
+
+
+class RingBoard:
+    def __init__(self) -> None:
+        self.callers: dict[str, _Caller] = {}
+        self._leg_owner: dict[str, str] = {}  # member uniqueid -> caller uniqueid
+
+    def joined(self, queue: str, caller: str, level: int | None) -> list[Action]:
+        c = self.callers[caller] = _Caller(queue, level)
+        if level is None and ALERT_CALL.fullmatch(caller):  # placed before a restart
+            c.asked = True
+            return [NeedLevel(caller)]
+        return self._check(queue)
+
+    def level_known(self, caller: str, level: int) -> list[Action]:
+        c = self.callers.get(caller)
+        if c is None:
+            return []
+        c.level = level
+        return self._check(c.queue)
+
+    def called(self, queue: str, caller: str, member_uid: str, member_channel: str) -> list[Action]:
+        c = self.callers.get(caller)
+        if c is None:  # joined before ccplane watched: learn it now
+            c = self.callers[caller] = _Caller(queue, None)
+        c.legs[member_uid] = member_channel
+        self._leg_owner[member_uid] = caller
+        return self._check(queue)
+
+    def ring_ended(self, member_uid: str) -> None:
+        caller = self._leg_owner.pop(member_uid, None)
+        if caller is not None and caller in self.callers:
+            self.callers[caller].legs.pop(member_uid, None)
+
+    def left(self, caller: str) -> None:
+        c = self.callers.pop(caller, None)
+        if c is not None:
+            for uid in c.legs:
+                self._leg_owner.pop(uid, None)
+
+    def _check(self, queue: str) -> list[Action]:
+        here = [(uid, c) for uid, c in self.callers.items() if c.queue == queue]
+        waiting = [(uid, c) for uid, c in here if not c.legs and c.level]
+        ringing = [(uid, c) for uid, c in here if c.legs]
+        if not waiting or not ringing:
+            return []
+        top_uid, top = max(waiting, key=lambda x: x[1].level or 0)
+        actions: list[Action] = []
+        withdrawn = False
+        for uid, c in ringing:
+            if c.level is None:
+                if not c.asked:
+                    c.asked = True
+                    actions.append(NeedLevel(uid))
+            elif c.level < (top.level or 0):
+                actions.append(Withdraw(uid, tuple(c.legs.items()), None))
+                for member_uid in c.legs:
+                    self._leg_owner.pop(member_uid, None)
+                c.legs.clear()  # withdrawn: it is waiting again, in its place
+                withdrawn = True
+        if withdrawn and ALERT_CALL.fullmatch(top_uid):
+            last = next(i for i in range(len(actions) - 1, -1, -1) if isinstance(actions[i], Withdraw))
+            w = actions[last]
+            assert isinstance(w, Withdraw)
+            actions[last] = Withdraw(w.caller, w.legs, top_uid)
+        return actions
+
+
+def level_of_call(call_id: str, priority: int | None) -> int | None:
+    return rules.level_of_priority(priority) if priority is not None else None
+
+
+class Preemptor:
+    """Feeds the RingBoard from AMI and performs what it decides."""
+
+    def __init__(self, ami: AmiClient, withdrawn: Callable[[str], None] | None = None) -> None:
+        self.ami = ami
+        self.board = RingBoard()
+        self._priorities: dict[str, int] = {}  # QUEUE_PRIO of the alert calls this process placed
+        self.withdrawn = withdrawn      # told each member leg withdrawn (not an agent's no-answer)
+        self._hangups: dict[str, asyncio.Future[None]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.withdrawals = 0
+        ami.on_event(self.on_event, names=EVENTS)
+
+    def expect(self, call_id: str, priority: int) -> None:
+        """An alert call is about to be placed with this QUEUE_PRIO."""
+        self._priorities[call_id] = priority
+
+    async def on_event(self, event: AmiEvent) -> None:
+        try:
+            self._perform(self._feed(event))
+        except Exception:
+            log.exception("alert.preempt_failed")
+
+    def _feed(self, event: AmiEvent) -> list[Action]:
+        if isinstance(event, QueueCallerEvent) and event.uniqueid and event.queue:
+            if event.name == "QueueCallerJoin":
+                prio = self._priorities.get(event.uniqueid)
+                return self.board.joined(event.queue, event.uniqueid, level_of_call(event.uniqueid, prio))
+            if event.name == "QueueCallerLeave":
+                self.board.left(event.uniqueid)
+            return []
+        if isinstance(event, AgentEvent) and event.dest_uniqueid:
+            if event.name == "AgentCalled" and event.uniqueid and event.queue and event.dest_channel:
+                return self.board.called(event.queue, event.uniqueid, event.dest_uniqueid, event.dest_channel)
+            self.board.ring_ended(event.dest_uniqueid)
+            return []
+        if isinstance(event, Hangup) and event.uniqueid:
+            self.board.ring_ended(event.uniqueid)
+            self.board.left(event.uniqueid)
+            self._priorities.pop(event.uniqueid, None)
+            done = self._hangups.pop(event.channel or "", None)
+            if done is not None and not done.done():
+                done.set_result(None)
+        return []
+
+    def _perform(self, actions: list[Action]) -> None:
+        for action in actions:
+            coro = self._withdraw(action) if isinstance(action, Withdraw) else self._ask_level(action.caller)
+            task = asyncio.ensure_future(coro)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _ask_level(self, caller: str) -> None:
+        try:
+            reply = await self.ami.action({"Action": "Getvar", "Channel": caller, "Variable": "QUEUE_PRIO"})
+            value = str(reply.get("Value") or "0")
+            level = rules.level_of_priority(int(value) if value.lstrip("-").isdigit() else 0)
+        except Exception:  # noqa: BLE001 - gone meanwhile: nothing to decide
+            return
+        self._perform(self.board.level_known(caller, level))
+
+    async def _withdraw(self, action: Withdraw) -> None:
+        loop = asyncio.get_running_loop()
+        gone = []
+        for member_uid, leg in action.legs:
+            done = self._hangups.setdefault(leg, loop.create_future())
+            gone.append(done)
+            if self.withdrawn is not None:
+                self.withdrawn(member_uid)
+            try:
+                # 26 "answered elsewhere": the phone stops ringing without a missed-call mark
+                await self.ami.action({"Action": "Hangup", "Channel": leg, "Cause": "26"})
+            except Exception:  # noqa: BLE001 - answered or ended meanwhile
+                self._hangups.pop(leg, None)
+                done.cancel()
+        self.withdrawals += 1
+        log.info("alert.ring_withdrawn", extra={"call": action.caller, "legs": len(action.legs)})
+        if action.requeue is None:
+            return
+        await asyncio.wait(gone, timeout=0.5)
+        caller = self.board.callers.get(action.requeue)
+        if caller is None or caller.legs:
+            return  # answered, gone, or already ringing by itself
+        try:
+            await self.ami.action({"Action": "Redirect", "Channel": action.requeue,
+                                   "Context": "ccplane-alert-queue", "Exten": "s", "Priority": "1"})
+        except Exception:  # noqa: BLE001 - it checks again by itself within a second
+            log.warning("alert.requeue_failed", extra={"call": action.requeue})

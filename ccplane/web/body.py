@@ -22,12 +22,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aiohttp import web
+from aiohttp import MultipartReader, web
+from aiohttp.helpers import parse_mimetype
 
 from ..errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 MAX_BODY = 1024 * 1024
 MAX_DEPTH = 64
+
+
+async def open_multipart(request: web.Request, fields: str) -> MultipartReader:
+    """The one opener of multipart bodies: 415 unless it is multipart/form-data
+    with a boundary (aiohttp raises a bare ValueError without one: a 500)."""
+    mime = parse_mimetype(request.headers.get("Content-Type", ""))
+    if (mime.type, mime.subtype) != ("multipart", "form-data") or not mime.parameters.get("boundary"):
+        raise UnsupportedMediaType(f"expected multipart/form-data (with its boundary) and {fields}")
+    return await request.multipart()
 
 
 def is_json_type(content_type: str) -> bool:

@@ -80,6 +80,8 @@ def build_openapi(api: "Api", title: str, version: str) -> dict[str, Any]:
                 for k, v in schema.pop("$defs", {}).items():
                     schemas.setdefault(k, v)
                 content = {"application/json": {"schema": schema}}
+            for other in ep.produces:
+                content[other] = {"schema": {"type": "string", "format": "binary"}}
             responses[str(ep.status)] = {"description": "ok", "content": content}
         for code in _ERRORS:
             responses[code] = {"description": "error",

@@ -81,6 +81,7 @@ class Endpoint:
     tag: str
     security: str | None = None  # the OpenAPI security scheme: "bearer" (auth), "app" (the app's token)
     upload: tuple[str, ...] = ()  # a multipart body: its file field, then its text fields
+    produces: tuple[str, ...] = ()  # other content types of the success response (?format=csv...)
 
 
 def validation_error(exc: ValidationError, prefix: str = "") -> ValidationFailed:
@@ -117,11 +118,11 @@ class Api:
     def route(self, method: str, path: str, *, body: type[BaseModel] | None = None,
               query: type[BaseModel] | None = None, response: Any = None, status: int = 200,
               auth: bool = True, summary: str = "", tag: str = "", security: str | None = None,
-              upload: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+              upload: tuple[str, ...] = (), produces: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
         def deco(fn: Handler) -> Handler:
             self.endpoints.append(Endpoint(method, path, fn, body, query, response, status, auth,
                                            summary or (fn.__doc__ or "").strip().split("\n")[0], tag,
-                                           security or ("bearer" if auth else None), upload))
+                                           security or ("bearer" if auth else None), upload, produces))
             return fn
         return deco
 

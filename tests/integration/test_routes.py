@@ -56,7 +56,7 @@ async def test_prompt_upload_converts_and_refuses_junk(scene: Scene, app_client:
     assert_error(resp.status, body, 422, "file")
     assert await scene.root.ok("GET", f"/domains/{scene.domain}/prompts") == ["hello"]
     resp = await app_client.post(f"/api/v1/domains/{scene.domain}/prompts", json={"name": "x"}, headers=headers)
-    assert_error(resp.status, await resp.json(), 400)
+    assert_error(resp.status, await resp.json(), 415)  # issue 9: not multipart is an unsupported media type
 
 
 async def test_routes_and_blacklist_refuse_bad_input(scene: Scene, other_domain: str) -> None:

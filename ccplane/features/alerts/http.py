@@ -17,6 +17,7 @@ from .schemas import (AlertAppOut, AlertAppUpdate, AlertClose, AlertCreate, Aler
 api = Api()
 TEAM = "/domains/{domain}"
 APP = "/app/{domain}"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _when(value: str | None, field: str) -> datetime | None:
@@ -40,7 +41,8 @@ async def put_alert_app(req: Req) -> AlertAppOut:
     return await req.services.alerts.put_config(req.me, req.params["domain"], req.body)
 
 
-@api.route("GET", TEAM + "/alerts", query=AlertQuery, response=Page[AlertOut], tag="alerts")
+@api.route("GET", TEAM + "/alerts", query=AlertQuery, response=Page[AlertOut], tag="alerts",
+           produces=("text/csv", XLSX))
 async def list_alerts(req: Req) -> object:
     """Alerts, newest first, filtered by period/level/status/person; format json, csv or xlsx."""
     q: AlertQuery = req.query
@@ -53,7 +55,7 @@ async def list_alerts(req: Req) -> object:
                             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     if q.format == "xlsx":
         return web.Response(body=to_xlsx(items),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            content_type=XLSX,
                             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
     return Page[AlertOut](items=items, total=total)
 

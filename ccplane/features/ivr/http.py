@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ...errors import BadRequest
+from ...web.body import open_multipart
 from ...web.routing import Api, Req
 from ..common import Page
 from .schemas import IvrCreate, IvrOut, IvrStepOut, IvrUpdate
@@ -55,9 +55,8 @@ async def list_prompts(req: Req) -> list[str]:
 @api.route("POST", "/domains/{domain}/prompts", status=201, tag="ivr", upload=("file", "name"))
 async def upload_prompt(req: Req) -> dict[str, str]:
     """Upload a sound (multipart: name, file); converted to 8 kHz mono WAV (422 if unreadable)."""
-    if not req.request.content_type.startswith("multipart/"):
-        raise BadRequest("expected multipart/form-data with fields 'name' and 'file'")
-    name = await req.services.prompts.upload(req.me, req.params["domain"], await req.request.multipart())
+    reader = await open_multipart(req.request, "fields 'name' and 'file'")
+    name = await req.services.prompts.upload(req.me, req.params["domain"], reader)
     return {"name": name}
 
 

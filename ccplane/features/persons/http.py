@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ...errors import BadRequest
+from ...web.body import open_multipart
 from ...web.routing import Api, Req, path_id
 from ..common import ListQuery, Page
 from .schemas import PersonCreate, PersonOut, PersonUpdate
@@ -66,10 +66,9 @@ async def list_attachments(req: Req) -> list[dict[str, object]]:
 @api.route("POST", BASE + "/{id}/attachments", status=201, tag="alerts", upload=("file",))
 async def upload_attachment(req: Req) -> dict[str, object]:
     """Upload one file (multipart field 'file'); 409 beyond 5, 413 beyond 64 MB; streamed to disk."""
-    if not req.request.content_type.startswith("multipart/"):
-        raise BadRequest("expected multipart/form-data with a 'file' field")
-    row = await req.services.attachments.upload(req.me, req.params["domain"], _id(req),
-                                                await req.request.multipart(), req.request.content_length)
+    reader = await open_multipart(req.request, "a 'file' field")
+    row = await req.services.attachments.upload(req.me, req.params["domain"], _id(req), reader,
+                                                req.request.content_length)
     return _attachment_view(row)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from ..errors import ValidationFailed
 
@@ -63,6 +63,18 @@ def _with_offset(value: datetime) -> datetime:
     """SQLite gives naive datetimes back; every stored time is UTC."""
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
+
+def _iso_text(value: object) -> object:
+    """A time in a query is ISO-8601 text (a bare number is not a time here)."""
+    if isinstance(value, str) and value and not value.lstrip("+-").replace(".", "", 1).isdigit():
+        return value
+    if isinstance(value, datetime):
+        return value
+    raise ValueError("must be an ISO-8601 date-time, e.g. 2026-12-01T08:00:00-03:00")
+
+
+# A time given in a query (from/to): ISO-8601; without an offset it is UTC.
+QueryTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_with_offset)]
 
 # A time in a response: always ISO-8601 with its offset (API.md), whichever
 # database it was read from.

@@ -1,20 +1,21 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..common import Offset, QueryTime
 
 
 class CallQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Literal["active", "ended"] = "active"
-    from_: datetime | None = Field(None, alias="from")
-    to: datetime | None = None
+    from_: QueryTime | None = Field(None, alias="from")
+    to: QueryTime | None = None
     queue: str | None = Field(None, max_length=64)
     agent: str | None = Field(None, max_length=64)
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0, le=2**62)
+    offset: Offset = 0
 
 
 class LegOut(BaseModel):

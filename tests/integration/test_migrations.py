@@ -90,3 +90,31 @@ def test_cli_creates_the_root_account_on_a_fresh_database(fresh_url: str, tmp_pa
                            cwd=tmp_path)
     assert again.returncode != 0 and "boss" in again.stderr  # a clear message, not a traceback
     assert "Traceback" not in again.stderr
+
+
+def test_answered_queue_calls_become_journeys(fresh_url: str) -> None:
+    """0011 keeps the call records made before journeys: each becomes a journey with its agent leg."""
+    from sqlalchemy import text
+    cfg = alembic_config(fresh_url)
+    command.upgrade(cfg, "0010")
+    engine = create_engine(_sync(fresh_url))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO domains (id, slug, name, created_at, updated_at) "
+                              "VALUES (7, 'old', 'Old', '2026-01-01', '2026-01-01')"))
+            conn.execute(text("INSERT INTO queue_calls (domain_id, caller_uniqueid, caller_number, agent_username, "
+                              "answered_at, ended_at, talk_seconds, end_reason) VALUES "
+                              "(7, '1700.1', '11999990000', 'ana', '2026-01-02 10:00:00', '2026-01-02 10:01:30', "
+                              "90.0, 'agent'), (7, NULL, '1133334444', 'bia', '2026-01-02 11:00:00', "
+                              "'2026-01-02 11:00:20', 20.0, 'call_timeout')"))
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            calls = conn.execute(text("SELECT call_id, caller, agent, end_reason, talk_seconds, source FROM calls "
+                                      "ORDER BY caller DESC")).all()
+            legs = conn.execute(text("SELECT kind, agent, result FROM call_legs ORDER BY agent")).all()
+    finally:
+        engine.dispose()
+    assert [tuple(c) for c in calls] == [
+        ("1700.1", "11999990000", "ana", "agent_hangup", 90.0, "queue_calls"),
+        ("queue-call-2", "1133334444", "bia", "call_timeout", 20.0, "queue_calls")]
+    assert [tuple(leg) for leg in legs] == [("agent", "ana", "agent"), ("agent", "bia", "call_timeout")]

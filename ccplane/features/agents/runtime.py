@@ -16,17 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ...aio import cancel_and_wait
 from ...asterisk.ami import AmiClient
 from ...background import watch
-from ...db.retry import retry_write
 from ..calls.events import CallEvent
 from ..domains.models import Domain
 from ..extensions.domain import endpoint_name
 from ..extensions.models import Extension
-from ..queues.domain import asterisk_queue_name, split_queue_name
+from ..queues.domain import asterisk_queue_name
 from ..queues.models import Queue
 from ..users.models import User
 from .domain import (Agent, AgentBoard, CallEnded, Effect, ExpireAt, HangupAt, Hold, OfferFailed, QueueLog,
                      QueuePolicy, SetPaused, StateChanged)
-from .models import AgentSession, AgentSessionQueue, QueueCall
+from .models import AgentSession, AgentSessionQueue
 
 log = logging.getLogger("ccplane.agents")
 
@@ -99,8 +98,7 @@ class AgentRuntime:
                                           "Interface": effect.interface, "UniqueID": effect.uniqueid,
                                           "Message": effect.message})
             elif isinstance(effect, CallEnded):
-                self._spawn(self._record_call(effect), "queue call record", call=effect.caller_uniqueid,
-                            queue=effect.queue, interface=effect.interface)
+                self._call_ended(effect)
             elif isinstance(effect, OfferFailed):
                 log.info("agent.offer_failed %s %s", effect.interface, effect.outcome.value,
                          extra={"interface": effect.interface, "queue": effect.queue})
@@ -144,38 +142,14 @@ class AgentRuntime:
             except Exception as exc:  # noqa: BLE001 - resync re-applies pauses after reconnect
                 log.warning("agent.action_failed %s: %s", action.get("Action"), exc)
 
-    async def _record_call(self, ended: CallEnded) -> None:
+    def _call_ended(self, ended: CallEnded) -> None:
+        """The agent's conversation ended: its call-timeout timer goes. The record
+        of the call is its journey (features/calls), written from the same events."""
         handle = self._hangups.pop((ended.interface, ended.caller_uniqueid), None)
         if handle is not None:
             handle.cancel()
-        names = split_queue_name(ended.queue)
-        known = self.domain_of.get(ended.interface)
-        row: dict[str, Any] = {
-            "caller_uniqueid": ended.caller_uniqueid, "caller_number": ended.caller_number,
-            "agent_username": ended.username, "answered_at": _ts(ended.answered_at),
-            "ended_at": _ts(ended.ended_at), "talk_seconds": round(ended.ended_at - ended.answered_at, 3),
-            "end_reason": ended.reason}
-
-        async def store() -> int | None:
-            async with self.sessions() as s:
-                # the agent may have logged out before the call's last event: the queue names the domain
-                domain_id = known if known is not None else (await s.scalar(
-                    select(Domain.id).where(Domain.slug == names[0])) if names else None)
-                if domain_id is None:
-                    return None
-                queue_id = await s.scalar(select(Queue.id).where(Queue.domain_id == domain_id,
-                                                                 Queue.name == names[1])) if names else None
-                s.add(QueueCall(domain_id=domain_id, queue_id=queue_id, **row))
-                await s.commit()
-                return domain_id
-        domain_id = await retry_write(store, "queue call record", call=ended.caller_uniqueid, queue=ended.queue,
-                                      interface=ended.interface)
-        if domain_id is None:
-            log.warning("call.record_skipped no domain for queue %s", ended.queue,
-                        extra={"queue": ended.queue, "call": ended.caller_uniqueid})
-            return
-        log.info("call.ended reason=%s", ended.reason, extra={"domain_id": domain_id, "queue": ended.queue,
-                                                              "call": ended.caller_uniqueid})
+        log.info("call.agent_leg_ended reason=%s", ended.reason,
+                 extra={"queue": ended.queue, "call": ended.caller_uniqueid, "interface": ended.interface})
 
     def _publish(self, interface: str) -> None:
         agent = self.board.agents.get(interface)

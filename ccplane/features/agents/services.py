@@ -18,7 +18,8 @@ from ..extensions.models import Extension
 from ..queues.domain import asterisk_queue_name
 from ..queues.models import Queue, QueueExtension
 from ..users.models import Membership, User
-from .models import AgentSession, AgentSessionQueue, QueueCall
+from ..calls.models import CallLeg, CallRecord
+from .models import AgentSession, AgentSessionQueue
 from .runtime import AgentRuntime
 from .schemas import AgentOut, AvailableExtension, LoginRequest, QueueCallOut
 
@@ -227,18 +228,28 @@ class AgentService:
 
     async def queue_calls(self, me: Principal, slug: str, limit: int,
                           offset: int) -> tuple[builtins.list[QueueCallOut], int]:
+        """Answered queue calls, newest first: a view of the journeys' agent legs
+        (the old queue_calls rows were copied into journeys by migration 0011)."""
         me.require(SUPERVISING, "see call records")
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
-            total = int(await s.scalar(select(func.count()).select_from(QueueCall)
-                                       .where(QueueCall.domain_id == domain.id)) or 0)
-            names = {q.id: q.name for q in await s.scalars(select(Queue).where(Queue.domain_id == domain.id))}
-            rows = await s.scalars(select(QueueCall).where(QueueCall.domain_id == domain.id)
-                                   .order_by(QueueCall.id.desc()).limit(limit).offset(offset))
-            return [QueueCallOut(caller_number=r.caller_number, agent=r.agent_username,
-                                 queue=names.get(r.queue_id) if r.queue_id else None,
-                                 answered_at=_utc(r.answered_at), ended_at=_utc(r.ended_at),  # type: ignore[arg-type]
-                                 talk_seconds=r.talk_seconds, end_reason=r.end_reason) for r in rows], total
+            where = (CallRecord.domain_id == domain.id, CallLeg.kind == "agent", CallLeg.answered_at.is_not(None),
+                     CallLeg.ended_at.is_not(None))
+            joined = select(CallLeg, CallRecord).join(CallRecord, CallRecord.id == CallLeg.call_pk).where(*where)
+            total = int(await s.scalar(select(func.count()).select_from(CallLeg)
+                                       .join(CallRecord, CallRecord.id == CallLeg.call_pk).where(*where)) or 0)
+            rows = (await s.execute(joined.order_by(CallLeg.ended_at.desc(), CallLeg.id.desc())
+                                    .limit(limit).offset(offset))).all()
+            out = []
+            for leg, call in rows:
+                answered, ended = _utc(leg.answered_at), _utc(leg.ended_at)
+                reason = "call_timeout" if call.end_reason == "call_timeout" and leg.result != "transfer" \
+                    else (leg.result or "unknown")
+                out.append(QueueCallOut(caller_number=call.caller, agent=leg.agent, queue=leg.queue,
+                                        answered_at=answered, ended_at=ended,  # type: ignore[arg-type]
+                                        talk_seconds=round((ended - answered).total_seconds(), 3),  # type: ignore[operator]
+                                        end_reason=reason))
+            return out, total
 
     # -- helpers ---------------------------------------------------------------------
     async def _target(self, s: AsyncSession, me: Principal, slug: str, username: str) -> tuple[Domain, User]:

@@ -206,7 +206,13 @@ async def test_calls_make_asterisk_resolve_no_names(scene: Scene, carrier: Sandb
     with log.open("rb") as fh:
         fh.seek(start)
         lines = fh.read().decode("utf-8", "replace").splitlines()
-    assert not [line for line in lines if any(s in line for s in LOOKUP_FAILURES)]
+    # Only the lookups a call makes count (ast_find_ourip: this host's name, then
+    # A.ROOT-SERVERS.NET): a trunk host another test configured (the fuzz tier's
+    # "b") is resolved at each pjsip reload, which is configuration, not a call.
+    own = socket.gethostname()
+    per_call = [line for line in lines if any(s in line for s in LOOKUP_FAILURES)
+                and ("ROOT-SERVERS" in line or "own IP" in line or own in line)]
+    assert not per_call, per_call
 
 
 @pytest.mark.parametrize(("sent", "kept"), [("5511987654321", "11987654321"), ("01511987654321", "11987654321"),

@@ -111,7 +111,8 @@ def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
 async def _render(settings: Settings, check: bool) -> int:
     from .app import render_contributions
     from .asterisk.connection import resolve_target
-    from .asterisk.render import Renderer
+    from .asterisk.render import NotOwner, Renderer
+    from .db.identity import deployment_id
     from .db.session import create_engine, session_factory
     problem = await _schema_problem(settings)
     if problem:
@@ -124,11 +125,15 @@ async def _render(settings: Settings, check: bool) -> int:
         renderer = Renderer(session_factory(engine), target.config_dir, contributions=render_contributions(),
                             qualify_frequency=a.qualify_frequency, ari_app=a.ari_app,
                             unknown_did_delay=a.unknown_did_delay, admission=settings.admission)
+        renderer.owner, renderer.take_over = await deployment_id(session_factory(engine)), a.take_over
         if check:
             changed = await renderer.check()
             print("\n".join(f"would change: {renderer.out_dir / n}" for n in changed) or "up to date")
             return 1 if changed else 0
-        result = await renderer.apply()
+        try:
+            result = await renderer.apply()
+        except NotOwner as exc:
+            return _fail(str(exc))
         print("\n".join(f"wrote: {renderer.out_dir / n}" for n in result.changed) or "up to date")
         if result.changed:
             print("(a running `ccplane serve` reloads Asterisk itself; otherwise run "

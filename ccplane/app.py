@@ -14,10 +14,11 @@ from . import __version__, background
 from .asterisk.ami import AmiClient
 from .asterisk.ari import AriClient
 from .asterisk.connection import AsteriskTarget, resolve_target
-from .asterisk.render import Renderer
+from .asterisk.render import NotOwner, Renderer
 from .asterisk.tracker import ContactTracker
 from .aio import cancel_and_wait
 from .bus import EventBus
+from .db.identity import deployment_id
 from .db.session import create_engine, session_factory
 from .errors import AsteriskError, ServiceUnavailable
 from .features.agents.plugin import FEATURE as agents
@@ -68,6 +69,7 @@ def build_services(settings: Settings, target: AsteriskTarget) -> Services:
     renderer = Renderer(sessions, target.config_dir, contributions=render_contributions(), reloader=ami.action,
                         qualify_frequency=a.qualify_frequency, ari_app=a.ari_app,
                         unknown_did_delay=a.unknown_did_delay, admission=settings.admission)
+    renderer.take_over = a.take_over
     core = Services(engine=engine, sessions=sessions, ami=ami, ari=ari, contacts=ContactTracker(),
                     renderer=renderer, live=LiveHub(), bus=EventBus(), scheduler=Scheduler(settings.database.url),
                     leadership=Leadership(settings.database.url, enabled=settings.cluster.leader_election,
@@ -143,6 +145,7 @@ async def _start_telephony(services: Services) -> None:
     services.ami.on_event(services.contacts.handle, names=("ContactStatus",))
     services.ami.on_connect(lambda: _resync(services))
     services.ami.on_disconnect(lambda: _not_resynced(services))
+    services.renderer.owner = await deployment_id(services.sessions)  # the Asterisk we render into is ours
     await services.scheduler.start()  # paused: persistent jobs run on the leader only, once all is up
     for hook in services.start_hooks:
         await hook()
@@ -150,6 +153,9 @@ async def _start_telephony(services: Services) -> None:
     await services.ari.start()
     try:
         await services.renderer.apply()
+    except NotOwner as exc:  # health says so; nothing is written into the other deployment's Asterisk
+        services.render_error = str(exc)
+        log.error("render.refused %s", exc)
     except Exception:  # noqa: BLE001 - a config dir problem must not stop the API
         log.exception("render.startup_failed")
     services.scheduler.resume()  # every feature is started: jobs may act now
@@ -231,11 +237,11 @@ def _core_api() -> Api:
         db_ok = await _database_ok(s)
         version = s.ami.asterisk_version if s.ami.connected else (
             s.ari.asterisk_version if s.ari.connected else None)
-        ready = s.ready and s.resynced and s.ami.connected
+        ready = s.ready and s.resynced and s.ami.connected and not s.render_error
         ok = db_ok and s.ami.connected and s.ari.connected and s.leadership.is_leader and ready
         return {"status": "ok" if ok else "degraded", "database": db_ok, "ami": s.ami.connected,
                 "ari": s.ari.connected, "asterisk_version": version, "ccplane_version": __version__,
-                "role": s.leadership.role, "ready": ready, "background_failures": background.failures(),
+                "role": s.leadership.role, "ready": ready, "render_error": s.render_error, "background_failures": background.failures(),
                 "journeys": {"active": len(s.calls.tracker.calls), "written": s.calls.written,
                              "write_failures": s.calls.write_failures, "pending": s.calls.pending}}
 

@@ -73,6 +73,7 @@ class Services:
         self.ready = False  # telephony fully started: the API may serve
         self.resynced = False  # the last AMI (re)connect's resync finished: state matches Asterisk
         self.exit_on_demotion = False
+        self.render_error: str | None = None  # rendering refused (another deployment owns the Asterisk)
         self.start_hooks: list[Hook] = []
         self.after_start_hooks: list[Hook] = []
         self.stop_hooks: list[tuple[str, Hook]] = []

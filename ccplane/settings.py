@@ -60,6 +60,9 @@ class AsteriskSettings:
     qualify_frequency: int = 10
     sounds_dir: str = ""
     unknown_did_delay: int = 2
+    # Render even into an Asterisk another deployment (another database) owns,
+    # and become its owner. Off: such a render is refused with a message.
+    take_over: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ same database always yields the same bytes.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import tempfile
@@ -94,6 +95,13 @@ def _write_atomic(path: Path, content: str) -> None:
         raise
 
 
+OWNER_FILE = "owner.json"  # in <config_dir>/ccplane/: which deployment renders here
+
+
+class NotOwner(RuntimeError):
+    """Another deployment (another database) renders into this Asterisk."""
+
+
 @dataclass
 class RenderResult:
     changed: list[str]
@@ -121,6 +129,8 @@ class Renderer:
         self.ari_app = ari_app
         self.unknown_did_delay = unknown_did_delay
         self.env = make_environment()
+        self.owner: str | None = None  # this deployment's id; None: no claim (tests of rendering alone)
+        self.take_over = False
         self._lock = asyncio.Lock()
         # Files written while Asterisk could not be told: reloaded on reconnect.
         self._pending_reload: set[str] = set()
@@ -146,8 +156,32 @@ class Renderer:
     async def check(self) -> list[str]:
         return self.diff(await self.render())
 
+    def claim(self) -> None:
+        """Refuse to render into an Asterisk another deployment owns (two databases
+        would overwrite each other's configuration: the other one's phones would
+        fail registration); write our mark where there is none."""
+        if self.owner is None:
+            return
+        path = self.out_dir / OWNER_FILE
+        try:
+            current = json.loads(path.read_text()).get("deployment")
+        except FileNotFoundError:
+            current = None
+        except (ValueError, AttributeError):
+            current = "unreadable"
+        if current == self.owner:
+            return
+        if current is not None and not self.take_over:
+            raise NotOwner(f"the Asterisk configuration in {self.out_dir} belongs to another ccplane deployment "
+                           f"({current}); this one is {self.owner}. Point this deployment at its own Asterisk, or "
+                           "set asterisk.take_over = true (CCPLANE_ASTERISK_TAKE_OVER=1) to take it over")
+        if current is not None:
+            log.warning("render.taking_over from=%s to=%s", current, self.owner)
+        _write_atomic(path, json.dumps({"deployment": self.owner}) + "\n")
+
     async def apply(self) -> RenderResult:
         async with self._lock:
+            self.claim()
             files = await self.render()
             changed = self.diff(files)
             for name in changed:

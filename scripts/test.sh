@@ -24,6 +24,8 @@ suite() {
   timeout -s INT -k 120 "$SUITE_LIMIT" pytest -q -p no:cacheprovider -rfE --durations=10 "$@"
 }
 status=0
+echo "== lint and type-check (ruff, mypy)" >&2
+scripts/lint.sh || status=1
 echo "== tests on SQLite" >&2
 suite "$@" || status=1
 echo "== tests on PostgreSQL" >&2

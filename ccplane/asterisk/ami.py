@@ -308,7 +308,7 @@ class AmiClient:
         manager = self._manager
         if manager is None or getattr(manager, "protocol", None) is None:
             raise AmiNotConnected("AMI is not connected")
-        future = manager.send_action(dict(action), as_list=as_list)
+        future: "asyncio.Future[Any]" = manager.send_action(dict(action), as_list=as_list)
         self._pending.add(future)
         return future
 

@@ -39,7 +39,7 @@ import urllib.request
 import wave
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import jinja2
 
@@ -85,11 +85,11 @@ class SandboxState:
     rootfs: str
     pid: int | None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> "SandboxState":
+    def from_json(cls, data: dict[str, Any]) -> "SandboxState":
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
@@ -128,7 +128,7 @@ class Sandbox:
         self.console_log = self.log_dir / "console.log"
         self.messages_log = self.log_dir / "messages.log"
         self.chroot_conf = str(self.chroot_dir / "etc" / "asterisk.conf")
-        self._proc: subprocess.Popen | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
 
     # ------------------------------------------------------------------ public
 
@@ -195,9 +195,9 @@ class Sandbox:
             self.progress(f"sandbox '{self.settings.name}': stopped Asterisk (pid {state.pid})")
             return True
 
-    def status(self) -> dict:
+    def status(self) -> dict[str, Any]:
         state = self.load_state()
-        out: dict = {"name": self.settings.name, "running": False, "pid": None, "version": None,
+        out: dict[str, Any] = {"name": self.settings.name, "running": False, "pid": None, "version": None,
                      "ami": False, "ari": False}
         if state is None:
             out.update({k: None for k in ("ami_host", "ami_port", "ami_username", "ami_secret",
@@ -729,7 +729,7 @@ def _write_chime(path: Path, rate: int = 8000) -> None:
         w.writeframes(bytes(frames))
 
 
-def _stop_group(proc: subprocess.Popen) -> None:
+def _stop_group(proc: "subprocess.Popen[Any]") -> None:
     """SIGTERM a process group (SIGKILL after 15 s) and reap its leader."""
     for sig, grace in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -770,6 +770,6 @@ def _ari_ok(url: str, username: str, password: str, timeout: float = 3.0) -> boo
                                  headers={"Authorization": f"Basic {token}"})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status == 200
+            return bool(resp.status == 200)
     except (urllib.error.URLError, OSError, ValueError):
         return False

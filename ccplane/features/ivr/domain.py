@@ -82,7 +82,7 @@ def validate_tree(root: Any, catalog: Catalog, *, self_name: str | None = None) 
         if kind_name == "callback":
             raise TreeError(f"{path}.type", "callback nodes arrive with the callback engine; not available yet")
         kind = NODE_KINDS.get(kind_name) if isinstance(kind_name, str) else None
-        if kind is None:
+        if kind is None or not isinstance(kind_name, str):
             raise TreeError(f"{path}.type", f"unknown node type {kind_name!r}; one of {sorted(NODE_KINDS)}")
         if depth > MAX_DEPTH:
             raise TreeError(path, f"tree deeper than {MAX_DEPTH} levels")

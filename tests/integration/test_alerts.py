@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import openpyxl
@@ -168,7 +168,7 @@ async def test_xlsx_export_holds_exactly_the_period(scene: Scene) -> None:
     app = await app_login(scene)
     first = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "green", "location": None}, 201)
     await asyncio.sleep(1.2)
-    from datetime import datetime, timezone
+    from datetime import datetime
     cut = datetime.now(timezone.utc).isoformat()
     await asyncio.sleep(0.2)
     second = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None}, 201)

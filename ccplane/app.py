@@ -243,7 +243,9 @@ def _core_api() -> Api:
                 "ari": s.ari.connected, "asterisk_version": version, "ccplane_version": __version__,
                 "role": s.leadership.role, "ready": ready, "render_error": s.render_error, "background_failures": background.failures(),
                 "journeys": {"active": len(s.calls.tracker.calls), "written": s.calls.written,
-                             "write_failures": s.calls.write_failures, "pending": s.calls.pending}}
+                             "write_failures": s.calls.write_failures, "pending": s.calls.pending},
+                # AMI event lag since start (socket read -> dispatch done), docs/architecture.md
+                "ami_lag_ms": s.ami.lag.snapshot()}
 
     @api.route("GET", "/health/leader", auth=False, tag="health")
     async def health_leader(req: Req) -> dict[str, object]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from typing import Any, Awaitable, Callable, Iterable
 
@@ -49,6 +50,56 @@ LIST_ACTIONS = frozenset({
 })
 
 BOOT_TIMEOUT = 90.0  # seconds a freshly started Asterisk may take to load its modules
+
+LAG_BASE_MS = 0.01    # lower edge of the first lag bucket
+LAG_STEPS_PER_OCTAVE = 4  # buckets are 2**(1/4) ~ 19 % wide
+LAG_BUCKETS = 96      # 0.01 ms .. 0.01 * 2**24 ms (~2.8 min); longer lags land in the last
+
+
+def lag_bucket(lag_ms: float) -> int:
+    """Index of the histogram bucket holding ``lag_ms`` (see :class:`LagHistogram`)."""
+    if lag_ms <= LAG_BASE_MS:
+        return 0
+    return min(LAG_BUCKETS - 1, int(LAG_STEPS_PER_OCTAVE * math.log2(lag_ms / LAG_BASE_MS)))
+
+
+def lag_bucket_upper_ms(index: int) -> float:
+    return LAG_BASE_MS * 2 ** ((index + 1) / LAG_STEPS_PER_OCTAVE)
+
+
+class LagHistogram:
+    """Event lag since start: fixed log-scale buckets, O(1) per event, no memory growth.
+
+    Percentiles are a bucket's upper edge (within 19 %); the counts are exposed
+    too so that a reader can take the difference of two snapshots (one window)."""
+
+    def __init__(self) -> None:
+        self.counts = [0] * LAG_BUCKETS
+        self.n = 0
+        self.max_ms = 0.0
+
+    def add(self, lag_ms: float) -> None:
+        self.counts[lag_bucket(lag_ms)] += 1
+        self.n += 1
+        if lag_ms > self.max_ms:
+            self.max_ms = lag_ms
+
+    @staticmethod
+    def percentile(counts: list[int], p: float) -> float:
+        total = sum(counts)
+        if not total:
+            return 0.0
+        rank, seen = p * total, 0
+        for i, c in enumerate(counts):
+            seen += c
+            if seen >= rank:
+                return round(lag_bucket_upper_ms(i), 3)
+        return round(lag_bucket_upper_ms(len(counts) - 1), 3)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"p50": self.percentile(self.counts, 0.50), "p99": self.percentile(self.counts, 0.99),
+                "max": round(self.max_ms, 3), "n": self.n, "counts": list(self.counts)}
+
 
 EventHandler = Callable[[AmiEvent], Awaitable[None] | None]
 Hook = Callable[[], Awaitable[None]]
@@ -87,6 +138,10 @@ class AmiClient:
         # (the AMI filters match the exact name)
         self._wanted: dict[str, str] = {}
         self.frames_received = 0  # event frames read (what the AMI filters save shows here)
+        # Event lag: from the socket read that completed an event's frame to the end of
+        # its dispatch (decode + every synchronous handler; async handlers are spawned).
+        self.lag = LagHistogram()
+        self._read_ns = 0  # perf_counter_ns of the socket read being parsed, 0 outside one
         self._filtering = False  # this session has include filters (else it gets every event)
         self._filtered: set[str] = set()
         self._last_rx = 0.0
@@ -210,6 +265,7 @@ class AmiClient:
         async with asyncio.timeout(self.action_timeout):
             await manager.connect()
         await asyncio.sleep(0)  # let panoramisk's connection_made wire the protocol
+        self._stamp_reads(manager)
         reply = await self._send({"Action": "Login", "Username": self.username, "Secret": self.secret},
                                  as_list=False, timeout=self.action_timeout, check=False)
         if reply.get("Response") != "Success":
@@ -265,6 +321,23 @@ class AmiClient:
                 return
             except AmiDisconnected:
                 return
+
+    def _stamp_reads(self, manager: _Manager) -> None:
+        """Note when each chunk of bytes arrived: panoramisk parses a chunk and
+        dispatches every complete event synchronously inside ``data_received``,
+        so an event's arrival is the read that completed it."""
+        protocol = getattr(manager, "protocol", None)
+        if protocol is None:
+            return
+        original = protocol.data_received
+
+        def data_received(data: bytes) -> None:
+            self._read_ns = time.perf_counter_ns()
+            try:
+                original(data)
+            finally:
+                self._read_ns = 0
+        protocol.data_received = data_received
 
     def _close_manager(self) -> None:
         manager, self._manager = self._manager, None
@@ -373,6 +446,8 @@ class AmiClient:
                     continue
                 if asyncio.iscoroutine(result):
                     self._spawn(self._guard(result, f"handler for {event.name}"))
+        if self._read_ns:
+            self.lag.add((time.perf_counter_ns() - self._read_ns) / 1e6)
 
     async def _guard(self, coro: Awaitable[None], what: str) -> None:
         try:

@@ -21,6 +21,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 from tests.support.api import ApiCaller
 
@@ -49,7 +50,34 @@ async def _seed(root: ApiCaller, domain: str) -> str:
     return str(token["access_token"])
 
 
-async def test_schemathesis_finds_nothing(root: ApiCaller, domain: str, tmp_path: Path) -> None:
+async def _clear_telephony(services: Any, domain: str) -> None:
+    """What the fuzzer configured in its domain is rendered into the shared sandbox:
+    trunks with random host names make every later pjsip reload resolve them (slow,
+    failing lookups that delay the next tests' configuration). Remove it all."""
+    from sqlalchemy import delete, select
+
+    from ccplane.features.domains.models import Domain
+    from ccplane.features.extensions.models import Extension
+    from ccplane.features.ivr.models import IvrTree
+    from ccplane.features.queues.models import Queue
+    from ccplane.features.routes.models import BlacklistEntry, InboundRoute
+    from ccplane.features.trunks.models import OutboundRoute, Trunk
+    async with services.sessions() as s:
+        domain_id = await s.scalar(select(Domain.id).where(Domain.slug == domain))
+        for model in (OutboundRoute, Trunk, InboundRoute, BlacklistEntry, IvrTree, Queue, Extension):
+            await s.execute(delete(model).where(model.domain_id == domain_id))
+        await s.commit()
+    await services.renderer.apply()
+
+
+async def test_schemathesis_finds_nothing(root: ApiCaller, domain: str, tmp_path: Path, services: Any) -> None:
+    try:
+        await _fuzz(root, domain, tmp_path)
+    finally:
+        await _clear_telephony(services, domain)
+
+
+async def _fuzz(root: ApiCaller, domain: str, tmp_path: Path) -> None:
     app_token = await _seed(root, domain)
     base = str(root.client.make_url("")).rstrip("/")
     config = tmp_path / "schemathesis.toml"

@@ -920,6 +920,7 @@ def main() -> int:
         return 2
     env.update({
         "CCPLANE_DATABASE_URL": database_url,
+        "CCPLANE_ASTERISK_TAKE_OVER": "1",  # a fresh database per run: a new deployment
         "CCPLANE_AUTH_SECRET_KEY": secrets.token_hex(32),
         "CCPLANE_STORAGE_DIR": str(tmp / "storage"),
         # TTS output goes here, not into the sandbox's shared sounds directory: the

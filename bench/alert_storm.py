@@ -378,7 +378,8 @@ def main() -> int:
             conn.execute(f'CREATE DATABASE "{pg_db}"')
         url = args.database_url.rsplit("/", 1)[0] + "/" + pg_db
     env = {k: v for k, v in os.environ.items() if k.startswith("CCPLANE_")}
-    env.update({"CCPLANE_DATABASE_URL": url, "CCPLANE_AUTH_SECRET_KEY": secrets.token_hex(32),
+    env.update({"CCPLANE_ASTERISK_TAKE_OVER": "1",  # a fresh database per run
+                "CCPLANE_DATABASE_URL": url, "CCPLANE_AUTH_SECRET_KEY": secrets.token_hex(32),
                 "CCPLANE_STORAGE_DIR": str(tmp / "storage"), "CCPLANE_LOG_FORMAT": "text"})
     settings = load_settings(env=env)
     try:

@@ -104,7 +104,8 @@ async def _phase(ctx: Any, url: str, seconds: float, concurrency: int | None) ->
 
 async def main(args: argparse.Namespace, tmp: Path, db: str) -> None:
     env = {k: v for k, v in os.environ.items() if k.startswith("CCPLANE_") and not k.startswith("CCPLANE_TEST_")}
-    env.update({"CCPLANE_DATABASE_URL": db, "CCPLANE_AUTH_SECRET_KEY": secrets.token_hex(32),
+    env.update({"CCPLANE_ASTERISK_TAKE_OVER": "1",  # a fresh database per run
+                "CCPLANE_DATABASE_URL": db, "CCPLANE_AUTH_SECRET_KEY": secrets.token_hex(32),
                 "CCPLANE_STORAGE_DIR": str(tmp / "storage"), "CCPLANE_LOG_LEVEL": "WARNING"})
     settings = load_settings(env=env)
     app = create_app(settings)

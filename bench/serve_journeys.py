@@ -506,7 +506,8 @@ def main() -> int:
     elif args.database_url:
         log("--database-url must be a postgresql+psycopg:// URL")
         return 2
-    env.update({"CCPLANE_DATABASE_URL": database_url, "CCPLANE_AUTH_SECRET_KEY": secrets.token_hex(32),
+    env.update({"CCPLANE_ASTERISK_TAKE_OVER": "1",  # a fresh database per run
+                "CCPLANE_DATABASE_URL": database_url, "CCPLANE_AUTH_SECRET_KEY": secrets.token_hex(32),
                 "CCPLANE_STORAGE_DIR": str(tmp / "storage"), "CCPLANE_LOG_LEVEL": "WARNING"})
     settings = load_settings(env=env)
     sandbox = Sandbox(settings.sandbox, progress=log)

@@ -338,7 +338,8 @@ async def main(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="ccplane-sip-load-"))
     uac_port, uas_port = _free_port(), _free_port()
     http_port = _free_port()
-    env = {**os.environ, "CCPLANE_DATABASE_URL": f"sqlite+aiosqlite:///{work}/bench.db",
+    env = {**os.environ, "CCPLANE_ASTERISK_TAKE_OVER": "1",  # a fresh database per run
+           "CCPLANE_DATABASE_URL": f"sqlite+aiosqlite:///{work}/bench.db",
            "CCPLANE_SERVER_PORT": str(http_port), "CCPLANE_AUTH_SECRET_FILE": str(work / "secret"),
            "CCPLANE_STORAGE_DIR": str(work / "data"), "CCPLANE_ASTERISK_QUALIFY_FREQUENCY": "0",
            "CCPLANE_LOG_LEVEL": "WARNING"}

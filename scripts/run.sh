@@ -14,4 +14,7 @@ if [ ! -f .ccplane-root-password ]; then
   fi
 fi
 [ -f .ccplane-root-password ] && echo "root account: admin / $(cat .ccplane-root-password)  (kept in .ccplane-root-password)" >&2
+# The local sandbox is this checkout's: a new ccplane.db (a new deployment) takes it
+# over. With your own Asterisk, leave asterisk.take_over off (see the README).
+export CCPLANE_ASTERISK_TAKE_OVER=${CCPLANE_ASTERISK_TAKE_OVER:-1}
 exec ccplane serve "$@"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ccplane.asterisk.events import AmiEvent, decode_event
+from ccplane.asterisk.events import AmiEvent, CoreShowChannel, decode_event
 from ccplane.asterisk.framing import replay
 from ccplane.features.calls import events as ev
 from ccplane.features.calls.domain import Call, CallTracker
@@ -168,3 +168,24 @@ def test_a_call_made_while_away_is_recorded_from_its_outbox_record(status: str, 
     assert isinstance(out[-1], ev.CallEnded)
     assert (call.started_at, call.ended_at, call.end_reason) == (1000, 1030, reason)
     assert replace(out[-1], at=0).reason == reason
+
+
+def test_a_call_that_began_while_away_and_is_still_up_is_followed_from_the_resync() -> None:
+    tracker = CallTracker(Directory())
+    channels = [decode_event({"Event": "CoreShowChannel", "Channel": "Local/1@x-00000001;1", "Uniqueid": "5.1",
+                              "Linkedid": "5.1", "Context": "x", "Exten": "1", "CallerIDNum": "11999990000",
+                              "Application": "Wait", "Duration": "00:00:07"}),
+                decode_event({"Event": "CoreShowChannel", "Channel": "Local/1@x-00000001;2", "Uniqueid": "5.2",
+                              "Linkedid": "5.1", "Context": "ccplane-queues", "Exten": "ev_sales",
+                              "Application": "Queue", "ApplicationData": "ev_sales,t,,,10", "Duration": "00:00:07"})]
+    out = tracker.adopt_live("5.1", [c for c in channels if isinstance(c, CoreShowChannel)], 1000.0)
+    assert kinds(out) == ["CallStarted"] and out[0].domain == "ev" and out[0].at == 993.0
+    call = tracker.calls["5.1"]
+    assert [leg.kind for leg in call.legs] == ["queue"] and call.caller == "11999990000"
+    leave = decode_event({"Event": "QueueCallerLeave", "Queue": "ev_sales", "Uniqueid": "5.2",
+                          "Channel": "Local/1@x-00000001;2", "Linkedid": "5.1"})
+    hangups = [decode_event({"Event": "Hangup", "Uniqueid": u, "Channel": "c", "Linkedid": "5.1", "Cause": "16"})
+               for u in ("5.1", "5.2")]
+    events = tracker.handle(leave, 1002.0) + [e for h in hangups for e in tracker.handle(h, 1003.0)]
+    assert isinstance(events[-1], ev.CallEnded) and events[-1].reason == "abandon"
+    assert tracker.calls == {}

@@ -30,8 +30,8 @@ from enum import Enum
 from typing import Protocol
 
 from ...asterisk.events import (AgentEvent, AmiEvent, AttendedTransfer, BlindTransfer, ChannelEvent,
-                                ChannelSnapshot, DestChannelEvent, DialEnd, Hangup, QueueCallerEvent,
-                                UserEvent)
+                                ChannelSnapshot, CoreShowChannel, DestChannelEvent, DialEnd, Hangup,
+                                QueueCallerEvent, UserEvent)
 from . import events as ev
 
 
@@ -735,6 +735,42 @@ class CallTracker:
         del out  # its CallStarted is not news any more: the store and the feed see its end
         return call
 
+    def adopt_live(self, call_id: str, channels: list[CoreShowChannel], now: float) -> list[ev.CallEvent]:
+        """A call that began while ccplane was away and is still up (CoreShowChannels
+        at the resync): follow it from here with what Asterisk tells of it — its
+        start, caller and domain, its wait in a queue, an agent's leg in talk."""
+        first = next((c for c in channels if c.uniqueid == call_id), channels[0])
+        call = Call(id=call_id, started_at=now - _seconds(first.duration), caller=_t(first.caller_id_num),
+                    caller_name=_t(first.caller_id_name), caller_uniqueid=first.uniqueid, source="resync")
+        self.calls[call_id] = call
+        domain: str | None = None
+        for ch in channels:
+            uid = ch.uniqueid or ""
+            self._chans[uid] = _Chan(uid, ch.channel or "", call_id, up=True)
+            call.channels.add(uid)
+            if ch.context == "ccplane-inbound" and ch.exten:
+                call.direction, call.did = "inbound", ch.exten
+                domain = domain or self.directory.did(ch.exten)
+            elif ch.context:
+                domain = domain or self.directory.context(ch.context)
+            app = (ch.application or "").lower()
+            if app == "queue" and ch.application_data:
+                key = ch.application_data.split(",")[0]
+                names = self.directory.queue(key)
+                domain = domain or (names[0] if names else None)
+                call.legs.append(Leg("queue", now - _seconds(ch.duration), uniqueid=uid,
+                                     queue=names[1] if names else key, queue_key=key))
+                call.state = "queued"
+            elif app == "appqueue":  # a queue member's channel: an agent in talk (who is told at AgentComplete)
+                call.legs.append(Leg("agent", now - _seconds(ch.duration), uniqueid=uid,
+                                     answered_at=now - _seconds(ch.duration)))
+                call.answered_at = call.answered_at or now - _seconds(ch.duration)
+                call.state = "talking"
+        if ALERT_UNIQUEID.match(call_id):
+            call.alert_id, call.direction = int(ALERT_UNIQUEID.match(call_id).group(1)), "outbound"  # type: ignore[union-attr]
+        self._touch(call)
+        return self._set_domain(call, domain)
+
     def adopt(self, call: Call, channels: Iterable[tuple[str, str]]) -> None:
         """Take back a call known before a restart with the channels Asterisk still has."""
         self.calls[call.id] = call
@@ -757,6 +793,15 @@ def _record_reason(call: Call, record: dict[str, str] | None) -> str | None:
     if record.get("Queue"):
         return "abandon"
     return None
+
+
+def _seconds(duration: str | None) -> float:
+    """CoreShowChannel's "HH:MM:SS"."""
+    try:
+        h, m, sec = (int(x) for x in (duration or "").split(":"))
+    except ValueError:
+        return 0.0
+    return float(h * 3600 + m * 60 + sec)
 
 
 def _uid(snapshot: ChannelSnapshot | None) -> str | None:

@@ -228,9 +228,11 @@ class CallService:
         saying so); a call that began and ended while ccplane was away is
         recorded from that record alone."""
         by_linkedid: dict[str, list[tuple[str, str]]] = {}
+        live: dict[str, list[CoreShowChannel]] = {}
         for ch in channels:
             if ch.uniqueid and ch.channel:
                 by_linkedid.setdefault(ch.linkedid or ch.uniqueid, []).append((ch.uniqueid, ch.channel))
+                live.setdefault(ch.linkedid or ch.uniqueid, []).append(ch)
         records = await self._outbox_records()
         now = self.clock()
         ended = 0
@@ -241,7 +243,8 @@ class CallService:
         async with self.sessions() as s:
             rows = list(await s.scalars(select(CallRecord).where(CallRecord.status == "active")))
             slugs = {d.id: d.slug for d in await s.scalars(select(Domain))}
-            stored = set(await s.scalars(select(CallRecord.call_id).where(CallRecord.call_id.in_(list(records)))))
+            stored = set(await s.scalars(select(CallRecord.call_id).where(
+                CallRecord.call_id.in_(list(records) + list(live)))))
             for row in rows:
                 if row.call_id in self.tracker.calls:
                     continue
@@ -256,6 +259,9 @@ class CallService:
                 else:
                     self.bus.publish_all(self.tracker.end_unseen(call, now, records.pop(call.id, None)))
                     ended += 1
+        for call_id, up in live.items():  # began while ccplane was away and is still up: follow it from now
+            if call_id not in self.tracker.calls and call_id not in stored:
+                self.bus.publish_all(self.tracker.adopt_live(call_id, up, now))
         for call_id, record in records.items():
             if call_id in stored or call_id in self.tracker.calls:
                 self._to_delete.append(f"{call_id}-jr")  # already complete (or followed live)

@@ -21,6 +21,7 @@ from ..agents.models import AgentSession
 from ..calls.models import CallLeg, CallRecord
 from ..domains.services import resolve_domain
 from ..users.models import User
+from . import models as _indexes  # noqa: F401 (the indexes join the metadata)
 from .schemas import ReportQuery, _names
 
 C, L = CallRecord, CallLeg

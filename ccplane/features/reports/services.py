@@ -221,11 +221,13 @@ class ReportService:
             when, pk = _uncursor(after)
             where.append(or_(C.started_at > when, and_(C.started_at == when, C.id > pk)))
         async with self.sessions() as s:
-            calls = (await s.execute(select(C).where(*where).order_by(C.started_at, C.id).limit(limit))).scalars().all()
-            legs: dict[int, list[CallLeg]] = {}
+            # plain rows, not ORM objects: a detailed export reads every call of the period
+            calls = (await s.execute(select(*C.__table__.c).where(*where).order_by(C.started_at, C.id)
+                                     .limit(limit))).all()
+            legs: dict[int, list[Any]] = {}
             if calls:
-                for leg in (await s.execute(select(L).where(L.call_pk.in_([c.id for c in calls]))
-                                            .order_by(L.call_pk, L.seq))).scalars():
+                for leg in await s.execute(select(*L.__table__.c).where(L.call_pk.in_([c.id for c in calls]))
+                                           .order_by(L.call_pk, L.seq)):
                     legs.setdefault(leg.call_pk, []).append(leg)
         rows = [_detail(c, legs.get(c.id, [])) for c in calls]
         nxt = _cursor(calls[-1].started_at, calls[-1].id) if len(calls) == limit else None
@@ -292,7 +294,7 @@ class ReportService:
         return out
 
 
-def _detail(c: CallRecord, legs: list[CallLeg]) -> dict[str, Any]:
+def _detail(c: Any, legs: list[Any]) -> dict[str, Any]:
     tried = [f"{leg.agent}:{leg.result}" for leg in legs if leg.kind == "offer"]
     return {"call": c.call_id, "started_at": _iso(c.started_at),
             "answered_at": _iso(c.answered_at),

@@ -214,8 +214,8 @@ class ReportService:
         return out
 
     # -- detailed -------------------------------------------------------------------------
-    async def detailed_page(self, rep: Report, after: str | None,
-                            limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    async def detailed_page(self, rep: Report, after: str | None, limit: int,
+                            with_legs: bool = True) -> tuple[list[dict[str, Any]], str | None]:
         where = rep.where()
         if after:
             when, pk = _uncursor(after)
@@ -229,14 +229,14 @@ class ReportService:
                 for leg in await s.execute(select(*L.__table__.c).where(L.call_pk.in_([c.id for c in calls]))
                                            .order_by(L.call_pk, L.seq)):
                     legs.setdefault(leg.call_pk, []).append(leg)
-        rows = [_detail(c, legs.get(c.id, [])) for c in calls]
+        rows = [_detail(c, legs.get(c.id, []), with_legs) for c in calls]
         nxt = _cursor(calls[-1].started_at, calls[-1].id) if len(calls) == limit else None
         return rows, nxt
 
     async def detailed_all(self, rep: Report) -> AsyncIterator[dict[str, Any]]:
         after: str | None = None
         while True:
-            rows, after = await self.detailed_page(rep, after, PAGE)
+            rows, after = await self.detailed_page(rep, after, PAGE, with_legs=False)  # flat columns only
             for r in rows:
                 yield r
             if after is None:
@@ -294,9 +294,9 @@ class ReportService:
         return out
 
 
-def _detail(c: Any, legs: list[Any]) -> dict[str, Any]:
+def _detail(c: Any, legs: list[Any], with_legs: bool = True) -> dict[str, Any]:
     tried = [f"{leg.agent}:{leg.result}" for leg in legs if leg.kind == "offer"]
-    return {"call": c.call_id, "started_at": _iso(c.started_at),
+    row = {"call": c.call_id, "started_at": _iso(c.started_at),
             "answered_at": _iso(c.answered_at),
             "ended_at": _iso(c.ended_at),
             "direction": c.direction, "caller": c.caller, "caller_name": c.caller_name, "did": c.did,
@@ -304,11 +304,14 @@ def _detail(c: Any, legs: list[Any]) -> dict[str, Any]:
             "talk": _n(c.talk_seconds),
             "ivr": " > ".join(leg.result or "" for leg in legs if leg.kind == "ivr") or None,
             "agents_tried": " ".join(tried) or None,
-            "transfers": " ".join(f"{leg.result}:{leg.detail or ''}" for leg in legs if leg.kind == "transfer") or None,
-            "legs": [{"kind": leg.kind, "queue": leg.queue, "agent": leg.agent, "extension": leg.extension,
+            "transfers": " ".join(f"{leg.result}:{leg.detail or ''}" for leg in legs if leg.kind == "transfer") or None}
+    if not with_legs:
+        return row
+    row["legs"] = [{"kind": leg.kind, "queue": leg.queue, "agent": leg.agent, "extension": leg.extension,
                       "number": leg.number, "result": leg.result, "detail": leg.detail,
                       "started_at": _iso(leg.started_at),
                       "answered_at": _iso(leg.answered_at),
-                      "ended_at": _iso(leg.ended_at)} for leg in legs]}
+                      "ended_at": _iso(leg.ended_at)} for leg in legs]
+    return row
 
 

@@ -30,6 +30,7 @@ from .features.extensions.plugin import FEATURE as extensions
 from .features.ivr.plugin import FEATURE as ivr
 from .features.persons.plugin import FEATURE as persons
 from .features.queues.plugin import FEATURE as queues
+from .features.reports.plugin import FEATURE as reports
 from .features.routes.plugin import FEATURE as routes
 from .features.steps import FEATURE as steps
 from .features.trunks.plugin import FEATURE as trunks
@@ -48,7 +49,7 @@ log = logging.getLogger("ccplane.app")
 # Every feature, once, in dependency order (a feature's setup may use the
 # services of those before it; render contributions run in this order too).
 FEATURES: tuple[Feature, ...] = (auth, domains, extensions, agents, users, queues, routes, persons, ivr,
-                                 alerts, trunks, steps, calls)
+                                 alerts, trunks, steps, calls, reports)
 
 __all__ = ["FEATURES", "Services", "build_services", "create_app", "render_contributions"]
 

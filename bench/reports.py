@@ -1,0 +1,244 @@
+"""Reports on a million calls: generates N calls with their legs (default 1,000,000) for one
+domain over 90 days, then times quantitative, summary, summary grouped by hour and the first
+detailed page for a 30-day period through ccplane's report service, each beside a hand-written
+SQL baseline doing the same work in the same run (ratio = ccplane / baseline, best of 3), and
+streams the 30-day detailed CSV printing rows/s and peak RSS.
+
+A temporary SQLite database, or a fresh database on a PostgreSQL server (--database-url),
+dropped at the end:
+
+    .venv/bin/python bench/reports.py [--calls 1000000]
+    .venv/bin/python bench/reports.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import random
+import resource
+import secrets
+import sqlite3
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+DAY0 = datetime(2026, 1, 1, 3, 0, tzinfo=timezone.utc)
+RESULTS = ["caller_hangup"] * 6 + ["agent_hangup"] * 2 + ["abandon", "overflow", "max_wait", "blacklist"]
+
+
+def generate(n: int, first: int, count: int, leg_id: int,
+             seed: int = 12) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int]:
+    """Calls first..first+count-1 of n (spread evenly over 90 days), their legs, the last leg id."""
+    rnd = random.Random(seed + first)
+    calls, legs = [], []
+    step = 90 * 86400 / n
+    for i in range(first, first + count):
+        st = DAY0 + timedelta(seconds=i * step + rnd.random())
+        reason = rnd.choice(RESULTS)
+        queue, agent = f"q{rnd.randint(1, 8)}", f"agent{rnd.randint(1, 60)}"
+        wait = round(rnd.uniform(0, 90), 3) if reason != "blacklist" else None
+        talk = round(rnd.uniform(10, 600), 3) if reason.endswith("hangup") else None
+        ans = st + timedelta(seconds=wait or 0) if talk is not None else None
+        end = (ans + timedelta(seconds=talk)) if ans and talk else st + timedelta(seconds=wait or 1)
+        calls.append((i, 1, f"b{i}", "inbound", "ended", "ended", f"119{rnd.randint(0, 10**8):08d}", None, "3000",
+                      queue if wait is not None else None, agent if talk else None, st, ans, end, reason, wait, talk,
+                      "live"))
+        if wait is None:
+            continue
+        q_res = "answered" if talk else ("abandon" if reason == "abandon" else "timeout")
+        leg_id += 1
+        legs.append((leg_id, i, 0, "queue", queue, None, q_res, st, None, st + timedelta(seconds=wait)))
+        leg_id += 1
+        legs.append((leg_id, i, 1, "offer", queue, agent, "answered" if talk else "no_answer", st,
+                     None, st + timedelta(seconds=wait)))
+        if talk:
+            leg_id += 1
+            legs.append((leg_id, i, 2, "agent", queue, agent, "caller", ans, ans, end))
+    return calls, legs, leg_id
+
+
+CALL_COLS = ("id, domain_id, call_id, direction, status, state, caller, caller_name, did, queue, agent, started_at, "
+             "answered_at, ended_at, end_reason, wait_seconds, talk_seconds, source")
+LEG_COLS = "id, call_pk, seq, kind, queue, agent, result, started_at, answered_at, ended_at"
+
+
+def _sqlite_ts(v: Any) -> Any:
+    return v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v  # SQLAlchemy's storage form
+
+
+CHUNK = 100_000
+
+
+def load_sqlite(path: Path, n: int) -> int:
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO domains (id, slug, name, created_at, updated_at) VALUES (1, 'bench', 'Bench', "
+               "'2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')")
+    leg_id = 0
+    for first in range(1, n + 1, CHUNK):
+        calls, legs, leg_id = generate(n, first, min(CHUNK, n + 1 - first), leg_id)
+        _load_sqlite_chunk(db, calls, legs)
+    db.commit()
+    db.execute("ANALYZE")
+    db.close()
+    return leg_id
+
+
+def _load_sqlite_chunk(db: sqlite3.Connection, calls: list[tuple[Any, ...]], legs: list[tuple[Any, ...]]) -> None:
+    db.executemany(f"INSERT INTO calls ({CALL_COLS}) VALUES ({', '.join('?' * 18)})",
+                   ([_sqlite_ts(v) for v in c] for c in calls))
+    db.executemany(f"INSERT INTO call_legs ({LEG_COLS}) VALUES ({', '.join('?' * 10)})",
+                   ([_sqlite_ts(v) for v in leg] for leg in legs))
+
+
+def load_pg(dsn: str, n: int) -> int:
+    import psycopg
+    leg_id = 0
+    with psycopg.connect(dsn) as conn:
+        conn.execute("INSERT INTO domains (id, slug, name, created_at, updated_at) VALUES (1, 'bench', 'Bench', "
+                     "now(), now())")
+        with conn.cursor() as cur:
+            for first in range(1, n + 1, CHUNK):
+                calls, legs, leg_id = generate(n, first, min(CHUNK, n + 1 - first), leg_id)
+                with cur.copy(f"COPY calls ({CALL_COLS}) FROM STDIN") as cp:
+                    for c in calls:
+                        cp.write_row(c)
+                with cur.copy(f"COPY call_legs ({LEG_COLS}) FROM STDIN") as cp:
+                    for leg in legs:
+                        cp.write_row(leg)
+        conn.execute("ANALYZE calls")
+        conn.execute("ANALYZE call_legs")
+        conn.commit()
+    return leg_id
+
+
+def baselines(dialect: str) -> dict[str, str]:
+    secs = ("(julianday(l.ended_at) - julianday(l.started_at)) * 86400.0" if dialect == "sqlite"
+            else "extract(epoch from l.ended_at - l.started_at)")
+    hour = ("strftime('%Y-%m-%d %H:00', c.started_at, '-10800 seconds')" if dialect == "sqlite"
+            else "to_char(timezone('UTC', c.started_at) + interval '-10800 seconds', 'YYYY-MM-DD HH24:00')")
+    w = "c.domain_id = 1 AND c.status = 'ended' AND c.started_at >= :a AND c.started_at < :b"
+    summary = (f"SELECT count(*), sum(CASE WHEN c.answered_at IS NOT NULL THEN 1 ELSE 0 END), "
+               f"sum(CASE WHEN c.end_reason = 'abandon' AND coalesce(c.wait_seconds, 0) >= 5 THEN 1 ELSE 0 END), "
+               f"avg(c.wait_seconds), max(c.wait_seconds), "
+               f"avg(CASE WHEN c.answered_at IS NOT NULL THEN c.wait_seconds END), avg(c.talk_seconds), "
+               f"max(c.talk_seconds), sum(c.talk_seconds), "
+               f"avg((SELECT sum({secs}) FROM call_legs l WHERE l.call_pk = c.id AND l.kind = 'offer')), "
+               f"sum(CASE WHEN c.answered_at IS NOT NULL AND coalesce(c.wait_seconds, 0) <= 20 THEN 1 ELSE 0 END), "
+               f"sum(CASE WHEN c.end_reason = 'abandon' AND c.wait_seconds >= 5 AND c.wait_seconds > 20 THEN 1 "
+               f"ELSE 0 END) FROM calls c WHERE {w}")
+    quant = ("SELECT count(*), sum(CASE WHEN c.answered_at IS NOT NULL THEN 1 ELSE 0 END), "
+             + ", ".join(f"sum(CASE WHEN c.end_reason = '{r}' THEN 1 ELSE 0 END)"
+                         for r in ("abandon", "blacklist", "overflow"))
+             + ", sum(CASE WHEN c.end_reason IN ('max_wait', 'call_timeout') THEN 1 ELSE 0 END)"
+             ", sum(CASE WHEN c.end_reason = 'abandon' AND coalesce(c.wait_seconds, 0) < 5 THEN 1 ELSE 0 END)"
+             ", sum(CASE WHEN EXISTS (SELECT 1 FROM call_legs l WHERE l.call_pk = c.id AND l.kind = 'transfer') "
+             "THEN 1 ELSE 0 END), "
+             + ", ".join(f"sum(CASE WHEN c.end_reason = 'abandon' AND coalesce(c.wait_seconds, 0) >= {lo} "
+                         f"{'AND c.wait_seconds < ' + str(hi) if hi else ''} THEN 1 ELSE 0 END)"
+                         for lo, hi in ((0, 10), (10, 30), (30, 60), (60, None)))
+             + f" FROM calls c WHERE {w}")
+    by_hour = summary.replace("SELECT count(*)", f"SELECT {hour} AS h, count(*)") + " GROUP BY h ORDER BY h"
+    detailed = (f"SELECT c.*, (SELECT count(*) FROM call_legs l WHERE l.call_pk = c.id) FROM calls c WHERE {w} "
+                "ORDER BY c.started_at, c.id LIMIT 100")
+    return {"quantitative": quant, "summary": summary, "by_hour": by_hour, "detailed_page": detailed}
+
+
+async def best(fn: Callable[[], Awaitable[Any]], times: int = 3) -> float:
+    out = []
+    for _ in range(times):
+        t = time.perf_counter()
+        await fn()
+        out.append(time.perf_counter() - t)
+    return min(out)
+
+
+async def run(url: str, dialect: str) -> None:
+    from ccplane.db.session import create_engine, session_factory
+    from ccplane.features.reports.export import csv_chunks
+    from ccplane.features.reports.schemas import ReportQuery
+    from ccplane.features.reports.services import Report, ReportService
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    svc = ReportService(sessions, dialect)
+    a, b = DAY0 + timedelta(days=30), DAY0 + timedelta(days=60)
+    q = ReportQuery.model_validate({"from": a.isoformat(), "to": b.isoformat()})
+    qh = ReportQuery.model_validate({"from": a.isoformat(), "to": b.isoformat(), "group_by": "hour"})
+    ours: dict[str, Callable[[], Awaitable[Any]]] = {
+        "quantitative": lambda: svc.aggregate(Report(dialect, 1, q), "quantitative"),
+        "summary": lambda: svc.aggregate(Report(dialect, 1, q), "summary"),
+        "by_hour": lambda: svc.aggregate(Report(dialect, 1, qh), "summary"),
+        "detailed_page": lambda: svc.detailed_page(Report(dialect, 1, q), None, 100)}
+    base = baselines(dialect)
+
+    def raw(sql: str) -> Callable[[], Awaitable[Any]]:
+        async def go() -> Any:
+            async with sessions() as s:
+                return (await s.execute(text(sql), {"a": a, "b": b})).all()
+        return go
+    print(f"{'report':<15}{'ccplane ms':>12}{'baseline ms':>13}{'ratio':>8}")
+    for name, fn in ours.items():
+        await fn()  # warm the cache once, as a running server would be
+        t_ours, t_base = await best(fn), await best(raw(base[name]))
+        print(f"{name:<15}{t_ours * 1000:>12.1f}{t_base * 1000:>13.1f}{t_ours / t_base:>8.2f}")
+    meta = {"report": "detailed", "domain": "bench", "from": a.isoformat(), "to": b.isoformat(), "filters": {},
+            "generated_at": "", "timezone": q.timezone}
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t = time.perf_counter()
+    n_bytes, sink = 0, io.BytesIO()
+    async for chunk in csv_chunks(meta, svc.detailed_all(Report(dialect, 1, q))):
+        n_bytes += len(chunk)
+        sink.seek(0)
+        sink.write(chunk[:1])  # the bytes go nowhere: the response would write them to the socket
+    dt = time.perf_counter() - t
+    async with sessions() as s:
+        rows = (await s.execute(text("SELECT count(*) FROM calls WHERE started_at >= :a AND started_at < :b"),
+                                {"a": a, "b": b})).scalar_one()
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"detailed CSV 30 days: {rows} rows, {n_bytes / 1e6:.1f} MB in {dt:.1f} s = {rows / dt:,.0f} rows/s; "
+          f"peak RSS {rss0 / 1024:.0f} MB before, {rss1 / 1024:.0f} MB after")
+    await engine.dispose()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--database-url", default="", help="a PostgreSQL server URL: a fresh database is created "
+                   "there and dropped at the end (default: temporary SQLite)")
+    p.add_argument("--calls", type=int, default=1_000_000)
+    args = p.parse_args()
+    from alembic import command
+
+    from ccplane.db.session import alembic_config
+    tmp = Path(tempfile.mkdtemp(prefix="reports-"))
+    pg_db, dsn = "", ""
+    url = f"sqlite+aiosqlite:///{tmp / 'ccplane.db'}"
+    if args.database_url.startswith("postgresql"):
+        import psycopg
+        pg_db = f"reports_{secrets.token_hex(4)}"
+        server = args.database_url.replace("+psycopg", "", 1)
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{pg_db}"')
+        url = args.database_url.rsplit("/", 1)[0] + "/" + pg_db
+        dsn = server.rsplit("/", 1)[0] + "/" + pg_db
+    try:
+        command.upgrade(alembic_config(url), "head")
+        t = time.perf_counter()
+        n_legs = load_pg(dsn, args.calls) if pg_db else load_sqlite(tmp / "ccplane.db", args.calls)
+        print(f"database: {'postgresql' if pg_db else 'sqlite'}; {args.calls:,} calls, {n_legs:,} legs over 90 days; "
+              f"generated and loaded in {time.perf_counter() - t:.1f} s")
+        asyncio.run(run(url, "postgresql" if pg_db else "sqlite"))
+    finally:
+        if pg_db:
+            import psycopg
+            with psycopg.connect(args.database_url.replace("+psycopg", "", 1), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,317 @@
+"""Reports over the call journeys (tables ``calls`` and ``call_legs``), computed
+in SQL: every aggregation runs in the database, the same expressions on SQLite
+and PostgreSQL (the only dialect-specific pieces are a duration between two
+times and the local hour/day of a time, both built here). Definitions: docs/reports.md.
+"""
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from ...errors import ValidationFailed
+from ...web.context import READ_ROLES, Principal
+from ..agents.models import AgentSession
+from ..calls.models import CallLeg, CallRecord
+from ..domains.services import resolve_domain
+from ..users.models import User
+from . import models as _indexes  # noqa: F401 (the indexes join the metadata)
+from .schemas import ReportQuery, _names
+
+C, L = CallRecord, CallLeg
+ABANDON_BUCKETS = ((0, 10), (10, 30), (30, 60), (60, None))  # seconds waited before abandoning
+UNANSWERED_OFFERS = ("no_answer", "busy", "rejected", "unavailable")
+TALK_LEGS = ("agent", "extension", "external")
+PAGE = 5000  # detailed rows per database round trip when streaming
+
+
+def _n(value: Any) -> float | None:
+    return round(float(value), 3) if value is not None else None
+
+
+def _pct(part: int | float | None, whole: int | float | None) -> float | None:
+    return round(100.0 * float(part or 0) / float(whole), 2) if whole else None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    v = _utc(value)
+    return v.isoformat() if v else None
+
+
+class Report:
+    """One report request: its domain, its period and filters, the SQL pieces."""
+
+    def __init__(self, dialect: str, domain_id: int, q: ReportQuery) -> None:
+        self.dialect, self.domain_id, self.q = dialect, domain_id, q
+        self.sl, self.short = q.service_level, q.short_abandon
+        # Hours and days bucket in the domain's zone at the start of the period:
+        # one offset for the whole period, so SQLite and PostgreSQL agree (a DST
+        # change inside the period shifts the later buckets by an hour; the
+        # default zone, America/Sao_Paulo, has had no DST since 2019).
+        self.offset = int(ZoneInfo(q.timezone).utcoffset(q.from_.replace(tzinfo=None)).total_seconds())  # type: ignore[union-attr]
+
+    # -- dialect pieces -----------------------------------------------------------------
+    def seconds(self, a: Any, b: Any) -> ColumnElement[Any]:
+        """Seconds from a to b."""
+        if self.dialect == "sqlite":
+            return (func.julianday(b) - func.julianday(a)) * 86400.0
+        return func.extract("epoch", b - a)
+
+    def local(self, col: Any, unit: str) -> ColumnElement[Any]:
+        if self.dialect == "sqlite":
+            fmt = "%Y-%m-%d %H:00" if unit == "hour" else "%Y-%m-%d"
+            return func.strftime(fmt, col, f"{self.offset:+d} seconds")
+        fmt = "YYYY-MM-DD HH24:00" if unit == "hour" else "YYYY-MM-DD"
+        return func.to_char(func.timezone("UTC", col) + text(f"interval '{self.offset:d} seconds'"), fmt)
+
+    # -- filters --------------------------------------------------------------------------
+    def where(self) -> list[ColumnElement[bool]]:
+        q = self.q
+        w: list[ColumnElement[bool]] = [C.domain_id == self.domain_id, C.status == "ended",
+                                        C.started_at >= q.from_, C.started_at < q.to]
+        if queues := _names(q.queues):
+            w.append(C.queue.in_(queues))
+        if agents := _names(q.agents):
+            w.append(C.agent.in_(agents))
+        if dids := _names(q.dids):
+            w.append(C.did.in_(dids))
+        if dispositions := _names(q.dispositions):
+            w.append(C.end_reason.in_(dispositions))
+        if q.direction:
+            w.append(C.direction == q.direction)
+        return w
+
+    def group(self, by: str | None) -> Any:
+        return {None: None, "queue": C.queue, "agent": C.agent, "did": C.did, "disposition": C.end_reason,
+                "hour": self.local(C.started_at, "hour"), "day": self.local(C.started_at, "day")}[by]
+
+    # -- figures ----------------------------------------------------------------------------
+    def _count(self, cond: ColumnElement[bool]) -> ColumnElement[Any]:
+        return func.sum(case((cond, 1), else_=0))
+
+    def quantitative_cols(self) -> list[Any]:
+        answered = C.answered_at.is_not(None)
+        abandon = C.end_reason == "abandon"
+        transfer = exists().where(L.call_pk == C.id, L.kind == "transfer")
+        cols = [func.count().label("total"), self._count(answered).label("answered"),
+                self._count(abandon).label("abandoned"),
+                self._count(and_(abandon, func.coalesce(C.wait_seconds, 0) < self.short)).label("short_abandoned"),
+                self._count(transfer).label("transferred"),
+                self._count(C.end_reason == "blacklist").label("blacklisted"),
+                self._count(C.end_reason == "overflow").label("overflowed"),
+                self._count(C.end_reason.in_(("max_wait", "call_timeout"))).label("timed_out")]
+        for lo, hi in ABANDON_BUCKETS:
+            cond = and_(abandon, func.coalesce(C.wait_seconds, 0) >= lo)
+            if hi is not None:
+                cond = and_(cond, C.wait_seconds < hi)
+            cols.append(self._count(cond).label(f"abandoned_{lo}_{hi or 'more'}"))
+        return cols
+
+    def summary_cols(self) -> list[Any]:
+        answered = C.answered_at.is_not(None)
+        queued = C.wait_seconds.is_not(None)
+        abandon = C.end_reason == "abandon"
+        counted_abandon = and_(abandon, func.coalesce(C.wait_seconds, 0) >= self.short)
+        ring = (select(func.sum(self.seconds(L.started_at, L.ended_at))).where(L.call_pk == C.id, L.kind == "offer")
+                .scalar_subquery())
+        return [func.count().label("total"),
+                self._count(answered).label("answered"),
+                self._count(counted_abandon).label("abandoned"),
+                func.avg(case((queued, C.wait_seconds))).label("wait_avg"),
+                func.max(case((queued, C.wait_seconds))).label("wait_max"),
+                func.avg(case((and_(answered, queued), C.wait_seconds))).label("asa"),
+                func.avg(C.talk_seconds).label("talk_avg"), func.max(C.talk_seconds).label("talk_max"),
+                func.sum(C.talk_seconds).label("talk_total"),
+                func.avg(ring).label("ring_avg"),
+                self._count(and_(answered, func.coalesce(C.wait_seconds, 0) <= self.sl)).label("answered_within_sl"),
+                self._count(and_(counted_abandon, C.wait_seconds > self.sl)).label("abandoned_after_sl")]
+
+    @staticmethod
+    def quantitative_row(r: dict[str, Any]) -> dict[str, Any]:
+        total = int(r["total"] or 0)
+        out: dict[str, Any] = {k: int(v or 0) for k, v in r.items() if k != "group"}
+        out["unanswered"] = total - out["answered"]
+        out["callbacks"] = None  # not recorded yet (the callbacks issue adds them)
+        for k in ("answered", "unanswered", "abandoned", "transferred", "blacklisted", "overflowed", "timed_out"):
+            out[f"{k}_pct"] = _pct(out[k], total)
+        return out
+
+    @staticmethod
+    def summary_row(r: dict[str, Any]) -> dict[str, Any]:
+        answered, abandoned = int(r["answered"] or 0), int(r["abandoned"] or 0)
+        within, late = int(r["answered_within_sl"] or 0), int(r["abandoned_after_sl"] or 0)
+        return {"total": int(r["total"] or 0), "answered": answered, "abandoned": abandoned,
+                "wait_avg": _n(r["wait_avg"]), "wait_max": _n(r["wait_max"]), "asa": _n(r["asa"]),
+                "talk_avg": _n(r["talk_avg"]), "talk_max": _n(r["talk_max"]), "talk_total": _n(r["talk_total"]) or 0.0,
+                "ring_avg": _n(r["ring_avg"]), "wrapup_total": None,  # wrap-up is not recorded per call yet
+                "answered_within_sl": within, "service_level_pct": _pct(within, answered + late),
+                "abandon_rate_pct": _pct(abandoned, answered + abandoned)}
+
+
+def _cursor(started: datetime, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{_utc(started).isoformat()}|{pk}".encode()).decode()  # type: ignore[union-attr]
+
+
+def _uncursor(value: str) -> tuple[datetime, int]:
+    try:
+        when, pk = base64.urlsafe_b64decode(value.encode()).decode().split("|")
+        return datetime.fromisoformat(when), int(pk)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed("after: not a cursor this report returned", field="after") from None
+
+
+class ReportService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str) -> None:
+        self.sessions, self.dialect = sessions, dialect
+
+    async def open(self, me: Principal, slug: str, q: ReportQuery) -> tuple[Report, str]:
+        # Supervisors and admins read every call of the domain; an agent reads no
+        # report (their own calls are at GET /calls): a report is a team figure.
+        me.require(READ_ROLES, "read reports")
+        if q.to <= q.from_:
+            raise ValidationFailed("to: must be after from", field="to")
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+        return Report(self.dialect, domain.id, q), domain.slug
+
+    async def aggregate(self, rep: Report, kind: str) -> list[dict[str, Any]]:
+        by = "queue" if kind == "listing" else rep.q.group_by
+        g = rep.group(by)
+        cols = rep.quantitative_cols() if kind == "quantitative" else rep.summary_cols()
+        if kind == "listing":
+            cols = rep.summary_cols() + [c for c in rep.quantitative_cols() if c.name not in
+                                         ("total", "answered", "abandoned")]
+        stmt = select(*([g.label("group")] if g is not None else []), *cols).where(*rep.where())
+        if g is not None:
+            stmt = stmt.group_by(g).order_by(g)
+        async with self.sessions() as s:
+            rows = [dict(r._mapping) for r in await s.execute(stmt)]
+        out = []
+        for r in rows:
+            if kind == "quantitative":
+                item = rep.quantitative_row(r)
+            elif kind == "summary":
+                item = rep.summary_row(r)
+            else:
+                names = {c.name for c in rep.quantitative_cols()}
+                q = rep.quantitative_row({k: r[k] for k in r if k in names})
+                item = q | rep.summary_row(r)
+            if g is not None:
+                item = {str(by): r["group"]} | item
+            out.append(item)
+        return out
+
+    # -- detailed -------------------------------------------------------------------------
+    async def detailed_page(self, rep: Report, after: str | None, limit: int,
+                            with_legs: bool = True) -> tuple[list[dict[str, Any]], str | None]:
+        where = rep.where()
+        if after:
+            when, pk = _uncursor(after)
+            where.append(or_(C.started_at > when, and_(C.started_at == when, C.id > pk)))
+        async with self.sessions() as s:
+            # plain rows, not ORM objects: a detailed export reads every call of the period
+            calls = (await s.execute(select(*C.__table__.c).where(*where).order_by(C.started_at, C.id)
+                                     .limit(limit))).all()
+            legs: dict[int, list[Any]] = {}
+            if calls:
+                for leg in await s.execute(select(*L.__table__.c).where(L.call_pk.in_([c.id for c in calls]))
+                                           .order_by(L.call_pk, L.seq)):
+                    legs.setdefault(leg.call_pk, []).append(leg)
+        rows = [_detail(c, legs.get(c.id, []), with_legs) for c in calls]
+        nxt = _cursor(calls[-1].started_at, calls[-1].id) if len(calls) == limit else None
+        return rows, nxt
+
+    async def detailed_all(self, rep: Report) -> AsyncIterator[dict[str, Any]]:
+        after: str | None = None
+        while True:
+            rows, after = await self.detailed_page(rep, after, PAGE, with_legs=False)  # flat columns only
+            for r in rows:
+                yield r
+            if after is None:
+                return
+
+    # -- abandoned -------------------------------------------------------------------------
+    async def abandoned(self, rep: Report) -> list[dict[str, Any]]:
+        later = aliased(CallRecord)
+        ll = aliased(CallLeg)
+        reached_back = or_(
+            exists().where(later.domain_id == C.domain_id, later.caller == C.caller,
+                           later.started_at > C.started_at, later.answered_at.is_not(None)),
+            exists().where(ll.call_pk == later.id, later.domain_id == C.domain_id, later.started_at > C.started_at,
+                           ll.number == C.caller, ll.kind == "external", ll.answered_at.is_not(None)))
+        stmt = (select(C.call_id, C.caller, C.caller_name, C.did, C.queue, C.started_at, C.ended_at, C.wait_seconds,
+                       reached_back.label("reached_back"))
+                .where(*rep.where(), C.end_reason == "abandon").order_by(C.started_at, C.id))
+        async with self.sessions() as s:
+            rows = (await s.execute(stmt)).all()
+        return [{"call": r.call_id, "caller": r.caller, "caller_name": r.caller_name, "did": r.did, "queue": r.queue,
+                 "started_at": _iso(r.started_at),
+                 "wait": _n(r.wait_seconds), "position": None,  # the entry position is not recorded in journeys yet
+                 "short": (r.wait_seconds or 0) < rep.short, "reached_back": bool(r.reached_back)} for r in rows]
+
+    # -- agent activity ------------------------------------------------------------------
+    async def agent_activity(self, rep: Report) -> list[dict[str, Any]]:
+        answered_leg = and_(L.kind == "agent", L.answered_at.is_not(None))
+        talk = case((answered_leg, rep.seconds(L.answered_at, L.ended_at)))
+        where = [*rep.where(), L.agent.is_not(None)]
+        if agents := _names(rep.q.agents):
+            where.append(L.agent.in_(agents))
+        stmt = (select(L.agent, rep._count(L.kind == "offer").label("offers"),
+                       rep._count(and_(L.kind == "offer", L.result.in_(UNANSWERED_OFFERS))).label("offers_unanswered"),
+                       rep._count(and_(L.kind == "offer", L.result == "no_answer")).label("offers_no_answer"),
+                       rep._count(answered_leg).label("calls"),
+                       func.sum(talk).label("talk_total"),
+                       rep._count(and_(L.kind == "transfer")).label("transfers"))
+                .join(C, C.id == L.call_pk).where(*where).group_by(L.agent).order_by(L.agent))
+        sessions = (select(User.username, AgentSession.logged_in_at, AgentSession.paused, AgentSession.pause_reason,
+                           AgentSession.paused_at).join(AgentSession, AgentSession.user_id == User.id)
+                    .where(AgentSession.domain_id == rep.domain_id))
+        async with self.sessions() as s:
+            rows = (await s.execute(stmt)).all()
+            now = {r.username: r for r in await s.execute(sessions)}
+        out = []
+        for r in rows:
+            sess = now.get(r.agent)
+            out.append({"agent": r.agent, "offers": int(r.offers or 0),
+                        "offers_unanswered": int(r.offers_unanswered or 0),
+                        "offers_no_answer": int(r.offers_no_answer or 0), "calls": int(r.calls or 0),
+                        "talk_total": _n(r.talk_total) or 0.0, "wrapup_total": None, "transfers": int(r.transfers or 0),
+                        "logged_in_since": _utc(sess.logged_in_at).isoformat() if sess else None,  # type: ignore[union-attr]
+                        "paused_now": bool(sess.paused) if sess else None,
+                        "pause_reason_now": sess.pause_reason if sess else None})
+        return out
+
+
+def _detail(c: Any, legs: list[Any], with_legs: bool = True) -> dict[str, Any]:
+    tried = [f"{leg.agent}:{leg.result}" for leg in legs if leg.kind == "offer"]
+    row = {"call": c.call_id, "started_at": _iso(c.started_at),
+            "answered_at": _iso(c.answered_at),
+            "ended_at": _iso(c.ended_at),
+            "direction": c.direction, "caller": c.caller, "caller_name": c.caller_name, "did": c.did,
+            "queue": c.queue, "agent": c.agent, "disposition": c.end_reason, "wait": _n(c.wait_seconds),
+            "talk": _n(c.talk_seconds),
+            "ivr": " > ".join(leg.result or "" for leg in legs if leg.kind == "ivr") or None,
+            "agents_tried": " ".join(tried) or None,
+            "transfers": " ".join(f"{leg.result}:{leg.detail or ''}" for leg in legs if leg.kind == "transfer") or None}
+    if not with_legs:
+        return row
+    row["legs"] = [{"kind": leg.kind, "queue": leg.queue, "agent": leg.agent, "extension": leg.extension,
+                      "number": leg.number, "result": leg.result, "detail": leg.detail,
+                      "started_at": _iso(leg.started_at),
+                      "answered_at": _iso(leg.answered_at),
+                      "ended_at": _iso(leg.ended_at)} for leg in legs]
+    return row
+
+

@@ -4,7 +4,7 @@ One row: the id of this deployment (its database), which the renderer writes
 as the owner of the Asterisk configuration it renders into.
 
 Revision ID: 0020
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-01
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision = '0020'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

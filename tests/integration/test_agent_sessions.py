@@ -122,7 +122,7 @@ async def _start_serve(settings: Settings, port: int) -> subprocess.Popen[bytes]
     env = {**os.environ, "CCPLANE_DATABASE_URL": settings.database.url,
            "CCPLANE_AUTH_SECRET_KEY": settings.auth.secret_key, "CCPLANE_LOG_FORMAT": "text",
            # a second ccplane beside the test's own, on purpose: it must act, not stand by
-           "CCPLANE_CLUSTER_LEADER_ELECTION": "false"}
+           "CCPLANE_CLUSTER_LEADER_ELECTION": "false", "CCPLANE_ASTERISK_TAKE_OVER": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "ccplane", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

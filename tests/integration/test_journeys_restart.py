@@ -35,6 +35,7 @@ def _free_port() -> int:
 def _serve(settings: Settings, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CCPLANE_DATABASE_URL": settings.database.url,
            "CCPLANE_AUTH_SECRET_KEY": settings.auth.secret_key, "CCPLANE_LOG_FORMAT": "text",
+           "CCPLANE_ASTERISK_TAKE_OVER": "1",  # the suite's deployments share one sandbox
            "CCPLANE_CLUSTER_RETRY_INTERVAL": "0.5"}
     return subprocess.Popen([sys.executable, "-m", "ccplane", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

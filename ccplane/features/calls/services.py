@@ -16,7 +16,9 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,7 +36,11 @@ from .models import CallLeg, CallRecord
 
 log = logging.getLogger("ccplane.calls")
 
-FLUSH_INTERVAL = 0.2  # seconds between journey writes (a batch per flush)
+# Seconds between journey writes (a batch per flush): a call changes a dozen
+# times in its first seconds; written once a second, most calls are written at
+# start, at answer and at end. What a kill -9 loses of the last second is taken
+# back from Asterisk at the resync (CoreShowChannels, the outbox records).
+FLUSH_INTERVAL = 1.0
 
 
 def _ts(value: float | None) -> datetime | None:
@@ -55,6 +61,13 @@ def _iso(value: datetime | None) -> str | None:
 def _epoch(value: datetime | None) -> float | None:
     v = _utc(value)
     return v.timestamp() if v else None
+
+
+def _insert_for(s: AsyncSession) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL alike)."""
+    if s.get_bind().dialect.name == "postgresql":
+        return pg_insert
+    return sqlite_insert
 
 
 def call_times(call: Call) -> tuple[float | None, float | None]:
@@ -86,6 +99,7 @@ class CallService:
         self._ended: dict[str, Call] = {}  # recently ended calls, for views of their last events
         self._deleter: asyncio.Task[None] | None = None
         self._to_delete: list[str] = []  # outbox records of stored journeys (<call>-jr)
+        self._writing = 0  # calls in the batch being written
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -141,6 +155,13 @@ class CallService:
         if not self._dirty:
             return
         batch, self._dirty = self._dirty, {}
+        self._writing = len(batch)
+        try:
+            await self._write_batch(batch)
+        finally:
+            self._writing = 0
+
+    async def _write_batch(self, batch: dict[str, Call]) -> None:
         for attempt in range(6):
             try:
                 await self._write(list(batch.values()))
@@ -179,14 +200,16 @@ class CallService:
         return self._domain_ids[slug]
 
     async def _write(self, calls: list[Call]) -> None:
+        """One transaction for the batch, in Core statements (no ORM objects): a
+        call's row inserted or updated, its legs replaced in one executemany."""
+        pks: dict[str, int | None] = {}
         async with self.sessions() as s:
+            legs: list[dict[str, Any]] = []
             for call in calls:
                 domain_id = await self._domain_id(s, call.domain or "")
                 if domain_id is None:
                     continue
                 pk = self._pks.get(call.id)
-                if pk is None:
-                    pk = await s.scalar(select(CallRecord.id).where(CallRecord.call_id == call.id))
                 wait, talk = call_times(call)
                 values = dict(domain_id=domain_id, direction=call.direction,
                               status="ended" if call.ended_at else "active", state=call.state, caller=call.caller,
@@ -195,30 +218,27 @@ class CallService:
                               started_at=_ts(call.started_at), answered_at=_ts(call.answered_at),
                               ended_at=_ts(call.ended_at), end_reason=call.end_reason, wait_seconds=wait,
                               talk_seconds=talk)
-                if pk is None:
-                    row = CallRecord(call_id=call.id, source=call.source, **values)
-                    s.add(row)
-                    await s.flush()
-                    pk = row.id
+                if pk is None:  # new, or written before by a process that is gone: one upsert either way
+                    upsert = _insert_for(s)(CallRecord).values(call_id=call.id, source=call.source, **values)
+                    pk = await s.scalar(upsert.on_conflict_do_update(index_elements=[CallRecord.call_id], set_=values)
+                                        .returning(CallRecord.id))
                 else:
-                    existing = await s.get(CallRecord, pk)
-                    if existing is None:
-                        continue
-                    row = existing
-                    for key, value in values.items():
-                        setattr(row, key, value)
-                    await s.execute(delete(CallLeg).where(CallLeg.call_pk == pk))
-                for seq, leg in enumerate(call.legs):
-                    s.add(CallLeg(call_pk=pk, seq=seq, kind=leg.kind, queue=leg.queue, agent=leg.agent,
-                                  extension=leg.extension, number=leg.number, uniqueid=leg.uniqueid,
-                                  started_at=_ts(leg.started_at), answered_at=_ts(leg.answered_at),
-                                  ended_at=_ts(leg.ended_at), result=leg.result,
-                                  detail=(leg.detail or None) and leg.detail[:255]))
-                if call.ended_at is None:
-                    self._pks[call.id] = pk
-                else:
-                    self._pks.pop(call.id, None)
+                    await s.execute(update(CallRecord).where(CallRecord.id == pk).values(**values))
+                await s.execute(delete(CallLeg).where(CallLeg.call_pk == pk))
+                legs += [{"call_pk": pk, "seq": seq, "kind": leg.kind, "queue": leg.queue, "agent": leg.agent,
+                          "extension": leg.extension, "number": leg.number, "uniqueid": leg.uniqueid,
+                          "started_at": _ts(leg.started_at), "answered_at": _ts(leg.answered_at),
+                          "ended_at": _ts(leg.ended_at), "result": leg.result,
+                          "detail": (leg.detail or None) and leg.detail[:255]} for seq, leg in enumerate(call.legs)]
+                pks[call.id] = pk if call.ended_at is None else None
+            if legs:
+                await s.execute(insert(CallLeg), legs)
             await s.commit()
+        for call_id, pk in pks.items():  # only once committed: a rolled-back id must not be reused
+            if pk is None:
+                self._pks.pop(call_id, None)
+            else:
+                self._pks[call_id] = pk
 
     # -- resync ----------------------------------------------------------------------
     async def resync(self, channels: list[CoreShowChannel]) -> int:
@@ -296,8 +316,8 @@ class CallService:
     # -- reads -----------------------------------------------------------------------
     @property
     def pending(self) -> int:
-        """Journeys changed and not yet written."""
-        return len(self._dirty)
+        """Journeys changed and not yet committed (waiting, or in the write under way)."""
+        return len(self._dirty) + self._writing
 
     def view(self, call_id: str) -> dict[str, Any] | None:
         call = self.tracker.calls.get(call_id) or self._ended.get(call_id)

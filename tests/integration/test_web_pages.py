@@ -97,3 +97,33 @@ async def test_agent_has_no_switcher_and_english_catalogue(app_client: Any, root
     assert refused.status == 403
     en = await app_client.get("/?lang=en")
     assert "Sign out" in await en.text()
+
+
+async def test_supervisor_panel_live_feed_and_actions(app_client: Any, root: ApiCaller, domain: str) -> None:
+    username, password = f"sv{secrets.token_hex(3)}", secrets.token_urlsafe(10)
+    await root.ok("POST", f"/domains/{domain}/users",
+                  {"username": username, "name": "Sara Supervisora", "role": "supervisor", "password": password}, 201)
+    await _login(app_client, username, password)
+    panel = await app_client.get("/supervisor")
+    html = await panel.text()
+    assert panel.status == 200 and 'id="agents"' in html and "Maior espera" in html
+    ws = await app_client.ws_connect("/live")  # the session cookie authenticates the feed
+    first = await ws.receive_json(timeout=5)
+    assert first["type"] == "snapshot" and set(first["data"]) >= {"agents", "queues", "calls"}
+    await ws.close()
+    missing = await app_client.post("/supervisor/hangup", data={"csrf": _csrf(html), "call": "nope"})
+    assert missing.status == 404 and (await missing.json())["error"]["code"]
+    assert (await app_client.post("/supervisor/hangup", data={"call": "nope"})).status == 403  # no CSRF token
+
+
+async def test_agent_may_not_open_the_supervisor_panel(app_client: Any, root: ApiCaller, domain: str) -> None:
+    username, password = await _agent(root, domain)
+    await _login(app_client, username, password)
+    assert (await app_client.get("/supervisor")).status == 403
+    anonymous_ws = await app_client.get("/live", allow_redirects=False)
+    assert anonymous_ws.status in (400, 403)  # not a websocket handshake, or no domain
+
+
+async def test_live_feed_refuses_without_a_session(aiohttp_client: Any, app_client: Any) -> None:
+    app_client.session.cookie_jar.clear()
+    assert (await app_client.get("/live")).status == 403

@@ -38,6 +38,7 @@ class Session:
     csrf: str
     domain: str | None
     domains: list[tuple[str, str]]  # (slug, name) the user may switch to
+    principal: Any = None  # the API's Principal, for calling the services
 
 
 SESSION: web.RequestKey[Session] = web.RequestKey("page_session")
@@ -79,10 +80,13 @@ async def load_session(request: web.Request) -> Session | None:
             domains = [(d.slug, d.name) for d in (await s.scalars(select(Domain).order_by(Domain.slug))).all()]
         else:
             domains = [(d.slug, d.name) for d in user.domains]
+        ids = frozenset(d.id for d in user.domains)
     domain = payload.get("dom")
     if domain not in {d for d, _ in domains}:
         domain = domains[0][0] if domains else None
-    return Session(user.id, user.username, user.name, user.role, str(payload.get("csrf", "")), domain, domains)
+    from ..context import Principal
+    return Session(user.id, user.username, user.name, user.role, str(payload.get("csrf", "")), domain, domains,
+                   Principal(user.id, user.username, user.role, ids))
 
 
 def render(request: web.Request, template: str, status: int = 200, **ctx: Any) -> web.Response:
@@ -244,3 +248,5 @@ def register_pages(app: web.Application) -> None:
     r.add_post("/domain", switch_domain)
     r.add_get("/lang/{lang}", set_lang)
     r.add_static("/static/", HERE / "static")
+    from .supervisor import register as supervisor
+    supervisor(app)

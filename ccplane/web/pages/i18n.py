@@ -36,6 +36,11 @@ EN: dict[str, str] = {
     "Central de atendimento": "Contact center",
     "Nenhum domínio": "No domain",
     "Abrir": "Open",
+    "Agentes": "Agents", "Agente": "Agent", "Estado": "State", "Desde": "Since", "Fila": "Queue",
+    "Aguardando": "Waiting", "Maior espera": "Longest wait", "Chamadas ativas": "Active calls", "Chamador": "Caller",
+    "Disponível": "Available", "Tocando": "Ringing", "Em chamada": "In call", "Pós-atendimento": "Wrap-up",
+    "Em pausa": "Paused", "Inativo": "Inactive", "Desconectado": "Offline", "Pausar": "Pause", "Retomar": "Unpause",
+    "Desligar": "Hang up", "Motivo da pausa": "Pause reason", "Nenhum agente conectado": "No agent logged in",
 }
 
 

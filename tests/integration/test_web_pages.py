@@ -127,3 +127,32 @@ async def test_agent_may_not_open_the_supervisor_panel(app_client: Any, root: Ap
 async def test_live_feed_refuses_without_a_session(aiohttp_client: Any, app_client: Any) -> None:
     app_client.session.cookie_jar.clear()
     assert (await app_client.get("/live")).status == 403
+
+
+async def test_supervisor_feed_follows_a_real_call(app_client: Any, root: ApiCaller, scene: Any) -> None:
+    """The panel's feed over /live: ringing, in call, then wrap-up with seconds left (real sandbox call)."""
+    username, password = f"sv{secrets.token_hex(3)}", secrets.token_urlsafe(10)
+    await root.ok("POST", f"/domains/{scene.domain}/users",
+                  {"username": username, "name": "Sara", "role": "supervisor", "password": password}, 201)
+    await _login(app_client, username, password)
+    await scene.extension("7301", phone="auto")
+    await scene.queue("wq", strategy="ringall", ring_timeout=5, wrapup_time=5, extensions=["7301"])
+    agent = await scene.agent(["wq"], "7301")
+    ws = await app_client.ws_connect("/live")
+    assert (await ws.receive_json(timeout=5))["type"] == "snapshot"
+    caller = await scene.call("wq")
+    seen: list[str] = []
+    types: set[str] = set()
+    while "in_call" not in seen:
+        m = await ws.receive_json(timeout=10)
+        types.add(m["type"])
+        if m["type"] == "agent.state" and m["data"]["username"] == agent.username:  # type: ignore[attr-defined]
+            seen.append(m["data"]["state"])
+    await scene.hangup(caller)
+    while True:
+        m = await ws.receive_json(timeout=10)
+        if m["type"] == "agent.state" and m["data"]["state"] == "wrapup":
+            assert m["data"]["wrapup_left"] > 0
+            break
+    assert "call.new" in types and "queue.caller_joined" in types
+    await ws.close()

@@ -42,6 +42,7 @@ from .settings import Settings
 from .web.keys import SERVICES, SETTINGS
 from .web.live import LiveHub, live_feed
 from .web.middlewares import error_middleware, standby_middleware
+from .web.pages import register_pages
 from .web.routing import Api, Req
 
 log = logging.getLogger("ccplane.app")
@@ -279,5 +280,6 @@ def create_app(settings: Settings, *, target: AsteriskTarget | None = None,
 
     app.router.add_get(api.prefix + "/openapi.json", openapi)
     app.router.add_get(api.prefix + "/domains/{domain}/live", live_feed)
+    register_pages(app)  # the web pages (issue 13)
     app.cleanup_ctx.append(_telephony_ctx(services))
     return app

@@ -1,0 +1,50 @@
+"""Messages: pt-BR is the source language of the pages; English from a catalogue.
+
+A plain dict for this first slice (Babel/gettext catalogues are the next step,
+see the report): the keys are the pt-BR texts, as gettext msgids would be.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+EN: dict[str, str] = {
+    "Entrar": "Sign in",
+    "Usuário": "Username",
+    "Senha": "Password",
+    "Usuário ou senha inválidos.": "Invalid username or password.",
+    "Muitas tentativas; aguarde e tente novamente.": "Too many attempts; wait and try again.",
+    "Esta conta está inativa.": "This account is inactive.",
+    "Sair": "Sign out",
+    "Início": "Home",
+    "Trocar senha": "Change password",
+    "Senha atual": "Current password",
+    "Nova senha": "New password",
+    "Repita a nova senha": "Repeat the new password",
+    "Salvar": "Save",
+    "Senha alterada.": "Password changed.",
+    "A senha atual está errada.": "The current password is wrong.",
+    "A nova senha precisa de ao menos 8 caracteres.": "The new password needs at least 8 characters.",
+    "As senhas não conferem.": "The passwords do not match.",
+    "Domínio": "Domain",
+    "Trocar": "Switch",
+    "Acesso negado.": "Access denied.",
+    "Supervisão": "Supervision",
+    "Tela do agente": "Agent screen",
+    "Filas": "Queues",
+    "Alertas": "Alerts",
+    "Bem-vindo": "Welcome",
+    "Central de atendimento": "Contact center",
+    "Nenhum domínio": "No domain",
+    "Abrir": "Open",
+    "Agentes": "Agents", "Agente": "Agent", "Estado": "State", "Desde": "Since", "Fila": "Queue",
+    "Aguardando": "Waiting", "Maior espera": "Longest wait", "Chamadas ativas": "Active calls", "Chamador": "Caller",
+    "Disponível": "Available", "Tocando": "Ringing", "Em chamada": "In call", "Pós-atendimento": "Wrap-up",
+    "Em pausa": "Paused", "Inativo": "Inactive", "Desconectado": "Offline", "Pausar": "Pause", "Retomar": "Unpause",
+    "Desligar": "Hang up", "Motivo da pausa": "Pause reason", "Nenhum agente conectado": "No agent logged in",
+}
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    if lang == "en":
+        return lambda text: EN.get(text, text)
+    return lambda text: text

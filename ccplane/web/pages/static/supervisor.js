@@ -1,0 +1,81 @@
+// Supervisor panel: the live feed's snapshot, then agent.state / call.* / queue.* events.
+(function () {
+  "use strict";
+  var L = window.LABELS, csrf = document.getElementById("panel").dataset.csrf;
+  var agents = {}, queues = {}, calls = {}, wrapAt = {};
+  function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
+  function ago(iso) { if (!iso) return "";
+    var t = typeof iso === "number" ? (iso > 1e9 ? iso * 1000 : NaN) : Date.parse(iso); if (isNaN(t)) return "";
+    var s = Math.max(0, Math.round((Date.now() - t) / 1000));
+    return Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2); }
+  function post(what, data) {
+    var body = new URLSearchParams(data); body.set("csrf", csrf);
+    return fetch("/supervisor/" + what, { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) r.json().then(function (j) { alert(j.error ? j.error.message : r.status); }); });
+  }
+  function button(label, fn) { var b = el("button", "small", label); b.type = "button"; b.onclick = fn; return b; }
+  function renderAgents() {
+    var tb = document.getElementById("agents"); tb.textContent = "";
+    var names = Object.keys(agents).sort();
+    if (!names.length) { var r = el("tr"); var c = el("td", "muted", L.none); c.colSpan = 4; r.appendChild(c); tb.appendChild(r); }
+    names.forEach(function (u) {
+      var a = agents[u], tr = el("tr"); tr.dataset.agent = u;
+      tr.appendChild(el("td", null, u));
+      var text = L[a.state] || a.state;
+      if (a.state === "paused" && a.pause_reason) text += " — " + a.pause_reason;
+      if (a.state === "wrapup" && wrapAt[u]) text += " " + Math.max(0, Math.ceil((wrapAt[u] - Date.now()) / 1000)) + " s";
+      var td = el("td"); td.appendChild(el("span", "badge s-" + a.state, text)); tr.appendChild(td);
+      tr.appendChild(el("td", "muted", ago(a.since)));
+      var act = el("td");
+      if (a.state === "paused") act.appendChild(button(L.unpause, function () { post("unpause", { username: u }); }));
+      else if (a.state !== "offline") act.appendChild(button(L.pause, function () {
+        var why = prompt(L.reason, ""); if (why !== null) post("pause", { username: u, reason: why || "supervisor" }); }));
+      tr.appendChild(act); tb.appendChild(tr);
+    });
+  }
+  function renderQueues() {
+    var tb = document.getElementById("queues"); tb.textContent = "";
+    Object.keys(queues).sort().forEach(function (q) {
+      var v = queues[q], tr = el("tr"); tr.dataset.queue = q;
+      var oldest = v.callers && v.callers.length ? v.callers[0].since : null;
+      tr.appendChild(el("td", null, q)); tr.appendChild(el("td", v.waiting ? "warn" : null, String(v.waiting)));
+      tr.appendChild(el("td", null, ago(oldest))); tb.appendChild(tr);
+    });
+  }
+  function renderCalls() {
+    var tb = document.getElementById("calls"); tb.textContent = "";
+    Object.keys(calls).forEach(function (id) {
+      var c = calls[id], tr = el("tr"); tr.dataset.call = id;
+      tr.appendChild(el("td", null, (c.caller_name ? c.caller_name + " " : "") + (c.caller || "")));
+      tr.appendChild(el("td", null, c.queue || "")); tr.appendChild(el("td", null, c.agent || ""));
+      var act = el("td"); act.appendChild(button(L.hangup, function () { post("hangup", { call: id }); })); tr.appendChild(act);
+      tb.appendChild(tr);
+    });
+  }
+  function agentState(a) { agents[a.username] = a; if (a.state === "wrapup" && a.wrapup_left != null) wrapAt[a.username] = Date.now() + a.wrapup_left * 1000; }
+  function onMessage(m) {
+    var d = m.data || {};
+    if (m.type === "snapshot") {
+      agents = {}; queues = {}; calls = {};
+      (d.agents || []).forEach(agentState);
+      (d.queues || []).forEach(function (q) { queues[q.queue] = q; });
+      (d.calls || []).forEach(function (c) { calls[c.id] = c; });
+    } else if (m.type === "agent.state") { if (d.state === "offline") delete agents[d.username]; else agentState(d); }
+    else if (m.type === "call.new" || m.type === "call.answered" || m.type === "call.transferred") calls[d.id] = d;
+    else if (m.type === "call.ended") delete calls[d.id];
+    else if (m.type === "queue.caller_joined" || m.type === "queue.caller_left") {
+      var q = queues[d.queue] || { queue: d.queue, callers: [] };
+      q.callers = (q.callers || []).filter(function (c) { return c.call !== d.call; });
+      if (m.type === "queue.caller_joined") q.callers.push({ call: d.call, caller: d.caller, since: m.at });
+      q.waiting = d.count; queues[d.queue] = q;
+    }
+    renderAgents(); renderQueues(); renderCalls();
+  }
+  function connect() {
+    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/live");
+    ws.onmessage = function (e) { onMessage(JSON.parse(e.data)); };
+    ws.onclose = function () { setTimeout(connect, 1000); };
+  }
+  setInterval(function () { renderAgents(); renderQueues(); }, 1000);  // countdowns and waits tick
+  connect();
+})();

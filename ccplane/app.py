@@ -265,7 +265,10 @@ def create_app(settings: Settings, *, target: AsteriskTarget | None = None,
     target = target or resolve_target(settings)
     services = build_services(settings, target)
     services.exit_on_demotion = exit_on_demotion
-    app = web.Application(middlewares=[error_middleware, standby_middleware], client_max_size=1024 * 1024)
+    # Request lines up to 64 KB: a report's filters (each up to 1,000 characters, percent-encoded)
+    # must reach the API's own validation, not aiohttp's 8 KB line limit and its plain-text 400.
+    app = web.Application(middlewares=[error_middleware, standby_middleware], client_max_size=1024 * 1024,
+                          handler_args={"max_line_size": 65536, "max_field_size": 16384})
     app[SETTINGS] = settings
     app[SERVICES] = services
     api = _core_api()

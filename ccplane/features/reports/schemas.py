@@ -20,10 +20,10 @@ class ReportQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     from_: QueryTime = Field(alias="from")
     to: QueryTime
-    queues: str | None = Field(None, max_length=2000)
-    agents: str | None = Field(None, max_length=2000)
-    dids: str | None = Field(None, max_length=2000)
-    dispositions: str | None = Field(None, max_length=2000)
+    queues: str | None = Field(None, max_length=1000)
+    agents: str | None = Field(None, max_length=1000)
+    dids: str | None = Field(None, max_length=1000)
+    dispositions: str | None = Field(None, max_length=1000)
     direction: Literal["inbound", "outbound", "internal"] | None = None
     group_by: GroupBy | None = None
     service_level: int = Field(20, ge=1, le=3600)

@@ -64,6 +64,19 @@ def _with_offset(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite gives naive datetimes back; every stored time is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def iso(value: datetime | None) -> str | None:
+    """A stored time as ISO-8601 with its offset, or None."""
+    v = as_utc(value)
+    return v.isoformat() if v else None
+
+
 def _iso_text(value: object) -> object:
     """A time in a query is ISO-8601 text (a bare number is not a time here)."""
     if isinstance(value, str) and value and not value.lstrip("+-").replace(".", "", 1).isdigit():

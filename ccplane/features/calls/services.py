@@ -29,6 +29,7 @@ from ...bus import EventBus
 from ...errors import AsteriskError, NotFound
 from ...web.context import READ_ROLES, Principal
 from ..domains.models import Domain
+from ..common import as_utc, iso
 from ..domains.services import resolve_domain
 from ..steps import JOURNEY_RECORD, OUTBOX
 from .domain import Call, CallTracker, Directory, Leg
@@ -47,19 +48,10 @@ def _ts(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, timezone.utc) if value is not None else None
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def _iso(value: datetime | None) -> str | None:
-    v = _utc(value)
-    return v.isoformat() if v else None
 
 
 def _epoch(value: datetime | None) -> float | None:
-    v = _utc(value)
+    v = as_utc(value)
     return v.timestamp() if v else None
 
 
@@ -334,7 +326,7 @@ class CallService:
             leg = call.open_leg("queue")
             if leg is not None and leg.queue:
                 waiting.setdefault(leg.queue, []).append(
-                    {"call": call.id, "caller": call.caller, "since": _iso(_ts(leg.started_at))})
+                    {"call": call.id, "caller": call.caller, "since": iso(_ts(leg.started_at))})
         return [{"queue": q, "waiting": len(c), "callers": c} for q, c in sorted(waiting.items())]
 
     def active_view(self, slug: str) -> list[dict[str, Any]]:
@@ -405,29 +397,29 @@ def live_view(call: Call) -> dict[str, Any]:
     wait, talk = call_times(call)
     return {"id": call.id, "protocol": None, "caller": call.caller, "caller_name": call.caller_name,
             "queue": call.queue, "agent": call.agent, "state": call.state, "direction": call.direction,
-            "did": call.did, "started_at": _iso(_ts(call.started_at)), "answered_at": _iso(_ts(call.answered_at)),
-            "ended_at": _iso(_ts(call.ended_at)), "ended_reason": call.end_reason, "alert": call.alert_id,
+            "did": call.did, "started_at": iso(_ts(call.started_at)), "answered_at": iso(_ts(call.answered_at)),
+            "ended_at": iso(_ts(call.ended_at)), "ended_reason": call.end_reason, "alert": call.alert_id,
             "wait_time": wait, "talk_time": talk}
 
 
 def record_view(row: CallRecord) -> dict[str, Any]:
     return {"id": row.call_id, "protocol": None, "caller": row.caller, "caller_name": row.caller_name,
             "queue": row.queue, "agent": row.agent, "state": row.state, "direction": row.direction, "did": row.did,
-            "started_at": _iso(row.started_at), "answered_at": _iso(row.answered_at), "ended_at": _iso(row.ended_at),
+            "started_at": iso(row.started_at), "answered_at": iso(row.answered_at), "ended_at": iso(row.ended_at),
             "ended_reason": row.end_reason, "alert": row.alert_id, "wait_time": row.wait_seconds,
             "talk_time": row.talk_seconds}
 
 
 def _leg_view(leg: Leg) -> dict[str, Any]:
     return {"kind": leg.kind, "agent": leg.agent, "extension": leg.extension, "queue": leg.queue,
-            "number": leg.number, "started_at": _iso(_ts(leg.started_at)), "answered_at": _iso(_ts(leg.answered_at)),
-            "ended_at": _iso(_ts(leg.ended_at)), "result": leg.result, "detail": leg.detail}
+            "number": leg.number, "started_at": iso(_ts(leg.started_at)), "answered_at": iso(_ts(leg.answered_at)),
+            "ended_at": iso(_ts(leg.ended_at)), "result": leg.result, "detail": leg.detail}
 
 
 def _row_leg_view(leg: CallLeg) -> dict[str, Any]:
     return {"kind": leg.kind, "agent": leg.agent, "extension": leg.extension, "queue": leg.queue,
-            "number": leg.number, "started_at": _iso(leg.started_at), "answered_at": _iso(leg.answered_at),
-            "ended_at": _iso(leg.ended_at), "result": leg.result, "detail": leg.detail}
+            "number": leg.number, "started_at": iso(leg.started_at), "answered_at": iso(leg.answered_at),
+            "ended_at": iso(leg.ended_at), "result": leg.result, "detail": leg.detail}
 
 
 def _call_of(row: CallRecord, legs: list[CallLeg], slug: str | None) -> Call:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from ...errors import ValidationFailed
 from ...web.context import READ_ROLES, Principal
 from ..agents.models import AgentSession
 from ..calls.models import CallLeg, CallRecord
+from ..common import as_utc, iso
 from ..domains.services import resolve_domain
 from ..users.models import User
 from . import models as _indexes  # noqa: F401 (the indexes join the metadata)
@@ -39,15 +40,6 @@ def _pct(part: int | float | None, whole: int | float | None) -> float | None:
     return round(100.0 * float(part or 0) / float(whole), 2) if whole else None
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def _iso(value: datetime | None) -> str | None:
-    v = _utc(value)
-    return v.isoformat() if v else None
 
 
 class Report:
@@ -161,7 +153,7 @@ class Report:
 
 
 def _cursor(started: datetime, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{_utc(started).isoformat()}|{pk}".encode()).decode()  # type: ignore[union-attr]
+    return base64.urlsafe_b64encode(f"{as_utc(started).isoformat()}|{pk}".encode()).decode()  # type: ignore[union-attr]
 
 
 def _uncursor(value: str) -> tuple[datetime, int]:
@@ -257,7 +249,7 @@ class ReportService:
         async with self.sessions() as s:
             rows = (await s.execute(stmt)).all()
         return [{"call": r.call_id, "caller": r.caller, "caller_name": r.caller_name, "did": r.did, "queue": r.queue,
-                 "started_at": _iso(r.started_at),
+                 "started_at": iso(r.started_at),
                  "wait": _n(r.wait_seconds), "position": None,  # the entry position is not recorded in journeys yet
                  "short": (r.wait_seconds or 0) < rep.short, "reached_back": bool(r.reached_back)} for r in rows]
 
@@ -288,7 +280,7 @@ class ReportService:
                         "offers_unanswered": int(r.offers_unanswered or 0),
                         "offers_no_answer": int(r.offers_no_answer or 0), "calls": int(r.calls or 0),
                         "talk_total": _n(r.talk_total) or 0.0, "wrapup_total": None, "transfers": int(r.transfers or 0),
-                        "logged_in_since": _utc(sess.logged_in_at).isoformat() if sess else None,  # type: ignore[union-attr]
+                        "logged_in_since": as_utc(sess.logged_in_at).isoformat() if sess else None,  # type: ignore[union-attr]
                         "paused_now": bool(sess.paused) if sess else None,
                         "pause_reason_now": sess.pause_reason if sess else None})
         return out
@@ -296,9 +288,9 @@ class ReportService:
 
 def _detail(c: Any, legs: list[Any], with_legs: bool = True) -> dict[str, Any]:
     tried = [f"{leg.agent}:{leg.result}" for leg in legs if leg.kind == "offer"]
-    row = {"call": c.call_id, "started_at": _iso(c.started_at),
-            "answered_at": _iso(c.answered_at),
-            "ended_at": _iso(c.ended_at),
+    row = {"call": c.call_id, "started_at": iso(c.started_at),
+            "answered_at": iso(c.answered_at),
+            "ended_at": iso(c.ended_at),
             "direction": c.direction, "caller": c.caller, "caller_name": c.caller_name, "did": c.did,
             "queue": c.queue, "agent": c.agent, "disposition": c.end_reason, "wait": _n(c.wait_seconds),
             "talk": _n(c.talk_seconds),
@@ -309,9 +301,9 @@ def _detail(c: Any, legs: list[Any], with_legs: bool = True) -> dict[str, Any]:
         return row
     row["legs"] = [{"kind": leg.kind, "queue": leg.queue, "agent": leg.agent, "extension": leg.extension,
                       "number": leg.number, "result": leg.result, "detail": leg.detail,
-                      "started_at": _iso(leg.started_at),
-                      "answered_at": _iso(leg.answered_at),
-                      "ended_at": _iso(leg.ended_at)} for leg in legs]
+                      "started_at": iso(leg.started_at),
+                      "answered_at": iso(leg.answered_at),
+                      "ended_at": iso(leg.ended_at)} for leg in legs]
     return row
 
 

@@ -286,6 +286,40 @@ class ReportService:
         return out
 
 
+    # -- call groups ---------------------------------------------------------------------
+    async def call_groups(self, rep: Report) -> list[dict[str, Any]]:
+        """Per call group (ring group): the calls it received and what became of them."""
+        E = aliased(CallLeg)  # the extension that answered for the group
+        answered = L.result == "answered"
+        to_answer = case((answered, rep.seconds(L.started_at, L.answered_at)))
+        talk = rep.seconds(E.answered_at, E.ended_at)
+        stmt = (select(L.detail.label("group"), func.count().label("received"),
+                       rep._count(answered).label("answered"),
+                       rep._count(L.result.in_(("no_answer", "busy", "unavailable", "rejected", "cancel")))
+                       .label("unanswered"),
+                       rep._count(L.result == "hangup").label("abandoned"),
+                       func.avg(to_answer).label("answer_avg"), func.max(to_answer).label("answer_max"),
+                       func.sum(talk).label("talk_total"), func.avg(talk).label("talk_avg"))
+                .join(C, C.id == L.call_pk)
+                .outerjoin(E, and_(answered, E.call_pk == L.call_pk, E.kind == "extension",
+                                   E.extension == L.extension, E.answered_at.is_not(None)))
+                .where(*rep.where(), L.kind == "callgroup").group_by(L.detail).order_by(L.detail))
+        by_ext = (select(L.detail, L.extension, func.count()).join(C, C.id == L.call_pk)
+                  .where(*rep.where(), L.kind == "callgroup", answered)
+                  .group_by(L.detail, L.extension).order_by(L.detail, L.extension))
+        async with self.sessions() as s:
+            rows = (await s.execute(stmt)).all()
+            answered_by: dict[str, dict[str, int]] = {}
+            for group, ext, n in await s.execute(by_ext):
+                answered_by.setdefault(group, {})[ext or "?"] = int(n)
+        return [{"group": r.group, "received": int(r.received), "answered": int(r.answered or 0),
+                 "answered_pct": _pct(r.answered, r.received), "unanswered": int(r.unanswered or 0),
+                 "abandoned": int(r.abandoned or 0), "answer_avg": _n(r.answer_avg), "answer_max": _n(r.answer_max),
+                 "talk_total": _n(r.talk_total) or 0.0, "talk_avg": _n(r.talk_avg),
+                 "answered_by": " ".join(f"{k}:{v}" for k, v in sorted(answered_by.get(r.group, {}).items())) or None}
+                for r in rows]
+
+
 def _detail(c: Any, legs: list[Any], with_legs: bool = True) -> dict[str, Any]:
     tried = [f"{leg.agent}:{leg.result}" for leg in legs if leg.kind == "offer"]
     row = {"call": c.call_id, "started_at": iso(c.started_at),

@@ -118,11 +118,23 @@ async def provision(root: Api, creds: Credentials, layout: Layout, carrier_sip_p
                                              "destination": {"type": "queue", "target": SUPPORT}})
     await root.ensure(f"{d}/routes", "did", {"did": MONITORING_NUMBER,
                                              "destination": {"type": "queue", "target": MONITORING}})
-    await root.ensure(f"{d}/trunks", "name", {"name": "operadora", "host": "127.0.0.1", "port": carrier_sip_port,
-                                              "caller_id": "1140040000"})
-    await root.ensure(f"{d}/outbound-routes", "name", {
-        "name": "brasil", "patterns": ["_0XXXXXXXXXX", "_XXXXXXXXXX", "_XXXXXXXXXXX"], "trunks": ["operadora"],
-        "strip": 0, "prefix": ""})
+    await _carrier_trunk(root, d, carrier_sip_port)
     await root.ok("PUT", f"{d}/alert-app", {"app_name": "Canal de Alertas Demo", "monitoring_queue": MONITORING,
                                             "call_number": MONITORING_NUMBER,
                                             "ack_deadlines": {"yellow": 3600, "red": 3600}})
+
+
+async def _carrier_trunk(root: Api, d: str, carrier_sip_port: int) -> None:
+    """The trunk to the carrier sandbox and the outbound route through it. Trunks have
+    no update: one pointing elsewhere (the carrier moved) is replaced, route first."""
+    trunk = {"name": "operadora", "host": "127.0.0.1", "port": carrier_sip_port, "caller_id": "1140040000"}
+    route = {"name": "brasil", "patterns": ["_0XXXXXXXXXX", "_XXXXXXXXXX", "_XXXXXXXXXXX"],
+             "trunks": ["operadora"], "strip": 0, "prefix": ""}
+    found = [t for t in (await root.ok("GET", f"{d}/trunks"))["items"] if t["name"] == trunk["name"]]
+    if found and (found[0]["host"], found[0]["port"]) != (trunk["host"], trunk["port"]):
+        await root.ok("DELETE", f"{d}/outbound-routes/{route['name']}", expect=(204, 404))
+        await root.ok("DELETE", f"{d}/trunks/{trunk['name']}")
+        found = []
+    if not found:
+        await root.ok("POST", f"{d}/trunks", trunk)
+    await root.ok("POST", f"{d}/outbound-routes", route, expect=(201, 409))

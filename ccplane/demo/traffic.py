@@ -61,6 +61,7 @@ class Generator:
     _ami: AmiClient | None = None
     _tasks: set["asyncio.Task[None]"] = field(default_factory=set)
     _app_tokens: dict[str, str] = field(default_factory=dict)
+    _levels: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -154,8 +155,8 @@ class Generator:
         did, keys, more, queue = self._scenario()
         number = f"119{self.seed % 100:02d}{len(self.calls) + 1:06d}"
         menu_time = (1.5 + 0.4 if keys else 0) + (1.5 + 0.3 * len(more) if more else 0)
-        impatient = self.rng.random() < 0.2
-        patience = menu_time + (self.rng.uniform(2, 5) if impatient else self.rng.uniform(25, 40))
+        impatient = self.rng.random() < 0.2  # gives up after a second or two in queue
+        patience = menu_time + (self.rng.uniform(0.5, 2.5) if impatient else self.rng.uniform(15, 30))
         channel = "demo-" + secrets.token_hex(6)
         call = PlacedCall(number, did, queue, keys + more, channel, time.monotonic())
         self.calls[number] = call
@@ -174,7 +175,9 @@ class Generator:
 
     # -- one alert ---------------------------------------------------------------------
     async def _post_alert(self) -> None:
-        level = self.rng.choice(LEVELS)
+        if not self._levels:  # every level in each round of three, in a random order
+            self._levels = self.rng.sample(LEVELS, len(LEVELS))
+        level = self._levels.pop()
         cpf = self.rng.choice(PERSON_CPFS)
         location = None if self.rng.random() < 0.25 else {
             "lat": -23.55 + self.rng.uniform(-0.1, 0.1), "lon": -46.63 + self.rng.uniform(-0.1, 0.1),
@@ -211,5 +214,6 @@ class Generator:
                       "still_up": sum(1 for c in calls if not c.ended.is_set()),
                       "by_queue": {q: tally([c for c in calls if c.queue == q]) for q in (SALES, SUPPORT)},
                       "by_did": {d: tally([c for c in calls if c.did == d]) for d in (DID_IVR, DID_SUPPORT)}},
+            "answered_by": {c.number: c.answered_by for c in calls if c.answered_by},
             "alerts": dict(self.alerts), "alerts_acked": self.alerts_acked, "failures": self.failures,
         }

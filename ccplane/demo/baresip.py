@@ -119,7 +119,8 @@ class Phone:
             await writer.drain()
             length = int((await reader.readuntil(b":"))[:-1])
             data = await reader.readexactly(length + 1)
-            return json.loads(data[:-1])
+            reply: dict[str, object] = json.loads(data[:-1])
+            return reply
         finally:
             writer.close()
 

@@ -240,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--password-stdin", action="store_true")
 
     dm = sub.add_parser("demo", help="a living contact center: sandboxes, agents on SIP phones, real traffic")
-    dm.add_argument("--rate", type=float, default=6.0, help="calls per minute (default 6)")
+    dm.add_argument("--rate", type=float, default=10.0, help="calls per minute (default 10)")
     dm.add_argument("--agents", type=int, default=5, choices=range(1, 41), metavar="N",
                     help="simulated queue agents, 1-40 (default 5; two monitoring attendants besides)")
     dm.add_argument("--duration", type=float, default=0.0,

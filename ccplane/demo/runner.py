@@ -34,7 +34,7 @@ ROOT_USER = "demo-root"
 
 @dataclass
 class DemoOptions:
-    rate: float = 6.0           # calls per minute
+    rate: float = 10.0          # calls per minute
     agents: int = 5
     duration: float = 0.0       # seconds of traffic; 0 = until Ctrl-C
     seed: int = 1

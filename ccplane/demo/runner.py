@@ -20,6 +20,7 @@ import aiohttp
 
 from ..asterisk.ami import AmiClient
 from ..asterisk.sandbox import Sandbox, SandboxState
+from ..errors import SettingsError
 from ..settings import SandboxSettings, Settings
 from .agents import SimAgent
 from .carrier import start_carrier
@@ -216,6 +217,13 @@ class Demo:
 
 
 def run_demo(settings: Settings, options: DemoOptions) -> int:
+    a = settings.asterisk
+    if a.ami_username or a.config_dir or a.ari_url:
+        raise SettingsError("asterisk", "ccplane demo runs on the local sandboxes (it registers phones and "
+                                        "a carrier beside them): unset CCPLANE_ASTERISK_* / [asterisk] "
+                                        "credentials, or use `ccplane serve` with your own Asterisk")
+    # the sandbox is this checkout's: the demo's database renders into it (as scripts/run.sh does)
+    settings = settings.replace(asterisk=dataclasses.replace(a, take_over=True))
     demo = Demo(settings, options)
     try:
         demo.sandboxes_up()

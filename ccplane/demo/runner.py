@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import fcntl
 import json
 import logging
 import random
@@ -14,7 +15,7 @@ import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import aiohttp
 
@@ -225,8 +226,23 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
     # the sandbox is this checkout's: the demo's database renders into it (as scripts/run.sh does)
     settings = settings.replace(asterisk=dataclasses.replace(a, take_over=True))
     demo = Demo(settings, options)
-    try:
-        demo.sandboxes_up()
-        return asyncio.run(demo.run())
-    finally:
-        demo.sandboxes_down()
+    with _one_demo_per_sandbox(settings.sandbox):
+        try:
+            demo.sandboxes_up()
+            return asyncio.run(demo.run())
+        finally:
+            demo.sandboxes_down()
+
+
+@contextlib.contextmanager
+def _one_demo_per_sandbox(sandbox: SandboxSettings) -> Iterator[None]:
+    """Two demos on one sandbox pair would register the same phones and share DIDs."""
+    sandbox.root.mkdir(parents=True, exist_ok=True)
+    path = sandbox.root / f"demo-{sandbox.name}.lock"
+    with open(path, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SettingsError("sandbox.name", f"another ccplane demo is running on sandbox "
+                                                f"'{sandbox.name}' ({path} is locked)") from None
+        yield

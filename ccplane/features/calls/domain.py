@@ -121,6 +121,8 @@ class Leg:
     dumped: bool = False
     withdrawn: bool = False  # ccplane took the ring back (a higher alert): nobody's miss
     exit_reported: bool = False
+    dialled: bool = False  # an agent leg that a Dial made (a transfer to an agent's extension), not a queue
+    consult: bool = False  # dialled during an attended transfer's consultation
 
     def record(self) -> dict[str, object]:
         return {"kind": self.kind, "started_at": self.started_at, "answered_at": self.answered_at,
@@ -152,6 +154,7 @@ class Call:
     source: str = "live"  # live | resync (taken back from the database after a restart)
     held: list[ev.CallEvent] = field(default_factory=list)  # emitted once the domain is known
     version: int = 0  # bumped on every change (the store writes changed calls)
+    transfer: "Transfer | None" = None  # a transfer ccplane was asked for, while it is under way
 
     @property
     def queue(self) -> str | None:
@@ -174,6 +177,18 @@ class Call:
             if leg.uniqueid == uniqueid and (not kinds or leg.kind in kinds):
                 return leg
         return None
+
+
+@dataclass
+class Transfer:
+    """A transfer requested through the API (the tracker follows phones' own
+    transfers without one): who asked, to what, and where a failed blind
+    transfer gives the caller back."""
+    mode: str  # blind | attended
+    by: str | None  # the transferring agent
+    to: str
+    back: str = "queue"  # queue | agent
+    state: str = "requested"  # requested | consulting | done | cancelling
 
 
 @dataclass
@@ -216,6 +231,14 @@ class CallTracker:
     def call_of(self, uniqueid: str | None) -> Call | None:
         chan = self._chans.get(uniqueid or "")
         return self.calls.get(chan.call_id) if chan else None
+
+    def channel_name(self, uniqueid: str | None) -> str | None:
+        chan = self._chans.get(uniqueid or "")
+        return chan.name if chan else None
+
+    def caller_uniqueid(self, call: Call) -> str | None:
+        """The caller's channel as bridged to the agent (the one in the queue)."""
+        return _queue_caller(call)
 
     def active(self, domain: str) -> list[Call]:
         return [c for c in self.calls.values() if c.domain == domain and c.ended_at is None]
@@ -330,11 +353,22 @@ class CallTracker:
         if agent_leg is not None:
             self._gone.add(uid)  # AgentComplete (who hung up) may still follow
         for leg in call.legs:
-            if leg.kind in ("extension", "external") and leg.uniqueid == uid:
+            dialled = leg.kind in ("extension", "external") or (leg.kind == "agent" and leg.dialled)
+            if dialled and leg.uniqueid == uid:
                 self._gone.add(uid)
-            if leg.kind in ("extension", "external") and leg.uniqueid == uid and leg.ended_at is None:
+            if dialled and leg.uniqueid == uid and leg.ended_at is None:
                 leg.ended_at = now
-                leg.result = leg.result or ("answered" if leg.answered_at else _dial_result(leg.dial_status, e.cause))
+                if leg.consult and call.transfer is not None and call.transfer.state == "cancelling":
+                    leg.result = "consultation"
+                    out += self._emit(call, ev.CallTransferred(call.id, call.domain, now, "attended",
+                                                               call.transfer.by, call.transfer.to, "cancelled"))
+                    call.transfer = None
+                elif leg.kind == "agent" and leg.answered_at:
+                    leg.result = leg.result or ("caller" if uid not in (call.caller_uniqueid, _queue_caller(call))
+                                                and call.caller_gone else "agent")
+                else:
+                    leg.result = leg.result or ("answered" if leg.answered_at
+                                                else _dial_result(leg.dial_status, e.cause))
                 out += self._emit(call, _leg_ended(call, leg, now, leg.result))
         queue = call.open_leg("queue")
         if queue is not None and queue.uniqueid == uid:
@@ -383,7 +417,16 @@ class CallTracker:
             return []  # Local channels are plumbing; an Originate has no caller side
         endpoint = self.directory.endpoint(match.group(1))
         if endpoint is not None:
-            leg = Leg("extension", now, uniqueid=dest_uid, extension=endpoint[1])
+            interface = f"PJSIP/{match.group(1)}"
+            agent = self.directory.agent(interface) if call.legs else None
+            if agent is not None:  # a transfer to an agent's extension: that agent's attendance
+                queue = next((q for q in reversed(call.legs) if q.kind == "queue"), None)
+                leg = Leg("agent", now, uniqueid=dest_uid, extension=endpoint[1], agent=agent, interface=interface,
+                          queue=queue.queue if queue else None, queue_key=queue.queue_key if queue else None,
+                          dialled=True)
+            else:
+                leg = Leg("extension", now, uniqueid=dest_uid, extension=endpoint[1])
+            leg.consult = call.transfer is not None and call.transfer.state == "consulting"
             out = self._set_domain(call, endpoint[0])
         else:
             leg = Leg("external", now, uniqueid=dest_uid, number=_t(e.dest_exten) or _t(e.dest_caller_id_num))
@@ -399,8 +442,8 @@ class CallTracker:
         call = self.call_of(e.dest_uniqueid)
         if call is None:
             return []
-        leg = call.leg_of(e.dest_uniqueid or "", "offer", "extension", "external")
-        if leg is None or leg.dial_status is not None:
+        leg = call.leg_of(e.dest_uniqueid or "", "offer", "extension", "external", "agent")
+        if leg is None or leg.dial_status is not None or (leg.kind == "agent" and not leg.dialled):
             return []
         leg.dial_status = e.dial_status
         if leg.kind != "offer" and (e.dial_status or "").upper() == "ANSWER" and leg.answered_at is None:
@@ -408,9 +451,12 @@ class CallTracker:
             if call.answered_at is None:
                 call.answered_at = now
             call.state = "talking"
+            if call.transfer is not None and call.transfer.mode == "blind" and not leg.consult:
+                call.transfer = None  # the target answered: the blind transfer is over
             return self._emit(call, ev.LegAnswered(call.id, call.domain, now, leg.kind, leg.uniqueid or "",
-                                                   e.dest_channel, None, None, None, None, e.uniqueid,
-                                                   e.channel, call.caller, call.alert_id is not None))
+                                                   e.dest_channel, leg.queue, leg.queue_key, leg.interface,
+                                                   leg.agent, e.uniqueid, e.channel, call.caller,
+                                                   call.alert_id is not None))
         return []
 
     # -- queues ----------------------------------------------------------------------
@@ -587,13 +633,35 @@ class CallTracker:
         if call is None:
             return []
         by = self._party(call, transferer)
+        asked = call.transfer if call.transfer is not None and call.transfer.mode == "blind" else None
+        to = asked.to if asked else e.extension
         result = (e.result or "").lower() or "success"
         out: list[ev.CallEvent] = []
         if result == "success":
             out += self._end_agent_leg(call, transferer, "transfer", now)
-            call.legs.append(Leg("transfer", now, uniqueid=transferer, agent=by, number=e.extension,
+            call.legs.append(Leg("transfer", now, uniqueid=transferer, agent=by, number=to,
                                  result="blind", detail=f"{e.extension}@{e.context}" if e.extension else None))
-        return out + self._emit(call, ev.CallTransferred(call.id, call.domain, now, "blind", by, e.extension, result))
+            if asked is not None:
+                asked.state = "ringing"  # until the target answers, or the dialplan reports it failed
+        elif asked is not None:
+            call.transfer = None
+        return out + self._emit(call, ev.CallTransferred(call.id, call.domain, now, "blind", by, to, result))
+
+    def _transfer_failed(self, call: Call, headers: dict[str, str], now: float) -> list[ev.CallEvent]:
+        """Our transfer context reports the target did not answer (busy, unavailable...):
+        the caller is on the way back, to the queue or to the agent who transferred."""
+        status = headers.get("Status", "")
+        result = _dial_result(status, None) if status else "no_answer"
+        back = headers.get("Back") or "queue"
+        asked, call.transfer = call.transfer, None
+        leg = next((t for t in reversed(call.legs) if t.kind == "transfer"), None)
+        if leg is not None:
+            leg.result = f"blind:{result}:returned_to_{back}"
+            leg.ended_at = now
+        self._touch(call)
+        return self._emit(call, ev.CallTransferred(call.id, call.domain, now, "blind", asked.by if asked else
+                                                   (leg.agent if leg else None), headers.get("Target") or
+                                                   (asked.to if asked else None), result, back))
 
     def _on_attended_transfer(self, e: AmiEvent, now: float) -> list[ev.CallEvent]:
         assert isinstance(e, AttendedTransfer)
@@ -604,6 +672,11 @@ class CallTracker:
         by = self._party(first, _uid(e.orig_transferer))
         result = (e.result or "").lower() or "success"
         target = e.transfer_target.caller_id_num if e.transfer_target else None
+        if first.transfer is not None and first.transfer.mode == "attended":
+            target = first.transfer.to
+            first.transfer = None
+        for leg in first.legs:
+            leg.consult = False  # the consultation's target now carries the call
         out: list[ev.CallEvent] = []
         if result == "success":
             out += self._end_agent_leg(first, _uid(e.orig_transferer), "transfer", now)
@@ -646,7 +719,10 @@ class CallTracker:
 
     def _party(self, call: Call, uid: str | None) -> str | None:
         for leg in reversed(call.legs):
-            if leg.kind == "agent" and leg.ended_at is None:
+            if leg.kind == "agent" and uid and leg.uniqueid == uid:
+                return leg.agent
+        for leg in reversed(call.legs):
+            if leg.kind == "agent" and leg.ended_at is None and not leg.consult:
                 return leg.agent
         for leg in reversed(call.legs):
             if leg.uniqueid == uid and leg.extension:
@@ -682,6 +758,8 @@ class CallTracker:
             call.caller = call.caller or headers.get("Caller") or None
             self._touch(call)
             return out
+        if kind == "CcplaneTransferFailed":
+            return self._transfer_failed(call, headers, now)
         if kind == "CcplaneQueueExit":
             return self._queue_exit(call, headers.get("Queue", ""), headers.get("Status", ""),
                                     headers.get("Overflow") or None, now)

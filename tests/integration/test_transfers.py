@@ -1,0 +1,103 @@
+"""Transfers through the API between two baresip agents on the real sandbox:
+Asterisk's own BlindTransfer / AttendedTransfer reports, the journey's legs,
+each agent's talk time and wrap-up, the caller given back when a blind
+transfer's target does not answer."""
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+from typing import Any
+
+from tests.support.api import ApiCaller
+from tests.support.telephony import Scene
+from tests.support.waiting import eventually
+
+TALK = 2.0  # seconds each agent talks before the next step (what the test measures)
+
+
+def call_id_of(caller_uid: str) -> str:
+    return caller_uid.rsplit("-", 1)[0] + "-1"
+
+
+def epoch(value: str | None) -> float:
+    assert value is not None
+    return datetime.fromisoformat(value).timestamp()
+
+
+async def two_agents(scene: Scene, *, wrapup: int = 30, transfer_fail: str = "queue",
+                     second_phone: str = "auto") -> tuple[ApiCaller, ApiCaller]:
+    """Agent 1 on 7301 in queue xa, agent 2 on 7302 in queue xb (both baresip)."""
+    scene.services.ami.on_event(scene.recorder, names=("BlindTransfer", "AttendedTransfer", "DialEnd"))
+    await scene.extension("7301", phone="auto")
+    await scene.extension("7302", phone=second_phone)
+    await scene.queue("xa", ring_timeout=10, wrapup_time=wrapup, extensions=["7301"], transfer_fail=transfer_fail,
+                      dispositions=["sale", "no-sale"])
+    await scene.queue("xb", ring_timeout=10, wrapup_time=wrapup, extensions=["7302"])
+    first = await scene.agent(["xa"], "7301")
+    second = await scene.agent(["xb"], "7302")
+    return first, second
+
+
+async def answered_by_first(scene: Scene) -> tuple[str, float]:
+    caller = await scene.call("xa", caller_id="1133334444")
+    await scene.recorder.wait_for("AgentConnect", Uniqueid=caller, timeout=15)
+    return caller, time.monotonic()
+
+
+async def journey(scene: Scene, call_id: str, *, ended: bool = True) -> dict[str, Any]:
+    async def got() -> dict[str, Any] | None:
+        status, body = await scene.root.call("GET", f"/domains/{scene.domain}/calls/{call_id}")
+        return body if status == 200 and (body["ended_at"] or not ended) else None
+    return await eventually(got, timeout=15, what=f"journey {call_id}")
+
+
+async def state_of(scene: Scene, agent: ApiCaller) -> str:
+    return str((await scene.agent_state(agent))["state"])
+
+
+async def test_blind_transfer_between_two_agents(scene: Scene) -> None:
+    first, second = await two_agents(scene)
+    caller, answered = await answered_by_first(scene)
+    call = call_id_of(caller)
+    await asyncio.sleep(TALK)  # agent 1's conversation
+    status, body = await first.call("POST", f"/domains/{scene.domain}/calls/{call}/transfer",
+                                    {"mode": "blind", "to": "7302"})
+    assert status == 202, body
+    transferred = time.monotonic()
+    [(_, bt)] = await scene.recorder.wait_for("BlindTransfer", timeout=10)
+    assert bt.fields.get("Result") == "Success" and bt.fields.get("Extension") == "7302"
+    # agent 1 is in wrap-up at once, agent 2 in call once their phone answers
+    assert await eventually(lambda: _state_is(scene, first, "wrapup"), timeout=5, what="agent 1 in wrap-up")
+    second_answered = await target_answered(scene, "7302")
+    assert await eventually(lambda: _state_is(scene, second, "in_call"), timeout=10, what="agent 2 in call")
+    await asyncio.sleep(TALK)  # agent 2's conversation
+    await scene.hangup(caller)
+    hung = time.monotonic()
+    j = await journey(scene, call)
+    agents = [leg for leg in j["legs"] if leg["kind"] == "agent"]
+    assert [leg["agent"] for leg in agents] == [first.username, second.username]  # type: ignore[attr-defined]
+    one, two = agents
+    assert one["result"] == "transfer"
+    talk_one = epoch(one["ended_at"]) - epoch(one["answered_at"])
+    talk_two = epoch(two["ended_at"]) - epoch(two["answered_at"])
+    assert abs(talk_one - (transferred - answered)) <= 1.0, (talk_one, transferred - answered)
+    assert abs(talk_two - (hung - second_answered)) <= 1.0, (talk_two, hung - second_answered)
+    assert [leg["kind"] for leg in j["legs"]].count("transfer") == 1
+    assert len(j["protocols"]) == 2 and j["protocols"][0] < j["protocols"][1]
+
+
+async def target_answered(scene: Scene, number: str, timeout: float = 15) -> float:
+    """When the transfer target's phone answered (its DialEnd ANSWER)."""
+    prefix = f"PJSIP/{scene.domain}-{number}-"
+
+    async def answered() -> float | None:
+        for t, e in scene.recorder.matching("DialEnd", DialStatus="ANSWER"):
+            if str(e.fields.get("DestChannel", "")).startswith(prefix):
+                return t
+        return None
+    return await eventually(answered, timeout=timeout, what=f"{number} answered")
+
+
+async def _state_is(scene: Scene, agent: ApiCaller, state: str) -> bool:
+    return await state_of(scene, agent) == state

@@ -23,6 +23,7 @@ from .db.session import create_engine, session_factory
 from .errors import AsteriskError, ServiceUnavailable
 from .features.agents.plugin import FEATURE as agents
 from .features.alerts.plugin import FEATURE as alerts
+from .features.attendances.plugin import FEATURE as attendances
 from .features.auth.plugin import FEATURE as auth
 from .features.calls.plugin import FEATURE as calls
 from .features.domains.plugin import FEATURE as domains
@@ -50,7 +51,7 @@ log = logging.getLogger("ccplane.app")
 # Every feature, once, in dependency order (a feature's setup may use the
 # services of those before it; render contributions run in this order too).
 FEATURES: tuple[Feature, ...] = (auth, domains, extensions, agents, users, queues, routes, persons, ivr,
-                                 alerts, trunks, steps, calls, reports)
+                                 alerts, trunks, steps, calls, attendances, reports)
 
 __all__ = ["FEATURES", "Services", "build_services", "create_app", "render_contributions"]
 

@@ -46,6 +46,7 @@ def upgrade() -> None:
                             ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attendances')),
     sa.UniqueConstraint('domain_id', 'protocol', name='uq_attendances_domain_protocol'),
+    sa.UniqueConstraint('call_id', 'leg_uniqueid', name='uq_attendances_call_leg'),
     )
     op.create_index('ix_attendances_domain_started', 'attendances', ['domain_id', 'started_at'])
     op.create_index(op.f('ix_attendances_call_id'), 'attendances', ['call_id'])

@@ -17,6 +17,7 @@ class Attendance(Base):
     __tablename__ = "attendances"
     __table_args__ = (
         UniqueConstraint("domain_id", "protocol", name="uq_attendances_domain_protocol"),
+        UniqueConstraint("call_id", "leg_uniqueid", name="uq_attendances_call_leg"),
         Index("ix_attendances_domain_started", "domain_id", "started_at"),
     )
 

@@ -68,7 +68,7 @@ async def test_blind_transfer_between_two_agents(scene: Scene) -> None:
     [(_, bt)] = await scene.recorder.wait_for("BlindTransfer", timeout=10)
     assert bt.fields.get("Result") == "Success" and bt.fields.get("Extension") == "7302"
     # agent 1 is in wrap-up at once, agent 2 in call once their phone answers
-    assert await eventually(lambda: _state_is(scene, first, "wrapup"), timeout=5, what="agent 1 in wrap-up")
+    await wrapup_from(scene, first, transferred, 30)
     second_answered = await target_answered(scene, "7302")
     assert await eventually(lambda: _state_is(scene, second, "in_call"), timeout=10, what="agent 2 in call")
     await asyncio.sleep(TALK)  # agent 2's conversation
@@ -99,5 +99,68 @@ async def target_answered(scene: Scene, number: str, timeout: float = 15) -> flo
     return await eventually(answered, timeout=timeout, what=f"{number} answered")
 
 
+async def wrapup_from(scene: Scene, agent: ApiCaller, since: float, wrapup: int) -> None:
+    """The agent is in wrap-up, counted from ``since`` (the transfer), not from the call's end."""
+    async def in_wrapup() -> dict[str, Any] | None:
+        view = await scene.agent_state(agent)
+        return view if view["state"] == "wrapup" and view["wrapup_left"] is not None else None
+    view = await eventually(in_wrapup, timeout=5, what="agent in wrap-up")
+    assert abs(view["wrapup_left"] - (wrapup - (time.monotonic() - since))) <= 1.0, view
+
+
 async def _state_is(scene: Scene, agent: ApiCaller, state: str) -> bool:
     return await state_of(scene, agent) == state
+
+
+async def test_attended_transfer_between_two_agents(scene: Scene) -> None:
+    first, second = await two_agents(scene)
+    caller, answered = await answered_by_first(scene)
+    call = call_id_of(caller)
+    await asyncio.sleep(TALK)
+    base = f"/domains/{scene.domain}/calls/{call}/transfer"
+    status, body = await first.call("POST", base + "/complete")
+    assert status == 409, body  # no attended transfer in progress yet
+    status, body = await first.call("POST", base, {"mode": "attended", "to": "7302"})
+    assert status == 202 and body["state"] == "consulting", body
+    await target_answered(scene, "7302")  # agent 2 answers the consultation
+    assert await eventually(lambda: _state_is(scene, second, "in_call"), timeout=10, what="agent 2 in call")
+    status, body = await first.call("POST", base, {"mode": "blind", "to": "7302"})
+    assert status == 409, body  # one transfer at a time
+    await asyncio.sleep(1.0)  # the agents' consultation
+    status, body = await first.call("POST", base + "/complete")
+    assert status == 202, body
+    [(completed, at)] = await scene.recorder.wait_for("AttendedTransfer", timeout=10)
+    assert at.fields.get("Result") == "Success"
+    await wrapup_from(scene, first, completed, 30)
+    await asyncio.sleep(TALK)  # agent 2 with the caller
+    await scene.hangup(caller)
+    j = await journey(scene, call)
+    agents = [leg for leg in j["legs"] if leg["kind"] == "agent"]
+    assert [leg["agent"] for leg in agents] == [first.username, second.username]  # type: ignore[attr-defined]
+    one, two = agents
+    assert one["result"] == "transfer" and [leg["result"] for leg in j["legs"] if leg["kind"] == "transfer"] == [
+        "attended"]
+    talk_one = epoch(one["ended_at"]) - epoch(one["answered_at"])
+    assert abs(talk_one - (completed - answered)) <= 1.0, (talk_one, completed - answered)
+    assert len(j["protocols"]) == 2
+
+
+async def test_attended_transfer_cancelled_gives_the_caller_back(scene: Scene) -> None:
+    first, second = await two_agents(scene)
+    caller, _ = await answered_by_first(scene)
+    call = call_id_of(caller)
+    base = f"/domains/{scene.domain}/calls/{call}/transfer"
+    assert (await first.call("POST", base, {"mode": "attended", "to": "7302"}))[0] == 202
+    await target_answered(scene, "7302")
+    status, body = await first.call("POST", base + "/cancel")
+    assert status == 202, body
+    assert await eventually(lambda: _state_is(scene, second, "available"), timeout=10, what="agent 2 free again")
+    assert await state_of(scene, first) == "in_call"  # agent 1 has the caller back
+    status, body = await first.call("POST", base + "/cancel")
+    assert status == 409, body
+    await scene.hangup(caller)
+    j = await journey(scene, call)
+    agents = [leg for leg in j["legs"] if leg["kind"] == "agent"]
+    assert [leg["agent"] for leg in agents] == [first.username, second.username]  # type: ignore[attr-defined]
+    assert agents[1]["result"] == "consultation" and agents[0]["result"] in ("caller", "agent")
+    assert not [leg for leg in j["legs"] if leg["kind"] == "transfer"]

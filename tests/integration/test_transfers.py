@@ -26,12 +26,12 @@ def epoch(value: str | None) -> float:
 
 
 async def two_agents(scene: Scene, *, wrapup: int = 30, transfer_fail: str = "queue",
-                     second_phone: str = "auto") -> tuple[ApiCaller, ApiCaller]:
+                     second_phone: str = "auto", ring_timeout: int = 10) -> tuple[ApiCaller, ApiCaller]:
     """Agent 1 on 7301 in queue xa, agent 2 on 7302 in queue xb (both baresip)."""
     scene.services.ami.on_event(scene.recorder, names=("BlindTransfer", "AttendedTransfer", "DialEnd"))
     await scene.extension("7301", phone="auto")
     await scene.extension("7302", phone=second_phone)
-    await scene.queue("xa", ring_timeout=10, wrapup_time=wrapup, extensions=["7301"], transfer_fail=transfer_fail,
+    await scene.queue("xa", ring_timeout=ring_timeout, wrapup_time=wrapup, extensions=["7301"], transfer_fail=transfer_fail,
                       dispositions=["sale", "no-sale"])
     await scene.queue("xb", ring_timeout=10, wrapup_time=wrapup, extensions=["7302"])
     first = await scene.agent(["xa"], "7301")
@@ -164,3 +164,77 @@ async def test_attended_transfer_cancelled_gives_the_caller_back(scene: Scene) -
     assert [leg["agent"] for leg in agents] == [first.username, second.username]  # type: ignore[attr-defined]
     assert agents[1]["result"] == "consultation" and agents[0]["result"] in ("caller", "agent")
     assert not [leg for leg in j["legs"] if leg["kind"] == "transfer"]
+
+
+async def test_blind_transfer_not_answered_returns_to_the_queue(scene: Scene) -> None:
+    first, second = await two_agents(scene, wrapup=0, second_phone="manual", ring_timeout=3)
+    caller, _ = await answered_by_first(scene)
+    call = call_id_of(caller)
+    status, body = await first.call("POST", f"/domains/{scene.domain}/calls/{call}/transfer",
+                                    {"mode": "blind", "to": "7302"})
+    assert status == 202, body
+    # 7302 rings 3 s unanswered; the caller is back in queue xa and agent 1 answers again
+    [(_, failed)] = await scene.recorder.wait_for("UserEvent", UserEvent="CcplaneTransferFailed", timeout=10)
+    assert failed.fields.get("Status") == "NOANSWER" and failed.fields.get("Back") == "queue"
+    await scene.recorder.wait_for("AgentConnect", Uniqueid=caller, count=2, timeout=15)
+    await scene.hangup(caller)
+    j = await journey(scene, call)
+    assert [leg["kind"] for leg in j["legs"]] == ["queue", "offer", "agent", "transfer", "agent", "queue", "offer",
+                                                  "agent"], j["legs"]
+    transfer = next(leg for leg in j["legs"] if leg["kind"] == "transfer")
+    assert transfer["result"] == "blind:no_answer:returned_to_queue" and transfer["number"] == "7302"
+    agents = [leg for leg in j["legs"] if leg["kind"] == "agent"]
+    assert [leg["agent"] for leg in agents] == [first.username, second.username, first.username]  # type: ignore[attr-defined]
+    assert agents[1]["answered_at"] is None and agents[1]["result"] == "no_answer"
+    assert len(j["protocols"]) == 2  # agent 1 twice; agent 2 never answered
+
+
+async def test_blind_transfer_to_an_unavailable_extension_returns_to_the_agent(scene: Scene) -> None:
+    first, _ = await two_agents(scene, transfer_fail="agent")
+    await scene.extension("7303")  # exists, no phone registered
+    caller, _ = await answered_by_first(scene)
+    call = call_id_of(caller)
+    status, body = await first.call("POST", f"/domains/{scene.domain}/calls/{call}/transfer",
+                                    {"mode": "blind", "to": "7303"})
+    assert status == 202, body
+    [(_, failed)] = await scene.recorder.wait_for("UserEvent", UserEvent="CcplaneTransferFailed", timeout=10)
+    assert failed.fields.get("Status") == "CHANUNAVAIL" and failed.fields.get("Back") == "agent"
+    await target_answered(scene, "7301")  # agent 1's phone takes the caller back
+    assert await eventually(lambda: _state_is(scene, first, "in_call"), timeout=10, what="agent 1 has the caller")
+    await scene.hangup(caller)
+    j = await journey(scene, call)
+    transfer = next(leg for leg in j["legs"] if leg["kind"] == "transfer")
+    assert transfer["result"] == "blind:unavailable:returned_to_agent"
+    agents = [leg for leg in j["legs"] if leg["kind"] == "agent"]
+    assert [leg["agent"] for leg in agents] == [first.username, first.username]  # type: ignore[attr-defined]
+    assert all(leg["answered_at"] for leg in agents) and len(j["protocols"]) == 2
+
+
+async def test_transfer_refusals(scene: Scene) -> None:
+    first, second = await two_agents(scene)
+    caller, _ = await answered_by_first(scene)
+    call = call_id_of(caller)
+    url = f"/domains/{scene.domain}/calls/{call}/transfer"
+    status, body = await first.call("POST", url, {"mode": "blind", "to": "9999"})
+    assert status == 404 and body["error"]["field"] == "to", body
+    status, body = await first.call("POST", url, {"mode": "sideways", "to": "7302"})
+    assert status == 422 and body["error"]["field"] == "mode", body
+    status, body = await first.call("POST", url, {"mode": "blind", "to": "7301"})
+    assert status == 422 and body["error"]["field"] == "to", body  # their own extension
+    status, body = await second.call("POST", url, {"mode": "blind", "to": "7302"})
+    assert status == 404, body  # another agent's call
+    status, body = await first.call("POST", f"/domains/{scene.domain}/calls/nosuch-1/transfer",
+                                    {"mode": "blind", "to": "7302"})
+    assert status == 404, body
+    status, body = await first.call("POST", url + "/cancel")
+    assert status == 409, body
+    assert scene.recorder.matching("BlindTransfer") == []  # nothing reached Asterisk
+    # a transfer to a queue: the caller waits in xb and agent 2 answers there
+    status, body = await first.call("POST", url, {"mode": "blind", "to": "xb"})
+    assert status == 202, body
+    await scene.recorder.wait_for("AgentConnect", Uniqueid=caller, count=2, timeout=15)
+    await scene.hangup(caller)
+    j = await journey(scene, call)
+    agents = [leg for leg in j["legs"] if leg["kind"] == "agent"]
+    assert [(leg["agent"], leg["queue"]) for leg in agents] == [(first.username, "xa"),  # type: ignore[attr-defined]
+                                                                (second.username, "xb")]  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from the phone.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -37,7 +38,8 @@ log = logging.getLogger("ccplane.calls.transfers")
 TRANSFER_CONTEXT = "ccplane-transfer"
 BACK_CONTEXT = "ccplane-transfer-back"
 QUEUE_CONTEXT = "ccplane-queues"
-RING_SECONDS = 20  # how long a blind transfer's target rings before the caller comes back
+BRIDGE_RETRIES = 10
+RING_SECONDS = 20  # how long a blind transfer's target rings (no queue: the queue's ring_timeout otherwise)
 
 _CLASSES = {"X": "0123456789", "Z": "123456789", "N": "23456789"}
 
@@ -160,13 +162,24 @@ class TransferService:
             else:
                 back = f"{BACK_CONTEXT},s,1"
                 call.transfer.back = "agent"
-            variables = {"CCPLANE_XFER_DIAL": target.dial, "CCPLANE_XFER_TIMEOUT": str(RING_SECONDS),
+            ring = queue.ring_timeout if queue is not None else RING_SECONDS
+            variables = {"CCPLANE_XFER_DIAL": target.dial, "CCPLANE_XFER_TIMEOUT": str(ring),
                          "CCPLANE_XFER_BACK": back, "CCPLANE_XFER_BACK_TO": call.transfer.back,
                          "CCPLANE_XFER_AGENT": leg.interface or "", "CCPLANE_XFER_QUEUE": queue_key}
             for name, value in variables.items():
                 await self._action({"Action": "Setvar", "Channel": caller, "Variable": name, "Value": value})
-        await self._action({"Action": "BlindTransfer", "Channel": agent_chan, "Exten": target.exten,
-                            "Context": target.context})
+        action = {"Action": "BlindTransfer", "Channel": agent_chan, "Exten": target.exten, "Context": target.context}
+        for _ in range(BRIDGE_RETRIES):
+            try:
+                await self.ami.action(action)
+                return
+            except AsteriskError as exc:
+                # Just after AgentConnect the agent's channel may not have entered the
+                # bridge yet: Asterisk says "Transfer invalid" for a few milliseconds.
+                if "invalid" not in str(exc).lower():
+                    raise Conflict(f"Asterisk refused BlindTransfer: {exc}", field="call") from None
+                await asyncio.sleep(0.1)
+        raise Conflict("Asterisk refused BlindTransfer: the agent's channel is not in a bridge", field="call")
 
     async def _action(self, action: dict[str, str]) -> None:
         try:

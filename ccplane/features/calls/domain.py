@@ -655,8 +655,9 @@ class CallTracker:
         back = headers.get("Back") or "queue"
         asked, call.transfer = call.transfer, None
         leg = next((t for t in reversed(call.legs) if t.kind == "transfer"), None)
-        if leg is not None:
-            leg.result = f"blind:{result}:returned_to_{back}"
+        if leg is not None:  # result fits call_legs.result (32): the target's answer goes in detail
+            leg.result = f"returned_to_{back}"
+            leg.detail = f"{result}|{leg.detail or ''}"
             leg.ended_at = now
         self._touch(call)
         return self._emit(call, ev.CallTransferred(call.id, call.domain, now, "blind", asked.by if asked else

@@ -239,3 +239,29 @@ async def test_transfer_refusals(scene: Scene) -> None:
     agents = [leg for leg in j["legs"] if leg["kind"] == "agent"]
     assert [(leg["agent"], leg["queue"]) for leg in agents] == [(first.username, "xa"),  # type: ignore[attr-defined]
                                                                 (second.username, "xb")]  # type: ignore[attr-defined]
+
+
+async def test_blind_transfer_from_the_phone_is_followed(scene: Scene) -> None:
+    first, second = await two_agents(scene)
+    caller, answered = await answered_by_first(scene)
+    call = call_id_of(caller)
+    await asyncio.sleep(TALK)
+    phone = scene.phones[0]  # agent 1's baresip: its transfer command sends a SIP REFER
+    reply = await phone.command("transfer", "7302")
+    assert reply.get("ok") is not False, reply
+    [(transferred, bt)] = await scene.recorder.wait_for("BlindTransfer", timeout=10)
+    assert bt.fields.get("Result") == "Success" and bt.fields.get("Extension") == "7302"
+    await wrapup_from(scene, first, transferred, 30)
+    second_answered = await target_answered(scene, "7302")
+    assert await eventually(lambda: _state_is(scene, second, "in_call"), timeout=10, what="agent 2 in call")
+    await asyncio.sleep(TALK)
+    await scene.hangup(caller)
+    hung = time.monotonic()
+    j = await journey(scene, call)
+    agents = [leg for leg in j["legs"] if leg["kind"] == "agent"]
+    assert [leg["agent"] for leg in agents] == [first.username, second.username]  # type: ignore[attr-defined]
+    one, two = agents
+    assert one["result"] == "transfer"
+    assert abs(epoch(one["ended_at"]) - epoch(one["answered_at"]) - (transferred - answered)) <= 1.0
+    assert abs(epoch(two["ended_at"]) - epoch(two["answered_at"]) - (hung - second_answered)) <= 1.0
+    assert len(j["protocols"]) == 2

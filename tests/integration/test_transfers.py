@@ -265,3 +265,25 @@ async def test_blind_transfer_from_the_phone_is_followed(scene: Scene) -> None:
     assert abs(epoch(one["ended_at"]) - epoch(one["answered_at"]) - (transferred - answered)) <= 1.0
     assert abs(epoch(two["ended_at"]) - epoch(two["answered_at"]) - (hung - second_answered)) <= 1.0
     assert len(j["protocols"]) == 2
+
+
+async def test_attended_transfer_from_the_phone_is_followed(scene: Scene) -> None:
+    first, second = await two_agents(scene)
+    caller, answered = await answered_by_first(scene)
+    call = call_id_of(caller)
+    phone = scene.phones[0]  # agent 1's baresip: Asterisk's attended transfer key *2, then the number
+    await phone.command("sndcode", "*27302#")
+    await target_answered(scene, "7302")  # the consultation reaches agent 2
+    assert await eventually(lambda: _state_is(scene, second, "in_call"), timeout=10, what="agent 2 consulted")
+    await phone.command("hangup")  # agent 1 leaves the consultation: the transfer completes
+    [(completed, at)] = await scene.recorder.wait_for("AttendedTransfer", timeout=10)
+    assert at.fields.get("Result") == "Success"
+    await wrapup_from(scene, first, completed, 30)
+    await asyncio.sleep(TALK)
+    await scene.hangup(caller)
+    j = await journey(scene, call)
+    agents = [leg for leg in j["legs"] if leg["kind"] == "agent"]
+    assert [leg["agent"] for leg in agents] == [first.username, second.username]  # type: ignore[attr-defined]
+    assert agents[0]["result"] == "transfer" and agents[1]["answered_at"] is not None
+    assert abs(epoch(agents[0]["ended_at"]) - epoch(agents[0]["answered_at"]) - (completed - answered)) <= 1.0
+    assert len(j["protocols"]) == 2

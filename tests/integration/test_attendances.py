@@ -12,7 +12,6 @@ from aiohttp import WSMsgType
 
 from ccplane.features.attendances.services import allocate
 from ccplane.features.domains.models import Domain
-from tests.support.api import ApiCaller
 from tests.support.telephony import Scene
 from tests.support.waiting import eventually
 

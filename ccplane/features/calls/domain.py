@@ -24,7 +24,7 @@ What Asterisk 22 does, as recorded in ``tests/unit/transcripts``:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
@@ -341,6 +341,7 @@ class CallTracker:
         if uid in (call.caller_uniqueid, _queue_caller(call)) and not call.caller_gone:
             # the caller hung up first unless the answering side already went
             call.caller_gone = not any(leg.kind in ("agent", "extension", "external") and leg.answered_at
+                                       and leg.result not in _HANDED_OVER
                                        and (leg.uniqueid in self._gone or leg.ended_at) for leg in call.legs)
         offer = call.leg_of(uid, "offer")
         if offer is not None and offer.ended_at is None:
@@ -647,7 +648,7 @@ class CallTracker:
             call.transfer = None
         return out + self._emit(call, ev.CallTransferred(call.id, call.domain, now, "blind", by, to, result))
 
-    def _transfer_failed(self, call: Call, headers: dict[str, str], now: float) -> list[ev.CallEvent]:
+    def _transfer_failed(self, call: Call, headers: Mapping[str, str], now: float) -> list[ev.CallEvent]:
         """Our transfer context reports the target did not answer (busy, unavailable...):
         the caller is on the way back, to the queue or to the agent who transferred."""
         status = headers.get("Status", "")
@@ -910,16 +911,22 @@ def _leg_ended(call: Call, leg: Leg, now: float, reason: str) -> ev.LegEnded:
                        leg.interface, leg.agent, _queue_caller(call), leg.answered_at, reason)
 
 
+# results of answered legs that did not end the conversation: the agent handed the caller over
+_HANDED_OVER = ("transfer", "consultation")
+
+
 def _end_reason(call: Call) -> str:
     """Why a call ended, from its legs (the first rule that applies)."""
     if call.forced_reason:
         return call.forced_reason
     legs = call.legs
     if any(leg.kind == "transfer" for leg in legs) and not any(
-            leg.kind in ("agent", "extension", "external") and leg.answered_at and leg.started_at >
-            max(t.started_at for t in legs if t.kind == "transfer") for leg in legs):
+            leg.kind in ("agent", "extension", "external") and leg.answered_at and leg.result not in _HANDED_OVER
+            and (leg.ended_at or float("inf")) > max(t.started_at for t in legs if t.kind == "transfer")
+            for leg in legs):
         return "transfer"
-    answered = [leg for leg in legs if leg.kind in ("agent", "extension", "external") and leg.answered_at]
+    answered = [leg for leg in legs if leg.kind in ("agent", "extension", "external") and leg.answered_at
+                and leg.result not in _HANDED_OVER]
     if answered:
         last = answered[-1]
         if last.kind == "agent":

@@ -9,7 +9,12 @@ import time
 from datetime import datetime
 from typing import Any
 
+from aiohttp import WSMsgType
+
+from ccplane.asterisk.sandbox import SandboxState
+from tests.integration.test_trunks import carrier, carrier_events, setup_trunk  # noqa: F401 - fixtures
 from tests.support.api import ApiCaller
+from tests.support.telephony import Recorder
 from tests.support.telephony import Scene
 from tests.support.waiting import eventually
 
@@ -99,6 +104,17 @@ async def target_answered(scene: Scene, number: str, timeout: float = 15) -> flo
     return await eventually(answered, timeout=timeout, what=f"{number} answered")
 
 
+async def next_event(ws: Any, kind: str, timeout: float = 15) -> dict[str, Any]:
+    async def read() -> dict[str, Any]:
+        while True:
+            msg = await ws.receive(timeout=timeout)
+            assert msg.type == WSMsgType.TEXT, msg
+            event = msg.json()
+            if event["type"] == kind:
+                return dict(event["data"])
+    return await asyncio.wait_for(read(), timeout)
+
+
 async def wrapup_from(scene: Scene, agent: ApiCaller, since: float, wrapup: int) -> None:
     """The agent is in wrap-up, counted from ``since`` (the transfer), not from the call's end."""
     async def in_wrapup() -> dict[str, Any] | None:
@@ -166,14 +182,22 @@ async def test_attended_transfer_cancelled_gives_the_caller_back(scene: Scene) -
     assert not [leg for leg in j["legs"] if leg["kind"] == "transfer"]
 
 
-async def test_blind_transfer_not_answered_returns_to_the_queue(scene: Scene) -> None:
+async def test_blind_transfer_not_answered_returns_to_the_queue(scene: Scene, app_client: Any) -> None:
     first, second = await two_agents(scene, wrapup=0, second_phone="manual", ring_timeout=3)
     caller, _ = await answered_by_first(scene)
     call = call_id_of(caller)
-    status, body = await first.call("POST", f"/domains/{scene.domain}/calls/{call}/transfer",
-                                    {"mode": "blind", "to": "7302"})
-    assert status == 202, body
-    # 7302 rings 3 s unanswered; the caller is back in queue xa and agent 1 answers again
+    ws = await app_client.ws_connect(f"/api/v1/domains/{scene.domain}/live?access_token={first.token}")
+    try:
+        assert (await ws.receive_json(timeout=5))["type"] == "snapshot"
+        status, body = await first.call("POST", f"/domains/{scene.domain}/calls/{call}/transfer",
+                                        {"mode": "blind", "to": "7302"})
+        assert status == 202 and body["state"] == "requested", body
+        # 7302 rings 3 s unanswered; the caller is back in queue xa and agent 1 answers again
+        told = [await next_event(ws, "call.transferred"), await next_event(ws, "call.transferred")]
+    finally:
+        await ws.close()
+    assert [(t["id"], t["transfer"]["result"], t["transfer"]["returned_to"], t["transfer"]["to"]) for t in told] == [
+        (call, "success", None, "7302"), (call, "no_answer", "queue", "7302")]
     [(_, failed)] = await scene.recorder.wait_for("UserEvent", UserEvent="CcplaneTransferFailed", timeout=10)
     assert failed.fields.get("Status") == "NOANSWER" and failed.fields.get("Back") == "queue"
     await scene.recorder.wait_for("AgentConnect", Uniqueid=caller, count=2, timeout=15)
@@ -287,3 +311,25 @@ async def test_attended_transfer_from_the_phone_is_followed(scene: Scene) -> Non
     assert agents[0]["result"] == "transfer" and agents[1]["answered_at"] is not None
     assert abs(epoch(agents[0]["ended_at"]) - epoch(agents[0]["answered_at"]) - (completed - answered)) <= 1.0
     assert len(j["protocols"]) == 2
+
+
+async def test_blind_transfer_to_an_external_number_through_the_outbound_route(
+        scene: Scene, carrier: SandboxState, carrier_events: Recorder) -> None:  # noqa: F811 - fixtures
+    first, _ = await two_agents(scene)
+    await setup_trunk(scene, carrier)
+    caller, _ = await answered_by_first(scene)
+    call = call_id_of(caller)
+    url = f"/domains/{scene.domain}/calls/{call}/transfer"
+    status, body = await first.call("POST", url, {"mode": "blind", "to": "123"})
+    assert status == 404 and body["error"]["field"] == "to", body  # no route takes it
+    number = "11987654321"
+    status, body = await first.call("POST", url, {"mode": "blind", "to": number})
+    assert status == 202, body
+    await carrier_events.wait_for("UserEvent", UserEvent="CarrierCall", Number=number, timeout=10)
+    await wrapup_from(scene, first, time.monotonic(), 30)
+    await scene.hangup(caller)
+    j = await journey(scene, call)
+    assert [leg["kind"] for leg in j["legs"]][-2:] in (["transfer", "external"], ["external", "transfer"]), j["legs"]
+    external = next(leg for leg in j["legs"] if leg["kind"] == "external")
+    assert external["number"] == number and external["answered_at"] is not None
+    assert next(leg for leg in j["legs"] if leg["kind"] == "agent")["result"] == "transfer"

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from ...web.routing import Api, Req
 from .schemas import CallDetail, CallOut, CallPage, CallQuery, TransferIn, TransferOut
 
@@ -30,10 +28,6 @@ async def hangup_call(req: Req) -> None:
     await req.services.calls.hangup(req.me, req.params["domain"], req.params["call"])
 
 
-def _transfer_out(call: Any, mode: str, to: str | None) -> TransferOut:
-    state = call.transfer.state if call.transfer is not None else "done"
-    return TransferOut(call=call.id, mode=mode, to=to, state=state)
-
 
 @api.route("POST", CALLS + "/{call}/transfer", body=TransferIn, response=TransferOut, status=202, tag="calls")
 async def transfer_call(req: Req) -> TransferOut:
@@ -42,19 +36,17 @@ async def transfer_call(req: Req) -> TransferOut:
     ``transfer/complete`` or ``transfer/cancel``). ``to`` is an extension, a queue or a
     number of an outbound route. The outcome comes as ``call.transferred`` on the live feed."""
     body: TransferIn = req.body
-    call = await req.services.transfers.transfer(req.me, req.params["domain"], req.params["call"], body.mode, body.to)
-    return _transfer_out(call, body.mode, body.to)
+    return TransferOut(**await req.services.transfers.transfer(req.me, req.params["domain"], req.params["call"],
+                                                               body.mode, body.to))
 
 
 @api.route("POST", CALLS + "/{call}/transfer/complete", response=TransferOut, status=202, tag="calls")
 async def complete_transfer(req: Req) -> TransferOut:
     """Complete the attended transfer under way: the target keeps the caller, the agent leaves."""
-    call = await req.services.transfers.complete(req.me, req.params["domain"], req.params["call"])
-    return _transfer_out(call, "attended", call.transfer.to if call.transfer else None)
+    return TransferOut(**await req.services.transfers.complete(req.me, req.params["domain"], req.params["call"]))
 
 
 @api.route("POST", CALLS + "/{call}/transfer/cancel", response=TransferOut, status=202, tag="calls")
 async def cancel_transfer(req: Req) -> TransferOut:
     """Cancel the attended transfer under way: the target is hung up, the agent gets the caller back."""
-    call = await req.services.transfers.cancel(req.me, req.params["domain"], req.params["call"])
-    return _transfer_out(call, "attended", call.transfer.to if call.transfer else None)
+    return TransferOut(**await req.services.transfers.cancel(req.me, req.params["domain"], req.params["call"]))

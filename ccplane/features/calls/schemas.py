@@ -29,7 +29,7 @@ class TransferOut(BaseModel):
     call: str
     mode: str
     to: str | None
-    state: str
+    state: str  # requested (blind) | consulting | completing | cancelling
 
 
 class LegOut(BaseModel):

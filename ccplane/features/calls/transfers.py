@@ -94,7 +94,7 @@ class TransferService:
         self.ami = ami
         self.tracker = tracker
 
-    async def transfer(self, me: Principal, slug: str, call_id: str, mode: str, to: str) -> Call:
+    async def transfer(self, me: Principal, slug: str, call_id: str, mode: str, to: str) -> dict[str, str | None]:
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
             call, leg = self._agent_leg(me, domain, call_id)
@@ -120,9 +120,9 @@ class TransferService:
             raise
         log.info("calls.transfer call=%s mode=%s to=%s by=%s", call.id, mode, to, leg.agent,
                  extra={"call": call.id, "domain": slug})
-        return call
+        return {"call": call.id, "mode": mode, "to": to, "state": "consulting" if mode == "attended" else "requested"}
 
-    async def complete(self, me: Principal, slug: str, call_id: str) -> Call:
+    async def complete(self, me: Principal, slug: str, call_id: str) -> dict[str, str | None]:
         call, leg = await self._attended(me, slug, call_id)
         consult = [c for c in call.legs if c.consult and c.answered_at and c.ended_at is None]
         if not consult:
@@ -130,23 +130,25 @@ class TransferService:
         chan = self.tracker.channel_name(leg.uniqueid)
         if chan is None:
             raise Conflict(f"call {call_id} has no agent channel", field="call")
+        to = call.transfer.to if call.transfer else None
         # The transferer leaving the consultation completes an attended transfer.
         await self._action({"Action": "Hangup", "Channel": chan, "Cause": "16"})
-        return call
+        return {"call": call.id, "mode": "attended", "to": to, "state": "completing"}
 
-    async def cancel(self, me: Principal, slug: str, call_id: str) -> Call:
+    async def cancel(self, me: Principal, slug: str, call_id: str) -> dict[str, str | None]:
         call, leg = await self._attended(me, slug, call_id)
         chan = self.tracker.channel_name(leg.uniqueid)
         if chan is None:
             raise Conflict(f"call {call_id} has no agent channel", field="call")
         assert call.transfer is not None
         call.transfer.state = "cancelling"
+        to = call.transfer.to
         try:
             await self._action({"Action": "CancelAtxfer", "Channel": chan})
         except BaseException:
             call.transfer.state = "consulting"
             raise
-        return call
+        return {"call": call.id, "mode": "attended", "to": to, "state": "cancelling"}
 
     # -- helpers -------------------------------------------------------------------
     async def _blind(self, call: Call, domain: Domain, target: Target, leg: Leg, agent_chan: str,

@@ -333,3 +333,31 @@ async def test_blind_transfer_to_an_external_number_through_the_outbound_route(
     external = next(leg for leg in j["legs"] if leg["kind"] == "external")
     assert external["number"] == number and external["answered_at"] is not None
     assert next(leg for leg in j["legs"] if leg["kind"] == "agent")["result"] == "transfer"
+
+
+async def test_attended_transfer_declined_by_the_target(scene: Scene) -> None:
+    first, second = await two_agents(scene, second_phone="manual")
+    caller, _ = await answered_by_first(scene)
+    call = call_id_of(caller)
+    base = f"/domains/{scene.domain}/calls/{call}/transfer"
+    assert (await first.call("POST", base, {"mode": "attended", "to": "7302"}))[0] == 202
+    status, body = await first.call("POST", base + "/complete")
+    assert status == 409 and "not answered" in body["error"]["message"], body  # still ringing
+    target = scene.phones[1]
+
+    async def ringing() -> bool:
+        return "Incoming call" in target.output() or "incoming call" in target.output().lower()
+    await eventually(ringing, timeout=10, what="7302 rings", details=lambda: target.output()[-800:])
+    await target.command("hangup")  # agent 2 declines the consultation
+
+    async def over() -> bool:  # the agent has the caller back and may transfer again
+        status, _ = await first.call("POST", base + "/cancel")
+        return status == 409
+    await eventually(over, timeout=10, what="the attended transfer is over")
+    assert await state_of(scene, first) == "in_call"
+    live = await scene.root.ok("GET", f"/domains/{scene.domain}/calls/{call}")
+    target_leg = [leg for leg in live["legs"] if leg["kind"] == "agent"][-1]
+    assert target_leg["agent"] == second.username and target_leg["answered_at"] is None  # type: ignore[attr-defined]
+    assert target_leg["result"] in ("busy", "rejected", "unavailable", "no_answer"), target_leg
+    status, body = await first.call("POST", base, {"mode": "blind", "to": "xb"})
+    assert status == 202, body

@@ -359,10 +359,18 @@ class CallTracker:
                 self._gone.add(uid)
             if dialled and leg.uniqueid == uid and leg.ended_at is None:
                 leg.ended_at = now
-                if leg.consult and call.transfer is not None and call.transfer.state == "cancelling":
-                    leg.result = "consultation"
+                if leg.consult and call.transfer is not None and call.transfer.mode == "attended":
+                    # the consultation is over without a transfer: cancelled by the agent, or the
+                    # target declined or never answered (Asterisk gives the agent the caller back)
+                    if call.transfer.state == "cancelling":
+                        outcome = "cancelled"
+                    elif leg.answered_at:
+                        outcome = "declined"
+                    else:
+                        outcome = _dial_result(leg.dial_status, e.cause)
+                    leg.result = "consultation" if leg.answered_at else _dial_result(leg.dial_status, e.cause)
                     out += self._emit(call, ev.CallTransferred(call.id, call.domain, now, "attended",
-                                                               call.transfer.by, call.transfer.to, "cancelled"))
+                                                               call.transfer.by, call.transfer.to, outcome))
                     call.transfer = None
                 elif leg.kind == "agent" and leg.answered_at:
                     leg.result = leg.result or ("caller" if uid not in (call.caller_uniqueid, _queue_caller(call))
@@ -419,7 +427,10 @@ class CallTracker:
         endpoint = self.directory.endpoint(match.group(1))
         if endpoint is not None:
             interface = f"PJSIP/{match.group(1)}"
-            agent = self.directory.agent(interface) if call.legs else None
+            # an agent's extension dialled for a call an agent handed over (a transfer, or the caller
+            # coming back to the transferring agent) is that agent's attendance; any other dial is not
+            handed = any(leg.kind in ("agent", "transfer") for leg in call.legs)
+            agent = self.directory.agent(interface) if handed else None
             if agent is not None:  # a transfer to an agent's extension: that agent's attendance
                 queue = next((q for q in reversed(call.legs) if q.kind == "queue"), None)
                 leg = Leg("agent", now, uniqueid=dest_uid, extension=endpoint[1], agent=agent, interface=interface,

@@ -362,19 +362,14 @@ class CallTracker:
                 if leg.consult and call.transfer is not None and call.transfer.mode == "attended":
                     # the consultation is over without a transfer: cancelled by the agent, or the
                     # target declined or never answered (Asterisk gives the agent the caller back)
-                    if call.transfer.state == "cancelling":
-                        outcome = "cancelled"
-                    elif leg.answered_at:
-                        outcome = "declined"
-                    else:
-                        outcome = _dial_result(leg.dial_status, e.cause)
+                    ended_as = "cancelled" if call.transfer.state == "cancelling" else \
+                        "declined" if leg.answered_at else _dial_result(leg.dial_status, e.cause)
                     leg.result = "consultation" if leg.answered_at else _dial_result(leg.dial_status, e.cause)
                     out += self._emit(call, ev.CallTransferred(call.id, call.domain, now, "attended",
-                                                               call.transfer.by, call.transfer.to, outcome))
+                                                               call.transfer.by, call.transfer.to, ended_as))
                     call.transfer = None
                 elif leg.kind == "agent" and leg.answered_at:
-                    leg.result = leg.result or ("caller" if uid not in (call.caller_uniqueid, _queue_caller(call))
-                                                and call.caller_gone else "agent")
+                    leg.result = leg.result or ("caller" if call.caller_gone else "agent")
                 else:
                     leg.result = leg.result or ("answered" if leg.answered_at
                                                 else _dial_result(leg.dial_status, e.cause))

@@ -33,7 +33,8 @@ def epoch(value: str | None) -> float:
 async def two_agents(scene: Scene, *, wrapup: int = 30, transfer_fail: str = "queue",
                      second_phone: str = "auto", ring_timeout: int = 10) -> tuple[ApiCaller, ApiCaller]:
     """Agent 1 on 7301 in queue xa, agent 2 on 7302 in queue xb (both baresip)."""
-    scene.services.ami.on_event(scene.recorder, names=("BlindTransfer", "AttendedTransfer", "DialEnd"))
+    scene.services.ami.on_event(scene.recorder, names=("BlindTransfer", "AttendedTransfer", "DialEnd",
+                                                       "MusicOnHoldStart"))
     await scene.extension("7301", phone="auto")
     await scene.extension("7302", phone=second_phone)
     await scene.queue("xa", ring_timeout=ring_timeout, wrapup_time=wrapup, extensions=["7301"], transfer_fail=transfer_fail,
@@ -124,6 +125,12 @@ async def wrapup_from(scene: Scene, agent: ApiCaller, since: float, wrapup: int)
     assert abs(view["wrapup_left"] - (wrapup - (time.monotonic() - since))) <= 1.0, view
 
 
+def caller_channel(scene: Scene, caller_uid: str) -> str:
+    """The caller's channel name (its QueueCallerJoin)."""
+    [(_, joined)] = scene.recorder.matching("QueueCallerJoin", Uniqueid=caller_uid)[:1]
+    return str(joined.fields["Channel"])
+
+
 async def _state_is(scene: Scene, agent: ApiCaller, state: str) -> bool:
     return await state_of(scene, agent) == state
 
@@ -139,6 +146,7 @@ async def test_attended_transfer_between_two_agents(scene: Scene) -> None:
     status, body = await first.call("POST", base, {"mode": "attended", "to": "7302"})
     assert status == 202 and body["state"] == "consulting", body
     await target_answered(scene, "7302")  # agent 2 answers the consultation
+    await scene.recorder.wait_for("MusicOnHoldStart", Channel=caller_channel(scene, caller), timeout=5)
     assert await eventually(lambda: _state_is(scene, second, "in_call"), timeout=10, what="agent 2 in call")
     status, body = await first.call("POST", base, {"mode": "blind", "to": "7302"})
     assert status == 409, body  # one transfer at a time

@@ -369,3 +369,51 @@ async def test_attended_transfer_declined_by_the_target(scene: Scene) -> None:
     assert target_leg["result"] in ("busy", "rejected", "unavailable", "no_answer"), target_leg
     status, body = await first.call("POST", base, {"mode": "blind", "to": "xb"})
     assert status == 202, body
+
+
+async def test_attended_transfer_to_a_queue(scene: Scene) -> None:
+    first, second = await two_agents(scene)
+    caller, answered = await answered_by_first(scene)
+    call = call_id_of(caller)
+    base = f"/domains/{scene.domain}/calls/{call}/transfer"
+    assert (await first.call("POST", base, {"mode": "attended", "to": "xb"}))[0] == 202
+    await target_answered(scene, "7302")  # queue xb's agent answers the consultation
+    assert await eventually(lambda: _state_is(scene, second, "in_call"), timeout=10, what="agent 2 consulted")
+
+    async def completed() -> bool:
+        status, _ = await first.call("POST", base + "/complete")
+        return status == 202
+    await eventually(completed, timeout=5, what="complete accepted")
+    [(done, at)] = await scene.recorder.wait_for("AttendedTransfer", timeout=10)
+    assert at.fields.get("Result") == "Success"
+    await wrapup_from(scene, first, done, 30)
+    await asyncio.sleep(1)
+    assert await state_of(scene, second) == "in_call"
+    await scene.hangup(caller)
+    j = await journey(scene, call)
+    agents = [leg for leg in j["legs"] if leg["kind"] == "agent"]
+    assert [(leg["agent"], leg["queue"]) for leg in agents] == [(first.username, "xa"),  # type: ignore[attr-defined]
+                                                                (second.username, "xb")]  # type: ignore[attr-defined]
+    assert agents[0]["result"] == "transfer" and agents[1]["answered_at"] is not None
+    assert len(j["protocols"]) == 2 and j["ended_reason"] == "caller_hangup", j
+
+
+async def test_attended_transfer_to_a_queue_cancelled(scene: Scene) -> None:
+    first, second = await two_agents(scene)
+    caller, _ = await answered_by_first(scene)
+    call = call_id_of(caller)
+    base = f"/domains/{scene.domain}/calls/{call}/transfer"
+    assert (await first.call("POST", base, {"mode": "attended", "to": "xb"}))[0] == 202
+    await target_answered(scene, "7302")
+    assert await eventually(lambda: _state_is(scene, second, "in_call"), timeout=10, what="agent 2 consulted")
+    assert (await first.call("POST", base + "/cancel"))[0] == 202
+    assert await eventually(lambda: _state_is(scene, second, "available"), timeout=10, what="agent 2 free again")
+    assert await state_of(scene, first) == "in_call"
+    assert (await first.call("POST", base + "/cancel"))[0] == 409  # over: another transfer may start
+    await scene.hangup(caller)
+    j = await journey(scene, call)
+    agents = [leg for leg in j["legs"] if leg["kind"] == "agent"]
+    assert [(leg["agent"], leg["result"]) for leg in agents] == [
+        (first.username, "caller"), (second.username, "consultation")], j["legs"]  # type: ignore[attr-defined]
+    assert j["queue"] == "xb" or j["queue"] == "xa"
+    assert j["ended_reason"] == "caller_hangup", j

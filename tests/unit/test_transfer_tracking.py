@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ccplane.asterisk.events import AmiEvent
+from ccplane.features.agents.domain import Agent, AgentBoard, QueuePolicy
 from ccplane.asterisk.framing import replay
 from ccplane.features.calls import events as ev
 from ccplane.features.calls.domain import Call, CallTracker, Transfer
@@ -107,3 +108,33 @@ def test_attended_transfer_cancelled_then_completed() -> None:
     assert [(e.agent, e.reason) for e in ended] == [("bia", "consultation"), ("ana", "transfer"), ("bia", "caller")]
     assert not any(leg.consult for leg in call.legs)
     assert call.end_reason == "caller_hangup"
+
+
+def _board() -> AgentBoard:
+    board = AgentBoard()
+    board.put(Agent(username="bia", interface="PJSIP/ev-7302", queues={"ev_xb": QueuePolicy(wrapup_time=30)}))
+    return board
+
+
+def _answer(at: float) -> ev.LegAnswered:
+    return ev.LegAnswered("c-1", "ev", at, "agent", "m.2", "PJSIP/ev-7302-1", "xb", "ev_xb", "PJSIP/ev-7302", "bia",
+                          "c-2", "Local/ev_xb@ccplane-queues-1;2", "1133334444")
+
+
+def _end(at: float, reason: str) -> ev.LegEnded:
+    return ev.LegEnded("c-1", "ev", at, "agent", "m.2", "xb", "ev_xb", "PJSIP/ev-7302", "bia", "c-2", 100.0, reason)
+
+
+def test_wrapup_starts_when_the_agent_transfers() -> None:
+    board = _board()
+    board.handle(_answer(100.0), 100.0)
+    board.handle(_end(130.0, "transfer"), 130.0)
+    view = board.agents["PJSIP/ev-7302"].view(131.0)
+    assert view["state"] == "wrapup" and view["wrapup_left"] == 29.0
+
+
+def test_no_wrapup_after_a_consultation_that_was_not_a_transfer() -> None:
+    board = _board()
+    board.handle(_answer(100.0), 100.0)
+    board.handle(_end(110.0, "consultation"), 110.0)
+    assert board.agents["PJSIP/ev-7302"].view(111.0)["state"] == "available"

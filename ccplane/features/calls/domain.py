@@ -350,6 +350,9 @@ class CallTracker:
             out += self._fail_offer(call, offer, outcome, now)
             if offer.withdrawn:
                 offer.result = "withdrawn"
+        if call.transfer is not None and call.transfer.mode == "attended" and any(
+                leg.consult and leg.uniqueid == uid for leg in call.legs):
+            out += self._consultation_over(call, e.cause, now)
         agent_leg = call.leg_of(uid, "agent")
         if agent_leg is not None:
             self._gone.add(uid)  # AgentComplete (who hung up) may still follow
@@ -359,16 +362,7 @@ class CallTracker:
                 self._gone.add(uid)
             if dialled and leg.uniqueid == uid and leg.ended_at is None:
                 leg.ended_at = now
-                if leg.consult and call.transfer is not None and call.transfer.mode == "attended":
-                    # the consultation is over without a transfer: cancelled by the agent, or the
-                    # target declined or never answered (Asterisk gives the agent the caller back)
-                    ended_as = "cancelled" if call.transfer.state == "cancelling" else \
-                        "declined" if leg.answered_at else _dial_result(leg.dial_status, e.cause)
-                    leg.result = "consultation" if leg.answered_at else _dial_result(leg.dial_status, e.cause)
-                    out += self._emit(call, ev.CallTransferred(call.id, call.domain, now, "attended",
-                                                               call.transfer.by, call.transfer.to, ended_as))
-                    call.transfer = None
-                elif leg.kind == "agent" and leg.answered_at:
+                if leg.kind == "agent" and leg.answered_at:
                     leg.result = leg.result or ("caller" if call.caller_gone else "agent")
                 else:
                     leg.result = leg.result or ("answered" if leg.answered_at
@@ -483,8 +477,10 @@ class CallTracker:
             ivr.ended_at, ivr.result = now, ivr.result or "queue"
         call.caller = call.caller or _t(e.caller_id_num)
         call.caller_name = call.caller_name or _t(e.caller_id_name)
-        call.legs.append(Leg("queue", now, uniqueid=e.uniqueid, queue=queue, queue_key=e.queue))
-        call.state = "queued"
+        consulting = call.transfer is not None and call.transfer.state == "consulting"
+        call.legs.append(Leg("queue", now, uniqueid=e.uniqueid, queue=queue, queue_key=e.queue, consult=consulting))
+        if not consulting:  # an attended transfer to a queue: the caller is on hold with the agent, not queued
+            call.state = "queued"
         return out + self._emit(call, ev.CallQueued(call.id, call.domain, now, queue, e.queue or "",
                                                     e.uniqueid or "", e.position))
 
@@ -595,7 +591,8 @@ class CallTracker:
         domain, queue = self._queue_names(e.queue)
         agent = self.directory.agent(e.interface or "") or (offer.agent if offer else None)
         leg = Leg("agent", started, uniqueid=member, queue=queue, queue_key=e.queue, agent=agent,
-                  interface=e.interface, answered_at=now)
+                  interface=e.interface, answered_at=now,
+                  consult=call.transfer is not None and call.transfer.state == "consulting")
         call.legs.append(leg)
         queue_leg = call.open_leg("queue")
         out: list[ev.CallEvent] = []
@@ -627,6 +624,8 @@ class CallTracker:
         if call is None or leg is None or leg.result is not None:
             return []
         reason = (getattr(e, "reason", None) or "unknown").lower()
+        if leg.consult and call.transfer is not None and call.transfer.mode == "attended":
+            reason = "consultation"  # a queue's agent consulted by an attended transfer that did not happen
         leg.result = reason
         if leg.ended_at is None:
             leg.ended_at = now
@@ -684,7 +683,8 @@ class CallTracker:
             target = first.transfer.to
             first.transfer = None
         for leg in first.legs:
-            leg.consult = False  # the consultation's target now carries the call
+            if leg.kind != "queue":  # a consultation's queue wait stays the consultation's (_queue_caller)
+                leg.consult = False  # the consultation's target now carries the call
         out: list[ev.CallEvent] = []
         if result == "success":
             out += self._end_agent_leg(first, _uid(e.orig_transferer), "transfer", now)
@@ -695,6 +695,27 @@ class CallTracker:
                 out += self._merge(second, first, now)
         return out + self._emit(first, ev.CallTransferred(first.id, first.domain, now, "attended", by,
                                                           _t(target), result))
+
+    def _consultation_over(self, call: Call, cause: int | None, now: float) -> list[ev.CallEvent]:
+        """A channel of an attended transfer's consultation hung up before the transfer:
+        cancelled by the agent, or the target declined or never answered (Asterisk
+        gives the agent the caller back). Every leg of the consultation ends now."""
+        asked, call.transfer = call.transfer, None
+        assert asked is not None
+        out: list[ev.CallEvent] = []
+        answered, unanswered = False, None
+        for leg in call.legs:
+            if not leg.consult or leg.kind == "queue" or leg.ended_at is not None:
+                continue  # a consultation's queue wait is closed by its own hangup
+            leg.ended_at = now
+            if leg.answered_at:
+                answered, leg.result = True, "consultation"
+            else:
+                leg.result = unanswered = _dial_result(leg.dial_status, cause)
+            out += self._emit(call, _leg_ended(call, leg, now, leg.result))
+        ended_as = "cancelled" if asked.state == "cancelling" else "declined" if answered else (unanswered or "no_answer")
+        return out + self._emit(call, ev.CallTransferred(call.id, call.domain, now, "attended", asked.by, asked.to,
+                                                         ended_as))
 
     def _merge(self, consult: Call, into: Call, now: float) -> list[ev.CallEvent]:
         """The consultation call's channels now carry the transferred call."""
@@ -895,7 +916,7 @@ def _uid(snapshot: ChannelSnapshot | None) -> str | None:
 
 
 def _queue_caller(call: Call) -> str | None:
-    queue = [leg for leg in call.legs if leg.kind == "queue"]
+    queue = [leg for leg in call.legs if leg.kind == "queue" and not leg.consult]
     return queue[-1].uniqueid if queue else call.caller_uniqueid
 
 

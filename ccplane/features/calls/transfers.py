@@ -37,6 +37,7 @@ log = logging.getLogger("ccplane.calls.transfers")
 
 TRANSFER_CONTEXT = "ccplane-transfer"
 BACK_CONTEXT = "ccplane-transfer-back"
+QUEUE_TRANSFER_CONTEXT = "ccplane-transfer-queue"
 QUEUE_CONTEXT = "ccplane-queues"
 BRIDGE_RETRIES = 10
 RING_SECONDS = 20  # how long a blind transfer's target rings (no queue: the queue's ring_timeout otherwise)
@@ -113,7 +114,12 @@ class TransferService:
                 await self._blind(call, domain, target, leg, agent_chan, queue)
             else:
                 call.transfer.state = "consulting"
-                await self._action({"Action": "Atxfer", "Channel": agent_chan, "Exten": target.exten,
+                exten = target.exten
+                if target.kind == "queue":  # DTMF cannot spell a queue's name: see [ccplane-transfer-queue]
+                    await self._action({"Action": "Setvar", "Channel": agent_chan, "Variable": "__CCPLANE_XFER_QUEUE",
+                                        "Value": target.exten})
+                    exten = "0"
+                await self._action({"Action": "Atxfer", "Channel": agent_chan, "Exten": exten,
                                     "Context": target.consult_context})
         except BaseException:
             call.transfer = None
@@ -227,7 +233,7 @@ class TransferService:
         queue = await s.scalar(select(Queue).where(Queue.domain_id == domain.id, Queue.name == to))
         if queue is not None:
             return Target("queue", to, QUEUE_CONTEXT, asterisk_queue_name(domain.slug, to),
-                          consult_context=QUEUE_CONTEXT)
+                          consult_context=QUEUE_TRANSFER_CONTEXT)
         routes = await s.scalars(select(OutboundRoute).where(OutboundRoute.domain_id == domain.id))
         if to.isdigit() and any(pattern_matches(p, to) for r in routes for p in r.patterns):
             return Target("external", to, TRANSFER_CONTEXT, to, dial=f"Local/{to}@{domain_context(domain.slug)}/n",

@@ -24,6 +24,7 @@ from .db.session import create_engine, session_factory
 from .errors import AsteriskError, ServiceUnavailable
 from .features.agents.plugin import FEATURE as agents
 from .features.alerts.plugin import FEATURE as alerts
+from .features.attendances.plugin import FEATURE as attendances
 from .features.auth.plugin import FEATURE as auth
 from .features.callgroups.plugin import FEATURE as callgroups
 from .features.calls.plugin import FEATURE as calls
@@ -52,7 +53,7 @@ log = logging.getLogger("ccplane.app")
 # Every feature, once, in dependency order (a feature's setup may use the
 # services of those before it; render contributions run in this order too).
 FEATURES: tuple[Feature, ...] = (auth, domains, extensions, agents, users, queues, routes, persons, ivr,
-                                 alerts, trunks, steps, calls, reports, callgroups)
+                                 alerts, trunks, steps, calls, attendances, reports, callgroups)
 
 __all__ = ["FEATURES", "Services", "build_services", "create_app", "render_contributions"]
 

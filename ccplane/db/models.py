@@ -1,5 +1,6 @@
 """Imports every feature's models so Alembic and create_all see one metadata."""
 from ..features.alerts.models import Alert, AlertAppConfig, AlertAudit  # noqa: F401
+from ..features.attendances.models import Attendance, ProtocolCounter  # noqa: F401
 from ..features.auth.models import RefreshFamily  # noqa: F401
 from ..features.callgroups.models import CallGroup  # noqa: F401
 from ..features.calls.models import CallLeg, CallRecord  # noqa: F401

@@ -318,7 +318,8 @@ class AgentBoard:
         effects: list[Effect] = [CallEnded(agent.interface, agent.username, call.queue, call.caller_uniqueid,
                                            call.caller_number, call.answered_at, now,
                                            call.end_reason or reason)]
-        wrapup = agent.wrapup_for(call.queue)
+        # a consultation that did not become a transfer was no attendance: no wrap-up after it
+        wrapup = 0 if reason == "consultation" else agent.wrapup_for(call.queue)
         if wrapup > 0:
             effects += self.add_hold(agent.interface, Hold("wrapup", "wrapup", now, now + wrapup))
             effects.append(QueueLog(call.queue, "WRAPUPSTART", agent.interface, f"{agent.username}|{wrapup}",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ...web.routing import Api, Req
-from .schemas import CallDetail, CallOut, CallPage, CallQuery
+from .schemas import CallDetail, CallOut, CallPage, CallQuery, TransferIn, TransferOut
 
 api = Api()
 CALLS = "/domains/{domain}/calls"
@@ -26,3 +26,27 @@ async def get_call(req: Req) -> CallDetail:
 async def hangup_call(req: Req) -> None:
     """End an active call (every channel of it)."""
     await req.services.calls.hangup(req.me, req.params["domain"], req.params["call"])
+
+
+
+@api.route("POST", CALLS + "/{call}/transfer", body=TransferIn, response=TransferOut, status=202, tag="calls")
+async def transfer_call(req: Req) -> TransferOut:
+    """Transfer the call from its agent: ``blind`` (the target rings, the agent is free at
+    once) or ``attended`` (the agent consults the target, the caller on hold; then
+    ``transfer/complete`` or ``transfer/cancel``). ``to`` is an extension, a queue or a
+    number of an outbound route. The outcome comes as ``call.transferred`` on the live feed."""
+    body: TransferIn = req.body
+    return TransferOut(**await req.services.transfers.transfer(req.me, req.params["domain"], req.params["call"],
+                                                               body.mode, body.to))
+
+
+@api.route("POST", CALLS + "/{call}/transfer/complete", response=TransferOut, status=202, tag="calls")
+async def complete_transfer(req: Req) -> TransferOut:
+    """Complete the attended transfer under way: the target keeps the caller, the agent leaves."""
+    return TransferOut(**await req.services.transfers.complete(req.me, req.params["domain"], req.params["call"]))
+
+
+@api.route("POST", CALLS + "/{call}/transfer/cancel", response=TransferOut, status=202, tag="calls")
+async def cancel_transfer(req: Req) -> TransferOut:
+    """Cancel the attended transfer under way: the target is hung up, the agent gets the caller back."""
+    return TransferOut(**await req.services.transfers.cancel(req.me, req.params["domain"], req.params["call"]))

@@ -35,6 +35,10 @@ class Queue(Timestamped, Base):
     record: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     monitoring_group: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # {"type": "queue"|"extension"|"hangup", "target": str|None}
+    # dispositions an agent may qualify an attendance of this queue with
+    dispositions: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    # where a caller goes back when a blind transfer fails: "queue" (this queue) or "agent" (the transferer)
+    transfer_fail: Mapped[str] = mapped_column(String(8), default="queue", server_default=text("'queue'"))
     overflow: Mapped[dict[str, object]] = mapped_column(JSON, default=lambda: {"type": "hangup", "target": None})
 
 

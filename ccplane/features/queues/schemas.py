@@ -11,6 +11,9 @@ Strategy = Literal["ringall", "linear", "rrmemory", "leastrecent", "fewestcalls"
 Number = Annotated[str, StringConstraints(min_length=2, max_length=10, pattern=r"^[0-9]+$")]
 Seconds = Annotated[int, Field(ge=0, le=86400)]
 GroupName = Annotated[ConfText, StringConstraints(min_length=1, max_length=64)]
+Disposition = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+Dispositions = Annotated[list[Disposition], Field(max_length=200)]
+TransferFail = Literal["queue", "agent"]
 
 
 class Overflow(Input):
@@ -46,6 +49,11 @@ class QueueFields(Input):
     record: bool = False
     monitoring_group: GroupName | None = None
     overflow: Overflow = Field(default_factory=lambda: Overflow(type="hangup"))
+    # what an agent may qualify this queue's attendances with
+    dispositions: Dispositions = Field(default_factory=list)
+    # a blind transfer that fails (no answer, busy, unavailable) gives the caller back to
+    # this queue ("queue") or to the agent who transferred ("agent")
+    transfer_fail: TransferFail = "queue"
     extensions: Annotated[list[Number], Field(max_length=500)] = Field(default_factory=list)
 
 
@@ -70,6 +78,8 @@ class QueueUpdate(Input):
     record: NotNull[bool] = None
     monitoring_group: GroupName | None = None
     overflow: NotNull[Overflow] = None
+    dispositions: NotNull[Dispositions] = None
+    transfer_fail: NotNull[TransferFail] = None
     extensions: NotNull[Annotated[list[Number], Field(max_length=500)]] = None
 
 
@@ -92,5 +102,7 @@ class QueueOut(BaseModel):
     record: bool
     monitoring_group: str | None
     overflow: dict[str, str | None]
+    dispositions: list[str]
+    transfer_fail: str
     extensions: list[str]
     dial_context: str

@@ -39,7 +39,8 @@ def queue_view(domain: Domain, q: Queue, extensions: list[str]) -> QueueOut:
         call_timeout=q.call_timeout, reject_delay=q.reject_delay, busy_delay=q.busy_delay,
         noanswer_delay=q.noanswer_delay, max_wait=q.max_wait, max_len=q.max_len, join_empty=q.join_empty,
         leave_empty=q.leave_empty, record=q.record, monitoring_group=q.monitoring_group,
-        overflow=dict(q.overflow), extensions=extensions, dial_context=QUEUE_CONTEXT)  # type: ignore[arg-type]
+        overflow=dict(q.overflow), dispositions=list(q.dispositions or []),
+        transfer_fail=q.transfer_fail or "queue", extensions=extensions, dial_context=QUEUE_CONTEXT)  # type: ignore[arg-type]
 
 
 class QueueService:

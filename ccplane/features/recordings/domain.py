@@ -65,7 +65,7 @@ def parse_report(fields: dict[str, str], file_id: str | None = None) -> Recordin
     at = raw.get("At", "")
     return RecordingReport(file=ident + FILE_SUFFIX, kind=kind, domain=domain, call_id=call,
                            queue_key=raw.get("Queue") or None, agent_uniqueid=raw.get("AgentUniqueid") or None,
-                           channel=raw.get("Channel") or None, at=float(at) if at.isdigit() else None)
+                           channel=raw.get("Recorded") or None, at=float(at) if at.isdigit() else None)
 
 
 def parse_outbox_value(value: str) -> dict[str, str]:

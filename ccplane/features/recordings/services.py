@@ -107,7 +107,9 @@ class RecordingService:
     # -- events in -------------------------------------------------------------------
     def on_user_event(self, event: AmiEvent) -> None:
         if event.fields.get("UserEvent") == USER_EVENT:
-            self.reports.put_nowait(({k: str(v) for k, v in event.fields.items()}, None))
+            # a key the UserEvent repeats (e.g. its own Channel) arrives as a list: keep the first
+            fields = {k: str(v[0] if isinstance(v, list) and v else v) for k, v in event.fields.items()}
+            self.reports.put_nowait((fields, None))
 
     def on_leg_answered(self, event: ev.LegAnswered) -> None:
         if event.kind == "agent" and event.agent:

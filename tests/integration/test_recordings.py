@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
+
+from aiohttp import WSMsgType
 
 from tests.support.api import ApiCaller, assert_error
 from tests.support.telephony import Scene
@@ -100,3 +103,107 @@ async def test_attended_transfer_yields_consultation_and_attendance(scene: Scene
         stats = sox_stat(data, tmp_path, f"{kind}.wav")
         assert stats["RMS     amplitude"] > 0.01, (kind, stats)  # the phones' tones, not silence
         assert abs(stats["Length (seconds)"] - r["duration"]) <= 0.1, (kind, stats, r)
+
+
+async def next_event(ws: Any, types: tuple[str, ...], timeout: float = 10) -> dict[str, Any]:
+    async def find() -> dict[str, Any]:
+        while True:
+            msg = await ws.receive()
+            assert msg.type == WSMsgType.TEXT, msg
+            event = msg.json()
+            if event["type"] in types:
+                return event
+    return await asyncio.wait_for(find(), timeout)
+
+
+async def test_supervisors_hear_and_watch_only_their_groups_queues(scene: Scene, app_client: Any,
+                                                                    settings: Any) -> None:
+    d = scene.domain
+    await scene.extension("7701", phone="auto")
+    await scene.extension("7702", phone="auto")
+    await scene.queue("sin", strategy="ringall", ring_timeout=5, extensions=["7701"], record=True)
+    await scene.queue("sout", strategy="ringall", ring_timeout=5, extensions=["7702"], record=True)
+    await scene.root.ok("POST", f"/domains/{d}/monitoring-groups", {"name": "Grupo in", "queues": ["sin"]}, 201)
+    await scene.root.ok("POST", f"/domains/{d}/monitoring-groups", {"name": "Grupo out", "queues": ["sout"]}, 201)
+    supervisors = []
+    for group in ("Grupo in", "Grupo out"):
+        name = f"sup-{secrets.token_hex(4)}"
+        user = await scene.root.ok("POST", f"/domains/{d}/users", {
+            "username": name, "name": "Sup", "role": "supervisor", "password": "s3cret-pass",
+            "monitoring_groups": [group]}, 201)
+        assert user["monitoring_groups"] == [group]
+        supervisors.append(await scene.root.login(name, "s3cret-pass"))
+    inside, outside = supervisors
+    agent_in = await scene.agent(["sin"], "7701")
+    agent_out = await scene.agent(["sout"], "7702")
+
+    # the live feed: the supervisor of "Grupo in" sees its agent and queue only
+    ws = await app_client.ws_connect(f"/api/v1/domains/{d}/live?access_token={inside.token}")
+    try:
+        snapshot = await next_event(ws, ("snapshot",))
+        assert [a["username"] for a in snapshot["data"]["agents"]] == [agent_in.username]  # type: ignore[attr-defined]
+        call_out = await scene.call("sout", caller_id="1144445555")
+        call_in = await scene.call("sin", caller_id="1155556666")
+        event = await next_event(ws, ("queue.caller_joined", "queue.caller_left", "call.new", "call.answered"))
+        assert event["data"].get("queue") == "sin", event  # nothing of "sout" came first
+        for caller in (call_out, call_in):
+            await scene.recorder.wait_for("AgentConnect", Uniqueid=caller, timeout=10)
+        await asyncio.sleep(TALK)
+        for caller in (call_out, call_in):
+            await scene.hangup(caller)
+        while True:  # up to the end of the "sin" call, "sout" never shows
+            event = await next_event(ws, ("queue.caller_joined", "queue.caller_left", "call.new", "call.answered",
+                                          "call.ended", "agent.state"))
+            assert event["data"].get("queue") in ("sin", None), event
+            assert event["data"].get("username") in (None, agent_in.username), event  # type: ignore[attr-defined]
+            if event["type"] == "call.ended" and event["data"]["id"] == call_id_of(call_in):
+                break
+    finally:
+        await ws.close()
+
+    (rec_in,) = await ready_recordings(scene, call_id_of(call_in), 1)
+    (rec_out,) = await ready_recordings(scene, call_id_of(call_out), 1)
+    assert (rec_in["queue"], rec_in["agent"]) == ("sin", agent_in.username)  # type: ignore[attr-defined]
+    assert (rec_out["queue"], rec_out["agent"]) == ("sout", agent_out.username)  # type: ignore[attr-defined]
+
+    # lists: each supervisor their group's queue; the agent nothing
+    page = await inside.ok("GET", f"/domains/{d}/recordings")
+    assert (page["total"], [r["id"] for r in page["items"]]) == (1, [rec_in["id"]])
+    page = await outside.ok("GET", f"/domains/{d}/recordings")
+    assert (page["total"], [r["id"] for r in page["items"]]) == (1, [rec_out["id"]])
+    assert await agent_in.ok("GET", f"/domains/{d}/recordings") == {"items": [], "total": 0}
+    assert (await scene.root.ok("GET", f"/domains/{d}/recordings"))["total"] == 2
+    # one recording: 404 for whoever may not hear it
+    for who, rec in ((inside, rec_out), (outside, rec_in), (agent_in, rec_in)):
+        status, body = await who.call("GET", f"/domains/{d}/recordings/{rec['id']}")
+        assert_error(status, body, 404, "id")
+        status, _, _ = await download(who, f"/domains/{d}/recordings/{rec['id']}/audio")
+        assert status == 404
+
+    # the supervisor in the group plays it, seeking: 206 with exactly the bytes asked
+    audio = f"/domains/{d}/recordings/{rec_in['id']}/audio"
+    status, _, whole = await download(inside, audio)
+    assert status == 200 and len(whole) == rec_in["size"] and whole[:4] == b"RIFF"
+    size = len(whole)
+    status, headers, part = await download(inside, audio, {"Range": "bytes=100-1099"})
+    assert status == 206 and part == whole[100:1100]
+    assert headers["Content-Range"] == f"bytes 100-1099/{size}" and headers["Accept-Ranges"] == "bytes"
+    status, headers, part = await download(inside, audio, {"Range": "bytes=-10"})
+    assert status == 206 and part == whole[-10:] and headers["Content-Range"] == f"bytes {size - 10}-{size - 1}/{size}"
+    status, headers, part = await download(inside, audio, {"Range": f"bytes={size - 5}-"})
+    assert status == 206 and part == whole[-5:]
+    for bad in (f"bytes={size}-", "bytes=9-3", "items=0-1", "bytes=0-1,4-5"):
+        status, headers, body = await download(inside, audio, {"Range": bad})
+        assert status == 416, (bad, status)
+        assert headers["Content-Range"] == f"bytes */{size}"
+
+    # a file that vanished from the store: listed as missing, never a 500
+    stored = list(Path(settings.recordings.dir).glob(f"*/{d}-*.wav"))
+    target = next(p for p in stored if rec_in["size"] == p.stat().st_size and p.read_bytes() == whole)
+    target.unlink()
+    status, body = await inside.call("GET", f"/domains/{d}/recordings/{rec_in['id']}")
+    assert status == 200 and body["status"] == "missing"
+    page = await scene.root.ok("GET", f"/domains/{d}/recordings?queue=sin")
+    assert [r["status"] for r in page["items"]] == ["missing"]
+    status, _, body = await download(inside, audio)
+    assert status == 404 and b"missing" in body

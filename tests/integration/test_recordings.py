@@ -207,3 +207,67 @@ async def test_supervisors_hear_and_watch_only_their_groups_queues(scene: Scene,
     assert [r["status"] for r in page["items"]] == ["missing"]
     status, _, body = await download(inside, audio)
     assert status == 404 and b"missing" in body
+
+
+async def test_internal_call_to_a_recorded_extension(scene: Scene) -> None:
+    scene.services.ami.on_event(scene.recorder, names=EXTRA_EVENTS)
+    await scene.extension("7801", phone="auto")
+    ext = await scene.root.ok("PATCH", f"/domains/{scene.domain}/extensions/7801", {"record": True})
+    assert ext["record"] is True
+    token = secrets.token_hex(6)
+    await scene.services.ami.action({
+        "Action": "Originate", "Channel": f"Local/7801@ccplane-d-{scene.domain}", "Application": "Playback",
+        "Data": "tt-monkeys&tt-monkeys", "CallerID": "Ramal <7800>", "Async": "true",
+        "ChannelId": f"i{token}-1", "OtherChannelId": f"i{token}-2"})
+    answered = await answered_at(scene, f"PJSIP/{scene.domain}-7801")
+    await asyncio.sleep(TALK)
+    await scene.services.ami.action({"Action": "Hangup", "Channel": f"i{token}-1"})
+    hung = time.monotonic()
+    (rec,) = await ready_recordings(scene, f"i{token}-1", 1)
+    assert (rec["kind"], rec["queue"], rec["agent"]) == ("internal", None, None)
+    assert abs(rec["duration"] - (hung - answered)) <= 1.0, (rec, hung - answered)
+    # not a call-center recording: an agent or a supervisor of no group sees nothing of it
+    supervisor = await scene.root.new_user(scene.domain, "supervisor")
+    assert await supervisor.ok("GET", f"/domains/{scene.domain}/recordings") == {"items": [], "total": 0}
+
+
+async def test_retention_purges_on_the_scheduler(root: ApiCaller, domain: str, services: Any,
+                                                 settings: Any) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from ccplane.features.domains.models import Domain
+    from ccplane.features.recordings.models import Recording
+    store_dir = Path(settings.recordings.dir)
+    now = datetime.now(timezone.utc)
+    async with services.sessions() as s:
+        domain_id = await s.scalar(select(Domain.id).where(Domain.slug == domain))
+        for name, age in (("old", 3), ("new", 1)):
+            path = store_dir / str(domain_id) / f"{domain}-{name}.wav"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"RIFF")
+            s.add(Recording(domain_id=domain_id, file=path.name, kind="internal", call_id=f"{domain}-{name}",
+                            status="ready", started_at=now - timedelta(days=age), size=4, duration=0.0))
+        await s.commit()
+    status, body = await root.call("PUT", f"/domains/{domain}/recording-policy", {"retention_days": 0})
+    assert_error(status, body, 422, "retention_days")
+    agent = await root.new_user(domain, "agent")
+    status, body = await agent.call("PUT", f"/domains/{domain}/recording-policy", {"retention_days": 2})
+    assert_error(status, body, 403)
+    assert await root.ok("PUT", f"/domains/{domain}/recording-policy", {"retention_days": 2}) == {"retention_days": 2}
+
+    async def purged() -> bool:
+        page = await root.ok("GET", f"/domains/{domain}/recordings")
+        return [r["call"] for r in page["items"]] == [f"{domain}-new"]
+    await eventually(purged, timeout=10, what="the old recording purged by the scheduler job")
+    assert not (store_dir / str(domain_id) / f"{domain}-old.wav").exists()
+    assert (store_dir / str(domain_id) / f"{domain}-new.wav").exists()
+    jobs = await services.scheduler.jobs(f"recordings.purge.{domain_id}")
+    # the next run: when the one left falls due (it is a day old: in a day), a day at most
+    (next_run,) = jobs.values()
+    assert timedelta(hours=23) < next_run - now <= timedelta(days=1, minutes=1), next_run
+    assert await root.ok("GET", f"/domains/{domain}/recording-policy") == {"retention_days": 2}
+    assert await root.ok("PUT", f"/domains/{domain}/recording-policy", {"retention_days": None}) == {
+        "retention_days": None}
+    assert await services.scheduler.jobs(f"recordings.purge.{domain_id}") == {}

@@ -13,6 +13,7 @@ Queues = Annotated[list[QueueName], Field(max_length=500)]
 class GroupCreate(Input):
     name: GroupName
     # The queues this group covers; a queue belongs to one group at most (its monitoring_group).
+    # Left out: the queues whose monitoring_group already names this group.
     queues: Queues = Field(default_factory=list)
 
 

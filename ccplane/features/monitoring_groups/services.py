@@ -93,7 +93,8 @@ class MonitoringGroupService:
                 raise Conflict(f"monitoring group {body.name} already exists", field="name")
             group = MonitoringGroup(domain_id=domain.id, name=body.name)
             s.add(group)
-            await self._cover(s, domain, body.name, body.queues, previous=None)
+            if "queues" in body.model_fields_set:  # else: the queues that already name it
+                await self._cover(s, domain, body.name, body.queues, previous=None)
             try:
                 await s.commit()
             except IntegrityError:

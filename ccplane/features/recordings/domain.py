@@ -39,6 +39,14 @@ class RecordingReport:
     agent_uniqueid: str | None
     channel: str | None
     at: float | None
+    agent_endpoint: str | None = None  # the agent's PJSIP endpoint (<domain>-<extension>)
+
+    @property
+    def agent_extension(self) -> str | None:
+        prefix = self.domain + "-"
+        if self.agent_endpoint and self.agent_endpoint.startswith(prefix):
+            return self.agent_endpoint[len(prefix):] or None
+        return None
 
     @property
     def queue(self) -> str | None:
@@ -65,7 +73,8 @@ def parse_report(fields: dict[str, str], file_id: str | None = None) -> Recordin
     at = raw.get("At", "")
     return RecordingReport(file=ident + FILE_SUFFIX, kind=kind, domain=domain, call_id=call,
                            queue_key=raw.get("Queue") or None, agent_uniqueid=raw.get("AgentUniqueid") or None,
-                           channel=raw.get("Recorded") or None, at=float(at) if at.isdigit() else None)
+                           channel=raw.get("Recorded") or None, at=float(at) if at.isdigit() else None,
+                           agent_endpoint=raw.get("AgentEndpoint") or None)
 
 
 def parse_outbox_value(value: str) -> dict[str, str]:

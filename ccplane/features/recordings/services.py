@@ -37,12 +37,15 @@ from ...asterisk.events import AmiEvent
 from ...errors import AsteriskError, NotFound
 from ...scheduler import Scheduler, service
 from ...web.context import ADMIN_ROLES, READ_ROLES, Principal
+from ..agents.models import AgentSession
 from ..calls import events as ev
 from ..calls.models import CallLeg
 from ..common import as_utc
 from ..domains.models import Domain
 from ..domains.services import resolve_domain
+from ..extensions.models import Extension
 from ..monitoring_groups.services import covered_queues
+from ..users.models import User
 from . import store
 from .domain import Audience, RecordingReport, parse_outbox_value, parse_report, purge_before, wav_duration
 from .models import Recording, RecordingPolicy
@@ -175,6 +178,11 @@ class RecordingService:
                 log.warning("recordings.unknown_domain %s", report.domain)
                 return
             agent = self._agents.get(report.agent_uniqueid or "") if report.agent_uniqueid else None
+            if agent is None and report.agent_extension:  # ccplane was away at the answer
+                agent = await s.scalar(select(User.username).join(AgentSession, AgentSession.user_id == User.id)
+                                       .join(Extension, Extension.id == AgentSession.extension_id)
+                                       .where(Extension.domain_id == domain_id,
+                                              Extension.number == report.agent_extension))
             s.add(Recording(domain_id=domain_id, file=report.file, kind=report.kind, call_id=report.call_id,
                             queue=report.queue, agent=agent, agent_uniqueid=report.agent_uniqueid,
                             channel=report.channel, status="recording", started_at=_ts(report.at)))

@@ -198,8 +198,11 @@ async def test_supervisors_hear_and_watch_only_their_groups_queues(scene: Scene,
         assert headers["Content-Range"] == f"bytes */{size}"
 
     # a file that vanished from the store: listed as missing, never a 500
-    stored = list(Path(settings.recordings.dir).glob(f"*/{d}-*.wav"))
-    target = next(p for p in stored if rec_in["size"] == p.stat().st_size and p.read_bytes() == whole)
+    from ccplane.features.recordings.models import Recording
+    async with scene.services.sessions() as s:
+        row = await s.get(Recording, rec_in["id"])
+        target = Path(settings.recordings.dir) / str(row.domain_id) / row.file
+    assert target.read_bytes() == whole
     target.unlink()
     status, body = await inside.call("GET", f"/domains/{d}/recordings/{rec_in['id']}")
     assert status == 200 and body["status"] == "missing"

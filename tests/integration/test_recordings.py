@@ -34,6 +34,20 @@ async def ready_recordings(scene: Scene, call_id: str, count: int, timeout: floa
     return await eventually(ready, timeout=timeout, what=f"{count} finished recordings of {call_id}")
 
 
+async def talking_caller(scene: Scene, queue: str, caller_id: str) -> str:
+    """A caller that keeps sending audio (music on hold from its far end, also while the
+    agent holds it), as a person on the line would; returns its uniqueid in the queue."""
+    token = secrets.token_hex(6)
+    caller_uid = f"c{token}-2"
+    await scene.services.ami.action({
+        "Action": "Originate", "Channel": f"Local/{scene.qname(queue)}@ccplane-queues",
+        "Application": "MusicOnHold", "Data": "default", "CallerID": f"Caller <{caller_id}>", "Async": "true",
+        "ChannelId": f"c{token}-1", "OtherChannelId": caller_uid})
+    await scene.recorder.wait_for("QueueCallerJoin", Uniqueid=caller_uid)
+    scene.callers.append(caller_uid)
+    return caller_uid
+
+
 async def answered_at(scene: Scene, channel_prefix: str) -> float:
     """When the channel dialled as ``channel_prefix…`` answered (its DialEnd ANSWER)."""
     async def found() -> float | None:
@@ -66,7 +80,7 @@ async def test_attended_transfer_yields_consultation_and_attendance(scene: Scene
     await scene.extension("7602", phone="auto")  # the transfer target (its phone plays a tone too)
     await scene.queue("rec", strategy="ringall", ring_timeout=5, extensions=["7601"], record=True)
     agent = await scene.agent(["rec"], "7601")
-    caller = await scene.call("rec", caller_id="1133334444")
+    caller = await talking_caller(scene, "rec", "1133334444")
     (_, connect), = await scene.recorder.wait_for("AgentConnect", Uniqueid=caller, timeout=10)
     answered = time.monotonic()
     agent_channel = str(connect.fields["DestChannel"])
@@ -79,7 +93,7 @@ async def test_attended_transfer_yields_consultation_and_attendance(scene: Scene
     await asyncio.sleep(TALK)
     # the transferring agent hangs up: the transfer completes
     await scene.services.ami.action({"Action": "Hangup", "Channel": agent_channel})
-    (transferred, xfer), = await scene.recorder.wait_for("AttendedTransfer", timeout=10)
+    transferred, xfer = (await scene.recorder.wait_for("AttendedTransfer", timeout=10))[0]
     assert xfer.fields.get("Result") == "Success", xfer.fields
     await asyncio.sleep(TALK)
     await scene.hangup(caller)
@@ -97,12 +111,15 @@ async def test_attended_transfer_yields_consultation_and_attendance(scene: Scene
     assert abs(by_kind["attendance"]["duration"] - (hung - answered)) <= 1.0, (by_kind, hung - answered)
     assert abs(by_kind["consultation"]["duration"] - (transferred - consult_answered)) <= 1.0, \
         (by_kind, transferred - consult_answered)
+    print(f"attendance: recorded {by_kind['attendance']['duration']:.2f} s, leg {hung - answered:.2f} s; "
+          f"consultation: recorded {by_kind['consultation']['duration']:.2f} s, leg {transferred - consult_answered:.2f} s")
     for kind, r in by_kind.items():
         status, headers, data = await download(scene.root, f"/domains/{scene.domain}/recordings/{r['id']}/audio")
         assert status == 200 and headers["Content-Type"] == "audio/wav" and len(data) == r["size"]
         stats = sox_stat(data, tmp_path, f"{kind}.wav")
         assert stats["RMS     amplitude"] > 0.01, (kind, stats)  # the phones' tones, not silence
         assert abs(stats["Length (seconds)"] - r["duration"]) <= 0.1, (kind, stats, r)
+        print(f"{kind}: sox RMS amplitude {stats['RMS     amplitude']:.3f}, length {stats['Length (seconds)']:.2f} s")
 
 
 async def next_event(ws: Any, types: tuple[str, ...], timeout: float = 10) -> dict[str, Any]:

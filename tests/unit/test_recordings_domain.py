@@ -110,3 +110,30 @@ def test_supervisor_scope_of_the_live_feed() -> None:
     assert scope.allows("agent.state", {"username": "ana", "state": "offline"})
     assert not scope.allows("agent.state", {"username": "bob"})
     assert not scope.allows("agent.state", {"username": None})
+
+
+def test_move_into_store_across_file_systems_is_atomic(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Across file systems (EXDEV) the file is copied under a temporary name, then renamed."""
+    import errno
+    import os
+
+    from ccplane.features.recordings import store
+    source = tmp_path / "done" / "a.wav"
+    source.parent.mkdir()
+    source.write_bytes(b"RIFF" + b"x" * 100)
+    os.utime(source, (1_700_000_000, 1_700_000_000))
+    target = tmp_path / "store" / "7" / "a.wav"
+    real_replace = os.replace
+    calls = []
+
+    def replace(src, dst):  # type: ignore[no-untyped-def]
+        calls.append((str(src), str(dst)))
+        if str(src) == str(source):
+            raise OSError(errno.EXDEV, "cross-device link")
+        return real_replace(src, dst)
+    monkeypatch.setattr(store.os, "replace", replace)
+    store.move_into_store(source, target)
+    assert not source.exists() and target.read_bytes() == b"RIFF" + b"x" * 100
+    assert target.stat().st_mtime == 1_700_000_000
+    assert calls[1][0].endswith(".part") and calls[1][1] == str(target)  # renamed into place, never written there
+    assert list(target.parent.iterdir()) == [target]

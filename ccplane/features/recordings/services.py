@@ -222,12 +222,13 @@ class RecordingService:
             for row in rows:
                 target = store.stored_path(self.store_dir, row.domain_id, row.file)
                 await asyncio.to_thread(store.move_into_store, folder / row.file, target)
-                header, size = await asyncio.to_thread(store.read_header, target)
+                header, size, written = await asyncio.to_thread(store.read_header, target)
                 row.size = size
-                row.duration = wav_duration(header, size)
+                row.duration = wav_duration(header, size)  # seconds of audio (what a player plays)
                 row.status = "ready"
-                started = as_utc(row.started_at) or datetime.now(timezone.utc)
-                row.ended_at = started + timedelta(seconds=row.duration or 0)
+                # when MixMonitor closed it (the rename keeps the time), never before the start
+                row.ended_at = max(datetime.fromtimestamp(written, timezone.utc),
+                                   as_utc(row.started_at) or datetime.now(timezone.utc))
                 if row.agent is None and row.agent_uniqueid:
                     row.agent = await s.scalar(select(CallLeg.agent).where(
                         CallLeg.uniqueid == row.agent_uniqueid, CallLeg.agent.is_not(None)).limit(1))

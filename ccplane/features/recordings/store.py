@@ -37,6 +37,7 @@ def move_into_store(source: Path, target: Path) -> None:
             shutil.copyfileobj(src, out, 1024 * 1024)
             out.flush()
             os.fsync(out.fileno())
+        shutil.copystat(source, tmp)  # keeps when MixMonitor finished it
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -44,6 +45,8 @@ def move_into_store(source: Path, target: Path) -> None:
     source.unlink(missing_ok=True)
 
 
-def read_header(path: Path) -> tuple[bytes, int]:
+def read_header(path: Path) -> tuple[bytes, int, float]:
+    """The file's first bytes, its size and when it was last written (MixMonitor's end)."""
     with open(path, "rb") as fh:
-        return fh.read(HEADER_BYTES), os.fstat(fh.fileno()).st_size
+        st = os.fstat(fh.fileno())
+        return fh.read(HEADER_BYTES), st.st_size, st.st_mtime

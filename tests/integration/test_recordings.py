@@ -101,6 +101,8 @@ async def test_attended_transfer_yields_consultation_and_attendance(scene: Scene
 
     items = await ready_recordings(scene, call_id_of(caller), 2)
     by_kind = {r["kind"]: r for r in items}
+    call = await scene.root.ok("GET", f"/domains/{scene.domain}/calls/{call_id_of(caller)}")
+    assert sorted(call["recordings"]) == sorted(str(r["id"]) for r in items)
     assert set(by_kind) == {"attendance", "consultation"}
     for r in items:
         assert r["call"] == call_id_of(caller) and r["queue"] == "rec" and r["protocol"] is None

@@ -11,6 +11,8 @@ from ..features.extensions.models import Extension  # noqa: F401
 from ..features.ivr.models import IvrStep, IvrTree, Prompt  # noqa: F401
 from ..features.persons.models import MonitoredPerson, PersonAttachment  # noqa: F401
 from ..features.routes.models import BlacklistEntry, BlacklistRejection, InboundRoute  # noqa: F401
+from ..features.monitoring_groups.models import MonitoringGroup, MonitoringGroupMember  # noqa: F401
+from ..features.recordings.models import Recording, RecordingPolicy  # noqa: F401
 from ..features.queues.models import Queue, QueueExtension  # noqa: F401
 from ..features.trunks.models import OutboundRoute, Trunk  # noqa: F401
 from ..features.users.models import Membership, User  # noqa: F401

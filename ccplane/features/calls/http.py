@@ -19,7 +19,12 @@ async def list_calls(req: Req) -> CallPage:
 @api.route("GET", CALLS + "/{call}", response=CallDetail, tag="calls")
 async def get_call(req: Req) -> CallDetail:
     """One call with its legs (IVR, queue wait, each offer, agent and transfer legs)."""
-    return CallDetail(**await req.services.calls.get(req.me, req.params["domain"], req.params["call"]))
+    view = await req.services.calls.get(req.me, req.params["domain"], req.params["call"])
+    recordings = getattr(req.services, "recordings", None)  # features/recordings: the ones this user may hear
+    if recordings is not None:
+        view["recordings"] = [str(r.id) for r in await recordings.for_call(req.me, req.params["domain"],
+                                                                             req.params["call"])]
+    return CallDetail(**view)
 
 
 @api.route("POST", CALLS + "/{call}/hangup", status=204, tag="calls")

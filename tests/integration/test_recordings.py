@@ -105,7 +105,9 @@ async def test_attended_transfer_yields_consultation_and_attendance(scene: Scene
     assert sorted(call["recordings"]) == sorted(str(r["id"]) for r in items)
     assert set(by_kind) == {"attendance", "consultation"}
     for r in items:
-        assert r["call"] == call_id_of(caller) and r["queue"] == "rec" and r["protocol"] is None
+        # the attendance's protocol (the first agent's; the transfer opened the second one)
+        assert r["call"] == call_id_of(caller) and r["queue"] == "rec" and r["protocol"] == call["protocols"][0], \
+            (r, call["protocols"])
         assert r["agent"] == agent.username  # type: ignore[attr-defined]
         assert r["size"] > 44
     # each lasts as the leg it records: the caller's attendance from the agent's answer to

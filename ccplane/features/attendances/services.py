@@ -74,6 +74,8 @@ class AttendanceService:
         self.current: dict[str, str] = {}  # call id -> the protocol of its attendance in progress
         self._open: dict[tuple[str, str], str] = {}  # (call, agent leg uniqueid) -> protocol
         self.failures = 0
+        # (agent leg uniqueid, protocol) once an attendance is stored: recordings take its protocol
+        self.started_listeners: list[Callable[[str, str], None]] = []
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -156,6 +158,8 @@ class AttendanceService:
         log.info("attendances.started protocol=%s call=%s agent=%s", row.protocol, e.call_id, e.agent,
                  extra={"call": e.call_id, "domain": e.domain})
         self.publish(e.domain, "attendance.started", view(row))
+        for listener in self.started_listeners:
+            listener(e.uniqueid, row.protocol)
 
     async def _close_attendance(self, e: LegEnded) -> None:
         assert e.domain is not None

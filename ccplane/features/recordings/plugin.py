@@ -23,6 +23,7 @@ def setup(w: Wiring) -> None:
     core.bus.subscribe(ev.LegAnswered, recordings.on_leg_answered)
     core.bus.subscribe(ev.LegEnded, recordings.on_leg_ended)
     core.bus.subscribe(ev.CallTransferred, recordings.on_transferred)
+    core.attendances.started_listeners.append(recordings.protocol_known)  # protocols on recordings
 
     async def start() -> None:
         jobs.provide("recordings", recordings)

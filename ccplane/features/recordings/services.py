@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ...aio import cancel_and_wait
+from ...background import watch
 from ...asterisk.ami import AmiClient
 from ...asterisk.events import AmiEvent
 from ...errors import AsteriskError, NotFound
@@ -41,6 +42,7 @@ from ..agents.models import AgentSession
 from ..calls import events as ev
 from ..calls.models import CallLeg
 from ..common import as_utc
+from ..attendances.models import Attendance
 from ..domains.models import Domain
 from ..domains.services import resolve_domain
 from ..extensions.models import Extension
@@ -183,8 +185,10 @@ class RecordingService:
                                        .join(Extension, Extension.id == AgentSession.extension_id)
                                        .where(Extension.domain_id == domain_id,
                                               Extension.number == report.agent_extension))
+            protocol = await s.scalar(select(Attendance.protocol).where(
+                Attendance.leg_uniqueid == report.agent_uniqueid)) if report.agent_uniqueid else None
             s.add(Recording(domain_id=domain_id, file=report.file, kind=report.kind, call_id=report.call_id,
-                            queue=report.queue, agent=agent, agent_uniqueid=report.agent_uniqueid,
+                            queue=report.queue, agent=agent, agent_uniqueid=report.agent_uniqueid, protocol=protocol,
                             channel=report.channel, status="recording", started_at=_ts(report.at)))
             try:
                 await s.commit()
@@ -371,6 +375,11 @@ class RecordingService:
         if due:
             log.info("recordings.purged domain=%s count=%d", domain_id, len(due))
         return len(due)
+
+    def protocol_known(self, agent_uniqueid: str, protocol: str) -> None:
+        """From the attendances feature (sync): a recording stored before its protocol takes it now."""
+        task = asyncio.ensure_future(self.set_protocol(agent_uniqueid, protocol))
+        watch(task, "recording protocol", agent_uniqueid=agent_uniqueid)
 
     async def set_protocol(self, agent_uniqueid: str, protocol: str) -> None:
         """For the protocols feature: the attendance of this agent leg has this protocol."""

@@ -24,6 +24,7 @@ from .errors import AsteriskError, ServiceUnavailable
 from .features.agents.plugin import FEATURE as agents
 from .features.alerts.plugin import FEATURE as alerts
 from .features.auth.plugin import FEATURE as auth
+from .features.callbacks.plugin import FEATURE as callbacks
 from .features.calls.plugin import FEATURE as calls
 from .features.domains.plugin import FEATURE as domains
 from .features.extensions.plugin import FEATURE as extensions
@@ -50,7 +51,7 @@ log = logging.getLogger("ccplane.app")
 # Every feature, once, in dependency order (a feature's setup may use the
 # services of those before it; render contributions run in this order too).
 FEATURES: tuple[Feature, ...] = (auth, domains, extensions, agents, users, queues, routes, persons, ivr,
-                                 alerts, trunks, steps, calls, reports)
+                                 alerts, trunks, steps, calls, reports, callbacks)
 
 __all__ = ["FEATURES", "Services", "build_services", "create_app", "render_contributions"]
 

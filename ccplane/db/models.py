@@ -1,6 +1,7 @@
 """Imports every feature's models so Alembic and create_all see one metadata."""
 from ..features.alerts.models import Alert, AlertAppConfig, AlertAudit  # noqa: F401
 from ..features.auth.models import RefreshFamily  # noqa: F401
+from ..features.callbacks.models import Callback  # noqa: F401
 from ..features.calls.models import CallLeg, CallRecord  # noqa: F401
 from ..features.reports.models import CALLS_PERIOD, LEGS_BY_KIND  # noqa: F401
 from ..features.agents.models import AgentSession, AgentSessionQueue, QueueCall  # noqa: F401

@@ -1,0 +1,11 @@
+"""Live feed events of callbacks (docs/events.md): ``{"type", "at", "data"}``
+where ``data`` is the callback as ``GET /callbacks/{id}`` shows it."""
+from __future__ import annotations
+
+SCHEDULED = "callback.scheduled"  # created (API or in-queue request)
+RESCHEDULED = "callback.rescheduled"
+CANCELLED = "callback.cancelled"
+STARTED = "callback.started"  # its time came: the agent leg rings (data has delay, routed_to)
+AGENT_ANSWERED = "callback.agent_answered"  # the customer is being called
+COMPLETED = "callback.completed"  # the customer answered (outcome answered)
+FAILED = "callback.failed"  # outcome says why (agent_offline, agent_no_answer, no_answer, busy...)

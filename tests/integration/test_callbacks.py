@@ -1,0 +1,199 @@
+"""Scheduled callbacks on the real sandbox: the agent's phone (baresip) rings at
+the callback's time, then the customer's number reaches the carrier (a second
+Asterisk through a trunk); a time missed while ccplane was stopped runs right
+after it starts again, with the delay recorded."""
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any, AsyncIterator
+
+import pytest
+
+from ccplane.asterisk.ami import AmiClient
+from ccplane.asterisk.sandbox import SandboxState
+from ccplane.settings import Settings
+from tests.support.api import ApiCaller, assert_error
+from tests.support.carrier import start_carrier
+from tests.support.telephony import Recorder, Scene
+from tests.support.waiting import eventually
+
+WALL = time.time() - time.monotonic()  # Recorder stamps are monotonic; callbacks are wall-clock times
+
+
+@pytest.fixture(scope="module")
+def carrier() -> Any:
+    sandbox, state = start_carrier()
+    yield state
+    sandbox.down()
+
+
+@pytest.fixture
+async def carrier_events(carrier: SandboxState) -> AsyncIterator[Recorder]:
+    ami = AmiClient("127.0.0.1", carrier.ami_port, carrier.ami_username, carrier.ami_secret)
+    recorder = Recorder()
+    ami.on_event(recorder, names=("UserEvent",))
+    await ami.start()
+    await ami.wait_connected(10)
+    yield recorder
+    await ami.stop()
+
+
+def mobile() -> str:
+    return "119" + str(secrets.randbelow(10**8)).zfill(8)
+
+
+async def setup_trunk(root: ApiCaller, domain: str, carrier: SandboxState) -> None:
+    await root.ok("POST", f"/domains/{domain}/trunks",
+                  {"name": "carrier", "host": "127.0.0.1", "port": carrier.sip_port, "caller_id": "1140040000"}, 201)
+    await root.ok("POST", f"/domains/{domain}/outbound-routes",
+                  {"name": "brasil", "patterns": ["_XXXXXXXXXX", "_XXXXXXXXXXX"], "trunks": ["carrier"],
+                   "strip": 0, "prefix": ""}, 201)
+
+
+def dial_recorder(services: Any) -> Recorder:
+    recorder = Recorder()
+    services.ami.on_event(recorder, names=("DialBegin", "UserEvent"))
+    return recorder
+
+
+async def rung_at(recorder: Recorder, endpoint: str, timeout: float) -> float:
+    """Wall-clock time of the first DialBegin to the agent's phone."""
+    async def dialled() -> float | None:
+        for t, e in recorder.events:
+            if e.name == "DialBegin" and str(e.fields.get("DestChannel", "")).startswith(f"PJSIP/{endpoint}-"):
+                return t + WALL
+        return None
+    return await eventually(dialled, timeout=timeout, interval=0.05, what=f"the agent's phone {endpoint} rung")
+
+
+async def callback_state(root: ApiCaller, domain: str, cid: int, status: str) -> dict[str, Any]:
+    async def reached() -> dict[str, Any] | None:
+        cb = await root.ok("GET", f"/domains/{domain}/callbacks/{cid}")
+        return cb if cb["status"] == status else None
+    return await eventually(reached, timeout=20, what=f"callback {cid} {status}")
+
+
+async def test_scheduled_callback_rings_the_agent_at_its_time_then_the_customer(
+        scene: Scene, carrier: SandboxState, carrier_events: Recorder) -> None:
+    await setup_trunk(scene.root, scene.domain, carrier)
+    await scene.extension("1001", phone="auto")
+    await scene.queue("retorno", strategy="ringall", ring_timeout=10, extensions=["1001"])
+    agent = await scene.agent(["retorno"], "1001")
+    dials = dial_recorder(scene.services)
+    number = mobile()
+    at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=10)
+    cb = await agent.ok("POST", f"/domains/{scene.domain}/callbacks",
+                        {"number": f"+55 {number[:2]} {number[2:]}", "at": at.isoformat(), "note": "retornar"}, 201)
+    assert (cb["status"], cb["agent"], cb["number"], cb["kind"]) == ("scheduled", agent.username, number, "scheduled")
+
+    rang = await rung_at(dials, f"{scene.domain}-1001", timeout=25)
+    assert abs(rang - at.timestamp()) <= 2.0, f"rang {rang - at.timestamp():+.2f}s from its time"
+    got = await carrier_events.wait_for("UserEvent", UserEvent="CarrierCall", Number=number, timeout=15)
+    assert got[0][0] + WALL > rang  # the agent first, then the customer
+    running = await callback_state(scene.root, scene.domain, cb["id"], "calling_customer")
+    assert running["routed_to"] == "agent" and running["call"] and running["delay"] < 2.0
+    # the conversation ends: the agent's side hangs up
+    await scene.services.ami.action({"Action": "Hangup", "Channel": running["call"]})
+    done = await callback_state(scene.root, scene.domain, cb["id"], "completed")
+    assert done["outcome"] == "answered" and done["ended_at"]
+    # reported stages were stored from the live events: the outbox holds none of them
+    items = await scene.services.ami.action({"Action": "DBGetTree", "Family": "ccplane-outbox"})
+    assert not [i for i in items if str(i.get("Val", "")).startswith(f"CcplaneCallback|Domain={scene.domain}|")]
+
+
+async def test_callback_of_an_offline_agent_goes_to_its_queue(scene: Scene) -> None:
+    await scene.extension("1002", phone="auto")
+    await scene.queue("vendas", strategy="ringall", ring_timeout=10, extensions=["1002"])
+    await scene.agent(["vendas"], "1002")
+    away = await scene.root.new_user(scene.domain, "agent")  # never logged into a queue
+    dials = dial_recorder(scene.services)
+    at = datetime.now(UTC) + timedelta(seconds=1)
+    cb = await scene.root.ok("POST", f"/domains/{scene.domain}/callbacks",
+                             {"number": "1133334444", "at": at.isoformat(), "agent": away.username,  # type: ignore[attr-defined]
+                              "queue": "vendas"}, 201)
+    await rung_at(dials, f"{scene.domain}-1002", timeout=15)  # the queue's free agent takes it
+    running = await callback_state(scene.root, scene.domain, cb["id"], "calling_customer")
+    assert running["routed_to"] == "queue"
+    await scene.services.ami.action({"Action": "Hangup", "Channel": running["call"]})
+    # no route to the customer in this domain: the customer leg fails, and it says so
+    done = await eventually(lambda: scene.root.ok("GET", f"/domains/{scene.domain}/callbacks/{cb['id']}"),
+                            timeout=1, what="the callback")
+    assert done["status"] in ("calling_customer", "failed", "completed")
+
+    refused = await scene.root.ok("POST", f"/domains/{scene.domain}/callbacks",
+                                  {"number": "1133334444", "at": (datetime.now(UTC) + timedelta(seconds=1)).isoformat(),
+                                   "agent": away.username, "queue": "vendas", "offline_to_queue": False}, 201)  # type: ignore[attr-defined]
+    failed = await callback_state(scene.root, scene.domain, refused["id"], "failed")
+    assert failed["outcome"] == "agent_offline" and failed["routed_to"] is None
+
+
+async def test_cancel_reschedule_and_bad_input(scene: Scene) -> None:
+    await scene.queue("q1")
+    base = f"/domains/{scene.domain}/callbacks"
+    later = datetime.now(UTC) + timedelta(hours=1)
+    cb = await scene.root.ok("POST", base, {"number": "11987654321", "at": later.isoformat(), "queue": "q1"}, 201)
+    jobs = await scene.services.scheduler.jobs("callbacks.run.")
+    assert f"callbacks.run.{cb['id']}" in jobs
+    moved = await scene.root.ok("POST", f"{base}/{cb['id']}/reschedule",
+                                {"at": (later + timedelta(hours=1)).isoformat(), "note": "depois do almoço"})
+    assert moved["note"] == "depois do almoço" and moved["at"] != cb["at"]
+    jobs = await scene.services.scheduler.jobs("callbacks.run.")
+    assert abs(jobs[f"callbacks.run.{cb['id']}"].timestamp() - (later + timedelta(hours=1)).timestamp()) < 1
+    cancelled = await scene.root.ok("POST", f"{base}/{cb['id']}/cancel")
+    assert cancelled["status"] == "cancelled"
+    assert f"callbacks.run.{cb['id']}" not in await scene.services.scheduler.jobs("callbacks.run.")
+    status, body = await scene.root.call("POST", f"{base}/{cb['id']}/cancel")
+    assert_error(status, body, 409, "status")
+    listed = await scene.root.ok("GET", f"{base}?status=cancelled")
+    assert listed["total"] == 1 and listed["items"][0]["id"] == cb["id"]
+
+    for payload, field in (({"number": "123", "at": later.isoformat(), "queue": "q1"}, "number"),
+                           ({"number": "11887654321", "at": later.isoformat(), "queue": "q1"}, "number"),
+                           ({"number": "11987654321", "at": "2026-12-01T10:00:00", "queue": "q1"}, "at"),
+                           ({"number": "11987654321", "at": "2001-01-01T10:00:00Z", "queue": "q1"}, "at"),
+                           ({"number": "11987654321", "at": later.isoformat(), "queue": "ghost"}, "queue"),
+                           ({"number": "11987654321", "at": later.isoformat()}, "queue"),
+                           ({"number": "11987654321", "at": later.isoformat(), "agent": "nobody"}, "agent")):
+        status, body = await scene.root.call("POST", base, payload)
+        assert_error(status, body, 422, field)
+    assert (await scene.root.ok("GET", base))["total"] == 1  # nothing half-written
+
+
+async def test_callback_missed_while_ccplane_was_stopped_runs_after_restart_with_its_delay(
+        aiohttp_client: Any, settings: Settings, sandbox: SandboxState, app_client: Any, services: Any) -> None:
+    from ccplane.app import create_app
+    from ccplane.web.keys import SERVICES
+    username, password = f"root-{secrets.token_hex(4)}", secrets.token_urlsafe(12)
+    await services.auth.create_root(username, password)
+    root = await ApiCaller(app_client).login(username, password)
+    slug = f"t{secrets.token_hex(4)}"
+    await root.ok("POST", "/domains", {"slug": slug, "name": slug}, 201)
+    scene = Scene(root, services, slug, sandbox.sip_port)
+    try:
+        await scene.extension("1003", phone="auto")
+        await scene.queue("q", strategy="ringall", ring_timeout=10, extensions=["1003"])
+        agent = await scene.agent(["q"], "1003")
+        at = datetime.now(UTC) + timedelta(seconds=4)
+        cb = await agent.ok("POST", f"/domains/{slug}/callbacks", {"number": "11987650000", "at": at.isoformat()}, 201)
+        await app_client.close()  # ccplane stops before the callback's time
+        stopped = time.time()
+        assert stopped < at.timestamp()
+        while time.time() < at.timestamp() + 3:  # ...and stays down across it
+            await __import__("asyncio").sleep(0.5)
+        client2 = await aiohttp_client(create_app(settings))
+        services2 = client2.server.app[SERVICES]
+        dials = dial_recorder(services2)
+        await services2.ami.wait_connected(15)
+        restarted = time.time()
+        rang = await rung_at(dials, f"{slug}-1003", timeout=15)
+        assert rang - restarted < 5, "runs right after start-up"
+        root2 = await ApiCaller(client2).login(username, password)
+        running = await callback_state(root2, slug, cb["id"], "calling_customer")
+        assert running["delay"] >= restarted - at.timestamp() - 1.0, running
+        assert running["delay"] >= 2.5 and running["attempts"] == 1
+        await services2.ami.action({"Action": "Hangup", "Channel": running["call"]})
+        scene.services = services2
+    finally:
+        await scene.close()

@@ -10,7 +10,8 @@ from .services import CallbackService
 def setup(w: Wiring) -> None:
     core = w.core
     dialer = CallbackDialer(core.ami, core.agent_runtime)
-    callbacks = w.provide("callbacks", CallbackService(core.sessions, core.scheduler, dialer, core.live.publish))
+    callbacks = w.provide("callbacks", CallbackService(core.sessions, core.scheduler, dialer, core.live.publish,
+                                                              ready=lambda: bool(core.resynced)))
     core.steps.handle("CcplaneCallback", callbacks.on_report)
 
     async def start() -> None:

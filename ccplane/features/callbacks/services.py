@@ -9,6 +9,7 @@ so a second run (another replica, a replayed job) finds nothing to do.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,8 @@ USERS = READ_ROLES | {"agent"}
 JOB_PREFIX = "callbacks.run."
 PAST_GRACE = timedelta(seconds=60)  # an "at" this far in the past is a mistake, not "now"
 HORIZON = timedelta(days=366)
+READY_WAIT = 20.0  # seconds a due callback waits for the AMI resync at start-up
+RETRY_LATER = timedelta(seconds=10)
 
 Publish = Callable[[str, str, dict[str, Any]], None]
 
@@ -59,8 +62,10 @@ def view(c: Callback) -> CallbackOut:
 
 class CallbackService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], scheduler: Scheduler, dialer: CallbackDialer,
-                 publish: Publish, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 publish: Publish, ready: Callable[[], bool] = lambda: True,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.sessions = sessions
+        self.ready = ready  # Asterisk's picture (agents logged in, their states) rebuilt since the last connect
         self.scheduler = scheduler
         self.dialer = dialer
         self.publish = publish
@@ -202,7 +207,20 @@ class CallbackService:
                                               id=job_id(callback_id))
 
     async def run(self, callback_id: int) -> None:
-        """Its time came (or came while ccplane was down): ring the agent leg."""
+        """Its time came (or came while ccplane was down): ring the agent leg.
+
+        A job due while ccplane was down fires at start-up, before the AMI
+        resync has told which agents are logged in and free: it waits for it
+        (bounded), and tries again a little later if Asterisk is not there."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + READY_WAIT
+        while not self.ready() and loop.time() < deadline:
+            await asyncio.sleep(0.1)
+        if not self.ready():
+            log.warning("callback.deferred: Asterisk not resynced", extra={"callback": callback_id})
+            await self.scheduler.schedule(self.clock() + RETRY_LATER, run_callback, (callback_id,),
+                                          id=job_id(callback_id))
+            return
         started = self.clock()
         async with self.sessions() as s:
             cb = await s.get(Callback, callback_id)

@@ -26,6 +26,7 @@ from .features.alerts.plugin import FEATURE as alerts
 from .features.auth.plugin import FEATURE as auth
 from .features.callbacks.plugin import FEATURE as callbacks
 from .features.calls.plugin import FEATURE as calls
+from .features.dialer.plugin import FEATURE as dialer
 from .features.domains.plugin import FEATURE as domains
 from .features.extensions.plugin import FEATURE as extensions
 from .features.ivr.plugin import FEATURE as ivr
@@ -51,7 +52,7 @@ log = logging.getLogger("ccplane.app")
 # Every feature, once, in dependency order (a feature's setup may use the
 # services of those before it; render contributions run in this order too).
 FEATURES: tuple[Feature, ...] = (auth, domains, extensions, agents, users, queues, routes, persons, ivr,
-                                 alerts, trunks, steps, calls, reports, callbacks)
+                                 alerts, trunks, steps, calls, reports, callbacks, dialer)
 
 __all__ = ["FEATURES", "Services", "build_services", "create_app", "render_contributions"]
 

@@ -26,8 +26,9 @@ from ..callbacks.domain import dialable_number
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 MAX_CONTACTS = 10_000  # per upload
-# a contact still being worked: counted against the agents (pacing) and never dialled twice
-IN_FLIGHT = ("dialing", "answered")
+# a call not (or no longer) with an agent: counted against the free agents by the pacer
+# ("ending": its agent is free again but its channels are still going away)
+IN_FLIGHT = ("dialing", "answered", "ending")
 FINAL = ("done", "failed", "skipped")
 
 

@@ -7,4 +7,5 @@ ANSWERED = "campaign.answered"  # the contact answered and waits for an agent: t
 CONNECTED = "campaign.connected"  # an agent took the contact
 ATTEMPT_FAILED = "campaign.attempt_failed"  # no answer, busy, failed: retried or given up (contact status)
 SKIPPED = "campaign.skipped"  # not dialled: campaign blacklist or do-not-call list (reason)
-ENDED = "campaign.contact_done"  # the answered call ended
+ENDED = "campaign.call_ended"  # the customer's side of an answered call hung up
+GONE = "campaign.contact_done"  # the call is completely over (the contact's final status)

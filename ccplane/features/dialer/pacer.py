@@ -97,7 +97,8 @@ class Pacer:
                 CampaignContact.campaign_id == c.id, CampaignContact.status.in_(rules.IN_FLIGHT)))))
             left = await s.scalar(select(CampaignContact.id).where(
                 CampaignContact.campaign_id == c.id,
-                CampaignContact.status.in_(("pending", "retry", "dialing", "answered", "connected"))).limit(1))
+                CampaignContact.status.in_(("pending", "retry", "dialing", "answered", "connected", "ending")))
+                .limit(1))
             if left is None:
                 await s.execute(update(Campaign).where(Campaign.id == c.id, Campaign.status == "running")
                                 .values(status="finished"))
@@ -196,8 +197,13 @@ class Pacer:
                 kind = events.CONNECTED
             elif stage == "ended" and contact.status in ("dialing", "answered", "connected"):
                 contact.last_result = "answered" if contact.status == "connected" else "abandoned"
-                contact.status = "done"
+                contact.status = "ending"
                 kind = events.ENDED
+            elif stage == "gone" and contact.status in ("dialing", "answered", "connected", "ending"):
+                if contact.status != "ending":  # the dialling side went first
+                    contact.last_result = "answered" if contact.status == "connected" else "abandoned"
+                contact.status = "done"
+                kind = events.GONE
             if kind is None:
                 return  # a replayed or late report: already applied
             contact.updated_at = now

@@ -117,7 +117,8 @@ class ContactQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=2**31 - 1)
-    status: Literal["pending", "dialing", "answered", "connected", "retry", "done", "failed", "skipped"] | None = None
+    status: Literal["pending", "dialing", "answered", "connected", "ending", "retry", "done", "failed",
+                    "skipped"] | None = None
 
 
 class NumberIn(Input):

@@ -25,7 +25,7 @@ from .schemas import (CampaignCreate, CampaignOut, CampaignUpdate, ContactOut, I
 
 WRITERS = ADMIN_ROLES | {"supervisor"}
 Publish = Callable[[str, str, dict[str, Any]], None]
-STATUSES = ("pending", "dialing", "answered", "connected", "retry", "done", "failed", "skipped")
+STATUSES = ("pending", "dialing", "answered", "connected", "ending", "retry", "done", "failed", "skipped")
 # action -> (statuses it applies to, the status it sets)
 ACTIONS = {"start": (("draft", "stopped", "finished"), "running"), "pause": (("running",), "paused"),
            "resume": (("paused",), "running"), "stop": (("running", "paused"), "stopped")}

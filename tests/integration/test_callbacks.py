@@ -4,6 +4,7 @@ Asterisk through a trunk); a time missed while ccplane was stopped runs right
 after it starts again, with the delay recorded."""
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
@@ -195,3 +196,21 @@ async def test_callback_missed_while_ccplane_was_stopped_runs_after_restart_with
         scene.services = services2
     finally:
         await scene.close()
+
+
+async def test_a_callback_runs_once_when_two_runs_race(scene: Scene) -> None:
+    """Two replicas firing the same job (or a job replayed after a failover): one call."""
+    await scene.extension("1004", phone="auto")
+    await scene.queue("dupla", strategy="ringall", ring_timeout=10, extensions=["1004"])
+    agent = await scene.agent(["dupla"], "1004")
+    dials = dial_recorder(scene.services)
+    at = datetime.now(UTC) + timedelta(hours=1)
+    cb = await agent.ok("POST", f"/domains/{scene.domain}/callbacks", {"number": "11987651111", "at": at.isoformat()},
+                        201)
+    await asyncio.gather(*(scene.services.callbacks.run(cb["id"]) for _ in range(3)))
+    ran = await callback_state(scene.root, scene.domain, cb["id"], "failed")  # no outbound route here
+    assert ran["attempts"] == 1 and ran["agent_answered_at"]
+    await rung_at(dials, f"{scene.domain}-1004", timeout=5)
+    calls = {str(e.fields.get("Linkedid")) for _, e in dials.events
+             if e.name == "DialBegin" and str(e.fields.get("DestChannel", "")).startswith(f"PJSIP/{scene.domain}-1004-")}
+    assert calls == {ran["call"]}, calls

@@ -258,11 +258,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             by_member.setdefault(m, []).append((t, "end"))
         for t, m in seats.connects:
             by_member.setdefault(m, []).append((t, "start"))
+        talks: list[float] = []
         for events_ in by_member.values():
             events_.sort()
             for (t1, k1), (t2, k2) in zip(events_, events_[1:]):
                 if k1 == "end" and k2 == "start":
                     idle.append(t2 - t1)
+                elif k1 == "start" and k2 == "end":
+                    talks.append(t2 - t1)
         placed = services.dialer.placed
         result = {
             "contacts": args.contacts, "agents": args.agents, "talk_s": args.talk,
@@ -272,6 +275,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "best_calls_per_min_agents_x_talk": round(args.agents * 60 / args.talk, 1),
             "agent_idle_s": {"p50": round(pct(idle, 50), 2), "p90": round(pct(idle, 90), 2),
                              "max": round(max(idle, default=0.0), 2), "n": len(idle)},
+            "agent_talk_s": {"p50": round(pct(talks, 50), 2), "n": len(talks)},
             "in_flight_max": max(samples, default=0), "in_flight_bound": args.agents,
             "samples": len(samples),
         }
@@ -301,7 +305,8 @@ def main() -> None:
         print(f"calls placed/min   {r['calls_per_min']:>8}   theoretical best (agents x 60/talk) {best}  "
               f"ratio {r['calls_per_min'] / best:.2f}")
         print(f"agent idle (s)     p50 {r['agent_idle_s']['p50']}  p90 {r['agent_idle_s']['p90']}  "
-              f"max {r['agent_idle_s']['max']}  (mean answer delay {sum(r['answer_delay_s']) / 2})")
+              f"max {r['agent_idle_s']['max']}  (mean answer delay {sum(r['answer_delay_s']) / 2}; "
+              f"agent talk p50 {r['agent_talk_s']['p50']} s)")
         print(f"in flight          max {r['in_flight_max']} of bound {r['in_flight_bound']} ({r['samples']} samples)")
         print(json.dumps(r))
 

@@ -39,10 +39,14 @@ def upgrade() -> None:
     sa.Column('routed_to', sa.String(length=16), nullable=True),
     sa.Column('call_id', sa.String(length=64), nullable=True),
     sa.Column('created_by', sa.String(length=64), nullable=True),
+    sa.Column('request_id', sa.String(length=64), nullable=True),
+    sa.Column('position', sa.Integer(), nullable=True),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['domain_id'], ['domains.id'], name=op.f('fk_callbacks_domain_id_domains'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_callbacks'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_callbacks')),
+    sa.UniqueConstraint('request_id', name=op.f('uq_callbacks_request_id'))
     )
     with op.batch_alter_table('callbacks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_callbacks_at'), ['at'], unique=False)

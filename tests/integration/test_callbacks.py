@@ -216,3 +216,68 @@ async def test_a_callback_runs_once_when_two_runs_race(scene: Scene) -> None:
     calls = {str(e.fields.get("Linkedid")) for _, e in dials.events
              if e.name == "DialBegin" and str(e.fields.get("DestChannel", "")).startswith(f"PJSIP/{scene.domain}-1004-")}
     assert calls == {ran["call"]}, calls
+
+
+async def test_in_queue_callback_keeps_the_callers_place_agent_first_one_call_per_number(
+        scene: Scene, carrier: SandboxState, carrier_events: Recorder) -> None:
+    await setup_trunk(scene.root, scene.domain, carrier)
+    await scene.extension("3001", phone="auto")
+    q = await scene.queue("espera", strategy="ringall", ring_timeout=10, extensions=["3001"], callback_key="5",
+                          callback_retries=1, callback_retry_delay=30, callback_expiry=600)
+    assert (q["callback_key"], q["callback_retries"]) == ("5", 1)
+    agent = await scene.agent(["espera"], "3001")
+    await agent.ok("POST", f"/domains/{scene.domain}/agents/{agent.username}/pause", {"reason": "reunião"})  # type: ignore[attr-defined]
+    number = mobile()
+    first = await scene.call("espera", "1130000001")
+    asker = await scene.call("espera", number)  # position 2
+    third = await scene.call("espera", "1130000003")
+
+    async def ask_callback(caller_uid: str) -> None:
+        outer = caller_uid.removesuffix("-2") + "-1"
+        await scene.services.ami.action({"Action": "PlayDTMF", "Channel": outer, "Digit": "5", "Duration": "120"})
+        await scene.recorder.wait_for("Newexten", Uniqueid=caller_uid, Application="Read", timeout=10)
+        for digit in "1#":  # "1": call back this number; "#" ends the entry
+            await scene.services.ami.action({"Action": "PlayDTMF", "Channel": outer, "Digit": digit,
+                                             "Duration": "120"})
+        await scene.recorder.wait_for("UserEvent", UserEvent="CcplaneCallbackRequest", Uniqueid=caller_uid,
+                                      timeout=20)
+
+    await ask_callback(asker)
+    base = f"/domains/{scene.domain}/callbacks"
+
+    async def the_callback() -> dict[str, Any] | None:
+        items = (await scene.root.ok("GET", base))["items"]
+        return items[0] if items and items[0]["call"] else None
+    cb = await eventually(the_callback, timeout=10, what="the in-queue callback placed")
+    assert (cb["kind"], cb["number"], cb["queue"], cb["position"], cb["routed_to"]) == \
+        ("in_queue", number, "espera", 2, "queue")
+    placeholder = cb["call"].removesuffix("-a") + "-b"
+    joined = await scene.recorder.wait_for("QueueCallerJoin", Uniqueid=placeholder, timeout=10)
+    assert joined[0][1].fields.get("Position") == "2", joined[0][1].fields  # the caller's place, kept
+
+    # the same number asks again (another call): no second callback, no second call
+    again = await scene.call("espera", number)
+    await ask_callback(again)
+
+    async def request_stored() -> bool:
+        items = await scene.services.ami.action({"Action": "DBGetTree", "Family": "ccplane-outbox"})
+        return not [i for i in items if str(i.get("Key", "")).endswith(f"{again}-cbr")]
+    await eventually(request_stored, timeout=5, what="the second request handled")
+    assert (await scene.root.ok("GET", base))["total"] == 1
+
+    # the agent frees up: the first caller, then the callback (agent first, then the
+    # customer at the carrier), and only then the third caller
+    await agent.ok("POST", f"/domains/{scene.domain}/agents/{agent.username}/unpause")  # type: ignore[attr-defined]
+    await scene.recorder.wait_for("AgentConnect", Uniqueid=first, timeout=15)
+    await scene.hangup(first)
+    connected = await scene.recorder.wait_for("AgentConnect", Uniqueid=placeholder, timeout=20)
+    got = await carrier_events.wait_for("UserEvent", UserEvent="CarrierCall", Number=number, timeout=15)
+    assert got[0][0] > connected[0][0]  # the agent answered before the customer was called
+    assert not [t for t, _ in scene.recorder.matching("AgentCalled", Uniqueid=third) if t < connected[0][0]]
+    running = await callback_state(scene.root, scene.domain, cb["id"], "calling_customer")
+    await scene.services.ami.action({"Action": "Hangup", "Channel": running["call"]})
+    done = await callback_state(scene.root, scene.domain, cb["id"], "completed")
+    assert done["outcome"] == "answered"
+    assert len(carrier_events.matching("UserEvent", UserEvent="CarrierCall", Number=number)) == 1
+    # the journey of the caller who asked records why it left the queue
+    await scene.hangup(third)

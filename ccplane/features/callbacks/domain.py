@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..routes.domain import normalize_number
 
@@ -100,6 +100,32 @@ def apply_report(current: str, report: Report) -> tuple[str, str | None]:
         return "failed", _AGENT.get(report.status, "agent_no_answer")
     outcome = _CUSTOMER.get(report.status, "failed")
     return ("completed" if outcome == "answered" else "failed"), outcome
+
+
+# customer outcomes after which an in-queue callback goes back in line (until its retries run out)
+RETRIED = ("no_answer", "busy", "failed")
+
+
+def retry_at(*, attempts: int, retries: int, delay: int, now: datetime,
+             expires: datetime | None) -> datetime | None:
+    """When an in-queue callback whose customer did not answer is tried again:
+    ``delay`` seconds after the first miss, twice that after the second (back-off),
+    and so on, for ``retries`` more attempts; None once they are spent or the
+    next try would come after the callback expires.
+
+        >>> from datetime import timezone
+        >>> t = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+        >>> retry_at(attempts=2, retries=2, delay=60, now=t, expires=None).isoformat()
+        '2026-12-01T12:02:00+00:00'
+        >>> retry_at(attempts=3, retries=2, delay=60, now=t, expires=None) is None
+        True
+    """
+    if attempts > retries:
+        return None
+    at = now + timedelta(seconds=delay * (2 ** (attempts - 1)))
+    if expires is not None and at >= expires:
+        return None
+    return at
 
 
 def delay_seconds(at: datetime, started: datetime) -> float:

@@ -37,13 +37,16 @@ class CallbackDialer:
         return sum(1 for i, a in self.runtime.board.agents.items()
                    if self.runtime.slug_of.get(i) == slug and key in a.queues and a.view(now)["state"] == "available")
 
-    async def place(self, slug: str, callback_id: int, number: str, route: Route) -> str:
-        """Originate the callback; returns the call id (the journey's linkedid)."""
+    async def place(self, slug: str, callback_id: int, number: str, route: Route, *, position: int | None = None,
+                    wait: int | None = None) -> str:
+        """Originate the callback; returns the call id (the journey's linkedid).
+        In a queue it waits ``wait`` seconds at most, at ``position`` (a caller's
+        place kept) or at the end of the line."""
         base = f"cb{callback_id}-{secrets.token_hex(4)}"
         if route.kind == "agent":
             exten, target, ring = "agent", str(route.target), AGENT_RING
         else:
-            exten, target, ring = "queue", asterisk_queue_name(slug, str(route.target)), QUEUE_WAIT
+            exten, target, ring = "queue", asterisk_queue_name(slug, str(route.target)), wait or QUEUE_WAIT
         await self.ami.action({
             "Action": "Originate", "Channel": f"Local/{exten}@ccplane-callback-agent/n",
             "Context": "ccplane-callback-customer", "Exten": "s", "Priority": "1",
@@ -51,6 +54,7 @@ class CallbackDialer:
             "ChannelId": f"{base}-a", "OtherChannelId": f"{base}-b",
             "Variable": [f"__CCPLANE_CALLBACK={callback_id}", f"__CCPLANE_DOMAIN={slug}",
                          f"__CCPLANE_CB_TARGET={target}", f"__CCPLANE_CB_RING={ring}",
-                         f"__CCPLANE_CB_NUMBER={number}", f"__CCPLANE_CB_CUSTOMER_RING={CUSTOMER_RING}"]})
+                         f"__CCPLANE_CB_NUMBER={number}", f"__CCPLANE_CB_CUSTOMER_RING={CUSTOMER_RING}",
+                         f"_CCPLANE_CB_POSITION={position or ''}"]})
         log.info("callback.placed", extra={"callback": callback_id, "domain": slug, "route": route.kind})
         return f"{base}-a"

@@ -9,3 +9,5 @@ STARTED = "callback.started"  # its time came: the agent leg rings (data has del
 AGENT_ANSWERED = "callback.agent_answered"  # the customer is being called
 COMPLETED = "callback.completed"  # the customer answered (outcome answered)
 FAILED = "callback.failed"  # outcome says why (agent_offline, agent_no_answer, no_answer, busy...)
+RETRY = "callback.retry"  # in_queue: the customer did not answer; back in line at ``at`` (attempts so far)
+DUPLICATE = "callback.duplicate"  # a second request from a number that already has one: no second call

@@ -33,3 +33,8 @@ class Callback(Timestamped, Base):
     routed_to: Mapped[str | None] = mapped_column(String(16), nullable=True)  # agent | queue
     call_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # the journey
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # in-queue callbacks: the request's channel (a replayed request is stored once), the
+    # caller's place in the queue when they asked, and when the callback gives up
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -62,6 +62,8 @@ class CallbackOut(BaseModel):
     routed_to: str | None
     call: str | None
     created_by: str | None
+    position: int | None = None  # in_queue: the caller's place when it asked (kept in the queue)
+    expires_at: Timestamp | None = None  # in_queue: given up after this
 
 
 class CallbackQuery(BaseModel):

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -57,7 +58,8 @@ def view(c: Callback) -> CallbackOut:
                        note=c.note, offline_to_queue=c.offline_to_queue, status=c.status, outcome=c.outcome,
                        attempts=c.attempts, started_at=as_utc(c.started_at), delay=c.delay_seconds,
                        agent_answered_at=as_utc(c.agent_answered_at), ended_at=as_utc(c.ended_at),
-                       routed_to=c.routed_to, call=c.call_id, created_by=c.created_by)
+                       routed_to=c.routed_to, call=c.call_id, created_by=c.created_by, position=c.position,
+                       expires_at=as_utc(c.expires_at))
 
 
 class CallbackService:
@@ -206,7 +208,7 @@ class CallbackService:
                 await self.scheduler.schedule(when, run_callback, (callback_id,),
                                               id=job_id(callback_id))
 
-    async def run(self, callback_id: int) -> None:
+    async def run(self, callback_id: int, position: int | None = None) -> None:
         """Its time came (or came while ccplane was down): ring the agent leg.
 
         A job due while ccplane was down fires at start-up, before the AMI
@@ -242,6 +244,12 @@ class CallbackService:
             interface, state = self.dialer.agent_seat(slug, cb.agent)
         else:
             interface, state = None, None
+        wait = None
+        if cb.expires_at is not None:
+            wait = int((as_utc(cb.expires_at) or started).timestamp() - started.timestamp())
+            if wait <= 0:
+                await self._finish(slug, callback_id, "failed", "expired")
+                return
         route = rules.choose_route(wants_agent=cb.agent is not None, agent_state=state, agent_interface=interface,
                                    queue=cb.queue, offline_to_queue=cb.offline_to_queue)
         log.info("callback.started delay=%.3f route=%s", delay,
@@ -250,7 +258,7 @@ class CallbackService:
             await self._finish(slug, callback_id, "failed", route.outcome or "failed")
             return
         try:
-            call_id = await self.dialer.place(slug, callback_id, cb.number, route)
+            call_id = await self.dialer.place(slug, callback_id, cb.number, route, position=position, wait=wait)
         except Exception:  # noqa: BLE001 - recorded as the callback's outcome
             log.exception("callback.originate_failed", extra={"callback": callback_id, "domain": slug})
             await self._finish(slug, callback_id, "failed", "originate_failed")
@@ -283,15 +291,69 @@ class CallbackService:
                 cb.agent_answered_at = at
             if outcome is not None:
                 cb.outcome, cb.ended_at = outcome, at
+            retry_at = None
+            if cb.kind == "in_queue" and status == "failed" and outcome in rules.RETRIED and cb.queue:
+                queue = await s.scalar(select(Queue).where(Queue.domain_id == cb.domain_id, Queue.name == cb.queue))
+                if queue is not None:
+                    retry_at = rules.retry_at(attempts=cb.attempts, retries=queue.callback_retries,
+                                              delay=queue.callback_retry_delay, now=at,
+                                              expires=as_utc(cb.expires_at))
+                if retry_at is not None:  # back in line later (at the end), the attempt recorded
+                    cb.status, cb.at, cb.ended_at = "scheduled", retry_at, None
             await s.commit()
             slug = await s.scalar(select(Domain.slug).where(Domain.id == cb.domain_id))
             out = view(cb)
         if slug is None:
             return
+        if retry_at is not None:
+            await self.scheduler.schedule(retry_at, run_callback, (cb.id,), id=job_id(cb.id))
+            log.info("callback.retry outcome=%s", outcome, extra={"callback": cb.id, "domain": slug})
+            self.publish(slug, events.RETRY, out.model_dump(mode="json"))
+            return
         kind = (events.AGENT_ANSWERED if status == "calling_customer"
                 else events.COMPLETED if status == "completed" else events.FAILED)
         log.info("callback.%s outcome=%s", status, outcome, extra={"callback": cb.id, "domain": slug})
         self.publish(slug, kind, out.model_dump(mode="json"))
+
+    async def on_request(self, fields: dict[str, Any]) -> None:
+        """A caller waiting in a queue asked to be called back (live or replayed):
+        one callback per number at a time; it keeps the caller's place."""
+        slug, queue_name = str(fields.get("Domain") or ""), str(fields.get("Queue") or "")
+        request = str(fields.get("Uniqueid") or "") or None
+        raw_position = str(fields.get("Position") or "")
+        position = int(raw_position) if raw_position.isdigit() and int(raw_position) > 0 else None
+        now = _epoch(fields.get("At")) or self.clock()
+        try:
+            number = rules.dialable_number(str(fields.get("Number") or ""))
+        except ValueError as exc:
+            log.warning("callback.request_refused %s", exc, extra={"domain": slug, "queue": queue_name})
+            return
+        async with self.sessions() as s:
+            row = (await s.execute(select(Domain.id, Queue).join(Queue, Queue.domain_id == Domain.id)
+                                   .where(Domain.slug == slug, Queue.name == queue_name))).first()
+            if row is None:
+                return
+            domain_id, queue = row
+            if request and await s.scalar(select(Callback.id).where(Callback.request_id == request)):
+                return  # the same request, replayed
+            pending = await s.scalar(select(Callback.id).where(
+                Callback.domain_id == domain_id, Callback.number == number,
+                Callback.status.in_(("scheduled", *rules.ACTIVE))))
+            if pending is not None:
+                log.info("callback.duplicate_request", extra={"domain": slug, "callback": pending})
+                self.publish(slug, events.DUPLICATE, {"id": pending, "number": number, "queue": queue_name})
+                return
+            cb = Callback(domain_id=domain_id, kind="in_queue", number=number, at=now, queue=queue_name,
+                          note="", offline_to_queue=True, status="scheduled", request_id=request,
+                          position=position, expires_at=now + timedelta(seconds=queue.callback_expiry))
+            s.add(cb)
+            try:
+                await s.commit()
+            except IntegrityError:
+                return  # the same request stored by a racing replay
+            out = view(cb)
+        self.publish(slug, events.SCHEDULED, out.model_dump(mode="json"))
+        await self.run(cb.id, position=position)
 
     async def _finish(self, slug: str, callback_id: int, status: str, outcome: str) -> None:
         async with self.sessions() as s:

@@ -81,7 +81,8 @@ def carrier_dialplan(answer_min: float, answer_max: float, talk: float) -> str:
     return f"""[carrier-in]
 exten => _X.,1,UserEvent(CarrierCall,Number: ${{EXTEN}})
  same => n,Ringing()
- same => n,Wait($[${{RAND({lo},{hi})}} / 1000])
+ same => n,Set(DELAY=${{RAND({lo},{hi})}})
+ same => n,Wait(${{DELAY:0:-3}}.${{DELAY:-3}})
  same => n,Answer()
  same => n,Wait({talk})
  same => n,Hangup()
@@ -206,6 +207,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         seats = MemberSeats(queue, members)
         seats.wake = services.dialer.wake
         services.dialer.seats = seats
+        marks: dict[tuple[str, int], float] = {}
+        publish = services.dialer.publish
+
+        def timed(slug_: str, kind: str, data: dict[str, Any]) -> None:
+            contact = data.get("contact")
+            cid = contact["id"] if isinstance(contact, dict) else contact
+            marks.setdefault((kind, int(cid or 0)), time.monotonic())
+            publish(slug_, kind, data)
+        services.dialer.publish = timed
         services.ami.on_event(seats, names=("AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer",
                                             "AgentDump"))
 
@@ -267,6 +277,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 elif k1 == "start" and k2 == "end":
                     talks.append(t2 - t1)
         placed = services.dialer.placed
+        answer_delays = [marks[("campaign.answered", c)] - t for (k, c), t in marks.items()
+                         if k == "campaign.dialing" and ("campaign.answered", c) in marks]
         result = {
             "contacts": args.contacts, "agents": args.agents, "talk_s": args.talk,
             "answer_delay_s": [args.answer_min, args.answer_max], "elapsed_s": round(elapsed, 1),
@@ -276,6 +288,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "agent_idle_s": {"p50": round(pct(idle, 50), 2), "p90": round(pct(idle, 90), 2),
                              "max": round(max(idle, default=0.0), 2), "n": len(idle)},
             "agent_talk_s": {"p50": round(pct(talks, 50), 2), "n": len(talks)},
+            "answer_delay_measured_s": {"p50": round(pct(answer_delays, 50), 2),
+                                        "p90": round(pct(answer_delays, 90), 2), "n": len(answer_delays)},
             "in_flight_max": max(samples, default=0), "in_flight_bound": args.agents,
             "samples": len(samples),
         }
@@ -306,7 +320,8 @@ def main() -> None:
               f"ratio {r['calls_per_min'] / best:.2f}")
         print(f"agent idle (s)     p50 {r['agent_idle_s']['p50']}  p90 {r['agent_idle_s']['p90']}  "
               f"max {r['agent_idle_s']['max']}  (mean answer delay {sum(r['answer_delay_s']) / 2}; "
-              f"agent talk p50 {r['agent_talk_s']['p50']} s)")
+              f"agent talk p50 {r['agent_talk_s']['p50']} s; dial -> answered p50 "
+              f"{r['answer_delay_measured_s']['p50']} s)")
         print(f"in flight          max {r['in_flight_max']} of bound {r['in_flight_bound']} ({r['samples']} samples)")
         print(json.dumps(r))
 

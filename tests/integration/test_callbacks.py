@@ -281,3 +281,35 @@ async def test_in_queue_callback_keeps_the_callers_place_agent_first_one_call_pe
     assert len(carrier_events.matching("UserEvent", UserEvent="CarrierCall", Number=number)) == 1
     # the journey of the caller who asked records why it left the queue
     await scene.hangup(third)
+
+
+async def test_ivr_callback_node_leaves_a_callback_at_the_end_of_the_queues_line(scene: Scene) -> None:
+    from tests.support.ivr import Caller
+    await scene.queue("ura")
+    await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs",
+                        {"name": "retorno", "root": {"type": "callback", "target": "ura"}}, 201)
+    status, body = await scene.root.call("POST", f"/domains/{scene.domain}/ivrs",
+                                         {"name": "ruim", "root": {"type": "callback", "target": "ghost"}})
+    assert_error(status, body, 422, "root.target")
+    did = "3" + str(secrets.randbelow(10**9)).zfill(9)
+    await scene.root.ok("POST", f"/domains/{scene.domain}/routes",
+                        {"did": did, "destination": {"type": "ivr", "target": "retorno"}}, 201)
+    number = mobile()
+    caller = await Caller(scene.services, scene.recorder, did, caller_id=number).dial()
+    try:
+        await scene.recorder.wait_for("Newexten", Uniqueid=caller.inner, Application="Read", timeout=10)
+        await caller.press("1#")
+        await scene.recorder.wait_for("UserEvent", UserEvent="CcplaneCallbackRequest", Uniqueid=caller.inner,
+                                      timeout=20)
+
+        async def placed() -> dict[str, Any] | None:
+            items = (await scene.root.ok("GET", f"/domains/{scene.domain}/callbacks"))["items"]
+            return items[0] if items and items[0]["call"] else None
+        cb = await eventually(placed, timeout=10, what="the callback placed")
+        assert (cb["kind"], cb["number"], cb["queue"], cb["position"], cb["status"]) == \
+            ("in_queue", number, "ura", None, "calling_agent")
+        await scene.recorder.wait_for("QueueCallerJoin", Uniqueid=cb["call"].removesuffix("-a") + "-b",
+                                      Queue=scene.qname("ura"), timeout=10)
+        await scene.services.ami.action({"Action": "Hangup", "Channel": cb["call"]})
+    finally:
+        await caller.hangup()

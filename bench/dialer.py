@@ -77,12 +77,15 @@ match=127.0.0.1
 
 
 def carrier_dialplan(answer_min: float, answer_max: float, talk: float) -> str:
+    # The sandbox has no func_rand (RAND() is empty): the last digit of the channel's
+    # uniqueid (a sequence number) spreads the ring time over ten steps instead.
     lo, hi = int(answer_min * 1000), int(answer_max * 1000)
+    step = (hi - lo) // 9
     return f"""[carrier-in]
 exten => _X.,1,UserEvent(CarrierCall,Number: ${{EXTEN}})
  same => n,Ringing()
- same => n,Set(DELAY=${{RAND({lo},{hi})}})
- same => n,Wait(${{DELAY:0:-3}}.${{DELAY:-3}})
+ same => n,Set(DELAY=$[{lo} + ${{UNIQUEID:-1}} * {step} + 1000])
+ same => n,Wait($[${{DELAY:0:-3}} - 1].${{DELAY:-3}})
  same => n,Answer()
  same => n,Wait({talk})
  same => n,Hangup()

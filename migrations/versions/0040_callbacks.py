@@ -35,6 +35,7 @@ def upgrade() -> None:
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('delay_seconds', sa.Float(), nullable=True),
     sa.Column('agent_answered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('customer_answered_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('routed_to', sa.String(length=16), nullable=True),
     sa.Column('call_id', sa.String(length=64), nullable=True),

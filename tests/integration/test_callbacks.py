@@ -95,6 +95,11 @@ async def test_scheduled_callback_rings_the_agent_at_its_time_then_the_customer(
     assert got[0][0] + WALL > rang  # the agent first, then the customer
     running = await callback_state(scene.root, scene.domain, cb["id"], "calling_customer")
     assert running["routed_to"] == "agent" and running["call"] and running["delay"] < 2.0
+
+    async def talking() -> bool:
+        return bool((await scene.root.ok("GET", f"/domains/{scene.domain}/callbacks/{cb['id']}"))[
+            "customer_answered_at"])
+    await eventually(talking, timeout=10, what="the customer answered")
     # the conversation ends: the agent's side hangs up
     await scene.services.ami.action({"Action": "Hangup", "Channel": running["call"]})
     done = await callback_state(scene.root, scene.domain, cb["id"], "completed")
@@ -275,6 +280,10 @@ async def test_in_queue_callback_keeps_the_callers_place_agent_first_one_call_pe
     assert got[0][0] > connected[0][0]  # the agent answered before the customer was called
     assert not [t for t, _ in scene.recorder.matching("AgentCalled", Uniqueid=third) if t < connected[0][0]]
     running = await callback_state(scene.root, scene.domain, cb["id"], "calling_customer")
+
+    async def talking() -> bool:
+        return bool((await scene.root.ok("GET", f"{base}/{cb['id']}"))["customer_answered_at"])
+    await eventually(talking, timeout=10, what="the customer answered")
     await scene.services.ami.action({"Action": "Hangup", "Channel": running["call"]})
     done = await callback_state(scene.root, scene.domain, cb["id"], "completed")
     assert done["outcome"] == "answered"

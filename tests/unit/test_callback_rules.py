@@ -63,3 +63,13 @@ def test_delay_is_how_late_it_started() -> None:
     at = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     assert delay_seconds(at, at + timedelta(seconds=93.25)) == 93.25
     assert delay_seconds(at, at - timedelta(seconds=1)) == 0.0
+
+
+def test_in_queue_retries_back_off_and_stop_at_the_limit_or_the_expiry() -> None:
+    from ccplane.features.callbacks.domain import retry_at
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    assert retry_at(attempts=1, retries=2, delay=60, now=now, expires=None) == now + timedelta(seconds=60)
+    assert retry_at(attempts=2, retries=2, delay=60, now=now, expires=None) == now + timedelta(seconds=120)
+    assert retry_at(attempts=3, retries=2, delay=60, now=now, expires=None) is None
+    assert retry_at(attempts=1, retries=0, delay=60, now=now, expires=None) is None
+    assert retry_at(attempts=1, retries=2, delay=60, now=now, expires=now + timedelta(seconds=30)) is None

@@ -7,6 +7,7 @@ RESCHEDULED = "callback.rescheduled"
 CANCELLED = "callback.cancelled"
 STARTED = "callback.started"  # its time came: the agent leg rings (data has delay, routed_to)
 AGENT_ANSWERED = "callback.agent_answered"  # the customer is being called
+CUSTOMER_ANSWERED = "callback.customer_answered"  # the customer picked up: agent and customer talk
 COMPLETED = "callback.completed"  # the customer answered (outcome answered)
 FAILED = "callback.failed"  # outcome says why (agent_offline, agent_no_answer, no_answer, busy...)
 RETRY = "callback.retry"  # in_queue: the customer did not answer; back in line at ``at`` (attempts so far)

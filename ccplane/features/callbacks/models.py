@@ -29,6 +29,7 @@ class Callback(Timestamped, Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     delay_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)  # started_at - at
     agent_answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    customer_answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     routed_to: Mapped[str | None] = mapped_column(String(16), nullable=True)  # agent | queue
     call_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # the journey

@@ -58,6 +58,7 @@ class CallbackOut(BaseModel):
     started_at: Timestamp | None
     delay: float | None
     agent_answered_at: Timestamp | None
+    customer_answered_at: Timestamp | None = None
     ended_at: Timestamp | None
     routed_to: str | None
     call: str | None

@@ -58,6 +58,7 @@ def view(c: Callback) -> CallbackOut:
                        note=c.note, offline_to_queue=c.offline_to_queue, status=c.status, outcome=c.outcome,
                        attempts=c.attempts, started_at=as_utc(c.started_at), delay=c.delay_seconds,
                        agent_answered_at=as_utc(c.agent_answered_at), ended_at=as_utc(c.ended_at),
+                       customer_answered_at=as_utc(c.customer_answered_at),
                        routed_to=c.routed_to, call=c.call_id, created_by=c.created_by, position=c.position,
                        expires_at=as_utc(c.expires_at))
 
@@ -282,6 +283,15 @@ class CallbackService:
         async with self.sessions() as s:
             cb = await s.get(Callback, int(raw))
             if cb is None:
+                return
+            if report.stage == "customer_answered":  # the conversation began: its end says the outcome
+                if cb.customer_answered_at is not None:
+                    return
+                cb.customer_answered_at = at
+                await s.commit()
+                slug = await s.scalar(select(Domain.slug).where(Domain.id == cb.domain_id))
+                if slug is not None:
+                    self.publish(slug, events.CUSTOMER_ANSWERED, view(cb).model_dump(mode="json"))
                 return
             status, outcome = rules.apply_report(cb.status, report)
             if status == cb.status and outcome is None:

@@ -321,6 +321,12 @@ def main() -> None:
         best = r["best_calls_per_min_agents_x_talk"]
         print(f"calls placed/min   {r['calls_per_min']:>8}   theoretical best (agents x 60/talk) {best}  "
               f"ratio {r['calls_per_min'] / best:.2f}")
+        # a progressive dialler's agent also waits while its customer's phone rings
+        cycle = r["agent_talk_s"]["p50"] + r["answer_delay_measured_s"]["p50"]
+        if cycle > 0:
+            progressive = r["agents"] * 60 / cycle
+            print(f"                              progressive best (agents x 60/(talk + ring), measured) "
+                  f"{progressive:.1f}  ratio {r['calls_per_min'] / progressive:.2f}")
         print(f"agent idle (s)     p50 {r['agent_idle_s']['p50']}  p90 {r['agent_idle_s']['p90']}  "
               f"max {r['agent_idle_s']['max']}  (mean answer delay {sum(r['answer_delay_s']) / 2}; "
               f"agent talk p50 {r['agent_talk_s']['p50']} s; dial -> answered p50 "

@@ -28,7 +28,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ...aio import cancel_and_wait
 from ...asterisk.ami import AmiClient
 from ..callbacks.engine import CallbackDialer
-from ..common import as_utc
 from ..domains.models import Domain
 from ..queues.domain import asterisk_queue_name
 from . import domain as rules
@@ -213,7 +212,3 @@ class Pacer:
         log.info("campaign.%s %s", stage, status, extra={"campaign": cid, "contact": contact_id})
         self.publish(slug, kind, data)
         self.wake()
-
-
-def next_attempt(c: CampaignContact) -> datetime | None:
-    return as_utc(c.next_attempt_at)

@@ -25,6 +25,10 @@ from .schemas import (CampaignCreate, CampaignOut, CampaignUpdate, ContactOut, I
 
 WRITERS = ADMIN_ROLES | {"supervisor"}
 Publish = Callable[[str, str, dict[str, Any]], None]
+# (aliases: inside the class, ``list`` is the service's method)
+Rows = list[dict[str, Any]]
+Contacts = list[ContactOut]
+Numbers = list[NumberOut]
 STATUSES = ("pending", "dialing", "answered", "connected", "ending", "retry", "done", "failed", "skipped")
 # action -> (statuses it applies to, the status it sets)
 ACTIONS = {"start": (("draft", "stopped", "finished"), "running"), "pause": (("running",), "paused"),
@@ -152,7 +156,7 @@ class CampaignService:
         return c
 
     # -- contacts --------------------------------------------------------------------
-    async def import_contacts(self, me: Principal, slug: str, cid: int, items: list[dict[str, Any]],
+    async def import_contacts(self, me: Principal, slug: str, cid: int, items: Rows,
                               first_row: int = 1) -> ImportOut:
         """All rows or none: any bad row (or a number already in the campaign) refuses the whole list."""
         me.require(WRITERS, "import contacts")
@@ -181,7 +185,7 @@ class CampaignService:
         return ImportOut(imported=len(parsed.rows), total=total)
 
     async def contacts(self, me: Principal, slug: str, cid: int, limit: int, offset: int,
-                       status: str | None) -> tuple[list[ContactOut], int]:
+                       status: str | None) -> tuple[Contacts, int]:
         me.require(READ_ROLES, "read contacts")
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
@@ -195,7 +199,7 @@ class CampaignService:
             return [contact_view(r) for r in rows], total
 
     # -- blacklists ------------------------------------------------------------------
-    async def blacklist(self, me: Principal, slug: str, cid: int | None) -> list[NumberOut]:
+    async def blacklist(self, me: Principal, slug: str, cid: int | None) -> Numbers:
         me.require(READ_ROLES, "read blacklists")
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)

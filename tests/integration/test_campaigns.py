@@ -202,3 +202,28 @@ async def test_contacts_with_invalid_numbers_are_refused_row_by_row_and_nothing_
     agent = await scene.root.new_user(scene.domain, "agent")
     status, body = await agent.call("POST", f"{base}/{camp['id']}/start")
     assert status == 403
+
+
+async def test_an_unreachable_contact_is_retried_until_max_attempts(scene: Scene) -> None:
+    # a trunk to a port nobody listens on: every attempt fails at once
+    await scene.root.ok("POST", f"/domains/{scene.domain}/trunks",
+                        {"name": "dead", "host": "127.0.0.1", "port": 9, "transport": "tcp", "caller_id": "1140040000"},
+                        201)
+    await scene.root.ok("POST", f"/domains/{scene.domain}/outbound-routes",
+                        {"name": "brasil", "patterns": ["_XXXXXXXXXX", "_XXXXXXXXXXX"], "trunks": ["dead"],
+                         "strip": 0, "prefix": ""}, 201)
+    await scene.extension("2004", phone="auto")
+    await scene.queue("retry", extensions=["2004"])
+    await scene.agent(["retry"], "2004")
+    base = f"/domains/{scene.domain}/campaigns"
+    camp = await scene.root.ok("POST", base, {"name": "Retry", "queue": "retry", "calling_hours": ALL_DAY,
+                                              "max_attempts": 3, "retry_interval": 1}, 201)
+    await scene.root.ok("POST", f"{base}/{camp['id']}/contacts", [{"number": mobile()}], 201)
+    await scene.root.ok("POST", f"{base}/{camp['id']}/start")
+
+    async def gave_up() -> dict[str, Any] | None:
+        c = (await scene.root.ok("GET", f"{base}/{camp['id']}/contacts"))["items"][0]
+        return c if c["status"] == "failed" else None
+    contact = await eventually(gave_up, timeout=40, interval=0.3, what="the contact given up")
+    assert contact["attempts"] == 3 and contact["last_result"] == "failed", contact
+    assert (await scene.root.ok("GET", f"{base}/{camp['id']}"))["status"] == "finished"

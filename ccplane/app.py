@@ -27,7 +27,9 @@ from .features.alerts.plugin import FEATURE as alerts
 from .features.attendances.plugin import FEATURE as attendances
 from .features.auth.plugin import FEATURE as auth
 from .features.callgroups.plugin import FEATURE as callgroups
+from .features.callbacks.plugin import FEATURE as callbacks
 from .features.calls.plugin import FEATURE as calls
+from .features.dialer.plugin import FEATURE as dialer
 from .features.domains.plugin import FEATURE as domains
 from .features.extensions.plugin import FEATURE as extensions
 from .features.ivr.plugin import FEATURE as ivr
@@ -56,7 +58,7 @@ log = logging.getLogger("ccplane.app")
 # services of those before it; render contributions run in this order too).
 FEATURES: tuple[Feature, ...] = (auth, domains, extensions, agents, users, queues, routes, persons, ivr,
                                  alerts, trunks, steps, calls, attendances, reports, callgroups, monitoring_groups,
-                                 recordings)
+                                 recordings, callbacks, dialer)
 
 __all__ = ["FEATURES", "Services", "build_services", "create_app", "render_contributions"]
 

@@ -3,9 +3,11 @@ from ..features.alerts.models import Alert, AlertAppConfig, AlertAudit  # noqa: 
 from ..features.attendances.models import Attendance, ProtocolCounter  # noqa: F401
 from ..features.auth.models import RefreshFamily  # noqa: F401
 from ..features.callgroups.models import CallGroup  # noqa: F401
+from ..features.callbacks.models import Callback  # noqa: F401
 from ..features.calls.models import CallLeg, CallRecord  # noqa: F401
 from ..features.reports.models import CALLS_PERIOD, LEGS_BY_KIND, AgentStateSpan  # noqa: F401
 from ..features.agents.models import AgentSession, AgentSessionQueue, QueueCall  # noqa: F401
+from ..features.dialer.models import Campaign, CampaignBlacklistEntry, CampaignContact, DoNotCallEntry  # noqa: F401
 from ..features.domains.models import Domain  # noqa: F401
 from ..features.extensions.models import Extension  # noqa: F401
 from ..features.ivr.models import IvrStep, IvrTree, Prompt  # noqa: F401

@@ -65,7 +65,8 @@ def build_openapi(api: "Api", title: str, version: str) -> dict[str, Any]:
             op["parameters"] = params
         if ep.body is not None:
             op["requestBody"] = {"required": True, "content": {"application/json": {
-                "schema": {"$ref": ref.format(model=ep.body.__name__)}}}}
+                "schema": {"$ref": ref.format(model=ep.body.__name__)}},
+                **{other: {"schema": {"type": "string"}} for other in ep.accepts}}}
         elif ep.upload:
             fields = {name: {"type": "string", "format": "binary"} if i == 0 else {"type": "string"}
                       for i, name in enumerate(ep.upload)}

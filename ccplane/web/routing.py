@@ -86,6 +86,7 @@ class Endpoint:
     # content as its success response, the others the error body ("416")
     also: tuple[str, ...] = ()
     headers: tuple[str, ...] = ()  # request headers it reads (declared as optional header parameters)
+    accepts: tuple[str, ...] = ()  # other content types of the body (e.g. text/csv): the view reads those itself
 
 
 def validation_error(exc: ValidationError, prefix: str = "") -> ValidationFailed:
@@ -123,12 +124,12 @@ class Api:
               query: type[BaseModel] | None = None, response: Any = None, status: int = 200,
               auth: bool = True, summary: str = "", tag: str = "", security: str | None = None,
               upload: tuple[str, ...] = (), produces: tuple[str, ...] = (), also: tuple[str, ...] = (),
-              headers: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+              headers: tuple[str, ...] = (), accepts: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
         def deco(fn: Handler) -> Handler:
             self.endpoints.append(Endpoint(method, path, fn, body, query, response, status, auth,
                                            summary or (fn.__doc__ or "").strip().split("\n")[0], tag,
                                            security or ("bearer" if auth else None), upload, produces,
-                                           also, headers))
+                                           also, headers, accepts))
             return fn
         return deco
 
@@ -155,7 +156,8 @@ class Api:
                     req.query = ep.query.model_validate(dict(request.query))
                 except ValidationError as exc:
                     raise validation_error(exc) from None
-            if ep.body is not None:
+            other = request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+            if ep.body is not None and not (ep.accepts and other in ep.accepts):
                 data = await read_json(request)
                 try:
                     req.body = ep.body.model_validate(data)

@@ -9,6 +9,8 @@ from ..common import ConfText, Input, NotNull
 QueueName = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Strategy = Literal["ringall", "linear", "rrmemory", "leastrecent", "fewestcalls", "random"]
 Number = Annotated[str, StringConstraints(min_length=2, max_length=10, pattern=r"^[0-9]+$")]
+# the key a caller waiting in the queue presses to leave a callback (one DTMF key)
+CallbackKey = Annotated[str, StringConstraints(pattern=r"^[0-9*#]$")]
 Seconds = Annotated[int, Field(ge=0, le=86400)]
 GroupName = Annotated[ConfText, StringConstraints(min_length=1, max_length=64)]
 Disposition = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
@@ -55,6 +57,10 @@ class QueueFields(Input):
     # this queue ("queue") or to the agent who transferred ("agent")
     transfer_fail: TransferFail = "queue"
     extensions: Annotated[list[Number], Field(max_length=500)] = Field(default_factory=list)
+    callback_key: CallbackKey | None = None
+    callback_retries: Annotated[int, Field(ge=0, le=10)] = 2
+    callback_retry_delay: Annotated[int, Field(ge=5, le=86400)] = 120
+    callback_expiry: Annotated[int, Field(ge=60, le=86400)] = 3600
 
 
 class QueueCreate(QueueFields):
@@ -81,6 +87,10 @@ class QueueUpdate(Input):
     dispositions: NotNull[Dispositions] = None
     transfer_fail: NotNull[TransferFail] = None
     extensions: NotNull[Annotated[list[Number], Field(max_length=500)]] = None
+    callback_key: CallbackKey | None = None
+    callback_retries: NotNull[Annotated[int, Field(ge=0, le=10)]] = None
+    callback_retry_delay: NotNull[Annotated[int, Field(ge=5, le=86400)]] = None
+    callback_expiry: NotNull[Annotated[int, Field(ge=60, le=86400)]] = None
 
 
 class QueueOut(BaseModel):
@@ -106,3 +116,7 @@ class QueueOut(BaseModel):
     transfer_fail: str
     extensions: list[str]
     dial_context: str
+    callback_key: str | None = None
+    callback_retries: int = 2
+    callback_retry_delay: int = 120
+    callback_expiry: int = 3600

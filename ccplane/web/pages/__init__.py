@@ -250,3 +250,7 @@ def register_pages(app: web.Application) -> None:
     r.add_static("/static/", HERE / "static")
     from .supervisor import register as supervisor
     supervisor(app)
+    from .agent import register as agent
+    agent(app)
+    from .admin import register as admin
+    admin(app)

@@ -1,0 +1,123 @@
+"""Agent screen and administration pages (issue 13, items 1-2) over HTTP: the
+forms post to the same services the API uses; refused input shows at its field
+and changes nothing; an agent gets 403 on admin pages; a form without its CSRF
+token gets 403."""
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from tests.integration.test_web_pages import _csrf, _login
+from tests.support.api import ApiCaller
+
+
+async def _user(root: ApiCaller, domain: str, role: str) -> tuple[str, str]:
+    username, password = f"{role[:2]}{secrets.token_hex(3)}", secrets.token_urlsafe(10)
+    await root.ok("POST", f"/domains/{domain}/users",
+                  {"username": username, "name": f"{role.title()} Teste", "role": role, "password": password}, 201)
+    return username, password
+
+
+async def _as(client: Any, root: ApiCaller, domain: str, role: str) -> tuple[str, str]:
+    username, password = await _user(root, domain, role)
+    assert (await _login(client, username, password)).status == 302
+    return username, _csrf(await (await client.get("/password")).text())
+
+
+async def test_agent_gets_403_on_every_admin_page(app_client: Any, root: ApiCaller, domain: str) -> None:
+    await _as(app_client, root, domain, "agent")
+    for url in ("/admin/queues", "/admin/queues/new", "/admin/users", "/admin/extensions", "/admin/ivrs",
+                "/admin/ivrs/new"):
+        resp = await app_client.get(url, allow_redirects=False)
+        assert resp.status == 403, url
+        assert "Acesso negado" in await resp.text()
+    home = await (await app_client.get("/")).text()
+    assert 'href="/admin/users"' not in home and 'href="/admin/queues"' not in home  # no Team menu for agents
+
+
+async def test_supervisor_creates_a_queue_and_bad_fields_show_at_the_field(app_client: Any, root: ApiCaller,
+                                                                        domain: str) -> None:
+    _, csrf = await _as(app_client, root, domain, "supervisor")
+    form = (await (await app_client.get("/admin/queues/new")).text())
+    assert "Segundos entre o fim de uma chamada e a próxima oferta" in form  # the product's definition as help
+    bad = await app_client.post("/admin/queues/new", data={
+        "csrf": csrf, "name": "Bad Name", "strategy": "ringall", "wrapup_time": "dez", "max_no_answer": "3"})
+    text = await bad.text()
+    assert bad.status == 400
+    assert 'id="e-wrapup_time"' in text and 'href="#f-wrapup_time"' in text  # summary links to the field
+    bad = await app_client.post("/admin/queues/new", data={
+        "csrf": csrf, "name": "Bad Name", "strategy": "ringall", "wrapup_time": "10", "max_no_answer": "3",
+        "ring_timeout": "15", "retry": "5", "call_timeout": "0", "reject_delay": "0", "noanswer_delay": "0",
+        "max_wait": "0", "max_len": "0"})
+    assert bad.status == 400 and 'id="e-name"' in await bad.text()
+    assert (await root.ok("GET", f"/domains/{domain}/queues"))["total"] == 0  # nothing half-written
+    ok = await app_client.post("/admin/queues/new", data={
+        "csrf": csrf, "name": "suporte", "strategy": "linear", "wrapup_time": "12", "max_no_answer": "3",
+        "ring_timeout": "20", "retry": "5", "call_timeout": "600", "reject_delay": "4", "noanswer_delay": "0",
+        "busy_delay": "", "max_wait": "0", "max_len": "0", "join_empty": "on", "extensions": ""},
+        allow_redirects=False)
+    assert ok.status == 303, await ok.text()
+    q = await root.ok("GET", f"/domains/{domain}/queues/suporte")
+    assert (q["strategy"], q["wrapup_time"], q["max_no_answer"], q["call_timeout"], q["reject_delay"]) == \
+        ("linear", 12, 3, 600, 4)
+    assert q["join_empty"] is True and q["record"] is False
+    edit = await app_client.post("/admin/queues/suporte", data={
+        "csrf": csrf, "strategy": "ringall", "wrapup_time": "30", "max_no_answer": "0", "ring_timeout": "20",
+        "retry": "5", "call_timeout": "600", "reject_delay": "4", "noanswer_delay": "0", "busy_delay": "",
+        "max_wait": "0", "max_len": "0", "extensions": "99"}, allow_redirects=False)
+    assert edit.status == 422, edit.status  # no extension 99
+    assert 'id="e-extensions"' in await edit.text()
+    assert (await root.ok("GET", f"/domains/{domain}/queues/suporte"))["wrapup_time"] == 12  # unchanged
+    no_csrf = await app_client.post("/admin/queues/suporte", data={"strategy": "random"}, allow_redirects=False)
+    assert no_csrf.status == 403
+
+
+async def test_ivr_save_names_the_node_path(app_client: Any, root: ApiCaller, domain: str) -> None:
+    _, csrf = await _as(app_client, root, domain, "supervisor")
+    tree = {"type": "menu", "prompt": "demo-congrats", "options": {"1": {"type": "queue", "target": "nope"}}}
+    resp = await app_client.post("/admin/ivrs/menu1", json={"root": tree}, headers={"X-CSRF-Token": csrf})
+    body = await resp.json()
+    assert resp.status == 422 and body["error"]["field"] == "root.options.1.target", body
+    assert (await root.ok("GET", f"/domains/{domain}/ivrs"))["items"] == []  # nothing half-written
+    no_token = await app_client.post("/admin/ivrs/menu1", json={"root": tree})
+    assert no_token.status == 403
+    tree["options"]["1"] = {"type": "hangup"}
+    resp = await app_client.post("/admin/ivrs/menu1", json={"root": tree}, headers={"X-CSRF-Token": csrf})
+    assert resp.status == 200, await resp.text()
+    editor = await (await app_client.get("/admin/ivrs/menu1")).text()
+    assert '"demo-congrats"' in editor
+
+
+async def test_team_and_extensions_pages(app_client: Any, root: ApiCaller, domain: str) -> None:
+    _, csrf = await _as(app_client, root, domain, "admin")
+    bad = await app_client.post("/admin/users/new", data={"csrf": csrf, "username": "x", "name": "X",
+                                                          "role": "agent", "password": "short"})
+    assert bad.status == 400 and 'id="e-username"' in await bad.text()
+    ok = await app_client.post("/admin/users/new", data={"csrf": csrf, "username": "bia.agente", "name": "Bia",
+                                                         "role": "agent", "password": "s3cret-pass-1"},
+                               allow_redirects=False)
+    assert ok.status == 303
+    off = await app_client.post("/admin/users/bia.agente", data={"csrf": csrf, "active": "0"}, allow_redirects=False)
+    assert off.status == 303
+    assert (await root.ok("GET", f"/domains/{domain}/users/bia.agente"))["active"] is False
+    page = await (await app_client.get("/admin/users")).text()
+    assert re.search(r'data-user="bia.agente".*?Inativo', page, re.S)
+    ext = await app_client.post("/admin/extensions/new", data={"csrf": csrf, "number": "7501", "name": "Recepção",
+                                                               "kind": "sip", "secret": "secret-7501"},
+                                allow_redirects=False)
+    assert ext.status == 303
+    state = await (await app_client.get("/admin/extensions/state")).json()
+    assert state["items"] == [{"number": "7501", "registered": False, "in_use_by": None}]
+
+
+async def test_agent_screen_without_an_offered_extension_explains_why(app_client: Any, root: ApiCaller,
+                                                                      domain: str) -> None:
+    await root.ok("POST", f"/domains/{domain}/queues", {"name": "vendas"}, 201)
+    _, csrf = await _as(app_client, root, domain, "agent")
+    page = await (await app_client.get("/agent?queues=vendas")).text()
+    assert 'id="no-extension"' in page and "registrados no servidor" in page
+    refused = await app_client.post("/agent/session", data={"csrf": csrf, "queues": "vendas", "extension": "7777"})
+    assert refused.status == 409 and "extension 7777 does not exist" in await refused.text()
+    nothing = await app_client.post("/agent/session", data={"csrf": csrf, "extension": "7777"})
+    assert nothing.status == 400 and 'href="#queues-fieldset"' in await nothing.text()

@@ -35,4 +35,39 @@ EN_AGENT_ADMIN: dict[str, str] = {
     "Aguardando na fila": "Waiting in queue", "Ligação direta": "Direct call", "Sem passagem pela URA": "No IVR step",
     "Almoço": "Lunch", "Banheiro": "Restroom", "Treinamento": "Training", "Reunião": "Meeting",
     "Feedback": "Feedback",
+
+    # supervisor panel
+    "Deslogar": "Log out", "Tirar {u} das filas?": "Log {u} out of the queues?", "Chamada": "Call",
+    "Nenhuma chamada ativa": "No active call", "Nenhuma fila com chamadas": "No queue with calls",
+    "Nível de serviço": "Service level", "Ações": "Actions",
+    "Nível de serviço: atendidas em até {s} s, nas últimas 24 horas": "Service level: answered within {s} s, last 24 hours",
+    # administration
+    "Administração": "Administration", "Equipe": "Team", "URAs": "IVRs", "URA": "IVR", "Nova fila": "New queue",
+    "Fila salva": "Queue saved", "Nome": "Name", "Estratégia": "Strategy", "Máx. não atendimentos": "Max no answer",
+    "Editar": "Edit", "Cancelar": "Cancel", "Há um problema": "There is a problem",
+    "Letras minúsculas, números e hífen; até 32 caracteres (ex.: suporte).":
+        "Lower-case letters, digits and hyphen; up to 32 characters (e.g. support).",
+    "Letras minúsculas, números e hífen; até 24 caracteres.": "Lower-case letters, digits and hyphen; up to 24 characters.",
+    "Informe um número inteiro de segundos.": "Enter a whole number of seconds.", "Informe um número inteiro.": "Enter a whole number.",
+    "Usuário salvo": "User saved", "Usuários": "Users", "Perfil": "Role", "Situação": "Status", "Ativo": "Active",
+    "Desativar": "Deactivate", "Ativar": "Activate", "Novo usuário": "New user", "Adicionar": "Add",
+    "agent": "Attendant", "supervisor": "Supervisor", "admin": "Administrator", "superuser": "Superuser", "root": "Root",
+    "Ramal salvo": "Extension saved", "Número": "Number", "Tipo": "Type", "Senha SIP": "SIP password",
+    "Usuário SIP": "SIP username", "Registro": "Registration", "Em uso por": "In use by", "Registrado": "Registered",
+    "Não registrado": "Not registered", "Novo ramal": "New extension",
+    "Árvores de URA": "IVR trees", "Nenhuma URA cadastrada.": "No IVR yet.", "Nova URA": "New IVR", "Criar": "Create",
+    "Cada nó é um passo da ligação: um menu toca um áudio e espera uma tecla; coletar lê dígitos (ex.: um CPF); os "
+    "demais encerram o caminho (fila, ramal, outra URA, desligar). Todo menu tem os ramos de opção inválida e de "
+    "tempo esgotado.":
+        "Each node is a step of the call: a menu plays a prompt and waits for a key; collect reads digits (e.g. a "
+        "CPF); the others end the path (queue, extension, another IVR, hang up). Every menu has the invalid-input "
+        "and timeout branches.",
+    "URA salva.": "IVR saved.", "Salvar URA": "Save IVR", "Voltar": "Back",
+    "O editor de URA precisa de JavaScript.": "The IVR editor needs JavaScript.", "Áudio": "Prompt", "Destino": "Target",
+    "Dígitos": "Digits", "Verificação": "Check", "Tempo para digitar (s)": "Input timeout (s)", "Tentativas": "Retries",
+    "Áudio de opção inválida": "Invalid-option prompt", "Áudio de tempo esgotado": "Timeout prompt", "Tecla": "Key",
+    "Opção inválida": "Invalid input", "Tempo esgotado": "Input timeout", "Em seguida": "Next", "Se falhar": "If it fails",
+    "Adicionar opção": "Add option", "Remover": "Remove", "Tecla da nova opção": "Key of the new option", "Menu": "Menu",
+    "Coletar dígitos": "Collect digits", "Tocar áudio": "Play prompt", "Outra URA": "Another IVR", "nenhuma": "none",
+    "Erro neste nó": "Error at this node",
 }

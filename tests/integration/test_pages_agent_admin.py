@@ -121,3 +121,22 @@ async def test_agent_screen_without_an_offered_extension_explains_why(app_client
     assert refused.status == 409 and "extension 7777 does not exist" in await refused.text()
     nothing = await app_client.post("/agent/session", data={"csrf": csrf, "extension": "7777"})
     assert nothing.status == 400 and 'href="#queues-fieldset"' in await nothing.text()
+
+
+async def test_the_api_takes_the_page_session_with_its_csrf_header(app_client: Any, root: ApiCaller,
+                                                                   domain: str) -> None:
+    """What the agent screen's transfer and qualification controls rely on."""
+    username, csrf = await _as(app_client, root, domain, "supervisor")
+    url = f"/api/v1/domains/{domain}/queues"
+    ok = await app_client.post(url, json={"name": "via-pagina"}, headers={"X-CSRF-Token": csrf})
+    assert ok.status == 201, await ok.text()
+    wrong = await app_client.post(url, json={"name": "outra"}, headers={"X-CSRF-Token": "x" + csrf})
+    assert wrong.status == 401
+    cookie_only = await app_client.post(url, json={"name": "outra"})
+    assert cookie_only.status == 401  # a cookie alone is never enough
+    listed = await app_client.get(url, headers={"X-CSRF-Token": csrf})
+    assert [q["name"] for q in (await listed.json())["items"]] == ["via-pagina"]
+    agent_user, agent_csrf = await _as(app_client, root, domain, "agent")
+    denied = await app_client.post(url, json={"name": "outra"}, headers={"X-CSRF-Token": agent_csrf})
+    assert denied.status == 403  # the session's role, as with a token
+    assert username != agent_user

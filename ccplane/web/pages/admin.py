@@ -19,7 +19,9 @@ from . import SESSION, Session, page, render
 
 MANAGERS = frozenset({"root", "superuser", "admin", "supervisor"})  # queues, IVR (the product: supervisors too)
 ADMINS = frozenset({"root", "superuser", "admin"})  # team, extensions
-STRATEGIES = ("ringall", "linear", "rrmemory", "leastrecent", "fewestcalls", "random")
+STRATEGIES = (("ringall", "Todos ao mesmo tempo"), ("linear", "Em sequência"), ("rrmemory", "Rodízio com memória"),
+              ("leastrecent", "Quem atendeu há mais tempo"), ("fewestcalls", "Quem atendeu menos chamadas"),
+              ("random", "Aleatório"))
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ EN_AGENT_ADMIN: dict[str, str] = {
     "Nível de serviço": "Service level", "Ações": "Actions",
     "Nível de serviço: atendidas em até {s} s, nas últimas 24 horas": "Service level: answered within {s} s, last 24 hours",
     # administration
-    "Administração": "Administration", "Equipe": "Team", "URAs": "IVRs", "URA": "IVR", "Nova fila": "New queue",
+    "Administração": "Administration", "Equipe": "Team", "URAs": "IVRs", "Nova fila": "New queue",
     "Fila salva": "Queue saved", "Nome": "Name", "Estratégia": "Strategy", "Máx. não atendimentos": "Max no answer",
     "Editar": "Edit", "Cancelar": "Cancel", "Há um problema": "There is a problem",
     "Letras minúsculas, números e hífen; até 32 caracteres (ex.: suporte).":
@@ -69,5 +69,68 @@ EN_AGENT_ADMIN: dict[str, str] = {
     "Opção inválida": "Invalid input", "Tempo esgotado": "Input timeout", "Em seguida": "Next", "Se falhar": "If it fails",
     "Adicionar opção": "Add option", "Remover": "Remove", "Tecla da nova opção": "Key of the new option", "Menu": "Menu",
     "Coletar dígitos": "Collect digits", "Tocar áudio": "Play prompt", "Outra URA": "Another IVR", "nenhuma": "none",
-    "Erro neste nó": "Error at this node",
+    "Todos ao mesmo tempo": "All at once", "Em sequência": "In sequence", "Rodízio com memória": "Round-robin with memory",
+    "Quem atendeu há mais tempo": "Least recent", "Quem atendeu menos chamadas": "Fewest calls", "Aleatório": "Random",
+    "Erro neste nó": "Error at this node", "Início da URA": "Start of the IVR",
 }
+
+
+# The queue form's labels and help (admin.QUEUE_FIELDS): the product's own definitions.
+EN_AGENT_ADMIN.update({
+    "Estratégia de distribuição": "Ring strategy",
+    "Como a chamada é oferecida aos agentes: todos ao mesmo tempo (ringall); em sequência, um após o outro "
+    "(linear); rodízio com memória (rrmemory); o que atendeu há mais tempo (leastrecent); o que atendeu "
+    "menos chamadas (fewestcalls); aleatório (random). Com um só agente que não atende, a chamada volta a "
+    "ser oferecida a ele até ser atendida ou perdida.":
+        "How the call is offered to agents: all at once (ringall); to each agent in sequence (linear); "
+        "round-robin with memory (rrmemory); the one who answered least recently (leastrecent); the one with "
+        "the fewest calls (fewestcalls); at random (random). With one agent who does not answer, the call is "
+        "offered to that agent again until it is answered or lost.",
+    "Tempo de pós-atendimento (s)": "Wrap-up time (s)",
+    "Segundos entre o fim de uma chamada e a próxima oferta ao mesmo agente, para anotações e formulários. "
+    "Vale para a fila; pode ser alterado por agente.":
+        "Seconds between the end of a call and the next offer to that agent (notes, forms). Per queue, "
+        "overridable per agent.",
+    "Máximo de não atendimentos": "Max no answer",
+    "Depois de N ofertas seguidas não atendidas, o agente entra em pausa automática (o motivo aparece "
+    "para os supervisores). 0 desativa.":
+        "After N consecutive unanswered offers the agent is put into automatic pause (reason shown to "
+        "supervisors). 0 disables.",
+    "Tempo máximo da chamada (s)": "Call timeout (s)",
+    "Duração máxima de uma chamada; ao ser atingida, a chamada é desconectada automaticamente. 0 desativa.":
+        "Maximum duration of a call; when reached the call is disconnected automatically. 0 disables.",
+    "Atraso de rejeição (s)": "Reject delay (s)",
+    "Tempo que o sistema espera antes de rejeitar uma chamada que não pode ser atendida, para que o "
+    "roteamento ainda a envie a outro destino; também o tempo até oferecer de novo a um agente que "
+    "rejeitou ou estava ocupado.":
+        "Time the system waits before rejecting a call that cannot be served, so routing can still send it "
+        "elsewhere; also the time before an agent who rejected or was busy is offered again.",
+    "Tempo de toque (s)": "Ring timeout (s)", "Quanto tempo cada oferta toca no ramal do agente.":
+        "How long each offer rings on the agent's extension.",
+    "Intervalo entre tentativas (s)": "Retry (s)", "Espera entre uma rodada de ofertas e a seguinte (mínimo 1).":
+        "Wait between one round of offers and the next (at least 1).",
+    "Espera após não atendimento (s)": "Delay after no answer (s)",
+    "Tempo até oferecer de novo a um agente que deixou a chamada tocar sem atender.":
+        "Time before an agent who let the call ring unanswered is offered again.",
+    "Espera após ocupado (s)": "Delay after busy (s)",
+    "Tempo até oferecer de novo a um agente ocupado ou que rejeitou; vazio: o atraso de rejeição.":
+        "Time before a busy or rejecting agent is offered again; empty: the reject delay.",
+    "Espera máxima na fila (s)": "Max wait (s)",
+    "Tempo máximo de um chamador na fila antes do transbordo. 0: sem limite.":
+        "Longest a caller waits in the queue before overflow. 0: no limit.",
+    "Tamanho máximo da fila": "Max length", "Quantos chamadores podem aguardar ao mesmo tempo. 0: sem limite.":
+        "How many callers may wait at once. 0: no limit.",
+    "Aceitar chamadas sem agentes": "Join when empty", "Chamadas entram na fila mesmo sem agentes conectados.":
+        "Calls join the queue even with no agent logged in.",
+    "Retirar chamadas quando não houver agentes": "Leave when empty",
+    "Chamadores saem da fila (para o transbordo) quando o último agente sai.":
+        "Callers leave the queue (to the overflow) when the last agent logs out.",
+    "Gravar as chamadas": "Record calls", "As chamadas atendidas pela fila são gravadas.":
+        "Calls answered through the queue are recorded.",
+    "Grupo de monitoramento": "Monitoring group", "Supervisores deste grupo ouvem as gravações da fila.":
+        "Supervisors of this group listen to the queue's recordings.",
+    "Ramais vinculados": "Linked extensions",
+    "Ramais em que os agentes podem entrar nesta fila, separados por vírgula (ex.: 7401, 7402).":
+        "Extensions agents may log into this queue on, comma-separated (e.g. 7401, 7402).",
+    "Fila": "Queue",
+})

@@ -71,9 +71,10 @@
     var dl = el("datalist", { id: "ivr-queues" });
     window.IVR.queues.forEach(function (q) { dl.appendChild(el("option", { value: q })); });
     box.appendChild(dl);
-    box.appendChild(nodeBox(tree, "root", "root", null));
+    box.appendChild(nodeBox(tree, "root", L.root, null));
   }
   function showError(fieldPath, message) {
+    if (fieldPath && message.indexOf(fieldPath + ": ") === 0) message = message.slice(fieldPath.length + 2);
     var status = document.getElementById("ivr-status");
     status.hidden = false; status.textContent = (fieldPath ? fieldPath + ": " : "") + message;
     var best = null, bestLen = -1;

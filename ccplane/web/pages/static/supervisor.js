@@ -33,13 +33,13 @@
       tr.appendChild(el("td", "muted", ago(since)));
       var busy = (a.state === "in_call" || a.state === "ringing") && call;
       tr.appendChild(el("td", null, busy ? (call.caller || "") + " · " + (call.queue || L.direct) : ""));
-      var act = el("td", "actions");
+      var cell = el("td"), act = el("div", "actions"); cell.appendChild(act);
       if (a.state === "paused") act.appendChild(button(L.unpause, u, function () { post("unpause", { username: u }); }));
       else if (a.state !== "offline") act.appendChild(button(L.pause, u, function () {
         var why = prompt(L.reason, ""); if (why !== null) post("pause", { username: u, reason: why || "supervisor" }); }));
       if (a.state !== "offline") act.appendChild(button(L.logout, u, function () {
         if (confirm(L.confirm_logout.replace("{u}", u))) post("logout", { username: u }); }));
-      tr.appendChild(act); tb.appendChild(tr);
+      tr.appendChild(cell); tb.appendChild(tr);
     });
   }
   function serviceLevel(q) {
@@ -55,7 +55,7 @@
       var v = queues[q] || { waiting: 0, callers: [] }, tr = el("tr"); tr.dataset.queue = q;
       var oldest = v.callers && v.callers.length ? v.callers[0].since : null;
       tr.appendChild(el("td", null, q)); tr.appendChild(el("td", v.waiting ? "warn" : null, String(v.waiting || 0)));
-      tr.appendChild(el("td", null, ago(oldest))); tr.appendChild(el("td", "sl", serviceLevel(q))); tb.appendChild(tr);
+      tr.appendChild(el("td", null, ago(oldest) || "—")); tr.appendChild(el("td", "sl", serviceLevel(q))); tb.appendChild(tr);
     });
   }
   function renderCalls() {

@@ -168,3 +168,40 @@ async def test_ivr_error_at_the_node_csrf_and_an_agent_on_admin(app_client: Any,
             await shot(ag, tmp_path, "agent-no-extension.png")
         finally:
             await browser.close()
+
+
+async def test_every_admin_page_passes_axe_and_shows_errors_at_the_field(app_client: Any, root: ApiCaller,
+                                                                         domain: str, tmp_path: Path) -> None:
+    ad_user, ad_pass = await _user(root, domain, "admin", "Alice Administradora")
+    await root.ok("POST", f"/domains/{domain}/extensions",
+                  {"number": "7701", "name": "Recepção", "secret": "secret-7701"}, 201)
+    await root.ok("POST", f"/domains/{domain}/queues", {"name": "suporte", "extensions": ["7701"]}, 201)
+    base = str(app_client.make_url("/")).rstrip("/")
+    async with playwright_api.async_playwright() as p:
+        browser = await launch(p)
+        try:
+            page = await (await browser.new_context(viewport={"width": 1366, "height": 900})).new_page()
+            await login(page, base, ad_user, ad_pass, "/admin/queues")
+            for url, shot_name in (("/admin/queues", None), ("/admin/queues/suporte", None),
+                                   ("/admin/users", "admin-team.png"), ("/admin/extensions", "admin-extensions.png"),
+                                   ("/admin/ivrs", None), ("/admin/routes", None), ("/admin/trunks", "admin-trunks.png"),
+                                   ("/agent", None), ("/supervisor", None), ("/password", None)):
+                await page.goto(base + url)
+                assert await axe_violations(page) == [], url
+                if shot_name:
+                    await shot(page, tmp_path, shot_name, full_page=True)
+            await page.goto(base + "/admin/routes")
+            await page.fill("#f-did", "1133334444")
+            await page.select_option("#f-type", "queue")
+            await page.fill("#f-target", "inexistente")
+            await page.click("form[action='/admin/routes/new'] button[type=submit]")
+            await page.wait_for_selector("#e-target")  # the error at the field, and in the summary linking to it
+            await page.wait_for_selector(".error-summary a[href='#f-target']")
+            assert await page.input_value("#f-did") == "1133334444"  # what was typed is kept
+            assert await axe_violations(page) == []
+            await shot(page, tmp_path, "admin-routes-error.png", full_page=True)
+            await page.fill("#f-target", "suporte")
+            await page.click("form[action='/admin/routes/new'] button[type=submit]")
+            await page.wait_for_selector("tr[data-did='1133334444']")
+        finally:
+            await browser.close()

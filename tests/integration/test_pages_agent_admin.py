@@ -140,3 +140,45 @@ async def test_the_api_takes_the_page_session_with_its_csrf_header(app_client: A
     denied = await app_client.post(url, json={"name": "outra"}, headers={"X-CSRF-Token": agent_csrf})
     assert denied.status == 403  # the session's role, as with a token
     assert username != agent_user
+
+
+async def test_inbound_routes_blacklist_trunks_and_outbound_routes(app_client: Any, root: ApiCaller,
+                                                                   domain: str) -> None:
+    _, csrf = await _as(app_client, root, domain, "admin")
+    await root.ok("POST", f"/domains/{domain}/queues", {"name": "atendimento"}, 201)
+    bad = await app_client.post("/admin/routes/new", data={"csrf": csrf, "did": "1133334444", "type": "queue",
+                                                           "target": "nenhuma", "reject_delay": "0"})
+    assert bad.status == 422 and 'id="e-target"' in await bad.text()
+    assert await root.ok("GET", f"/domains/{domain}/routes") in ([], {"items": [], "total": 0})
+    ok = await app_client.post("/admin/routes/new", data={"csrf": csrf, "did": "1133334444", "type": "queue",
+                                                          "target": "atendimento", "reject_delay": "3"},
+                               allow_redirects=False)
+    assert ok.status == 303
+    page = await (await app_client.get("/admin/routes")).text()
+    assert 'data-did="1133334444"' in page and "atendimento" in page
+    blocked = await app_client.post("/admin/routes/block", data={"csrf": csrf, "number": "11987654321",
+                                                                 "reason": "trote"}, allow_redirects=False)
+    assert blocked.status == 303
+    assert 'data-number="11987654321"' in await (await app_client.get("/admin/routes")).text()
+    short = await app_client.post("/admin/routes/block", data={"csrf": csrf, "number": "1"})
+    assert short.status == 400 and 'id="e-number"' in await short.text()
+
+    trunk = await app_client.post("/admin/trunks/new", data={
+        "csrf": csrf, "name": "operadora", "host": "127.0.0.1", "port": "5999", "transport": "udp"},
+        allow_redirects=False)
+    assert trunk.status == 303, await trunk.text()
+    bad_port = await app_client.post("/admin/trunks/new", data={"csrf": csrf, "name": "outra", "host": "127.0.0.1",
+                                                                "port": "porta"})
+    assert bad_port.status == 400 and 'id="e-port"' in await bad_port.text()
+    route = await app_client.post("/admin/trunks/route", data={
+        "csrf": csrf, "route_name": "celulares", "patterns": "_0XX9XXXXXXXX, _0XXXXXXXXXX", "trunks": "operadora",
+        "strip": "1", "prefix": "55"}, allow_redirects=False)
+    assert route.status == 303, await route.text()
+    out = await root.ok("GET", f"/domains/{domain}/outbound-routes")
+    items = out["items"] if isinstance(out, dict) else out
+    assert [(r["name"], r["patterns"], r["trunks"], r["strip"], r["prefix"]) for r in items] == \
+        [("celulares", ["_0XX9XXXXXXXX", "_0XXXXXXXXXX"], ["operadora"], 1, "55")]
+    state = await (await app_client.get("/admin/trunks/state")).json()
+    assert [t["name"] for t in state["items"]] == ["operadora"] and state["items"][0]["status"]
+    page = await (await app_client.get("/admin/trunks")).text()
+    assert 'data-trunk="operadora"' in page and 'data-route="celulares"' in page

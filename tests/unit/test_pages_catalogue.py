@@ -6,18 +6,20 @@ import re
 from pathlib import Path
 
 from ccplane.web.pages.admin import QUEUE_FIELDS, STRATEGIES
+from ccplane.web.pages.admin_routes import DESTINATIONS
 from ccplane.web.pages.agent import PAUSE_REASONS, _labels
 from ccplane.web.pages.i18n import EN, translator
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "ccplane" / "web" / "pages" / "templates"
 OURS = ("agent.html", "admin_queues.html", "admin_queue_form.html", "admin_users.html", "admin_extensions.html",
-        "admin_ivrs.html", "admin_ivr_edit.html", "_admin.html", "supervisor.html")
+        "admin_ivrs.html", "admin_ivr_edit.html", "_admin.html", "supervisor.html", "admin_routes.html",
+        "admin_trunks.html")
 
 
 def test_every_text_of_the_new_pages_has_english() -> None:
     texts = {m for name in OURS for m in re.findall(r"_\('([^']+)'\)", (TEMPLATES / name).read_text())}
     texts |= {x for f in QUEUE_FIELDS for x in (f.label, f.help)} | {label for _, label in STRATEGIES}
-    texts |= set(PAUSE_REASONS)
+    texts |= set(PAUSE_REASONS) | {label for _, label in DESTINATIONS}
     assert len(texts) > 100
     assert sorted(t for t in texts if t not in EN) == []
 

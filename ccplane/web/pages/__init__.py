@@ -254,3 +254,5 @@ def register_pages(app: web.Application) -> None:
     agent(app)
     from .admin import register as admin
     admin(app)
+    from .admin_routes import register as admin_routes
+    admin_routes(app)

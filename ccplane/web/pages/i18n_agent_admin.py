@@ -134,3 +134,38 @@ EN_AGENT_ADMIN.update({
         "Extensions agents may log into this queue on, comma-separated (e.g. 7401, 7402).",
     "Fila": "Queue",
 })
+
+# inbound routes, blacklist, trunks and outbound routes
+EN_AGENT_ADMIN.update({
+    "Rotas de entrada": "Inbound routes", "Alterações salvas.": "Changes saved.", "Número (DID)": "Number (DID)",
+    "Alvo": "Target", "Número bloqueado": "Blocked number", "Motivo": "Reason", "Rotas": "Routes",
+    "Nenhuma rota cadastrada.": "No route yet.", "Atraso": "Delay", "Nova rota": "New route",
+    "O número discado que chega pelo tronco, só dígitos (ex.: 1133334444).":
+        "The dialled number arriving from the trunk, digits only (e.g. 1133334444).",
+    "O nome da fila ou da URA, ou o número do ramal; vazio para Desligar.":
+        "The queue's or IVR's name, or the extension's number; empty for Hang up.",
+    "Tempo que o sistema espera antes de rejeitar uma chamada que não pode ser atendida, para que o roteamento "
+    "ainda a envie a outro destino.":
+        "Time the system waits before rejecting a call that cannot be served, so routing can still send it elsewhere.",
+    "Lista de bloqueio": "Blacklist", "Chamadas recebidas destes números são rejeitadas.":
+        "Inbound calls from these numbers are rejected.",
+    "Nenhum número bloqueado.": "No blocked number.", "Bloquear número": "Block a number",
+    "DDD + número, sem espaços (ex.: 11987654321).": "Area code + number, no spaces (e.g. 11987654321).",
+    "Bloquear": "Block", "Troncos e rotas de saída": "Trunks and outbound routes", "Nome do tronco": "Trunk name",
+    "Servidor": "Server", "Porta": "Port", "Número de saída (Caller ID)": "Outbound number (caller ID)",
+    "Nome da rota": "Route name", "Padrões": "Patterns", "Troncos": "Trunks", "Dígitos a remover": "Digits to strip",
+    "Prefixo": "Prefix", "Nenhum tronco cadastrado.": "No trunk yet.", "Sim": "Yes", "Não": "No",
+    "inacessível": "unreachable", "acessível": "reachable", "desconhecido": "unknown", "registro": "registration",
+    "pendente": "pending", "Novo tronco": "New trunk",
+    "Letras minúsculas, números e hífen (ex.: operadora).": "Lower-case letters, digits and hyphen (e.g. carrier).",
+    "Endereço ou nome do servidor SIP da operadora.": "Address or name of the carrier's SIP server.",
+    "Transporte": "Transport", "Registrar na operadora": "Register with the carrier",
+    "Só dígitos, opcionalmente com + (ex.: 551133334444).": "Digits only, optionally with + (e.g. 551133334444).",
+    "Rotas de saída": "Outbound routes", "Nenhuma rota de saída.": "No outbound route.",
+    "Nova rota de saída": "New outbound route",
+    "Padrões do Asterisk separados por vírgula (ex.: _0XX9XXXXXXXX, _0XXXXXXXXXX).":
+        "Asterisk patterns, comma-separated (e.g. _0XX9XXXXXXXX, _0XXXXXXXXXX).",
+    "Em ordem de preferência, separados por vírgula.": "In order of preference, comma-separated.",
+    "Quantos dígitos tirar do início antes de discar.": "How many leading digits to remove before dialling.",
+    "Acrescentado antes de discar (ex.: 55).": "Added before dialling (e.g. 55).",
+})

@@ -25,6 +25,8 @@
     return null;
   }
   function renderState() {
+    var summary = $("error-summary");  // "not while in a call" is stale once the call is over
+    if (summary && summary.dataset.error === "in_call" && state.state !== "in_call") summary.hidden = true;
     var el = $("state"), text = L[state.state] || state.state;
     if (state.state === "paused" && state.pause_reason) text += " — " + state.pause_reason;
     el.textContent = text; el.className = "badge big s-" + state.state;

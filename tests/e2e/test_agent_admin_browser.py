@@ -190,18 +190,19 @@ async def test_every_admin_page_passes_axe_and_shows_errors_at_the_field(app_cli
                 assert await axe_violations(page) == [], url
                 if shot_name:
                     await shot(page, tmp_path, shot_name, full_page=True)
+            did = "11" + str(secrets.randbelow(10**8)).zfill(8)  # DIDs are unique across domains
             await page.goto(base + "/admin/routes")
-            await page.fill("#f-did", "1133334444")
+            await page.fill("#f-did", did)
             await page.select_option("#f-type", "queue")
             await page.fill("#f-target", "inexistente")
             await page.click("form[action='/admin/routes/new'] button[type=submit]")
             await page.wait_for_selector("#e-target")  # the error at the field, and in the summary linking to it
             await page.wait_for_selector(".error-summary a[href='#f-target']")
-            assert await page.input_value("#f-did") == "1133334444"  # what was typed is kept
+            assert await page.input_value("#f-did") == did  # what was typed is kept
             assert await axe_violations(page) == []
             await shot(page, tmp_path, "admin-routes-error.png", full_page=True)
             await page.fill("#f-target", "suporte")
             await page.click("form[action='/admin/routes/new'] button[type=submit]")
-            await page.wait_for_selector("tr[data-did='1133334444']")
+            await page.wait_for_selector(f"tr[data-did='{did}']")
         finally:
             await browser.close()

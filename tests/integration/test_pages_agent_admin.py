@@ -146,16 +146,17 @@ async def test_inbound_routes_blacklist_trunks_and_outbound_routes(app_client: A
                                                                    domain: str) -> None:
     _, csrf = await _as(app_client, root, domain, "admin")
     await root.ok("POST", f"/domains/{domain}/queues", {"name": "atendimento"}, 201)
-    bad = await app_client.post("/admin/routes/new", data={"csrf": csrf, "did": "1133334444", "type": "queue",
+    did = "11" + str(secrets.randbelow(10**8)).zfill(8)  # DIDs are unique across domains
+    bad = await app_client.post("/admin/routes/new", data={"csrf": csrf, "did": did, "type": "queue",
                                                            "target": "nenhuma", "reject_delay": "0"})
     assert bad.status == 422 and 'id="e-target"' in await bad.text()
     assert await root.ok("GET", f"/domains/{domain}/routes") in ([], {"items": [], "total": 0})
-    ok = await app_client.post("/admin/routes/new", data={"csrf": csrf, "did": "1133334444", "type": "queue",
+    ok = await app_client.post("/admin/routes/new", data={"csrf": csrf, "did": did, "type": "queue",
                                                           "target": "atendimento", "reject_delay": "3"},
                                allow_redirects=False)
     assert ok.status == 303
     page = await (await app_client.get("/admin/routes")).text()
-    assert 'data-did="1133334444"' in page and "atendimento" in page
+    assert f'data-did="{did}"' in page and "atendimento" in page
     blocked = await app_client.post("/admin/routes/block", data={"csrf": csrf, "number": "11987654321",
                                                                  "reason": "trote"}, allow_redirects=False)
     assert blocked.status == 303

@@ -100,13 +100,38 @@ async def test_queue_from_the_page_then_a_call_on_the_agent_screen_and_the_panel
             await shot(sv, tmp_path, "supervisor-wrapup.png")
             await ag.wait_for_selector("#state.s-available", timeout=15000)  # the wrap-up ran out
 
+            await sv.wait_for_selector("tr[data-queue=suporte] .sl:has-text('100%')")  # answered within 20 s
+
             await ag.select_option("#reason", "Almoço")
             await ag.click("text=Pausar")
             await ag.wait_for_selector("#state.s-paused:has-text('Almoço')")
             await sv.wait_for_selector(f"tr[data-agent={ag_user}] .badge.s-paused:has-text('Almoço')")
             await ag.click("text=Retomar")
             await ag.wait_for_selector("#state.s-available")
-            await ag.click("text=Sair das filas")
+
+            # the feed drops and stays down: the banner; a change meanwhile; back up: the state refreshed
+            await ag.context.set_offline(True)
+            await scene.services.live.close()
+            await ag.wait_for_selector("#conn:visible")
+            await root.ok("POST", f"/domains/{domain}/agents/{ag_user}/pause", {"reason": "Reunião"})
+            await shot(ag, tmp_path, "agent-connection-lost.png")
+            await ag.context.set_offline(False)
+            await ag.wait_for_selector("#conn", state="hidden", timeout=15000)
+            await ag.wait_for_selector("#state.s-paused:has-text('Reunião')")
+            await ag.click("#unpause-form button")  # the forms follow the state the feed brought
+            await ag.wait_for_selector("#state.s-available")
+
+            # a supervisor logs the agent out from the panel: the agent screen follows
+            sv.once("dialog", lambda dialog: dialog.accept())
+            await sv.click(f"tr[data-agent={ag_user}] button:has-text('Deslogar')")
+            await sv.wait_for_selector(f"tr[data-agent={ag_user}]", state="detached")
+            await ag.wait_for_selector("#choose-queues")
+            assert (await root.ok("GET", f"/domains/{domain}/agents/{ag_user}"))["extension"] is None
+            await ag.check("input[name=queues][value=suporte]")
+            await ag.click("#choose-queues button[type=submit]")
+            await ag.click("text=Entrar nas filas")
+            await ag.wait_for_selector("#state.s-available")
+            await ag.click("text=Sair das filas")  # the agent's own logout, no call in progress
             await ag.wait_for_selector("#choose-queues")
             assert (await root.ok("GET", f"/domains/{domain}/agents/{ag_user}"))["extension"] is None
         finally:

@@ -30,6 +30,7 @@
     var el = $("state"), text = L[state.state] || state.state;
     if (state.state === "paused" && state.pause_reason) text += " — " + state.pause_reason;
     el.textContent = text; el.className = "badge big s-" + state.state;
+    $("unpause-form").hidden = state.state !== "paused"; $("pause-form").hidden = state.state === "paused";
     var w = $("wrapup");
     if (state.state === "wrapup" && wrapAt) {
       w.hidden = false; w.textContent = L.wrapup_left.replace("{s}", Math.max(0, Math.ceil((wrapAt - Date.now()) / 1000)));

@@ -98,6 +98,10 @@ async def test_team_and_extensions_pages(app_client: Any, root: ApiCaller, domai
                                                          "role": "agent", "password": "s3cret-pass-1"},
                                allow_redirects=False)
     assert ok.status == 303
+    promoted = await app_client.post("/admin/users/bia.agente", data={"csrf": csrf, "role": "supervisor"},
+                                     allow_redirects=False)
+    assert promoted.status == 303
+    assert (await root.ok("GET", f"/domains/{domain}/users/bia.agente"))["role"] == "supervisor"
     off = await app_client.post("/admin/users/bia.agente", data={"csrf": csrf, "active": "0"}, allow_redirects=False)
     assert off.status == 303
     assert (await root.ok("GET", f"/domains/{domain}/users/bia.agente"))["active"] is False
@@ -109,6 +113,23 @@ async def test_team_and_extensions_pages(app_client: Any, root: ApiCaller, domai
     assert ext.status == 303
     state = await (await app_client.get("/admin/extensions/state")).json()
     assert state["items"] == [{"number": "7501", "registered": False, "in_use_by": None}]
+
+
+async def test_another_domains_object_is_404_on_the_pages(app_client: Any, root: ApiCaller, domain: str,
+                                                            other_domain: str) -> None:
+    await root.ok("POST", f"/domains/{other_domain}/queues", {"name": "alheia"}, 201)
+    await root.ok("POST", f"/domains/{other_domain}/ivrs",
+                  {"name": "alheia", "root": {"type": "hangup"}}, 201)
+    _, csrf = await _as(app_client, root, domain, "admin")
+    for url in ("/admin/queues/alheia", "/admin/ivrs/alheia"):
+        resp = await app_client.get(url)
+        assert resp.status == 404, url
+        assert "Não encontrado." in await resp.text()
+    post = await app_client.post("/admin/queues/alheia", data={
+        "csrf": csrf, "strategy": "random", "wrapup_time": "1", "max_no_answer": "0", "ring_timeout": "20",
+        "retry": "5", "call_timeout": "0", "reject_delay": "0", "noanswer_delay": "0", "max_wait": "0", "max_len": "0"})
+    assert post.status == 404  # never a change in another domain
+    assert (await root.ok("GET", f"/domains/{other_domain}/queues/alheia"))["strategy"] == "ringall"
 
 
 async def test_agent_screen_without_an_offered_extension_explains_why(app_client: Any, root: ApiCaller,

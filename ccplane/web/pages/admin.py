@@ -15,13 +15,29 @@ from ...features.extensions.schemas import ExtensionCreate
 from ...features.queues.schemas import QueueCreate, QueueUpdate
 from ...features.users.schemas import UserCreate, UserUpdate
 from ..keys import SERVICES
-from . import SESSION, Session, page, render
+from . import SESSION, Session, render
+from . import page as session_page
 
 MANAGERS = frozenset({"root", "superuser", "admin", "supervisor"})  # queues, IVR (the product: supervisors too)
 ADMINS = frozenset({"root", "superuser", "admin"})  # team, extensions
 STRATEGIES = (("ringall", "Todos ao mesmo tempo"), ("linear", "Em sequência"), ("rrmemory", "Rodízio com memória"),
               ("leastrecent", "Quem atendeu há mais tempo"), ("fewestcalls", "Quem atendeu menos chamadas"),
               ("random", "Aleatório"))
+
+
+def page(roles: frozenset[str]) -> Any:
+    """A page of the administration: a session with one of ``roles``; a refusal of the
+    services (no domain chosen, an object of another domain) is shown as a page."""
+    def wrap(handler: Any) -> Any:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            try:
+                response: web.StreamResponse = await handler(request)
+            except ApiError as exc:
+                return render(request, "admin_error.html", status=exc.status, status_code=exc.status,
+                              message=exc.message)
+            return response
+        return session_page(roles)(guarded)
+    return wrap
 
 
 @dataclass(frozen=True)
@@ -146,7 +162,7 @@ async def queue_edit(request: web.Request) -> web.StreamResponse:
     try:
         q = await request.app[SERVICES].queues.get(session.principal, session.domain or "", request.match_info["name"])
     except ApiError as exc:
-        return render(request, "error.html", status=exc.status, message=exc.message)
+        return render(request, "admin_error.html", status=exc.status, status_code=exc.status, message=exc.message)
     return await _queue_form(request, q.name, _queue_values(q), {})
 
 
@@ -205,7 +221,7 @@ async def user_save(request: web.Request) -> web.StreamResponse:
             username = created.username
         else:
             change: dict[str, Any] = {}
-            if "role" in form:
+            if str(form.get("role", "")):
                 change["role"] = str(form["role"])
             if "active" in form:
                 change["active"] = str(form["active"]) == "1"
@@ -286,7 +302,7 @@ async def ivr_edit(request: web.Request) -> web.StreamResponse:
             tree = await services.ivrs.get(session.principal, session.domain or "", name)
             root, exists = tree.root, True
         except ApiError as exc:
-            return render(request, "error.html", status=exc.status, message=exc.message)
+            return render(request, "admin_error.html", status=exc.status, status_code=exc.status, message=exc.message)
     queue_items, _t = await services.queues.list(session.principal, session.domain or "", 500, 0)
     return render(request, "admin_ivr_edit.html", name=name, root=root, exists=exists,
                   queues=[q.name for q in queue_items])

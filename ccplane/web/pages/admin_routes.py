@@ -12,8 +12,8 @@ from ...errors import ApiError
 from ...features.routes.schemas import BlacklistCreate, RouteCreate
 from ...features.trunks.schemas import OutboundRouteCreate, TrunkCreate
 from ..keys import SERVICES
-from . import SESSION, Session, page, render
-from .admin import ADMINS, MANAGERS, pydantic_errors
+from . import SESSION, Session, render
+from .admin import ADMINS, MANAGERS, page, pydantic_errors
 
 DESTINATIONS = (("queue", "Fila"), ("ivr", "URA"), ("extension", "Ramal"), ("hangup", "Desligar"))
 

@@ -71,7 +71,7 @@ EN_AGENT_ADMIN: dict[str, str] = {
     "Coletar dígitos": "Collect digits", "Tocar áudio": "Play prompt", "Outra URA": "Another IVR", "nenhuma": "none",
     "Todos ao mesmo tempo": "All at once", "Em sequência": "In sequence", "Rodízio com memória": "Round-robin with memory",
     "Quem atendeu há mais tempo": "Least recent", "Quem atendeu menos chamadas": "Fewest calls", "Aleatório": "Random",
-    "Erro neste nó": "Error at this node", "Início da URA": "Start of the IVR",
+    "Não encontrado.": "Not found.", "Alterar": "Change", "Erro neste nó": "Error at this node", "Início da URA": "Start of the IVR",
 }
 
 

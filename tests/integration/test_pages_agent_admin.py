@@ -204,3 +204,12 @@ async def test_inbound_routes_blacklist_trunks_and_outbound_routes(app_client: A
     assert [t["name"] for t in state["items"]] == ["operadora"] and state["items"][0]["status"]
     page = await (await app_client.get("/admin/trunks")).text()
     assert 'data-trunk="operadora"' in page and 'data-route="celulares"' in page
+
+
+async def test_root_on_the_agent_screen_gets_an_explanation(app_client: Any, services: Any, domain: str) -> None:
+    username, password = f"root-{secrets.token_hex(4)}", secrets.token_urlsafe(12)
+    await services.auth.create_root(username, password)
+    assert (await _login(app_client, username, password)).status == 302
+    page = await app_client.get("/agent")
+    text = await page.text()
+    assert page.status == 200 and "não é membro deste domínio" in text and 'id="choose-queues"' not in text

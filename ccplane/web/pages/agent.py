@@ -40,7 +40,11 @@ async def _screen(request: web.Request, status: int = 200, error: str | None = N
     if session.domain is None:
         return render(request, "agent.html", status=status, me=None, queues=[], chosen=[], offered=None,
                       error=error, detail=detail, reasons=PAUSE_REASONS, labels=_labels(lang))
-    me = await services.agents.get(session.principal, session.domain, session.username)
+    try:
+        me = await services.agents.get(session.principal, session.domain, session.username)
+    except ApiError:  # e.g. root, who belongs to no domain: no agent session of its own here
+        return render(request, "agent.html", status=status, me=None, queues=[], chosen=[], offered=None,
+                      error=error or "not_agent", detail=detail, reasons=PAUSE_REASONS, labels=_labels(lang))
     queues: list[str] = []
     offered: list[Any] | None = None
     if me.extension is None:

@@ -13,6 +13,8 @@ EN_AGENT_ADMIN: dict[str, str] = {
     "Escolha um ramal.": "Choose an extension.",
     "Informe o motivo da pausa (até 64 caracteres, sem | ).": "Give the pause reason (up to 64 characters, no | ).",
     "A operação foi recusada.": "The operation was refused.",
+    "Seu usuário não é membro deste domínio: não há tela de agente para ele aqui.":
+        "Your user is not a member of this domain: there is no agent screen for it here.",
     "1. Escolha as filas": "1. Choose the queues",
     "Nenhuma fila cadastrada neste domínio.": "No queue in this domain.",
     "Ver ramais disponíveis": "Show available extensions",

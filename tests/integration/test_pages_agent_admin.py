@@ -69,6 +69,17 @@ async def test_supervisor_creates_a_queue_and_bad_fields_show_at_the_field(app_c
     assert edit.status == 422, edit.status  # no extension 99
     assert 'id="e-extensions"' in await edit.text()
     assert (await root.ok("GET", f"/domains/{domain}/queues/suporte"))["wrapup_time"] == 12  # unchanged
+    await root.ok("POST", f"/domains/{domain}/queues", {"name": "reserva"}, 201)
+    overflow = await app_client.post("/admin/queues/suporte", data={
+        "csrf": csrf, "strategy": "ringall", "wrapup_time": "30", "max_no_answer": "0", "ring_timeout": "20",
+        "retry": "5", "call_timeout": "600", "reject_delay": "4", "noanswer_delay": "0", "busy_delay": "",
+        "max_wait": "60", "max_len": "0", "overflow_type": "queue", "overflow_target": "reserva"},
+        allow_redirects=False)
+    assert overflow.status == 303, await overflow.text()
+    q = await root.ok("GET", f"/domains/{domain}/queues/suporte")
+    assert (q["overflow"], q["max_wait"], q["wrapup_time"]) == ({"type": "queue", "target": "reserva"}, 60, 30)
+    form = await (await app_client.get("/admin/queues/suporte")).text()
+    assert 'value="reserva"' in form and '<option value="queue" selected>' in form
     no_csrf = await app_client.post("/admin/queues/suporte", data={"strategy": "random"}, allow_redirects=False)
     assert no_csrf.status == 403
 

@@ -82,6 +82,9 @@ QUEUE_FIELDS: tuple[Field, ...] = (
     Field("record", "Gravar as chamadas", "As chamadas atendidas pela fila são gravadas.", "bool"),
     Field("monitoring_group", "Grupo de monitoramento",
           "Supervisores deste grupo ouvem as gravações da fila.", "text", optional=True),
+    Field("overflow", "Transbordo",
+          "Para onde vai o chamador quando a espera máxima acaba, a fila está cheia ou não há agentes: "
+          "desligar, outra fila ou um ramal.", "overflow"),
     Field("extensions", "Ramais vinculados",
           "Ramais em que os agentes podem entrar nesta fila, separados por vírgula (ex.: 7401, 7402).", "list"),
 )
@@ -99,6 +102,10 @@ def _queue_body(form: Any, creating: bool) -> tuple[dict[str, Any], dict[str, st
             body[f.name] = form.get(f.name) == "on"
         elif f.kind == "list":
             body[f.name] = [x.strip() for x in raw.replace(";", ",").split(",") if x.strip()]
+        elif f.kind == "overflow":
+            kind = str(form.get("overflow_type", "hangup")) or "hangup"
+            target = str(form.get("overflow_target", "")).strip()
+            body[f.name] = {"type": kind} if kind == "hangup" else {"type": kind, "target": target}
         elif f.kind in ("text", "strategy"):
             if raw or not f.optional:
                 body[f.name] = raw
@@ -126,6 +133,8 @@ def pydantic_errors(exc: ValidationError) -> dict[str, str]:
 def _queue_values(q: Any) -> dict[str, Any]:
     values = q.model_dump() if hasattr(q, "model_dump") else dict(q)
     values["extensions"] = ", ".join(values.get("extensions") or [])
+    overflow = values.get("overflow") or {}
+    values["overflow_type"], values["overflow_target"] = overflow.get("type", "hangup"), overflow.get("target") or ""
     return values
 
 
@@ -133,6 +142,7 @@ def _defaults() -> dict[str, Any]:
     values = QueueCreate.model_validate({"name": "x"}).model_dump()
     values["name"] = ""
     values["extensions"] = ""
+    values["overflow_type"], values["overflow_target"] = "hangup", ""
     return values
 
 

@@ -131,6 +131,12 @@ EN_AGENT_ADMIN.update({
         "Calls answered through the queue are recorded.",
     "Grupo de monitoramento": "Monitoring group", "Supervisores deste grupo ouvem as gravações da fila.":
         "Supervisors of this group listen to the queue's recordings.",
+    "Transbordo": "Overflow",
+    "Para onde vai o chamador quando a espera máxima acaba, a fila está cheia ou não há agentes: "
+    "desligar, outra fila ou um ramal.":
+        "Where the caller goes when the max wait runs out, the queue is full or has no agents: hang up, another "
+        "queue or an extension.",
+    "Tipo de transbordo": "Overflow type", "Destino do transbordo": "Overflow target", "fila ou ramal": "queue or extension",
     "Ramais vinculados": "Linked extensions",
     "Ramais em que os agentes podem entrar nesta fila, separados por vírgula (ex.: 7401, 7402).":
         "Extensions agents may log into this queue on, comma-separated (e.g. 7401, 7402).",

@@ -1,26 +1,23 @@
 """Browser test of the pages: Debian's chromium driven by Playwright (never a
-downloaded browser). Skipped where /usr/bin/chromium or playwright is absent."""
+downloaded browser). A missing chromium or playwright fails the run (never a skip).
+Screenshots go to the test's tmp dir, and to $CCPLANE_SCREENSHOTS_DIR when set."""
 from __future__ import annotations
 
 import secrets
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.api import ApiCaller
+import playwright.async_api as playwright_api  # missing, the run fails (never a skip)
 
-CHROMIUM = shutil.which("chromium")
-import playwright.async_api as playwright_api  # noqa: E402 - missing, the run fails (never a skip)
+from tests.e2e.browser import CHROMIUM, require_chromium, shot
+from tests.support.api import ApiCaller
 
 
 @pytest.fixture(autouse=True)
 def _chromium() -> None:
-    """A missing browser is a failure, as every missing real component is."""
-    if CHROMIUM is None:
-        pytest.fail("Debian's chromium is not installed (scripts/setup.sh installs it)")
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    require_chromium()
 
 
 async def test_supervisor_logs_in_and_sees_the_panel(app_client: Any, root: ApiCaller, domain: str, tmp_path: Path) -> None:
@@ -33,22 +30,19 @@ async def test_supervisor_logs_in_and_sees_the_panel(app_client: Any, root: ApiC
         try:
             page = await browser.new_page(viewport={"width": 1280, "height": 720})
             await page.goto(base + "/login")
-            await page.screenshot(path=str(tmp_path / "login.png"))
+            await shot(page, tmp_path, "login.png")
             await page.fill("#username", username)
             await page.fill("#password", password)
             await page.click("button[type=submit]")
             await page.wait_for_url(base + "/")
             assert "Sara Supervisora" in await page.content()
-            await page.screenshot(path=str(tmp_path / "home.png"))
+            await shot(page, tmp_path, "home.png")
             await page.goto(base + "/supervisor")
             # the snapshot arrived over the live feed: the agents table was redrawn
             await page.wait_for_selector("#agents td:has-text('Nenhum agente conectado')", timeout=5000)
-            await page.screenshot(path=str(tmp_path / "supervisor.png"))
+            await shot(page, tmp_path, "supervisor.png")
         finally:
             await browser.close()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for name in ("login.png", "home.png", "supervisor.png"):
-        shutil.copy(tmp_path / name, SHOTS / name)
 
 
 from tests.integration.conftest import scene  # noqa: E402,F401 - the real-sandbox Scene fixture
@@ -74,11 +68,9 @@ async def test_panel_shows_a_call_live(app_client: Any, root: ApiCaller, scene: 
             caller = await scene.call("bq", caller_id="1133334444")
             await page.wait_for_selector(".badge.s-in_call", timeout=10000)  # no reload
             await page.wait_for_selector("#calls td:has-text('1133334444')", timeout=5000)
-            await page.screenshot(path=str(tmp_path / "supervisor-call.png"))
+            await shot(page, tmp_path, "supervisor-call.png")
             await scene.hangup(caller)
             await page.wait_for_selector(".badge.s-wrapup:has-text(' s')", timeout=10000)
-            await page.screenshot(path=str(tmp_path / "supervisor-wrapup.png"))
+            await shot(page, tmp_path, "supervisor-wrapup.png")
         finally:
             await browser.close()
-    for name in ("supervisor-call.png", "supervisor-wrapup.png"):
-        shutil.copy(tmp_path / name, SHOTS / name)

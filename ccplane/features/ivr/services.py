@@ -114,8 +114,13 @@ class IvrService:
             await s.commit()
         await self.changed()
 
-    async def path(self, me: Principal, slug: str, call: str) -> list[IvrStepOut]:
-        me.require(READ_ROLES, "read IVR paths")
+    async def path(self, me: Principal, slug: str, call: str, *,
+                   handled_by: str | None = None) -> list[IvrStepOut]:
+        """The steps of one call through the IVR. Supervisors read any call of the
+        domain; an agent only the call it is handling (``handled_by``, from the
+        call tracker: the agent screen's call card)."""
+        if not (me.role == "agent" and handled_by == me.username):
+            me.require(READ_ROLES, "read IVR paths")
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
             rows = await s.scalars(select(IvrStep).where(IvrStep.domain_id == domain.id, IvrStep.call == call)

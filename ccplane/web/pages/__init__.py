@@ -250,3 +250,9 @@ def register_pages(app: web.Application) -> None:
     r.add_static("/static/", HERE / "static")
     from .supervisor import register as supervisor
     supervisor(app)
+    from .agent import register as agent
+    agent(app)
+    from .admin import register as admin
+    admin(app)
+    from .admin_routes import register as admin_routes
+    admin_routes(app)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .i18n_agent_admin import EN_AGENT_ADMIN
+
 EN: dict[str, str] = {
     "Entrar": "Sign in",
     "Usuário": "Username",
@@ -42,6 +44,9 @@ EN: dict[str, str] = {
     "Em pausa": "Paused", "Inativo": "Inactive", "Desconectado": "Offline", "Pausar": "Pause", "Retomar": "Unpause",
     "Desligar": "Hang up", "Motivo da pausa": "Pause reason", "Nenhum agente conectado": "No agent logged in",
 }
+
+
+EN.update(EN_AGENT_ADMIN)
 
 
 def translator(lang: str) -> Callable[[str], str]:

@@ -154,6 +154,9 @@ async def test_app_alerts_reach_the_alert_pages_live(app_client: Any, root: ApiC
             # red, both new: the older first
             order = await carla.eval_on_selector_all("li.alert-card", "els => els.map(e => +e.dataset.alert)")
             assert order == [first, second]
+            # the dashboard and the latest-alerts table follow (drawn by the server, fetched again)
+            await carla.wait_for_selector('#latest-body td:has-text("Maria Souza")', timeout=5000)
+            await carla.wait_for_selector('#dash-body .figure .big:text-is("2")', timeout=5000)
             await carla.screenshot(path=str(tmp_path / "alerts.png"), full_page=True)
 
             # Carla takes the first alert: Davi's page shows it at once, and the order changes

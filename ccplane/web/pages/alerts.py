@@ -19,7 +19,7 @@ from ...features.alerts.export import to_csv, to_xlsx
 from ...features.alerts.schemas import AlertOut
 from ..keys import SERVICES
 from . import LANG, SESSION, Session, page, render
-from .charts import bars, stacked
+from .charts import bars
 from .i18n import translator
 
 TEAM = frozenset({"root", "superuser", "admin", "supervisor", "agent"})
@@ -112,11 +112,12 @@ def dashboard(alerts: list[dict[str, Any]], _: Any, start: date, end: date) -> d
         days.append((d.strftime("%d/%m"), float(figures["by_day"].get(d.isoformat(), 0))))
         d += timedelta(days=1)
     names = {"red": _("Vermelho"), "yellow": _("Amarelo"), "green": _("Verde")}
-    levels = [(names[lv], [(names[lv], float(figures["by_level"].get(lv, 0)), lv)]) for lv in ("red", "yellow", "green")]
+    order = ("red", "yellow", "green")
     return {"figures": figures,
             "by_hour": bars(_("Alertas por hora"), hours, "blue"),
             "by_day": bars(_("Alertas por dia"), days[-31:], "purple"),
-            "by_level": stacked(_("Alertas por nível"), levels)}
+            "by_level": bars(_("Alertas por nível"), [(names[lv], float(figures["by_level"].get(lv, 0))) for lv in order],
+                             colors=order)}
 
 
 @page(TEAM)

@@ -31,29 +31,33 @@ def _nice_max(value: float) -> float:
     return 10 * step
 
 
-def bars(title: str, points: Sequence[tuple[str, float]], color: str = "blue", width: int = 560,
-         height: int = 200) -> str:
-    """A vertical bar chart of (label, value); an empty series draws an empty axis."""
-    left, bottom, top = 34, 22, 10
+def bars(title: str, points: Sequence[tuple[str, float]], color: str = "blue", width: int = 380,
+         height: int = 180, colors: Sequence[str] | None = None) -> str:
+    """A vertical bar chart of (label, value), one colour or one per bar; an
+    empty series draws an empty axis."""
+    left, bottom, top = 30, 22, 20 if colors else 10
     top_value = _nice_max(max((v for _, v in points), default=0))
     plot_w, plot_h = width - left - 6, height - bottom - top
     parts = [f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 6}" y2="{top + plot_h}" stroke="#c9d0da"/>']
     for frac in (0.5, 1.0):
         y = top + plot_h - plot_h * frac
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 6}" y2="{y:.1f}" stroke="#eef1f5"/>'
-                     f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="10" fill="#5b6675">'
+                     f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#5b6675">'
                      f'{_num(top_value * frac)}</text>')
     n = max(len(points), 1)
     slot = plot_w / n
-    label_every = max(1, round(n / 12))
-    fill = PALETTE.get(color, color)
+    label_every = max(1, round(n / 8))
     for i, (label, value) in enumerate(points):
+        fill = PALETTE.get(colors[i], colors[i]) if colors else PALETTE.get(color, color)
         h = plot_h * (value / top_value)
         x = left + i * slot + slot * 0.15
         parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
                      f'rx="2" fill="{fill}"><title>{escape(label)}: {_num(value)}</title></rect>')
+        if colors and value:
+            parts.append(f'<text x="{x + slot * 0.35:.1f}" y="{top + plot_h - h - 4:.1f}" text-anchor="middle" '
+                         f'font-size="12" font-weight="700" fill="#1c2430">{_num(value)}</text>')
         if i % label_every == 0:
-            parts.append(f'<text x="{x + slot * 0.35:.1f}" y="{height - 6}" text-anchor="middle" font-size="10" '
+            parts.append(f'<text x="{x + slot * 0.35:.1f}" y="{height - 6}" text-anchor="middle" font-size="11" '
                          f'fill="#5b6675">{escape(label)}</text>')
     return _svg(width, height, title, "".join(parts))
 

@@ -91,12 +91,27 @@
       draw();
     });
   }
+  // The dashboard and the latest-alerts table are drawn by the server: fetch them
+  // again (the page's own filters) a moment after alerts change, not per event.
+  var again = null;
+  function refreshTables() {
+    clearTimeout(again);
+    again = setTimeout(function () {
+      fetch(location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        ["dash-body", "latest-body", "latest-count"].forEach(function (id) {
+          var fresh = doc.getElementById(id), old = document.getElementById(id);
+          if (fresh && old) old.innerHTML = fresh.innerHTML;
+        });
+      });
+    }, 1500);
+  }
   function connect() {
     var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/live");
     ws.onmessage = function (e) {
       var m = JSON.parse(e.data);
       if (m.type === "snapshot") { status("● " + L.live, true); refresh(); }
-      else if (m.type.indexOf("alert.") === 0 && m.data && m.data.level) { put(m.data); draw(); if (m.type === "alert.new") beep(); }
+      else if (m.type.indexOf("alert.") === 0 && m.data && m.data.level) { put(m.data); draw(); refreshTables(); if (m.type === "alert.new") beep(); }
     };
     ws.onclose = function () { status(L.offline, false); setTimeout(connect, 1000); };
   }

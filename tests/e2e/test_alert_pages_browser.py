@@ -87,6 +87,7 @@ async def test_app_alerts_reach_the_alert_pages_live(app_client: Any, root: ApiC
                                                      tmp_path: Path) -> None:
     await root.ok("PUT", f"/domains/{domain}/alert-app", {
         "app_name": "Rede Acolher", "call_number": "1140028922", "colors": {"primary": "#243b6b"},
+        "ack_deadlines": {"red": 5},
         "texts": {"red": {"button": "Socorro"}, "yellow": {"button": "Atenção"}, "green": {"button": "Estou bem"}}})
     await _person(root, domain, "Joana da Silva", "52998224725", "11987654321")
     await _person(root, domain, "Maria Souza", "11144477735", "11976543210")
@@ -166,6 +167,11 @@ async def test_app_alerts_reach_the_alert_pages_live(app_client: Any, root: ApiC
                                          timeout=1000)
             latencies.append(time.monotonic() - took)
             assert await davi.eval_on_selector_all("li.alert-card", "els => els.map(e => +e.dataset.alert)") == [second, first]
+            # nobody took Maria's alert within the red deadline (5 s): its SLA timer turns red, and
+            # the escalation (the scheduler's job) shows on the card
+            await davi.wait_for_selector(f'li.alert-card.is-late[data-alert="{second}"] .sla.late', timeout=8000)
+            await davi.wait_for_selector(f'li.alert-card[data-alert="{second}"] .esc', timeout=8000)
+            assert await davi.query_selector(f'li.alert-card[data-alert="{first}"] .sla.met:not(.late)')  # taken: its clock stopped
             await davi.screenshot(path=str(tmp_path / "alerts-taken.png"), full_page=True)
             await _axe(davi, "/alerts (two alerts)")
 

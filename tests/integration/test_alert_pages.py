@@ -96,6 +96,8 @@ async def test_alert_table_filters_and_spreadsheet(app_client: Any, root: ApiCal
     await _login(app_client, username, password)
     bad = await app_client.get("/alerts?from=31/12/2026")
     assert bad.status == 400 and 'href="#f-from"' in await bad.text()
+    english = await (await app_client.get("/alerts?lang=en")).text()
+    assert "Alert monitoring" in english and "Latest alerts" in english and "Monitoramento" not in english
     none = await app_client.get("/alerts?level=red")
     assert "Nenhum alerta no período" in await none.text()
     sheet = await app_client.get("/alerts/export?format=xlsx&level=yellow")

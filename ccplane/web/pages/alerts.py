@@ -148,7 +148,8 @@ def _labels(_: Any) -> dict[str, str]:
             "acknowledged": _("Assumido"), "closed": _("Encerrado"), "take": _("Assumir"), "open": _("Abrir"),
             "taken_by": _("Assumido por"), "map": _("Ver no mapa"), "none": _("Nenhum alerta em aberto"),
             "sound_on": _("Som ativado"), "sound_off": _("Ativar som"), "late": _("Prazo estourado"),
-            "offline": _("Conexão perdida; reconectando…"), "no_location": _("Sem localização"), "live": _("Ao vivo")}
+            "offline": _("Conexão perdida; reconectando…"), "no_location": _("Sem localização"), "live": _("Ao vivo"),
+            "escalated": _("Escalonado")}
 
 
 @page(TEAM)

@@ -18,7 +18,8 @@
     });
   }
   function clock(a) {
-    var s = Math.max(0, Math.round((Date.now() - Date.parse(a.created_at)) / 1000));
+    // Until taken: the time waited so far; once taken, the time it took (frozen).
+    var s = a.seconds_to_ack != null ? Math.round(a.seconds_to_ack) : Math.max(0, Math.round((Date.now() - Date.parse(a.created_at)) / 1000));
     var h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60;
     return (h ? h + ":" + ("0" + m).slice(-2) : m) + ":" + ("0" + (s % 60)).slice(-2);
   }
@@ -35,8 +36,9 @@
     var head = el("div", "ac-head");
     head.appendChild(el("span", "lvl lvl-" + a.level, L[a.level]));
     head.appendChild(el("strong", "ac-name", a.person.name));
-    var t = el("span", "sla" + (late(a) ? " late" : ""), clock(a)); t.title = late(a) ? L.late : ""; t.dataset.sla = a.id;
+    var t = el("span", "sla" + (late(a) ? " late" : "") + (a.status !== "new" ? " met" : ""), clock(a)); t.title = late(a) ? L.late : ""; t.dataset.sla = a.id;
     head.appendChild(t); li.appendChild(head);
+    if (a.escalations) { var esc = el("span", "esc", L.escalated + " " + a.escalations + "×"); li.appendChild(esc); }
     var meta = el("div", "ac-meta");
     meta.appendChild(el("span", null, a.person.phone));
     if (a.location) { var m = el("a", null, L.map); m.href = a.location.maps_url; m.target = "_blank"; m.rel = "noopener"; meta.appendChild(m); }
@@ -111,7 +113,8 @@
     ws.onmessage = function (e) {
       var m = JSON.parse(e.data);
       if (m.type === "snapshot") { status("● " + L.live, true); refresh(); }
-      else if (m.type.indexOf("alert.") === 0 && m.data && m.data.level) { put(m.data); draw(); refreshTables(); if (m.type === "alert.new") beep(); }
+      else if (m.type.indexOf("alert.") === 0 && m.data && m.data.level) {
+        (m.data.alerts || [m.data]).forEach(put); draw(); refreshTables(); if (m.type === "alert.new") beep(); }
     };
     ws.onclose = function () { status(L.offline, false); setTimeout(connect, 1000); };
   }

@@ -118,6 +118,9 @@ async def test_app_alerts_reach_the_alert_pages_live(app_client: Any, root: ApiC
             await _axe(granted, "/app login")
             await granted.screenshot(path=str(tmp_path / "alert-app-login.png"))
             await _app_login(granted, base, domain, "52998224725")
+            # installable: the manifest is linked and the service worker controls the app's scope
+            scope = await granted.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
+            assert scope == f"{base}/app/{domain}"
             await granted.screenshot(path=str(tmp_path / "alert-app.png"))
             await _axe(granted, "/app buttons")
 
@@ -182,6 +185,8 @@ async def test_app_alerts_reach_the_alert_pages_live(app_client: Any, root: ApiC
             await davi.click("form[action$='/notes'] button")
             await davi.wait_for_selector(".notes li:has-text('viatura acionada')")
             await _axe(davi, "/alerts/{id}")
+            await carla.click(f'li.alert-card[data-alert="{second}"] button.primary')  # Carla takes it from the board
+            await davi.wait_for_selector(f'#status:has-text("{ops[0][0]}")', timeout=3000)
             await davi.screenshot(path=str(tmp_path / "alert-detail.png"), full_page=True)
             print(f"\nboard latencies (s): {', '.join(f'{x:.3f}' for x in latencies)}")
         finally:

@@ -81,6 +81,13 @@
       });
     } catch (e) { /* no audio device: the colours still show */ }
   }
+  // Browsers start audio only after a gesture on the page: the first click or key
+  // (any, e.g. the sound button or "Assumir") wakes it, so a remembered "sound on" works.
+  function wake() {
+    try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); if (audio.state === "suspended") audio.resume(); }
+    catch (e) { /* no audio device */ }
+  }
+  document.addEventListener("click", wake, { once: true }); document.addEventListener("keydown", wake, { once: true });
   var soundBtn = document.getElementById("sound");
   function showSound() { soundBtn.textContent = soundOn ? L.sound_on : L.sound_off; soundBtn.setAttribute("aria-pressed", soundOn ? "true" : "false"); }
   soundBtn.onclick = function () { soundOn = !soundOn; localStorage.setItem("ccplane_alert_sound", soundOn ? "1" : "0"); showSound(); beep(); };

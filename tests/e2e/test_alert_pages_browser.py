@@ -61,6 +61,10 @@ async def _axe(page: Any, what: str) -> None:
 
 async def _staff(browser: Any, base: str, username: str, password: str, path: str) -> Any:
     context = await browser.new_context(viewport={"width": 1360, "height": 900}, locale="pt-BR")
+    # count the tones the board plays (Web Audio oscillators)
+    await context.add_init_script("window.__tones = 0; (function (C) { var o = C.prototype.createOscillator;"
+                                  " C.prototype.createOscillator = function () { window.__tones++; return o.apply(this, arguments); };"
+                                  " })(window.AudioContext || window.BaseAudioContext);")
     page = await context.new_page()
     await page.goto(f"{base}/login?next={path}")
     await page.fill("#username", username)
@@ -105,6 +109,9 @@ async def test_app_alerts_reach_the_alert_pages_live(app_client: Any, root: ApiC
             davi = await _staff(browser, base, *ops[1], "/alerts")
             for board in (carla, davi):
                 await board.wait_for_selector("#conn.ok")  # the live feed is connected
+            await carla.click("#sound")  # Carla turns the sound on: it rings while an alert is untaken
+            assert await carla.get_attribute("#sound", "aria-pressed") == "true"
+            assert await carla.get_attribute("#board", "data-ringing") == "false"
             await _axe(carla, "/alerts (empty)")
 
             # the app: a wrong CPF format gets the product's message, from the page itself
@@ -139,6 +146,8 @@ async def test_app_alerts_reach_the_alert_pages_live(app_client: Any, root: ApiC
                 return int(created["id"])
 
             first = await press(granted)
+            await carla.wait_for_function("window.__tones >= 4", timeout=4000)  # two beeps of two tones
+            assert await carla.get_attribute("#board", "data-ringing") == "true"
             assert await granted.text_content("#done-location") == "Localização enviada"
             call_now = granted.locator("#call-now")
             assert await call_now.get_attribute("href") == "tel:1140028922"
@@ -187,6 +196,7 @@ async def test_app_alerts_reach_the_alert_pages_live(app_client: Any, root: ApiC
             await _axe(davi, "/alerts/{id}")
             await carla.click(f'li.alert-card[data-alert="{second}"] button.primary')  # Carla takes it from the board
             await davi.wait_for_selector(f'#status:has-text("{ops[0][0]}")', timeout=3000)
+            await carla.wait_for_selector('#board[data-ringing="false"]', timeout=1000)  # every alert taken: silence
             await davi.screenshot(path=str(tmp_path / "alert-detail.png"), full_page=True)
             print(f"\nboard latencies (s): {', '.join(f'{x:.3f}' for x in latencies)}")
         finally:

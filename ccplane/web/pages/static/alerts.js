@@ -59,6 +59,7 @@
     if (!list.length) board.appendChild(el("li", "muted empty", L.none));
     list.forEach(function (a) { board.appendChild(card(a)); });
     document.getElementById("open-count").textContent = String(list.length);
+    board.dataset.ringing = String(soundOn && list.some(function (a) { return a.status === "new"; }));
   }
   function tick() {
     Object.keys(alerts).forEach(function (id) {
@@ -90,7 +91,7 @@
   document.addEventListener("click", wake, { once: true }); document.addEventListener("keydown", wake, { once: true });
   var soundBtn = document.getElementById("sound");
   function showSound() { soundBtn.textContent = soundOn ? L.sound_on : L.sound_off; soundBtn.setAttribute("aria-pressed", soundOn ? "true" : "false"); }
-  soundBtn.onclick = function () { soundOn = !soundOn; localStorage.setItem("ccplane_alert_sound", soundOn ? "1" : "0"); showSound(); beep(); };
+  soundBtn.onclick = function () { soundOn = !soundOn; localStorage.setItem("ccplane_alert_sound", soundOn ? "1" : "0"); showSound(); draw(); beep(); };
   showSound();
   function status(text, ok) { var c = document.getElementById("conn"); c.textContent = text; c.className = "conn" + (ok ? " ok" : " down"); }
   function refresh() {

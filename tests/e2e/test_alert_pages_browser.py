@@ -159,11 +159,14 @@ async def test_app_alerts_reach_the_alert_pages_live(app_client: Any, root: ApiC
 
             denied = await (await browser.new_context(**MOBILE, locale="pt-BR")).new_page()  # no permission given
             await _app_login(denied, base, domain, "11144477735")
+            began = time.monotonic()
             second = await press(denied)
+            denied_took = time.monotonic() - began  # no location wait: the browser refuses at once
             assert await denied.text_content("#done-location") == "Sem localização"
             for board in (carla, davi):
                 await board.wait_for_selector(f'li.alert-card[data-alert="{second}"] .noloc:has-text("Sem localização")',
                                               timeout=1000)
+            await carla.wait_for_selector('#announce:text-is("Novo alerta Vermelho: Maria Souza")', timeout=1000)  # said once
             # red, both new: the older first
             order = await carla.eval_on_selector_all("li.alert-card", "els => els.map(e => +e.dataset.alert)")
             assert order == [first, second]
@@ -198,7 +201,7 @@ async def test_app_alerts_reach_the_alert_pages_live(app_client: Any, root: ApiC
             await davi.wait_for_selector(f'#status:has-text("{ops[0][0]}")', timeout=3000)
             await carla.wait_for_selector('#board[data-ringing="false"]', timeout=1000)  # every alert taken: silence
             await davi.screenshot(path=str(tmp_path / "alert-detail.png"), full_page=True)
-            print(f"\nboard latencies (s): {', '.join(f'{x:.3f}' for x in latencies)}")
+            print(f"\nboard latencies (s): {', '.join(f'{x:.3f}' for x in latencies)}; denied press to board {denied_took:.3f} s")
         finally:
             await browser.close()
     _keep(tmp_path, "alerts.png", "alerts-taken.png", "alert-detail.png", "alert-app-login.png", "alert-app.png",

@@ -149,7 +149,7 @@ def _labels(_: Any) -> dict[str, str]:
             "taken_by": _("Assumido por"), "map": _("Ver no mapa"), "none": _("Nenhum alerta em aberto"),
             "sound_on": _("Som ativado"), "sound_off": _("Ativar som"), "late": _("Prazo estourado"),
             "offline": _("Conexão perdida; reconectando…"), "no_location": _("Sem localização"), "live": _("Ao vivo"),
-            "escalated": _("Escalonado")}
+            "escalated": _("Escalonado"), "announce_new": _("Novo alerta")}
 
 
 @page(TEAM)

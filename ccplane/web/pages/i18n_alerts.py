@@ -20,7 +20,7 @@ EN_ALERTS: dict[str, str] = {
     "Conexão perdida; reconectando…": "Connection lost; reconnecting…", "Sem localização": "No location",
     "Ao vivo": "Live", "Conectando…": "Connecting…", "Há um problema": "There is a problem",
     "Filtro inválido": "Invalid filter", "Recebido em": "Received at", "prazo": "deadline",
-    "Escalonamentos": "Escalations", "Escalonado": "Escalated", "Desfecho": "Outcome",
+    "Escalonamentos": "Escalations", "Escalonado": "Escalated", "Novo alerta": "New alert", "Desfecho": "Outcome",
     "O que foi feito e como terminou o atendimento.": "What was done and how the attendance ended.",
     "Encerrar alerta": "Close alert", "Pessoa monitorada": "Monitored person", "Nome": "Name", "Ativa": "Active",
     "Inativa": "Inactive", "Observações": "Notes", "Anexos": "Attachments", "Nenhum anexo": "No attachment",

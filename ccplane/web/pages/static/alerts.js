@@ -54,11 +54,24 @@
     foot.appendChild(o); li.appendChild(foot);
     return li;
   }
+  // Screen readers (NVDA): the board is not a live region (its clocks tick every
+  // second); one polite announcer says what changed, once.
+  var say = document.getElementById("announce");
+  function announce(text) { say.textContent = ""; setTimeout(function () { say.textContent = text; }, 50); }
   function draw() {
-    var list = order(); board.textContent = "";
+    var list = order(), focused = document.activeElement, keep = null;
+    if (focused && board.contains(focused)) {
+      var li = focused.closest("li[data-alert]");
+      if (li) keep = { id: li.dataset.alert, cls: focused.tagName === "BUTTON" ? "button" : "a" };
+    }
+    board.textContent = "";
     if (!list.length) board.appendChild(el("li", "muted empty", L.none));
     list.forEach(function (a) { board.appendChild(card(a)); });
     document.getElementById("open-count").textContent = String(list.length);
+    if (keep) {  // the same control of the same alert keeps the focus across redraws
+      var again = board.querySelector('li[data-alert="' + keep.id + '"] ' + keep.cls) || board.querySelector('li[data-alert="' + keep.id + '"] a');
+      if (again) again.focus();
+    }
     board.dataset.ringing = String(soundOn && list.some(function (a) { return a.status === "new"; }));
   }
   function tick() {
@@ -122,7 +135,10 @@
       var m = JSON.parse(e.data);
       if (m.type === "snapshot") { status("● " + L.live, true); refresh(); }
       else if (m.type.indexOf("alert.") === 0 && m.data && m.data.level) {
-        (m.data.alerts || [m.data]).forEach(put); draw(); refreshTables(); if (m.type === "alert.new") beep(); }
+        (m.data.alerts || [m.data]).forEach(put); draw(); refreshTables();
+        if (m.type === "alert.new") { beep(); announce(L.announce_new + " " + L[m.data.level] + ": " + m.data.person.name); }
+        else if (m.type === "alert.ack") announce(m.data.person.name + ": " + L.taken_by + " " + m.data.acknowledged_by);
+      }
     };
     ws.onclose = function () { status(L.offline, false); setTimeout(connect, 1000); };
   }

@@ -164,3 +164,29 @@ async def test_reports_page_roles_errors_and_downloads(app_client: Any, root: Ap
     sheet = await app_client.get("/reports/export?format=xlsx&kind=summary")
     book = openpyxl.load_workbook(io.BytesIO(await sheet.read()))
     assert book.active.cell(1, 2).value == "summary"
+
+
+async def test_the_alert_tables_are_drawn_once_for_every_open_page(app_client: Any, root: ApiCaller, domain: str,
+                                                                    services: Any) -> None:
+    await _person_and_alert(root, domain, "yellow")
+    username, password = await _user(root, domain, "agent")
+    await _login(app_client, username, password)
+    reads = 0
+    real = services.alerts.list
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return await real(*args, **kwargs)
+    services.alerts.list = counted
+    try:
+        import asyncio
+        pages = await asyncio.gather(*(app_client.get("/alerts/tables?level=yellow") for _ in range(20)))
+        bodies = {await p.text() for p in pages}
+    finally:
+        services.alerts.list = real
+    assert reads == 1 and len(bodies) == 1  # twenty pages, one query, one drawing
+    body = bodies.pop()
+    assert 'id="dash-body"' in body and 'id="latest-body"' in body and "Joana da Silva" in body
+    assert re.search(r'id="latest-count">1 alertas', body)
+    assert (await app_client.get("/alerts/tables?from=x")).status == 400

@@ -7,6 +7,7 @@ goes through the alert, person and attachment services the API uses.
 """
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from ...features.alerts.domain import LEVELS, stats
 from ...features.alerts.export import to_csv, to_xlsx
 from ...features.alerts.schemas import AlertOut
 from ..keys import SERVICES
-from . import LANG, SESSION, Session, page, render
+from . import ENV, LANG, SESSION, Session, page, render
 from .charts import bars
 from .i18n import translator
 
@@ -28,6 +29,8 @@ LEVEL_RANK = {"red": 0, "yellow": 1, "green": 2}
 STATUS_RANK = {"new": 0, "acknowledged": 1}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
+TABLES_TTL = 2.0  # seconds one drawing of the dashboard and table serves every page of the domain
+TABLES: web.AppKey[dict[tuple[Any, ...], tuple[float, "asyncio.Future[str]"]]] = web.AppKey("alert_tables", dict)
 
 
 def board_order(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -120,6 +123,16 @@ def dashboard(alerts: list[dict[str, Any]], _: Any, start: date, end: date) -> d
                              colors=order)}
 
 
+async def _tables(request: web.Request, f: dict[str, Any]) -> dict[str, Any]:
+    """What the dashboard and the latest-alerts table show for the filters."""
+    _ = translator(request.get(LANG) or "pt_BR")
+    every, total = await _list(request, f, limit=1_000_000)
+    views = [a.model_dump() for a in every]
+    query = {k: (str(v) if v is not None else "") for k, v in f.items() if k in ("from", "to", "level", "status")}
+    return {"rows": views[f["offset"]:f["offset"] + PAGE_SIZE], "total": total, "f": f, "query": query,
+            "page_size": PAGE_SIZE, "local": local, "dash": dashboard(views, _, f["from"], f["to"]), "labels": _labels(_)}
+
+
 @page(TEAM)
 async def board(request: web.Request) -> web.StreamResponse:
     session: Session = request[SESSION]
@@ -132,15 +145,42 @@ async def board(request: web.Request) -> web.StreamResponse:
         f, error = filters({}), exc.field
     else:
         error = None
-    every, total = await _list(request, f, limit=1_000_000)
-    views = [a.model_dump() for a in every]
-    rows = views[f["offset"]:f["offset"] + PAGE_SIZE]
     config = await request.app[SERVICES].alerts.get_config(session.principal, session.domain)
-    query = {k: (str(v) if v is not None else "") for k, v in f.items() if k in ("from", "to", "level", "status")}
     return render(request, "alerts.html", status=400 if error else 200, domain=session.domain, error=error,
-                  open=await open_alerts(request), deadlines=config.ack_deadlines, rows=rows, total=total, f=f,
-                  query=query, page_size=PAGE_SIZE, local=local, dash=dashboard(views, _, f["from"], f["to"]),
-                  labels=_labels(_))
+                  open=await open_alerts(request), deadlines=config.ack_deadlines, **await _tables(request, f))
+
+
+@page(TEAM)
+async def tables(request: web.Request) -> web.StreamResponse:
+    """The dashboard and the latest-alerts table again (the page fetches them as
+    alerts change). Every operator of a domain sees the same figures, so one
+    drawing serves every open page for TABLES_TTL seconds: fifty screens cost
+    one query, not fifty."""
+    session: Session = request[SESSION]
+    if session.domain is None:
+        raise web.HTTPNotFound()
+    try:
+        f = filters(request.query)
+    except BadFilter as exc:
+        raise web.HTTPBadRequest(text=f"{exc.field}: invalid value") from None
+    lang = request.get(LANG) or "pt_BR"
+    key = (session.domain, lang, tuple(sorted((k, str(f[k])) for k in ("from", "to", "level", "status", "offset"))))
+    cache, now = request.app[TABLES], asyncio.get_running_loop().time()
+    entry = cache.get(key)
+    if entry is None or entry[0] < now:
+        for old in [k for k, (expires, _t) in cache.items() if expires < now]:
+            del cache[old]
+
+        async def draw() -> str:
+            ctx = await _tables(request, f)
+            return ENV.get_template("alerts_fragment.html").render(_=translator(lang), lang=lang, **ctx)
+        entry = cache[key] = (now + TABLES_TTL, asyncio.ensure_future(draw()))
+    try:
+        html = await asyncio.shield(entry[1])
+    except Exception:
+        cache.pop(key, None)
+        raise
+    return web.Response(text=html, content_type="text/html", charset="utf-8")
 
 
 def _labels(_: Any) -> dict[str, str]:
@@ -283,6 +323,8 @@ def register(app: web.Application) -> None:
     r = app.router
     r.add_get("/alerts", board)
     r.add_get("/alerts/open.json", open_json)
+    r.add_get("/alerts/tables", tables)
+    app[TABLES] = {}
     r.add_get("/alerts/export", export)
     r.add_get("/alerts/{id}", detail)
     r.add_post("/alerts/{id}/ack", ack)

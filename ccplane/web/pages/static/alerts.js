@@ -120,7 +120,7 @@
   function refreshTables() {
     clearTimeout(again);
     again = setTimeout(function () {
-      fetch(location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+      fetch("/alerts/tables" + location.search, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");
         ["dash-body", "latest-body", "latest-count"].forEach(function (id) {
           var fresh = doc.getElementById(id), old = document.getElementById(id);

@@ -158,6 +158,10 @@ async def test_reports_page_roles_errors_and_downloads(app_client: Any, root: Ap
     assert bad.status == 422 and 'href="#r-to"' in await bad.text()
     bad = await app_client.get("/reports?service_level=0")
     assert bad.status == 422 and 'href="#r-service_level"' in await bad.text()
+    for kind in ("quantitative", "summary", "detailed", "listing", "abandoned", "agent-activity"):
+        for group in ("", "hour", "queue"):
+            shown = await app_client.get(f"/reports?kind={kind}&group_by={group}&queues=a,b&agents=x")
+            assert shown.status == 200, (kind, group, await shown.text())
     csv = await app_client.get("/reports/export?format=csv&kind=listing")
     body = (await csv.read()).decode("utf-8-sig")
     assert csv.status == 200 and body.startswith("report,listing\r\ndomain," + domain)

@@ -122,7 +122,12 @@ async def test_app_alerts_reach_the_alert_pages_live(app_client: Any, root: ApiC
             await granted.fill("#password", "senha-do-app")
             await granted.click("#login button[type=submit]")
             await granted.wait_for_selector("#login-error:has-text('Utilize apenas números')")
+            assert await granted.get_attribute("#cpf", "aria-invalid") == "true"
             await _axe(granted, "/app login")
+            await granted.fill("#cpf", "52998224725")
+            await granted.fill("#password", "senha-errada")
+            await granted.click("#login button[type=submit]")
+            await granted.wait_for_selector("#login-error:text-is('CPF ou senha inválidos.')")
             await granted.screenshot(path=str(tmp_path / "alert-app-login.png"))
             await _app_login(granted, base, domain, "52998224725")
             # installable: the manifest is linked and the service worker controls the app's scope
@@ -153,6 +158,7 @@ async def test_app_alerts_reach_the_alert_pages_live(app_client: Any, root: ApiC
             assert await call_now.get_attribute("href") == "tel:1140028922"
             assert "Ligar agora" in (await call_now.text_content() or "")
             await granted.screenshot(path=str(tmp_path / "alert-app-sent.png"))
+            await _axe(granted, "/app confirmation")
             card = carla.locator(f'li.alert-card[data-alert="{first}"]')
             assert await card.locator("a", has_text="Ver no mapa").get_attribute("href") == \
                 "https://maps.google.com/?q=-23.550520,-46.633308"

@@ -11,7 +11,11 @@
     var h = $(view).querySelector("h1"); if (h && view !== "v-login") h.focus();
   }
   function token() { return localStorage.getItem(key); }
-  function loginError(text) { var e = $("login-error"); e.textContent = text; e.hidden = !text; }
+  function loginError(text) {
+    var e = $("login-error"); e.textContent = text; e.hidden = !text;
+    var cpf = $("cpf"); cpf.setAttribute("aria-invalid", text ? "true" : "false");
+    cpf.setAttribute("aria-describedby", text ? "login-error cpf-hint" : "cpf-hint");
+  }
   function out(message) { localStorage.removeItem(key); config = null; show("v-login"); loginError(message || ""); }
   function request(method, path, body) {
     var h = { "Content-Type": "application/json" }; if (token()) h.Authorization = "Bearer " + token();

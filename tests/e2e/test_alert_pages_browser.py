@@ -182,7 +182,8 @@ async def test_app_alerts_reach_the_alert_pages_live(app_client: Any, root: ApiC
             await carla.screenshot(path=str(tmp_path / "alerts.png"), full_page=True)
 
             # Carla takes the first alert: Davi's page shows it at once, and the order changes
-            await carla.click(f'li.alert-card[data-alert="{first}"] button.primary')
+            await carla.focus(f'li.alert-card[data-alert="{first}"] button.primary')  # with the keyboard
+            await carla.keyboard.press("Enter")
             took = time.monotonic()
             await davi.wait_for_selector(f'li.alert-card[data-alert="{first}"] .who.taken:has-text("{ops[0][0]}")',
                                          timeout=1000)

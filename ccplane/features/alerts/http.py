@@ -11,8 +11,8 @@ from .domain import DEFAULT_TEXTS, stats
 from ...web.routing import Api, Req, path_id
 from ..common import Page
 from .export import to_csv, to_xlsx
-from .schemas import (AlertAppOut, AlertAppUpdate, AlertClose, AlertCreate, AlertCreated, AlertOut, AlertQuery, AppLogin,
-                      AppToken)
+from .schemas import (AlertAppOut, AlertAppUpdate, AlertClose, AlertCreate, AlertCreated, AlertNoteIn, AlertNoteOut,
+                      AlertOut, AlertQuery, AppLogin, AppToken)
 
 api = Api()
 TEAM = "/domains/{domain}"
@@ -81,6 +81,19 @@ async def close_alert(req: Req) -> AlertOut:
     """Close an alert with its outcome note."""
     return await req.services.alerts.close(req.me, req.params["domain"], path_id(req, "id", "alert"),
                                            req.body.outcome)
+
+
+@api.route("GET", TEAM + "/alerts/{id}/notes", response=list[AlertNoteOut], tag="alerts")
+async def list_alert_notes(req: Req) -> list[AlertNoteOut]:
+    """The attendants' notes on an alert, oldest first (rows of the alert's audit log)."""
+    return await req.services.alert_notes.list(req.me, req.params["domain"], path_id(req, "id", "alert"))
+
+
+@api.route("POST", TEAM + "/alerts/{id}/notes", body=AlertNoteIn, response=AlertNoteOut, status=201, tag="alerts")
+async def add_alert_note(req: Req) -> AlertNoteOut:
+    """Add a note to an alert (kept in the hash-chained audit log; published live as alert.note)."""
+    return await req.services.alert_notes.add(req.me, req.params["domain"], path_id(req, "id", "alert"),
+                                              req.body.text)
 
 
 @api.route("POST", APP + "/login", body=AppLogin, response=AppToken, auth=False, tag="app")

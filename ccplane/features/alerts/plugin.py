@@ -9,6 +9,7 @@ from ...plugin import Feature, Wiring
 from .calls import AlertCaller
 from .http import api
 from .models import AlertAppConfig
+from .notes import AlertNotes
 from .services import AlertService
 
 
@@ -19,6 +20,7 @@ def setup(w: Wiring) -> None:
     caller.preemptor.withdrawn = lambda member: core.calls.tracker.withdraw_offer(member)
     alerts = w.provide("alerts", AlertService(core.sessions, core.auth.signer, core.live.publish, caller, w.changed,
                                               core.scheduler, throttle=core.auth.throttle))
+    w.provide("alert_notes", AlertNotes(core.sessions, core.live.publish))
     core.persons.on_change.append(alerts.forget_person)
     core.persons.on_saved.append(alerts.person_saved)
     core.persons.on_removed.append(alerts.person_removed)

@@ -156,6 +156,7 @@ class AlertOut(BaseModel):
     id: int
     level: str
     person: dict[str, Any]
+    person_id: int | None = None  # the monitored person (None once the person was deleted)
     location: dict[str, Any] | None
     location_text: str
     created_at: str
@@ -173,3 +174,21 @@ class AlertOut(BaseModel):
 
 class AlertClose(Input):
     outcome: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class AlertNoteIn(Input):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class AlertNoteOut(BaseModel):
+    alert: int
+    author: str
+    text: str
+    at: str
+
+
+class AppLook(BaseModel):
+    """What the app page shows before login: the name, colours and logo switch only."""
+    app_name: str
+    colors: dict[str, str]
+    show_logo: bool

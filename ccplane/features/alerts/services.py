@@ -31,7 +31,7 @@ from .audit import AuditChain, append_audit, verify_domain_chain
 from .escalation import MAX_ESCALATIONS, Escalations, first_deadline
 from .writer import GroupWriter
 from .models import Alert, AlertAppConfig
-from .schemas import DEFAULT_APP_NAME, AlertAppOut, AlertAppUpdate, AlertCreate, AlertCreated, AlertOut, AppToken
+from .schemas import DEFAULT_APP_NAME, AlertAppOut, AlertAppUpdate, AlertCreate, AlertCreated, AlertOut, AppLook, AppToken
 
 log = logging.getLogger("ccplane.alerts")
 TEAM = ADMIN_ROLES | {"supervisor", "agent"}
@@ -68,7 +68,7 @@ def alert_view(a: Alert) -> AlertOut:
             return None
         return round((_utc(moment) - _utc(a.created_at)).total_seconds(), 3)
     return AlertOut(id=a.id, level=a.level, person={"name": a.person_name, "cpf": a.person_cpf,
-                                                     "phone": a.person_phone},
+                                                     "phone": a.person_phone}, person_id=a.person_id,
                     location=rules.location_view(a.lat, a.lon, a.accuracy),
                     location_text=rules.location_text(a.lat, a.lon), created_at=_iso(a.created_at) or "",
                     status=a.status, acknowledged_by=a.acknowledged_by, acknowledged_at=_iso(a.acknowledged_at),
@@ -286,6 +286,15 @@ class AlertService:
         async with self.sessions() as s:
             return config_view(await s.scalar(select(AlertAppConfig).where(
                 AlertAppConfig.domain_id == person.domain_id)))
+
+    async def look(self, slug: str) -> AppLook:
+        """The app page before login: name, colours, logo switch (nothing about routing)."""
+        async with self.sessions() as s:
+            domain = await s.scalar(select(Domain).where(Domain.slug == slug))
+            if domain is None:
+                raise NotFound(f"domain {slug} not found", field="domain")
+            view = config_view(await s.scalar(select(AlertAppConfig).where(AlertAppConfig.domain_id == domain.id)))
+        return AppLook(app_name=view.app_name, colors=view.colors, show_logo=view.show_logo)
 
     async def _routing_of(self, domain_id: int) -> Routing:
         routing = self._routings.get(domain_id)
@@ -567,6 +576,15 @@ class AlertService:
             await s.commit()
             view = alert_view(alert)
         self.publish(slug, "alert.person_call", view.model_dump())
+
+    async def get(self, me: Principal, slug: str, alert_id: int) -> AlertOut:
+        me.require(TEAM, "see alerts")
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            alert = await s.scalar(select(Alert).where(Alert.domain_id == domain.id, Alert.id == alert_id))
+            if alert is None:
+                raise NotFound(f"alert {alert_id} not found", field="id")
+            return alert_view(alert)
 
     async def list(self, me: Principal, slug: str, *, since: datetime | None, until: datetime | None,
                    level: str | None, status: str | None, person: int | None, limit: int,

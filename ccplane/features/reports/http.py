@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
@@ -13,6 +14,7 @@ from .export import aiter, csv_chunks, xlsx_file
 from .schemas import KINDS, ReportQuery
 
 api = Api()
+_NO_REQUEST: Any = None  # a JSON answer is built whole and never prepared against a request
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -21,12 +23,16 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 async def get_report(req: Req) -> object:
     """A report over the finished calls of the period (quantitative, summary, detailed, listing, call-group,
     abandoned, agent-activity); json, csv (UTF-8 with BOM) or xlsx, each with the same header block. docs/reports.md."""
-    kind = req.params["kind"]
+    return await report_response(req.request, req.services.reports, req.me, req.params["domain"],
+                                 req.params["kind"], req.query)
+
+
+async def report_response(request: web.Request, svc: Any, me: Any, domain: str, kind: str,
+                          q: ReportQuery) -> web.StreamResponse:
+    """The report as the API answers it (json, csv or xlsx): the pages' downloads use it too."""
     if kind not in KINDS:
         raise NotFound(f"no report {kind}; reports: {', '.join(KINDS)}", field="kind")
-    q: ReportQuery = req.query
-    svc = req.services.reports
-    rep, slug = await svc.open(req.me, req.params["domain"], q)
+    rep, slug = await svc.open(me, domain, q)
     meta: dict[str, Any] = {"report": kind, "domain": slug, "from": q.from_.isoformat(), "to": q.to.isoformat(),
                             "filters": q.filters() | ({"group_by": q.group_by} if q.group_by else {}),
                             "service_level": q.service_level, "short_abandon": q.short_abandon,
@@ -51,7 +57,7 @@ async def get_report(req: Req) -> object:
     if q.format == "csv":
         resp = web.StreamResponse(headers={"Content-Type": "text/csv; charset=utf-8",
                                            "Content-Disposition": f'attachment; filename="{name}.csv"'})
-        await resp.prepare(req.request)
+        await resp.prepare(request)
         async for chunk in csv_chunks(meta, rows):
             await resp.write(chunk)
         await resp.write_eof()
@@ -61,7 +67,7 @@ async def get_report(req: Req) -> object:
         try:
             resp = web.StreamResponse(headers={"Content-Type": XLSX,
                                                "Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-            await resp.prepare(req.request)
+            await resp.prepare(request)
             with open(path, "rb") as f:
                 while chunk := f.read(1 << 16):
                     await resp.write(chunk)
@@ -73,3 +79,13 @@ async def get_report(req: Req) -> object:
     if kind == "detailed":
         body["next"] = nxt
     return web.json_response(body)
+
+
+async def report_json(svc: Any, me: Any, domain: str, kind: str, q: ReportQuery) -> dict[str, Any]:
+    """The report's JSON body (header, items, next for detailed), as the API sends it."""
+    if q.format != "json":
+        q = q.model_copy(update={"format": "json"})
+    resp = await report_response(_NO_REQUEST, svc, me, domain, kind, q)
+    assert isinstance(resp, web.Response) and resp.text is not None
+    return dict(json.loads(resp.text))
+

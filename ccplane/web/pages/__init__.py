@@ -250,6 +250,9 @@ def register_pages(app: web.Application) -> None:
     r.add_static("/static/", HERE / "static")
     from .supervisor import register as supervisor
     supervisor(app)
+    from . import alertapp, alerts, reports
+    for module in (alerts, alertapp, reports):
+        module.register(app)
     from .agent import register as agent
     agent(app)
     from .admin import register as admin

@@ -53,3 +53,7 @@ def translator(lang: str) -> Callable[[str], str]:
     if lang == "en":
         return lambda text: EN.get(text, text)
     return lambda text: text
+
+
+from .i18n_alerts import EN_ALERTS  # noqa: E402 - the alert and report pages' catalogue
+EN.update({k: v for k, v in EN_ALERTS.items() if k not in EN})

@@ -1,0 +1,71 @@
+"""English for the alert monitoring page, the alert app and the reports pages
+(pt-BR is the source language: the keys are the pt-BR texts, as msgids)."""
+from __future__ import annotations
+
+EN_ALERTS: dict[str, str] = {
+    # alert monitoring
+    "Monitoramento de alertas": "Alert monitoring", "Alerta": "Alert", "Alertas em aberto": "Open alerts",
+    "Ordenados por situação, nível e tempo de espera. O som se repete até que alguém assuma o alerta.":
+        "Ordered by status, level and waiting time. The sound repeats until someone takes the alert.",
+    "Painel": "Dashboard", "Alertas no período": "Alerts in the period", "Assumidos em até": "Taken within",
+    "Alertas por hora": "Alerts per hour", "Alertas por dia": "Alerts per day", "Alertas por nível": "Alerts per level",
+    "Quem mais alerta": "Who alerts most", "Áreas de risco": "Risk areas", "Área": "Area", "Últimos alertas": "Latest alerts",
+    "De": "From", "Até": "To", "Nível": "Level", "Todos": "All", "Todas": "All", "Situação": "Status",
+    "Filtrar": "Filter", "Baixar planilha": "Download spreadsheet", "Data e hora": "Date and time", "Pessoa": "Person",
+    "Telefone": "Phone", "Localização": "Location", "Assumido por": "Taken by", "Tempo até assumir": "Time to take",
+    "Nenhum alerta no período": "No alert in the period", "alertas": "alerts", "Anteriores": "Previous",
+    "Próximos": "Next", "Vermelho": "Red", "Amarelo": "Yellow", "Verde": "Green", "Novo": "New", "Assumido": "Taken",
+    "Encerrado": "Closed", "Assumir": "Take", "Ver no mapa": "View on map", "Nenhum alerta em aberto": "No open alert",
+    "Som ativado": "Sound on", "Ativar som": "Turn sound on", "Prazo estourado": "Deadline passed",
+    "Conexão perdida; reconectando…": "Connection lost; reconnecting…", "Sem localização": "No location",
+    "Ao vivo": "Live", "Conectando…": "Connecting…", "Há um problema": "There is a problem",
+    "Filtro inválido": "Invalid filter", "Recebido em": "Received at", "prazo": "deadline",
+    "Escalonamentos": "Escalations", "Escalonado": "Escalated", "Novo alerta": "New alert", "Desfecho": "Outcome",
+    "O que foi feito e como terminou o atendimento.": "What was done and how the attendance ended.",
+    "Encerrar alerta": "Close alert", "Pessoa monitorada": "Monitored person", "Nome": "Name", "Ativa": "Active",
+    "Inativa": "Inactive", "Observações": "Notes", "Anexos": "Attachments", "Nenhum anexo": "No attachment",
+    "Anotações": "Notes", "Nenhuma anotação": "No note", "Nova anotação": "New note", "Salvar anotação": "Save note",
+    # alert app
+    "Apenas números, sem pontos ou hífen.": "Digits only, no dots or dash.",
+    "Esqueci minha senha": "I forgot my password",
+    "Peça uma nova senha à equipe de monitoramento da organização responsável por este canal.":
+        "Ask the monitoring team of the organisation in charge of this channel for a new password.",
+    "Precisa de ajuda?": "Do you need help?",
+    "Toque no botão que corresponde ao seu grau de risco.": "Tap the button that matches your level of risk.",
+    "Risco grave": "Severe risk", "Risco moderado": "Moderate risk", "Risco leve": "Light risk",
+    "Alerta enviado": "Alert sent", "Voltar": "Back", "Não foi possível enviar": "The alert could not be sent",
+    "O CPF deve ser informado sem nenhum caractere, como ponto ou hífen. Utilize apenas números.":
+        "Enter the CPF without any character such as a dot or a dash. Use digits only.",
+    "O CPF tem 11 números.": "A CPF has 11 digits.", "CPF ou senha inválidos.": "Invalid CPF or password.",
+    "Sem conexão com a internet. Tente de novo ou ligue para a equipe.": "No internet connection. Try again or call the team.",
+    "Enviando alerta…": "Sending the alert…", "Obtendo sua localização…": "Getting your location…",
+    "Localização enviada": "Location sent", "Sua sessão terminou. Entre novamente.": "Your session ended. Sign in again.",
+    "Ligar agora": "Call now",
+    # reports
+    "Relatórios": "Reports", "Filtros": "Filters", "Gerar": "Run", "Valor inválido": "Invalid value",
+    "Filas e agentes: nomes separados por vírgula; em branco, todos.": "Queues and agents: names separated by commas; blank for all.",
+    "Período": "Period", "Gerado em": "Generated at", "Nenhuma chamada no período": "No call in the period",
+    "Mostrando as primeiras 1000 chamadas; baixe a planilha para o período completo.":
+        "Showing the first 1000 calls; download the spreadsheet for the whole period.",
+    "Chamadas atendidas e não atendidas": "Answered and unanswered calls", "Outras não atendidas": "Other unanswered",
+    "Chamadas atendidas por agente": "Calls answered per agent",
+    "Relatório": "Report", "Quantitativo": "Quantitative", "Resumo": "Summary", "Detalhado": "Detailed",
+    "Listagem por fila": "Listing by queue", "Abandonadas": "Abandoned", "Atividade dos agentes": "Agent activity",
+    "Hora": "Hour", "Dia": "Day", "DID": "DID", "Qualificação": "Disposition", "Total": "Total", "Atendidas": "Answered",
+    "Não atendidas": "Unanswered", "Abandonos curtos": "Short abandons", "Transferidas": "Transferred",
+    "Bloqueadas": "Blocked", "Transbordadas": "Overflowed", "Tempo esgotado": "Timed out", "Retornos": "Callbacks",
+    "% atendidas": "% answered", "% não atendidas": "% unanswered", "% abandonadas": "% abandoned",
+    "% transferidas": "% transferred", "% bloqueadas": "% blocked", "% transbordadas": "% overflowed",
+    "% tempo esgotado": "% timed out", "Espera média (s)": "Average wait (s)", "Espera máxima (s)": "Longest wait (s)",
+    "TME atendidas (s)": "ASA (s)", "Conversa média (s)": "Average talk (s)", "Conversa máxima (s)": "Longest talk (s)",
+    "Conversa total (s)": "Total talk (s)", "Toque médio (s)": "Average ring (s)",
+    "Pós-atendimento (s)": "Wrap-up (s)", "Atendidas no NS": "Answered within SL", "Nível de serviço %": "Service level %",
+    "% abandono": "% abandon", "Chamada": "Call", "Início da chamada": "Call start", "Atendida em": "Answered at", "Fim": "End",
+    "Sentido": "Direction", "Espera (s)": "Wait (s)", "Conversa (s)": "Talk (s)", "URA": "IVR",
+    "Agentes tentados": "Agents tried", "Transferências": "Transfers", "Posição": "Position", "Curto": "Short",
+    "Retornada": "Called back", "Ofertas": "Offers", "Ofertas não atendidas": "Unanswered offers",
+    "Sem resposta": "No answer", "Chamadas": "Calls", "Conectado desde": "Logged in since",
+    "Aband. 0–10 s": "Aband. 0–10 s", "Aband. 10–30 s": "Aband. 10–30 s", "Aband. 30–60 s": "Aband. 30–60 s",
+    "Aband. 60 s+": "Aband. 60 s+", "Sem agrupamento": "No grouping", "Agrupar por": "Group by",
+    "Nível de serviço (s)": "Service level (s)",
+}

@@ -25,12 +25,12 @@ import pytest
 
 from tests.integration.conftest import scene  # noqa: F401 - the real-sandbox Scene fixture
 from tests.integration.test_journeys import call_id_of, ended_journey
+from tests.e2e.browser import AXE  # the one vendored axe-core
 from tests.support.api import ApiCaller
 
 import playwright.async_api as playwright_api  # noqa: E402 - missing, the run fails (never a skip)
 
 CHROMIUM = shutil.which("chromium")
-AXE = Path(__file__).resolve().parents[2] / "ccplane" / "web" / "pages" / "static" / "vendor" / "axe.min.js"
 MOBILE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 SAO_PAULO = {"latitude": -23.550520, "longitude": -46.633308}
 

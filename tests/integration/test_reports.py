@@ -114,8 +114,22 @@ async def test_reports_figures(services: Any, root: ApiCaller, domain: str) -> N
         page = await root.ok("GET", f"{base}/detailed?{period}&limit=3&after={page['next']}")
         seen += [r["call"] for r in page["items"]]
     assert seen == [c["call_id"] for c, _ in calls]
+    # call 1's attendance (qualified) and its recording: protocol, qualification and audio link
+    from ccplane.features.attendances.models import Attendance
+    from ccplane.features.recordings.models import Recording
+    async with services.sessions() as s:
+        dom = await s.scalar(select(Domain).where(Domain.slug == domain))
+        c1 = calls[0][0]
+        s.add(Attendance(domain_id=dom.id, protocol="20260302000001", call_id=c1["call_id"], agent="ana",
+                         queue="q1", started_at=c1["answered_at"], disposition="venda"))
+        s.add(Recording(domain_id=dom.id, file=f"rep-{domain}.wav", kind="attendance", call_id=c1["call_id"],
+                        status="ready", started_at=c1["answered_at"]))
+        await s.commit()
+        rec_id = await s.scalar(select(Recording.id).where(Recording.call_id == c1["call_id"]))
     first = (await root.ok("GET", f"{base}/detailed?{period}&limit=1"))["items"][0]
     assert first["agents_tried"] == "bia:no_answer ana:answered" and len(first["legs"]) == 4
+    assert first["protocols"] == "20260302000001" and first["qualification"] == "20260302000001:venda"
+    assert first["recordings"] == f"/api/v1/domains/{domain}/recordings/{rec_id}/audio"
 
     status, body = await root.call("GET", f"{base}/detailed?{period}&format=csv")
     assert status == 200 and body[:3] == b"\xef\xbb\xbf"

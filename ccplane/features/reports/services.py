@@ -18,9 +18,11 @@ from sqlalchemy.orm import aliased
 from ...errors import ValidationFailed
 from ...web.context import READ_ROLES, Principal
 from ..agents.models import AgentSession
+from ..attendances.models import Attendance
 from ..calls.models import CallLeg, CallRecord
 from ..common import as_utc, iso
 from ..domains.services import resolve_domain
+from ..recordings.models import Recording
 from ..users.models import User
 from . import models as _indexes  # noqa: F401 (the indexes join the metadata)
 from .models import AgentStateSpan
@@ -48,6 +50,7 @@ class Report:
 
     def __init__(self, dialect: str, domain_id: int, q: ReportQuery) -> None:
         self.dialect, self.domain_id, self.q = dialect, domain_id, q
+        self.slug = ""  # the domain's slug (links in the detailed report)
         # compared in UTC, as stored: SQLite's DateTime binding drops the offset
         self.start, self.end = q.from_.astimezone(timezone.utc), q.to.astimezone(timezone.utc)
         self.sl, self.short = q.service_level, q.short_abandon
@@ -184,7 +187,9 @@ class ReportService:
             raise ValidationFailed("to: must be after from", field="to")
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
-        return Report(self.dialect, domain.id, q), domain.slug
+        rep = Report(self.dialect, domain.id, q)
+        rep.slug = domain.slug
+        return rep, domain.slug
 
     async def aggregate(self, rep: Report, kind: str) -> list[dict[str, Any]]:
         by = "queue" if kind == "listing" else rep.q.group_by
@@ -225,11 +230,25 @@ class ReportService:
             calls = (await s.execute(select(*C.__table__.c).where(*where).order_by(C.started_at, C.id)
                                      .limit(limit))).all()
             legs: dict[int, list[Any]] = {}
+            extra: dict[str, dict[str, list[str]]] = {}
             if calls:
                 for leg in await s.execute(select(*L.__table__.c).where(L.call_pk.in_([c.id for c in calls]))
                                            .order_by(L.call_pk, L.seq)):
                     legs.setdefault(leg.call_pk, []).append(leg)
-        rows = [_detail(c, legs.get(c.id, []), with_legs) for c in calls]
+                ids = [c.call_id for c in calls]
+                for a in await s.execute(select(Attendance.call_id, Attendance.protocol, Attendance.disposition)
+                                         .where(Attendance.domain_id == rep.domain_id, Attendance.call_id.in_(ids))
+                                         .order_by(Attendance.started_at, Attendance.id)):
+                    e = extra.setdefault(a.call_id, {"protocols": [], "qualification": [], "recordings": []})
+                    e["protocols"].append(a.protocol)
+                    if a.disposition:
+                        e["qualification"].append(f"{a.protocol}:{a.disposition}")
+                for r in await s.execute(select(Recording.call_id, Recording.id)
+                                         .where(Recording.domain_id == rep.domain_id, Recording.call_id.in_(ids))
+                                         .order_by(Recording.started_at, Recording.id)):
+                    e = extra.setdefault(r.call_id, {"protocols": [], "qualification": [], "recordings": []})
+                    e["recordings"].append(f"/api/v1/domains/{rep.slug}/recordings/{r.id}/audio")
+        rows = [_detail(c, legs.get(c.id, []), with_legs, extra.get(c.call_id)) for c in calls]
         nxt = _cursor(calls[-1].started_at, calls[-1].id) if len(calls) == limit else None
         return rows, nxt
 
@@ -359,7 +378,8 @@ class ReportService:
                 for r in rows]
 
 
-def _detail(c: Any, legs: list[Any], with_legs: bool = True) -> dict[str, Any]:
+def _detail(c: Any, legs: list[Any], with_legs: bool = True,
+            extra: dict[str, list[str]] | None = None) -> dict[str, Any]:
     tried = [f"{leg.agent}:{leg.result}" for leg in legs if leg.kind == "offer"]
     row = {"call": c.call_id, "started_at": iso(c.started_at),
             "answered_at": iso(c.answered_at),
@@ -369,7 +389,9 @@ def _detail(c: Any, legs: list[Any], with_legs: bool = True) -> dict[str, Any]:
             "talk": _n(c.talk_seconds),
             "ivr": " > ".join(leg.result or "" for leg in legs if leg.kind == "ivr") or None,
             "agents_tried": " ".join(tried) or None,
-            "transfers": " ".join(f"{leg.result}:{leg.detail or ''}" for leg in legs if leg.kind == "transfer") or None}
+            "transfers": " ".join(f"{leg.result}:{leg.detail or ''}" for leg in legs if leg.kind == "transfer") or None,
+            # the attendances' protocols, their qualification (protocol:disposition), the recordings' audio
+            **{k: " ".join((extra or {}).get(k, [])) or None for k in ("protocols", "qualification", "recordings")}}
     if not with_legs:
         return row
     row["legs"] = [{"kind": leg.kind, "queue": leg.queue, "agent": leg.agent, "extension": leg.extension,

@@ -6,6 +6,7 @@
     ccplane render [--check]
     ccplane user create --root USER [--password-stdin]
     ccplane audit verify --domain SLUG
+    ccplane demo [--rate CALLS_PER_MIN] [--agents N] [--duration S] [--seed N] [--profile P]
 """
 from __future__ import annotations
 
@@ -191,6 +192,19 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_verify_audit(settings, args.domain))
 
 
+# -- demo ------------------------------------------------------------------
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from alembic import command
+
+    from .db.session import alembic_config
+    from .demo.runner import DemoOptions, run_demo
+    command.upgrade(alembic_config(settings.database.url), "head")
+    options = DemoOptions(rate=args.rate, agents=args.agents, duration=args.duration, seed=args.seed,
+                          profile=args.profile, host=args.host, port=args.port, report=args.report,
+                          credentials=args.credentials)
+    return run_demo(settings, options)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ccplane", description="Contact-center control plane for Asterisk")
     p.add_argument("--config", help="config file (default config/ccplane.toml or $CCPLANE_CONFIG)")
@@ -224,6 +238,20 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("action", choices=["create"])
     u.add_argument("--root", metavar="USER", help="create the global root administrator USER")
     u.add_argument("--password-stdin", action="store_true")
+
+    dm = sub.add_parser("demo", help="a living contact center: sandboxes, agents on SIP phones, real traffic")
+    dm.add_argument("--rate", type=float, default=10.0, help="calls per minute (default 10)")
+    dm.add_argument("--agents", type=int, default=5, choices=range(1, 41), metavar="N",
+                    help="simulated queue agents, 1-40 (default 5; two monitoring attendants besides)")
+    dm.add_argument("--duration", type=float, default=0.0,
+                    help="seconds of traffic, then the report and serving on (default 0: until Ctrl-C)")
+    dm.add_argument("--seed", type=int, default=1)
+    dm.add_argument("--profile", choices=["steady", "spike", "alert-storm"], default="steady")
+    dm.add_argument("--host")
+    dm.add_argument("--port", type=int)
+    dm.add_argument("--report", metavar="FILE", help="also write the generator's JSON report to FILE")
+    dm.add_argument("--credentials", default="ccplane-demo.json", metavar="FILE",
+                    help="where the demo accounts' passwords are kept (default ./ccplane-demo.json)")
     return p
 
 
@@ -234,7 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .logs import setup_logging
         setup_logging(settings.log.level, settings.log.format)
         handler = {"serve": cmd_serve, "db": cmd_db, "sandbox": cmd_sandbox,
-                   "render": cmd_render, "user": cmd_user, "audit": cmd_audit}[args.cmd]
+                   "render": cmd_render, "user": cmd_user, "audit": cmd_audit,
+                   "demo": cmd_demo}[args.cmd]
         return handler(settings, args)
     except SettingsError as exc:
         return _fail(f"invalid configuration: {exc}", 2)

@@ -5,6 +5,7 @@ import asyncio
 import logging
 import os
 import signal
+import time
 from typing import Any, AsyncIterator
 
 from aiohttp import web
@@ -24,6 +25,7 @@ from .errors import AsteriskError, ServiceUnavailable
 from .features.agents.plugin import FEATURE as agents
 from .features.alerts.plugin import FEATURE as alerts
 from .features.auth.plugin import FEATURE as auth
+from .features.callgroups.plugin import FEATURE as callgroups
 from .features.calls.plugin import FEATURE as calls
 from .features.domains.plugin import FEATURE as domains
 from .features.extensions.plugin import FEATURE as extensions
@@ -50,7 +52,7 @@ log = logging.getLogger("ccplane.app")
 # Every feature, once, in dependency order (a feature's setup may use the
 # services of those before it; render contributions run in this order too).
 FEATURES: tuple[Feature, ...] = (auth, domains, extensions, agents, users, queues, routes, persons, ivr,
-                                 alerts, trunks, steps, calls, reports)
+                                 alerts, trunks, steps, calls, reports, callgroups)
 
 __all__ = ["FEATURES", "Services", "build_services", "create_app", "render_contributions"]
 
@@ -229,14 +231,36 @@ async def _database_ok(services: Services) -> bool:
         return False
 
 
+class _DatabaseProbe:
+    """/health's database check, shared: concurrent requests await one probe and a
+    result younger than ``max_age`` seconds is reused, so a monitor polling /health
+    many times a second costs the database (and the event loop) one query a second."""
+
+    def __init__(self, max_age: float = 1.0) -> None:
+        self.max_age = max_age
+        self._at = float("-inf")
+        self._ok = False
+        self._probe: asyncio.Task[bool] | None = None
+
+    async def ok(self, services: Services) -> bool:
+        if time.monotonic() - self._at < self.max_age:
+            return self._ok
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.ensure_future(_database_ok(services))
+        ok = await asyncio.shield(self._probe)
+        self._ok, self._at = ok, time.monotonic()
+        return ok
+
+
 def _core_api() -> Api:
     api = Api()
+    database = _DatabaseProbe()
 
     @api.route("GET", "/health", auth=False, tag="health")
     async def health(req: Req) -> dict[str, object]:
-        """Liveness of the database and of the AMI/ARI links (no auth)."""
+        """Liveness of the database (checked at most once a second) and of the AMI/ARI links (no auth)."""
         s: Services = req.services
-        db_ok = await _database_ok(s)
+        db_ok = await database.ok(s)
         version = s.ami.asterisk_version if s.ami.connected else (
             s.ari.asterisk_version if s.ari.connected else None)
         ready = s.ready and s.resynced and s.ami.connected and not s.render_error

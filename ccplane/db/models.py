@@ -1,8 +1,9 @@
 """Imports every feature's models so Alembic and create_all see one metadata."""
 from ..features.alerts.models import Alert, AlertAppConfig, AlertAudit  # noqa: F401
 from ..features.auth.models import RefreshFamily  # noqa: F401
+from ..features.callgroups.models import CallGroup  # noqa: F401
 from ..features.calls.models import CallLeg, CallRecord  # noqa: F401
-from ..features.reports.models import CALLS_PERIOD, LEGS_BY_KIND  # noqa: F401
+from ..features.reports.models import CALLS_PERIOD, LEGS_BY_KIND, AgentStateSpan  # noqa: F401
 from ..features.agents.models import AgentSession, AgentSessionQueue, QueueCall  # noqa: F401
 from ..features.domains.models import Domain  # noqa: F401
 from ..features.extensions.models import Extension  # noqa: F401

@@ -73,6 +73,11 @@ async def test_reports_figures(services: Any, root: ApiCaller, domain: str) -> N
             qn["blacklisted"]) == (8, 4, 4, 2, 1, 1, 1)
     assert (qn["abandoned_0_10"], qn["abandoned_30_60"]) == (1, 1)
     assert qn["answered_pct"] == 50.0
+    # the same instants written in São Paulo's offset select the same calls (SQLite stores UTC text)
+    brt = timezone(timedelta(hours=-3))
+    local = (f"from={T0.astimezone(brt).isoformat().replace('+', '%2B')}"
+             f"&to={(T0 + timedelta(hours=2)).astimezone(brt).isoformat().replace('+', '%2B')}")
+    assert (await root.ok("GET", f"{base}/quantitative?{local}"))["items"][0]["total"] == 4  # calls 1-4
 
     sm = (await root.ok("GET", f"{base}/summary?{period}&service_level=20"))["items"][0]
     # queued waits 8, 30, 45, 3, 20, 2; answered-with-queue waits 8, 30, 2; short abandon (3 s) not counted

@@ -102,7 +102,7 @@ _PJSIP = re.compile(r"^PJSIP/(.+)-[0-9a-f]{8}$")
 
 @dataclass
 class Leg:
-    kind: str  # ivr | queue | offer | agent | transfer | extension | external
+    kind: str  # ivr | queue | offer | agent | transfer | extension | external | callgroup
     started_at: float
     uniqueid: str | None = None
     queue: str | None = None
@@ -405,6 +405,10 @@ class CallTracker:
         leg.dial_status = e.dial_status
         if leg.kind != "offer" and (e.dial_status or "").upper() == "ANSWER" and leg.answered_at is None:
             leg.answered_at = now
+            group = call.open_leg("callgroup")
+            if group is not None and leg.kind == "extension":  # the group's work ends at the answer
+                group.answered_at = group.ended_at = now
+                group.result, group.extension = "answered", leg.extension
             if call.answered_at is None:
                 call.answered_at = now
             call.state = "talking"
@@ -685,6 +689,16 @@ class CallTracker:
         if kind == "CcplaneQueueExit":
             return self._queue_exit(call, headers.get("Queue", ""), headers.get("Status", ""),
                                     headers.get("Overflow") or None, now)
+        if kind == "CcplaneCallGroup":
+            out = self._set_domain(call, headers.get("Domain"))
+            call.legs.append(Leg("callgroup", now, uniqueid=e.uniqueid, detail=headers.get("Group")))
+            self._touch(call)
+            return out
+        if kind == "CcplaneCallGroupExit":
+            leg = call.open_leg("callgroup")
+            if leg is not None:  # nobody answered: the group's no-answer destination follows
+                leg.ended_at, leg.result = now, _dial_result(headers.get("Status"), None)
+                self._touch(call)
         return []
 
     # -- resync ------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 dialplan templates render (one context per node).
 
 A tree is JSON (API.md): ``menu``, ``collect``, ``play`` and the terminals
-``queue``, ``extension``, ``ivr``, ``hangup``. Adding a node kind (``callback``
+``queue``, ``extension``, ``ivr``, ``callgroup``, ``hangup``. Adding a node kind (``callback``
 later) means one entry in ``NODE_KINDS`` and one branch in the template.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, Callable
 DIGIT_KEYS = set("0123456789*#")
 PROMPT_RE = re.compile(r"[a-z0-9][a-z0-9_/-]{0,79}")
 TARGET_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
-TERMINALS = {"queue", "extension", "ivr", "hangup"}
+TERMINALS = {"queue", "extension", "ivr", "callgroup", "hangup"}
 MAX_NODES = 200
 MAX_DEPTH = 12
 
@@ -35,6 +35,7 @@ NODE_KINDS: dict[str, NodeKind] = {
     "queue": NodeKind({"target": "target"}, frozenset({"target"})),
     "extension": NodeKind({"target": "target"}, frozenset({"target"})),
     "ivr": NodeKind({"target": "target"}, frozenset({"target"})),
+    "callgroup": NodeKind({"target": "target"}, frozenset({"target"})),
     "hangup": NodeKind({}, frozenset()),
 }
 CHECKS = {"cpf_registered"}
@@ -56,6 +57,7 @@ class Catalog:
     queues: set[str] = field(default_factory=set)
     extensions: set[str] = field(default_factory=set)
     ivrs: set[str] = field(default_factory=set)
+    callgroups: set[str] = field(default_factory=set)
     prompt_exists: Callable[[str], bool] = lambda _name: True
     # False when rendering: a tree saved earlier must still render if a
     # target was deleted since (the dialplan then fails that branch, loudly).
@@ -142,7 +144,8 @@ def _check_target(kind: str, value: Any, where: str, catalog: Catalog, self_name
         raise TreeError(where, "must name a target (lower case, digits, -)")
     if not catalog.strict:
         return
-    known = {"queue": catalog.queues, "extension": catalog.extensions, "ivr": catalog.ivrs}[kind]
+    known = {"queue": catalog.queues, "extension": catalog.extensions, "ivr": catalog.ivrs,
+             "callgroup": catalog.callgroups}[kind]
     if kind == "ivr" and value == self_name:
         return  # a deliberate return to this tree's start
     if value not in known:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..callgroups.domain import CALLGROUP_CONTEXT, callgroup_exten
 from ..extensions.domain import domain_context
 from ..queues.domain import QUEUE_CONTEXT, asterisk_queue_name
 from .domain import Catalog, FlatNode, validate_tree
@@ -29,6 +30,8 @@ def goto_destination(slug: str, kind: str, target: str | None) -> str:
         return f"Goto({domain_context(slug)},{target},1)"
     if kind == "ivr":
         return f"Goto({ivr_entry_context(slug, str(target))},s,1)"
+    if kind == "callgroup":
+        return f"Goto({CALLGROUP_CONTEXT},{callgroup_exten(slug, str(target))},1)"
     return "Hangup()"
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ...errors import Conflict, NotFound, ValidationFailed
 from ...web.context import ADMIN_ROLES, READ_ROLES, Principal
+from ..callgroups.models import CallGroup
 from ..domains.models import Domain
 from ..domains.services import resolve_domain
 from ..extensions.models import Extension
@@ -42,6 +43,7 @@ class IvrService:
             queues=set(await s.scalars(select(Queue.name).where(Queue.domain_id == domain.id))),
             extensions=set(await s.scalars(select(Extension.number).where(Extension.domain_id == domain.id))),
             ivrs=ivrs | ({extra_ivr} if extra_ivr else set()),
+            callgroups=set(await s.scalars(select(CallGroup.name).where(CallGroup.domain_id == domain.id))),
             prompt_exists=lambda name: name in prompts or self.builtin_sound(name),
         )
 

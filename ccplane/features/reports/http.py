@@ -19,8 +19,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @api.route("GET", "/domains/{domain}/reports/{kind}", query=ReportQuery, tag="reports",
            produces=("text/csv", XLSX))
 async def get_report(req: Req) -> object:
-    """A report over the finished calls of the period (quantitative, summary, detailed, listing, abandoned,
-    agent-activity); json, csv (UTF-8 with BOM) or xlsx, each with the same header block. docs/reports.md."""
+    """A report over the finished calls of the period (quantitative, summary, detailed, listing, call-group,
+    abandoned, agent-activity); json, csv (UTF-8 with BOM) or xlsx, each with the same header block. docs/reports.md."""
     kind = req.params["kind"]
     if kind not in KINDS:
         raise NotFound(f"no report {kind}; reports: {', '.join(KINDS)}", field="kind")
@@ -41,8 +41,9 @@ async def get_report(req: Req) -> object:
         else:
             rows = svc.detailed_all(rep)  # the whole period, page by page (keyset)
     else:
-        if kind in ("abandoned", "agent-activity"):
-            items = await (svc.abandoned(rep) if kind == "abandoned" else svc.agent_activity(rep))
+        if kind in ("abandoned", "agent-activity", "call-group"):
+            items = await {"abandoned": svc.abandoned, "agent-activity": svc.agent_activity,
+                           "call-group": svc.call_groups}[kind](rep)
         else:
             items = await svc.aggregate(rep, kind)
         rows = aiter(items)

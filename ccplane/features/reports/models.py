@@ -3,9 +3,29 @@ here so the models and migration 0015 agree): a domain's period in start order
 (filters and the detailed keyset), and a call's legs by kind (the EXISTS/ring subqueries)."""
 from __future__ import annotations
 
-from sqlalchemy import Index
+from datetime import datetime
 
+from sqlalchemy import DateTime, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ...db.base import Base
 from ..calls.models import CallLeg, CallRecord
 
 CALLS_PERIOD = Index("ix_calls_domain_started", CallRecord.domain_id, CallRecord.started_at, CallRecord.id)
 LEGS_BY_KIND = Index("ix_call_legs_call_kind", CallLeg.call_pk, CallLeg.kind)
+
+
+class AgentStateSpan(Base):
+    """One stretch of an agent's state (available, ringing, in_call, wrapup, paused
+    with its reason, inactive) from the agent board, for agent activity, pause time
+    by reason and occupancy. An open span has no ``ended_at``; offline is no span."""
+    __tablename__ = "agent_state_spans"
+    __table_args__ = (Index("ix_agent_state_spans_domain_started", "domain_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    username: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..common import QueryTime
 
-KINDS = ("quantitative", "summary", "detailed", "listing", "abandoned", "agent-activity")
+KINDS = ("quantitative", "summary", "detailed", "listing", "call-group", "abandoned", "agent-activity")
 GroupBy = Literal["queue", "agent", "hour", "day", "did", "disposition"]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from ..common import as_utc, iso
 from ..domains.services import resolve_domain
 from ..users.models import User
 from . import models as _indexes  # noqa: F401 (the indexes join the metadata)
+from .models import AgentStateSpan
 from .schemas import ReportQuery, _names
 
 C, L = CallRecord, CallLeg
@@ -47,6 +48,8 @@ class Report:
 
     def __init__(self, dialect: str, domain_id: int, q: ReportQuery) -> None:
         self.dialect, self.domain_id, self.q = dialect, domain_id, q
+        # compared in UTC, as stored: SQLite's DateTime binding drops the offset
+        self.start, self.end = q.from_.astimezone(timezone.utc), q.to.astimezone(timezone.utc)
         self.sl, self.short = q.service_level, q.short_abandon
         # Hours and days bucket in the domain's zone at the start of the period:
         # one offset for the whole period, so SQLite and PostgreSQL agree (a DST
@@ -61,6 +64,11 @@ class Report:
             return (func.julianday(b) - func.julianday(a)) * 86400.0
         return func.extract("epoch", b - a)
 
+    def overlap(self, started: Any, ended: Any, now: datetime) -> ColumnElement[Any]:
+        """Seconds of [started, ended or now) inside the period."""
+        pick_max, pick_min = (func.max, func.min) if self.dialect == "sqlite" else (func.greatest, func.least)
+        return self.seconds(pick_max(started, self.start), pick_min(func.coalesce(ended, now), self.end))
+
     def local(self, col: Any, unit: str) -> ColumnElement[Any]:
         if self.dialect == "sqlite":
             fmt = "%Y-%m-%d %H:00" if unit == "hour" else "%Y-%m-%d"
@@ -72,7 +80,7 @@ class Report:
     def where(self) -> list[ColumnElement[bool]]:
         q = self.q
         w: list[ColumnElement[bool]] = [C.domain_id == self.domain_id, C.status == "ended",
-                                        C.started_at >= q.from_, C.started_at < q.to]
+                                        C.started_at >= self.start, C.started_at < self.end]
         if queues := _names(q.queues):
             w.append(C.queue.in_(queues))
         if agents := _names(q.agents):
@@ -270,20 +278,85 @@ class ReportService:
         sessions = (select(User.username, AgentSession.logged_in_at, AgentSession.paused, AgentSession.pause_reason,
                            AgentSession.paused_at).join(AgentSession, AgentSession.user_id == User.id)
                     .where(AgentSession.domain_id == rep.domain_id))
+        S = AgentStateSpan
+        clock = datetime.now(timezone.utc)
+        span_where = [S.domain_id == rep.domain_id, S.started_at < rep.end, func.coalesce(S.ended_at, clock) > rep.start]
+        if agents := _names(rep.q.agents):
+            span_where.append(S.username.in_(agents))
+        spans = (select(S.username, S.state, S.reason, func.sum(rep.overlap(S.started_at, S.ended_at, clock)).label("secs"),
+                        func.count().label("n"))
+                 .where(*span_where).group_by(S.username, S.state, S.reason))
         async with self.sessions() as s:
-            rows = (await s.execute(stmt)).all()
+            rows = {r.agent: r for r in await s.execute(stmt)}
             now = {r.username: r for r in await s.execute(sessions)}
+            times: dict[str, dict[str, float]] = {}
+            pauses: dict[str, dict[str, float]] = {}
+            mna: dict[str, int] = {}
+            for r in await s.execute(spans):
+                secs = max(0.0, float(r.secs or 0))
+                by_state = times.setdefault(r.username, {})
+                by_state[r.state] = by_state.get(r.state, 0.0) + secs
+                if r.state == "paused":
+                    reason = r.reason or "pause"
+                    pauses.setdefault(r.username, {})[reason] = pauses.get(r.username, {}).get(reason, 0.0) + secs
+                    if reason == "max-no-answer":
+                        mna[r.username] = mna.get(r.username, 0) + int(r.n)
         out = []
-        for r in rows:
-            sess = now.get(r.agent)
-            out.append({"agent": r.agent, "offers": int(r.offers or 0),
-                        "offers_unanswered": int(r.offers_unanswered or 0),
-                        "offers_no_answer": int(r.offers_no_answer or 0), "calls": int(r.calls or 0),
-                        "talk_total": _n(r.talk_total) or 0.0, "wrapup_total": None, "transfers": int(r.transfers or 0),
+        for agent in sorted(set(rows) | set(times)):
+            r, sess, t = rows.get(agent), now.get(agent), times.get(agent, {})
+            logged = sum(t.values())
+            handling = t.get("in_call", 0.0) + t.get("wrapup", 0.0)
+            workable = logged - t.get("paused", 0.0) - t.get("inactive", 0.0)
+            out.append({"agent": agent, "offers": int(r.offers or 0) if r else 0,
+                        "offers_unanswered": int(r.offers_unanswered or 0) if r else 0,
+                        "offers_no_answer": int(r.offers_no_answer or 0) if r else 0,
+                        "calls": int(r.calls or 0) if r else 0,
+                        "talk_total": (_n(r.talk_total) or 0.0) if r else 0.0,
+                        "wrapup_total": _n(t.get("wrapup", 0.0)), "transfers": int(r.transfers or 0) if r else 0,
+                        "logged_in_total": _n(logged), "available_total": _n(t.get("available", 0.0)),
+                        "ringing_total": _n(t.get("ringing", 0.0)), "in_call_total": _n(t.get("in_call", 0.0)),
+                        "pause_total": _n(t.get("paused", 0.0)),
+                        "pauses": {k: _n(v) for k, v in sorted(pauses.get(agent, {}).items())},
+                        "max_no_answer_pauses": mna.get(agent, 0),
+                        "occupancy": _pct(handling, workable) if workable > 0 else None,
                         "logged_in_since": as_utc(sess.logged_in_at).isoformat() if sess else None,  # type: ignore[union-attr]
                         "paused_now": bool(sess.paused) if sess else None,
                         "pause_reason_now": sess.pause_reason if sess else None})
         return out
+
+
+    # -- call groups ---------------------------------------------------------------------
+    async def call_groups(self, rep: Report) -> list[dict[str, Any]]:
+        """Per call group (ring group): the calls it received and what became of them."""
+        E = aliased(CallLeg)  # the extension that answered for the group
+        answered = L.result == "answered"
+        to_answer = case((answered, rep.seconds(L.started_at, L.answered_at)))
+        talk = rep.seconds(E.answered_at, E.ended_at)
+        stmt = (select(L.detail.label("group"), func.count().label("received"),
+                       rep._count(answered).label("answered"),
+                       rep._count(L.result.in_(("no_answer", "busy", "unavailable", "rejected", "cancel")))
+                       .label("unanswered"),
+                       rep._count(L.result == "hangup").label("abandoned"),
+                       func.avg(to_answer).label("answer_avg"), func.max(to_answer).label("answer_max"),
+                       func.sum(talk).label("talk_total"), func.avg(talk).label("talk_avg"))
+                .join(C, C.id == L.call_pk)
+                .outerjoin(E, and_(answered, E.call_pk == L.call_pk, E.kind == "extension",
+                                   E.extension == L.extension, E.answered_at.is_not(None)))
+                .where(*rep.where(), L.kind == "callgroup").group_by(L.detail).order_by(L.detail))
+        by_ext = (select(L.detail, L.extension, func.count()).join(C, C.id == L.call_pk)
+                  .where(*rep.where(), L.kind == "callgroup", answered)
+                  .group_by(L.detail, L.extension).order_by(L.detail, L.extension))
+        async with self.sessions() as s:
+            rows = (await s.execute(stmt)).all()
+            answered_by: dict[str, dict[str, int]] = {}
+            for group, ext, n in await s.execute(by_ext):
+                answered_by.setdefault(group, {})[ext or "?"] = int(n)
+        return [{"group": r.group, "received": int(r.received), "answered": int(r.answered or 0),
+                 "answered_pct": _pct(r.answered, r.received), "unanswered": int(r.unanswered or 0),
+                 "abandoned": int(r.abandoned or 0), "answer_avg": _n(r.answer_avg), "answer_max": _n(r.answer_max),
+                 "talk_total": _n(r.talk_total) or 0.0, "talk_avg": _n(r.talk_avg),
+                 "answered_by": " ".join(f"{k}:{v}" for k, v in sorted(answered_by.get(r.group, {}).items())) or None}
+                for r in rows]
 
 
 def _detail(c: Any, legs: list[Any], with_legs: bool = True) -> dict[str, Any]:

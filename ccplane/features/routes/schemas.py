@@ -11,7 +11,7 @@ Target = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r
 
 
 class Destination(Input):
-    type: Literal["queue", "ivr", "extension", "hangup"]
+    type: Literal["queue", "ivr", "extension", "callgroup", "hangup"]
     target: Target | None = None
 
     @model_validator(mode="after")

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ...errors import Conflict, NotFound, ValidationFailed
 from ...web.context import ADMIN_ROLES, READ_ROLES, Principal
+from ..callgroups.models import CallGroup
 from ..domains.models import Domain
 from ..domains.services import resolve_domain
 from ..extensions.models import Extension
@@ -24,7 +25,7 @@ WRITERS = ADMIN_ROLES | {"supervisor"}
 
 
 async def check_destination(s: AsyncSession, domain: Domain, kind: str, target: str | None, field: str) -> None:
-    model: Any = {"queue": Queue, "ivr": IvrTree, "extension": Extension}.get(kind)
+    model: Any = {"queue": Queue, "ivr": IvrTree, "extension": Extension, "callgroup": CallGroup}.get(kind)
     if model is None:
         return
     column = model.number if model is Extension else model.name

@@ -1,0 +1,154 @@
+"""Simulated agents: each one a real SIP phone (baresip) registered on its
+extension and logged into queues through the API. They answer after a human-like
+ring delay, sometimes miss a call (ccplane's max-no-answer then pauses them),
+talk a while and hang up, take short pauses, and come back from automatic ones."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .baresip import Control, Phone
+from .client import Api, ApiError
+
+log = logging.getLogger("ccplane.demo.agents")
+_NUMBER = re.compile(r"sip:\+?(\d+)@")
+
+
+@dataclass
+class Behaviour:
+    ring_delay: tuple[float, float] = (1.0, 3.5)   # seconds before answering
+    miss_rate: float = 0.08                        # offers left ringing
+    talk: tuple[float, float] = (4.0, 12.0)        # seconds of conversation
+    pause_rate: float = 0.04                       # chance, every 5 s idle, of a short pause
+    pause_length: tuple[float, float] = (6.0, 12.0)
+    back_from_autopause: float = 6.0               # seconds before unpausing an automatic pause
+
+
+@dataclass
+class SimAgent:
+    username: str
+    extension: str
+    queues: list[str]
+    api: Api                      # the agent's own token
+    domain: str
+    registrar_port: int
+    secret: str
+    rng: random.Random
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    on_answered: Callable[[str, str], None] = lambda agent, number: None
+    phone: Phone | None = None
+    control: Control | None = None
+    answered: int = 0
+    missed: int = 0
+    pauses: int = 0
+    _tasks: list["asyncio.Task[None]"] = field(default_factory=list)
+    _in_call: bool = False
+    _hangup: "asyncio.Task[None] | None" = None
+
+    @property
+    def base(self) -> str:
+        return f"/domains/{self.domain}/agents/{self.username}"
+
+    async def start(self) -> None:
+        self.phone = Phone(f"{self.domain}-{self.extension}", self.secret, self.registrar_port,
+                           answer="manual").start()
+        self.control = await Control(self.phone).open()
+        self._tasks.append(asyncio.create_task(self._events()))
+        for _ in range(200):  # registered within 20 s
+            ext = await self.api.ok("GET", f"/domains/{self.domain}/extensions/{self.extension}")
+            if ext.get("registered"):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise RuntimeError(f"extension {self.extension} did not register; baresip said:\n"
+                               f"{self.phone.output()[-1500:]}")
+        await self._login()
+        self._tasks.append(asyncio.create_task(self._habits()))
+
+    async def _login(self) -> None:
+        body = {"queues": self.queues, "extension": self.extension}
+        status, data = await self.api.call("POST", f"{self.base}/session", body)
+        if status == 409:  # still logged in from an earlier run: log out, in again
+            await self.api.call("DELETE", f"{self.base}/session")
+            status, data = await self.api.call("POST", f"{self.base}/session", body)
+        if status != 201:
+            raise ApiError(status, data, f"login of {self.username}")
+        await self.api.call("POST", f"{self.base}/unpause")
+
+    async def _events(self) -> None:
+        assert self.control is not None
+        while True:
+            event = await self.control.events.get()
+            kind = event.get("type")
+            try:
+                if kind == "CALL_INCOMING":
+                    await self._ringing(event)
+                elif kind == "CALL_ESTABLISHED":
+                    self._established(event)
+                elif kind == "CALL_CLOSED":
+                    self._in_call = False
+                    if self._hangup is not None:
+                        self._hangup.cancel()
+                        self._hangup = None
+                elif kind == "CONTROL_CLOSED":
+                    return
+            except Exception:  # noqa: BLE001 - one odd event must not stop the agent
+                log.exception("agent %s: event %s", self.username, kind)
+
+    async def _ringing(self, event: dict[str, Any]) -> None:
+        assert self.control is not None
+        if self.rng.random() < self.behaviour.miss_rate:
+            self.missed += 1  # let it ring: the queue's ring timeout takes it away
+            return
+        await asyncio.sleep(self.rng.uniform(*self.behaviour.ring_delay))
+        await self.control.command("accept")
+
+    def _established(self, event: dict[str, Any]) -> None:
+        self._in_call = True
+        self.answered += 1
+        m = _NUMBER.search(str(event.get("peeruri") or event.get("param") or ""))
+        self.on_answered(self.username, m.group(1) if m else "")
+        talk = self.rng.uniform(*self.behaviour.talk)
+        self._hangup = asyncio.create_task(self._hang_up_after(talk))
+
+    async def _hang_up_after(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        assert self.control is not None
+        await self.control.command("hangup")
+
+    async def _habits(self) -> None:
+        while True:
+            await asyncio.sleep(5)
+            try:
+                me = await self.api.ok("GET", self.base)
+                if me.get("state") == "paused" and me.get("pause_reason") and self._is_auto(me):
+                    await asyncio.sleep(self.behaviour.back_from_autopause)
+                    await self.api.call("POST", f"{self.base}/unpause")
+                elif me.get("state") == "available" and self.rng.random() < self.behaviour.pause_rate:
+                    self.pauses += 1
+                    await self.api.ok("POST", f"{self.base}/pause", {"reason": "Café"})
+                    await asyncio.sleep(self.rng.uniform(*self.behaviour.pause_length))
+                    await self.api.call("POST", f"{self.base}/unpause")
+            except (ApiError, OSError) as exc:
+                log.warning("agent %s: %s", self.username, exc)
+
+    @staticmethod
+    def _is_auto(me: dict[str, Any]) -> bool:
+        return str(me.get("pause_reason")) != "Café"
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self._hangup is not None:
+            self._hangup.cancel()
+        if self.control is not None:
+            await self.control.close()
+        if self.phone is not None:
+            await asyncio.to_thread(self.phone.close)
+
+    def summary(self) -> dict[str, int]:
+        return {"answered": self.answered, "missed": self.missed, "pauses": self.pauses}

@@ -1,0 +1,191 @@
+"""Issue 14 acceptance: `ccplane demo` for 60 s at a fixed seed, in a subprocess
+with its own database, sandbox instances (main and carrier) and port. ccplane's
+journeys, reports and alerts must match what the traffic generator says it did;
+the API shows agents in varied states during the run; Ctrl-C leaves no child."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+
+from ccplane.asterisk.sandbox import Sandbox
+from ccplane.demo.baresip import free_port
+from ccplane.demo.client import Api
+from ccplane.demo.provision import DID_IVR, DID_SUPPORT, DOMAIN, MONITORING, SALES, SUPPORT
+from ccplane.demo.runner import carrier_settings
+from ccplane.settings import load_settings
+from tests.support.sandboxes import instance_env
+from tests.support.waiting import eventually
+
+DEMO_SANDBOX = instance_env("demo", 5838, 8888, 5860, 16000, 16499)
+SECONDS, SEED, RATE, AGENTS = 60, 7, 24, 4
+
+
+@contextlib.contextmanager
+def own_database(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the demo's own: SQLite in tmp_path, or a new one on the
+    PostgreSQL server of CCPLANE_TEST_DATABASE_URL (dropped after)."""
+    base = os.environ.get("CCPLANE_TEST_DATABASE_URL", "")
+    if not base.startswith("postgresql"):
+        yield f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
+        return
+    import psycopg
+    admin = base.replace("postgresql+psycopg://", "postgresql://", 1)
+    name = f"ccplane_demo_{secrets.token_hex(4)}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def children_of(pid: int) -> set[int]:
+    """Every live descendant of ``pid`` (from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, pp in parents.items() if pp in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def iso(value: str, shift: float = 0) -> str:
+    return (datetime.fromisoformat(value) + timedelta(seconds=shift)).isoformat()
+
+
+@pytest.fixture
+def demo_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCPLANE_")}
+    env.update(DEMO_SANDBOX)
+    env.update({"CCPLANE_ASTERISK_TAKE_OVER": "1", "CCPLANE_LOG_FORMAT": "text",
+                "CCPLANE_AUTH_SECRET_KEY": secrets.token_hex(32), "PYTHONUNBUFFERED": "1"})
+    yield env
+    main = load_settings(env=env).sandbox
+    for settings in (main, carrier_settings(main)):  # whatever a failed run left behind
+        Sandbox(settings, progress=lambda _m: None).down()
+
+
+async def test_demo_run_matches_ccplane_records(tmp_path: Path, demo_env: dict[str, str]) -> None:
+    port = free_port()
+    report_path, creds_path = tmp_path / "report.json", tmp_path / "creds.json"
+    out, err = open(tmp_path / "stdout", "wb"), open(tmp_path / "stderr", "wb")
+    with own_database(tmp_path) as url:
+        env = {**demo_env, "CCPLANE_DATABASE_URL": url}
+        cmd = [sys.executable, "-m", "ccplane", "demo", "--duration", str(SECONDS), "--seed", str(SEED),
+               "--rate", str(RATE), "--agents", str(AGENTS), "--port", str(port), "--report", str(report_path),
+               "--credentials", str(creds_path)]
+        proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        started = time.monotonic()
+        seen_children: set[int] = set()
+
+        def log_tail() -> str:
+            return (tmp_path / "stderr").read_text(errors="replace")[-4000:]
+        try:
+            async with aiohttp.ClientSession() as session:
+                base = f"http://127.0.0.1:{port}"
+
+                async def banner() -> bool:
+                    assert proc.poll() is None, f"the demo exited ({proc.returncode}):\n{log_tail()}"
+                    return "logins (user / password)" in (tmp_path / "stderr").read_text(errors="replace")
+                await eventually(banner, timeout=60, interval=0.5, what="the demo's banner", details=log_tail)
+                creds = json.loads(creds_path.read_text())
+                root = await Api(session, base).login("demo-root", creds["demo-root"])
+
+                # during the run: agents through the API, in varied states
+                states: dict[str, set[str]] = {}
+                while not report_path.exists():
+                    assert proc.poll() is None, f"the demo exited ({proc.returncode}):\n{log_tail()}"
+                    assert time.monotonic() - started < 130, f"no report after 130 s:\n{log_tail()}"
+                    seen_children |= children_of(proc.pid)
+                    for agent in (await root.ok("GET", f"/domains/{DOMAIN}/agents"))["items"]:
+                        states.setdefault(agent["username"], set()).add(agent["state"])
+                    await asyncio.sleep(0.5)  # the sampling period of the agents' states
+                logged_in = [u for u, s in states.items() if s - {"offline", "inactive"}]
+                assert len(logged_in) >= 3, states
+                assert len(set().union(*states.values()) - {"offline", "inactive"}) >= 3, states
+                report = json.loads(report_path.read_text())
+                await check_records(root, report)
+        finally:
+            seen_children |= children_of(proc.pid)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)  # Ctrl-C
+            try:
+                code = proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise AssertionError(f"the demo ignored Ctrl-C for 30 s:\n{log_tail()}") from None
+        assert code == 0, log_tail()
+        assert seen_children, "the demo started no child (no phones, no sandbox?)"
+        left = [pid for pid in seen_children if alive(pid)]
+        assert not left, f"children left after Ctrl-C: {left}"
+        assert time.monotonic() - started < 150
+
+
+async def check_records(root: Api, report: dict[str, Any]) -> None:
+    calls, alerts = report["calls"], report["alerts"]
+    assert calls["placed"] >= 10 and calls["answered"] >= 3, report
+    assert calls["still_up"] == 0 and report["failures"] == 0, report
+    assert all(alerts[level] >= 1 for level in ("green", "yellow", "red")), alerts
+    window = urlencode({"from": iso(report["started_at"], -1), "to": iso(report["ended_at"], 1)})
+    period = window + "&short_abandon=0"
+    d = f"/domains/{DOMAIN}"
+
+    # journeys: one per placed call, answered by the agent whose phone answered it
+    # (the journey writer commits once a second: the last calls may land just after the report)
+    async def journeys() -> list[dict[str, Any]]:
+        items = (await root.ok("GET", f"{d}/calls?status=ended&limit=500&{window}"))["items"]
+        return [j for j in items if j["did"] in (DID_IVR, DID_SUPPORT)]
+
+    async def all_written() -> bool:
+        return len(await journeys()) >= calls["placed"]
+    await eventually(all_written, timeout=10, interval=0.5, what="a journey for every call placed")
+    ours = await journeys()
+    assert len(ours) == calls["placed"], (len(ours), calls)
+    answered = {j["caller"]: j["agent"] for j in ours if j["answered_at"]}
+    assert answered == report["answered_by"], (answered, report["answered_by"])
+    assert sum(1 for j in ours if not j["answered_at"]) == calls["abandoned"]
+
+    # reports: per queue, what the generator's IVR choices led to
+    by_queue = {r["queue"]: r for r in (await root.ok("GET", f"{d}/reports/listing?{period}"))["items"]}
+    for queue in (SALES, SUPPORT):
+        want = report["calls"]["by_queue"][queue]
+        got = by_queue.get(queue, {"total": 0, "answered": 0, "abandoned": 0})
+        assert (got["total"], got["answered"], got["abandoned"]) == \
+            (want["placed"], want["answered"], want["abandoned"]), (queue, got, want)
+    qn = (await root.ok("GET", f"{d}/reports/quantitative?{period}"))["items"][0]
+    monitoring = by_queue.get(MONITORING, {"total": 0, "answered": 0, "abandoned": 0})
+    assert qn["total"] - monitoring["total"] == calls["placed"], (qn, monitoring)
+    assert qn["answered"] - monitoring["answered"] == calls["answered"], (qn, monitoring)
+
+    # alerts of each level, as posted through the app
+    for level in ("green", "yellow", "red"):
+        got = await root.ok("GET", f"{d}/alerts?level={level}&limit=500&{window}")
+        assert got["total"] == alerts[level], (level, got["total"], alerts)

@@ -19,6 +19,7 @@ class AsteriskTarget:
     ari_password: str
     config_dir: Path
     sounds_dir: Path | None
+    wss_url: str = ""  # SIP over WSS for WebRTC phones (webrtc.wss_url, else the sandbox's)
 
 
 def resolve_target(settings: Settings) -> AsteriskTarget:
@@ -44,4 +45,15 @@ def resolve_target(settings: Settings) -> AsteriskTarget:
         config_dir=Path(a.config_dir or (state.config_dir if state else "")),
         sounds_dir=Path(a.sounds_dir) if a.sounds_dir else (
             Path(state.rootfs) / "usr/share/asterisk/sounds" if state else None),
+        wss_url=settings.webrtc.wss_url or _sandbox_wss(settings, state),
     )
+
+
+def _sandbox_wss(settings: Settings, state: object | None) -> str:
+    """The sandbox's WSS URL, also when explicit AMI/ARI settings skipped reading its state."""
+    url = str(getattr(state, "wss_url", "") or "")
+    if url:
+        return url
+    from .sandbox import Sandbox
+    loaded = Sandbox(settings.sandbox, progress=lambda _m: None).load_state()
+    return loaded.wss_url if loaded is not None else ""

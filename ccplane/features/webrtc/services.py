@@ -99,8 +99,7 @@ class WebRtcService:
                 legs = (await self.calls.get(me, domain.slug, body.call))["legs"]  # 404 when not theirs
                 if not any(leg.get("agent") == username for leg in legs):
                     raise NotFound(f"no call {body.call} handled by {username}", field="call")
-        loss = loss_percent(body.packets_lost, body.packets_received)
-        mos = mos_estimate(body.rtt_ms, body.jitter_ms, loss)
+        mos = mos_estimate(body.rtt_ms, body.jitter_ms, loss_percent(body.packets_lost, body.packets_received))
         now = utcnow()
         for attempt in (1, 2):  # two first reports at once: the loser updates the winner's row
             async with self.sessions() as s:
@@ -112,8 +111,12 @@ class WebRtcService:
                                       mos_min=mos, first_at=now)
                     s.add(row)
                 row.samples = (row.samples or 0) + 1
-                row.packets_sent, row.packets_received = body.packets_sent, body.packets_received
-                row.packets_lost, row.loss_percent = body.packets_lost, loss
+                # cumulative counts never go down on one leg: a late report of a torn-down
+                # connection (zeros) or one overtaken by a newer one must not erase them
+                row.packets_sent = max(row.packets_sent or 0, body.packets_sent)
+                row.packets_received = max(row.packets_received or 0, body.packets_received)
+                row.packets_lost = max(row.packets_lost or 0, body.packets_lost)
+                row.loss_percent = loss_percent(row.packets_lost, row.packets_received)
                 row.jitter_ms, row.rtt_ms, row.mos = body.jitter_ms, body.rtt_ms, mos
                 row.mos_min = min(row.mos_min, mos)
                 row.last_at = now

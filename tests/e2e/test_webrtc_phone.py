@@ -1,0 +1,208 @@
+"""Issue 15 acceptance in real chromium against the real sandbox: the agent screen
+is the phone. A WebRTC agent signs in, the page registers their WebRTC extension
+over WSS (`registered: true` in the API), the agent logs into a queue on it, a
+call into the queue rings in the page and is answered from the page; MEDIA is
+asserted (DTLS connected, packets both ways from getStats, a recording of each
+direction with sound), the page's call-quality reports reach the supervisors'
+API; a reject from the page keeps the agent out for the queue's reject_delay,
+then the call is offered again. Closing the tab unregisters the extension."""
+from __future__ import annotations
+
+import re
+import secrets
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import playwright.async_api as playwright_api  # missing, the run fails (never a skip)
+import pytest
+
+from ccplane.asterisk.sandbox import SandboxState
+from tests.e2e.browser import login, require_chromium, shot
+from tests.integration.conftest import scene  # noqa: F401 - the real-sandbox Scene fixture
+from tests.support.api import ApiCaller
+from tests.support.waiting import eventually
+
+# The flags of /work notes (webrtc-here.md): a fake microphone (a beep), no prompt.
+CHROMIUM_ARGS = ["--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                 "--ignore-certificate-errors", "--allow-loopback-in-peer-connection",
+                 "--autoplay-policy=no-user-gesture-required", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+REJECT_DELAY = 4
+
+
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    require_chromium()
+
+
+def _sox_stat(path: Path) -> dict[str, float]:
+    res = subprocess.run(["sox", str(path), "-n", "stat"], capture_output=True, text=True, timeout=30)
+    assert res.returncode == 0, res.stderr
+    out = {}
+    for line in res.stderr.splitlines():
+        m = re.match(r"^([A-Za-z ()]+):\s+(-?[0-9.]+)\s*$", line)
+        if m:
+            out[m.group(1).strip()] = float(m.group(2))
+    return out
+
+
+async def _agent_channel(scene: Any, endpoint: str) -> str:
+    async def find() -> str | None:
+        items = await scene.services.ami.action({"Action": "CoreShowChannels"})
+        for item in items:
+            name = str(item.get("Channel", ""))
+            if name.startswith(f"PJSIP/{endpoint}-") and item.get("ChannelStateDesc") == "Up":
+                return name
+        return None
+    return str(await eventually(find, timeout=10, what=f"the {endpoint} channel up"))
+
+
+async def _originate_echo(scene: Any, queue: str) -> str:
+    """A caller into the queue whose other half echoes what the agent sends: audio both ways."""
+    token = secrets.token_hex(6)
+    caller_uid = f"w{token}-2"
+    await scene.services.ami.action({
+        "Action": "Originate", "Channel": f"Local/{scene.qname(queue)}@ccplane-queues",
+        "Application": "Echo", "CallerID": "Cliente <11987650000>", "Async": "true",
+        "ChannelId": f"w{token}-1", "OtherChannelId": caller_uid})
+    await scene.recorder.wait_for("QueueCallerJoin", Uniqueid=caller_uid)
+    scene.callers.append(caller_uid)
+    return caller_uid
+
+
+async def _media(page: Any) -> dict[str, Any]:
+    return dict(await page.evaluate("() => window.ccplanePhone.stats()") or {})
+
+
+async def test_webrtc_agent_answers_from_the_page_with_media_then_rejects(
+        app_client: Any, root: ApiCaller, scene: Any, sandbox: SandboxState, tmp_path: Path) -> None:  # noqa: F811
+    domain = scene.domain
+    await scene.extension("7701", kind="webrtc")
+    username, password = f"wa{secrets.token_hex(3)}", secrets.token_urlsafe(10)
+    await root.ok("POST", f"/domains/{domain}/users", {"username": username, "name": "Wanda WebRTC", "role": "agent",
+                                                       "password": password, "webrtc_extension": "7701"}, 201)
+    await scene.queue("web", strategy="ringall", ring_timeout=20, retry=1, reject_delay=REJECT_DELAY,
+                      wrapup_time=0)
+    endpoint = f"{domain}-7701"
+    base = str(app_client.make_url("/")).rstrip("/")
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+        try:
+            ctx = await browser.new_context(viewport={"width": 1366, "height": 900}, ignore_https_errors=True)
+            page = await ctx.new_page()
+            await login(page, base, username, password, "/agent")
+            await page.wait_for_selector("#phone-reg.r-registered", timeout=15000)
+
+            async def registered() -> bool:
+                return bool((await root.ok("GET", f"/domains/{domain}/extensions/7701"))["registered"])
+            await eventually(registered, timeout=10, what="extension 7701 registered in the API")
+
+            await page.check("input[name=queues][value=web]")
+            await page.click("#choose-queues button[type=submit]")
+            offered = await page.locator("#extension option").all_inner_texts()
+            assert [o.split(" ")[0] for o in offered] == ["7701"], offered
+            await page.click("text=Entrar nas filas")
+            await page.wait_for_selector("#state.s-available")
+            await page.wait_for_selector("#phone-reg.r-registered", timeout=15000)  # the new page registered again
+
+            # a call rings in the page and is answered from the page
+            t0 = time.monotonic()
+            caller = await _originate_echo(scene, "web")
+            await page.wait_for_selector("#phone[data-state=ringing]", timeout=10000)
+            await page.wait_for_selector("#phone-from:has-text('11987650000')")
+            await page.click("#phone-answer")
+            await page.wait_for_selector("#phone[data-state=in_call]", timeout=10000)
+            channel = await _agent_channel(scene, endpoint)
+            spool = f"/srv/ccplane/{sandbox.name}/spool/monitor"
+            token = secrets.token_hex(4)
+            rx, tx = f"{spool}/webrtc-{token}-rx.wav", f"{spool}/webrtc-{token}-tx.wav"
+            await scene.services.ami.action({"Action": "MixMonitor", "Channel": channel,
+                                             "File": f"{spool}/webrtc-{token}.wav", "Options": f"r({rx})t({tx})"})
+
+            async def flowing() -> dict[str, Any] | None:
+                st = await _media(page)
+                ok = st.get("dtls") == "connected" and st.get("packets_sent", 0) > 0 and st.get("packets_received", 0) > 0
+                return st if ok else None
+            first = await eventually(flowing, timeout=10, what="media both ways", interval=0.05)
+            setup = time.monotonic() - t0
+
+            async def two_seconds() -> dict[str, Any] | None:  # ~100 packets each way at 20 ms
+                st = await _media(page)
+                return st if st.get("packets_sent", 0) >= first["packets_sent"] + 100 and \
+                    st.get("packets_received", 0) >= first["packets_received"] + 100 else None
+            media = await eventually(two_seconds, timeout=15, what="2 s of audio both ways")
+            print(f"webrtc: originate -> media both ways {setup:.2f} s; stats {media}")
+
+            await page.wait_for_selector("#state.s-in_call", timeout=10000)
+            await page.wait_for_selector("#phone-quality:has-text('MOS')", timeout=15000)  # a report went out
+            await shot(page, tmp_path, "agent-webrtc-in-call.png", full_page=True)
+
+            calls = await root.ok("GET", f"/domains/{domain}/calls")
+            mine = [c for c in calls["items"] if c["agent"] == username]
+            assert len(mine) == 1, calls
+            call_id = mine[0]["id"]
+
+            await scene.services.ami.action({"Action": "StopMixMonitor", "Channel": channel})
+            await page.click("#phone-hangup")  # hang up from the page
+            await page.wait_for_selector("#phone[data-state=idle]", timeout=10000)
+            await scene.recorder.wait_for("Hangup", Uniqueid=caller)
+
+            host_spool = Path(sandbox.rootfs) / spool.lstrip("/")
+            for name, path in (("received from the browser", host_spool / Path(rx).name),
+                               ("sent to the browser", host_spool / Path(tx).name)):
+                await eventually(lambda path=path: _exists(path), timeout=5, what=f"recording {path}")
+                st = _sox_stat(path)
+                print(f"webrtc: recording {name}: {st}")
+                assert st["Length (seconds)"] >= 1.5, (name, st)
+                assert st["Maximum amplitude"] > 0.05 and st["RMS     amplitude"] > 0.001, (name, st)
+
+            seen: list[Any] = []
+
+            async def quality() -> list[dict[str, Any]] | None:
+                items = (await root.ok("GET", f"/domains/{domain}/calls/{call_id}/quality"))["items"]
+                seen[:] = [items]
+                return items if items and items[0]["packets_received"] >= 100 else None
+            q = (await eventually(quality, timeout=10, what="the page's call-quality report",
+                                  details=lambda: repr(seen)))[0]
+            assert (q["agent"], q["extension"]) == (username, "7701"), q
+            assert q["packets_sent"] > 0 and q["samples"] >= 1 and 1.0 <= q["mos_min"] <= q["mos"] <= 4.5, q
+            status, _ = await root.call("GET", f"/domains/{domain}/calls/{call_id}/quality")
+            assert status == 200
+
+            # reject from the page: out for reject_delay, then offered again
+            await page.wait_for_selector("#state.s-available", timeout=10000)
+            second = await _originate_echo(scene, "web")
+            await page.wait_for_selector("#phone[data-state=ringing]", timeout=10000)
+            await page.click("#phone-reject")
+            rejected_at = time.monotonic()
+            await page.wait_for_selector("#phone[data-state=idle]", timeout=5000)
+
+            async def paused() -> dict[str, Any] | None:
+                st = await root.ok("GET", f"/domains/{domain}/agents/{username}")
+                return st if st["state"] == "paused" else None
+            out = await eventually(paused, timeout=3, what="the agent kept out after the reject")
+            assert out["pause_reason"] == "rejected", out  # a reject, not a no-answer
+            await page.wait_for_selector("#phone[data-state=ringing]", timeout=(REJECT_DELAY + 8) * 1000)
+            again = time.monotonic() - rejected_at
+            print(f"webrtc: offered again {again:.2f} s after the reject (reject_delay {REJECT_DELAY})")
+            assert again >= REJECT_DELAY - 0.7, again
+            await page.click("#phone-reject")
+            await page.wait_for_selector("#phone[data-state=idle]", timeout=5000)
+            await scene.hangup(second)
+            await scene.recorder.wait_for("Hangup", Uniqueid=second)
+            await page.wait_for_selector("#state.s-paused, #state.s-available", timeout=10000)
+
+            # closing the tab unregisters the extension
+            await page.close()
+
+            async def unregistered() -> bool:
+                return not (await root.ok("GET", f"/domains/{domain}/extensions/7701"))["registered"]
+            await eventually(unregistered, timeout=10, what="extension 7701 unregistered after the tab closed")
+        finally:
+            await browser.close()
+
+
+async def _exists(path: Path) -> bool:
+    return path.exists() and path.stat().st_size > 44

@@ -137,6 +137,7 @@ async def test_webrtc_agent_answers_from_the_page_with_media_then_rejects(
 
             await page.wait_for_selector("#state.s-in_call", timeout=10000)
             await page.wait_for_selector("#phone-quality:has-text('MOS')", timeout=15000)  # a report went out
+            await page.wait_for_selector("#phone-timer:has-text('0:0'):not(:has-text('0:00'))")  # the timer runs
             await shot(page, tmp_path, "agent-webrtc-in-call.png", full_page=True)
 
             calls = await root.ok("GET", f"/domains/{domain}/calls")

@@ -91,7 +91,7 @@
     startRinging(from);
     s.on("peerconnection", function (ev) { watchMedia(ev.peerconnection); });
     s.on("confirmed", function () {
-      stopRinging(); startedAt = Date.now(); setCall("in_call", L.in_call);
+      stopRinging(); startedAt = Date.now(); $("phone-timer").textContent = "0:00"; setCall("in_call", L.in_call);
       if (s.connection) watchMedia(s.connection);
       statsTimer = setInterval(function () { report(false); }, Math.max(1, P.stats_interval || 5) * 1000);
     });
@@ -252,6 +252,11 @@
     ua: function () { return ua; }, session: function () { return session; },
     stats: stats, report: report
   };
+  setInterval(function () {  // the call timer
+    if (!startedAt) return;
+    var sec = Math.floor((Date.now() - startedAt) / 1000);
+    $("phone-timer").textContent = Math.floor(sec / 60) + ":" + ("0" + (sec % 60)).slice(-2);
+  }, 250);
   setCall("idle", L.idle);
   start();
 })();

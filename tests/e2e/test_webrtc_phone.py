@@ -48,9 +48,9 @@ def _sox_stat(path: Path) -> dict[str, float]:
     return out
 
 
-async def _agent_channel(scene: Any, endpoint: str) -> str:
+async def _agent_channel(sc: Any, endpoint: str) -> str:
     async def find() -> str | None:
-        items = await scene.services.ami.action({"Action": "CoreShowChannels"})
+        items = await sc.services.ami.action({"Action": "CoreShowChannels"})
         for item in items:
             name = str(item.get("Channel", ""))
             if name.startswith(f"PJSIP/{endpoint}-") and item.get("ChannelStateDesc") == "Up":
@@ -59,16 +59,16 @@ async def _agent_channel(scene: Any, endpoint: str) -> str:
     return str(await eventually(find, timeout=10, what=f"the {endpoint} channel up"))
 
 
-async def _originate_echo(scene: Any, queue: str) -> str:
+async def _originate_echo(sc: Any, queue: str) -> str:
     """A caller into the queue whose other half echoes what the agent sends: audio both ways."""
     token = secrets.token_hex(6)
     caller_uid = f"w{token}-2"
-    await scene.services.ami.action({
-        "Action": "Originate", "Channel": f"Local/{scene.qname(queue)}@ccplane-queues",
+    await sc.services.ami.action({
+        "Action": "Originate", "Channel": f"Local/{sc.qname(queue)}@ccplane-queues",
         "Application": "Echo", "CallerID": "Cliente <11987650000>", "Async": "true",
         "ChannelId": f"w{token}-1", "OtherChannelId": caller_uid})
-    await scene.recorder.wait_for("QueueCallerJoin", Uniqueid=caller_uid)
-    scene.callers.append(caller_uid)
+    await sc.recorder.wait_for("QueueCallerJoin", Uniqueid=caller_uid)
+    sc.callers.append(caller_uid)
     return caller_uid
 
 

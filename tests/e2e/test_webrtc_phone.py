@@ -201,9 +201,68 @@ async def test_webrtc_agent_answers_from_the_page_with_media_then_rejects(
             async def unregistered() -> bool:
                 return not (await root.ok("GET", f"/domains/{domain}/extensions/7701"))["registered"]
             await eventually(unregistered, timeout=10, what="extension 7701 unregistered after the tab closed")
+
+            async def inactive() -> dict[str, Any] | None:  # what supervisors see
+                st = await root.ok("GET", f"/domains/{domain}/agents/{username}")
+                return st if st["state"] == "inactive" else None
+            await eventually(inactive, timeout=10, what="the agent inactive once the tab closed")
         finally:
             await browser.close()
 
 
 async def _exists(path: Path) -> bool:
     return path.exists() and path.stat().st_size > 44
+
+
+async def _webrtc_agent(root: ApiCaller, domain: str, number: str, name: str) -> tuple[str, str]:
+    username, password = f"wa{secrets.token_hex(3)}", secrets.token_urlsafe(10)
+    await root.ok("POST", f"/domains/{domain}/users", {"username": username, "name": name, "role": "agent",
+                                                       "password": password, "webrtc_extension": number}, 201)
+    return username, password
+
+
+async def test_blind_transfer_from_the_page_reaches_a_baresip_extension(
+        app_client: Any, root: ApiCaller, scene: Any, tmp_path: Path) -> None:  # noqa: F811
+    domain = scene.domain
+    await scene.extension("7711", kind="webrtc")
+    target = await scene.extension("7712", phone="auto")  # a desk phone that answers by itself
+    assert target
+    username, password = await _webrtc_agent(root, domain, "7711", "Tina Transfere")
+    await scene.queue("tx", strategy="ringall", ring_timeout=20, retry=1, wrapup_time=0)
+    base = str(app_client.make_url("/")).rstrip("/")
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = await (await browser.new_context(ignore_https_errors=True)).new_page()
+            await login(page, base, username, password, "/agent")
+            await page.wait_for_selector("#phone-reg.r-registered", timeout=15000)
+            agent = await root.login(username, password)
+            await agent.ok("POST", f"/domains/{domain}/agents/{username}/session",
+                           {"queues": ["tx"], "extension": "7711"}, 201)
+            await _originate_echo(scene, "tx")
+            await page.wait_for_selector("#phone[data-state=ringing]", timeout=10000)
+            await page.click("#phone-answer")
+            await page.wait_for_selector("#phone[data-state=in_call]", timeout=10000)
+            await eventually(lambda: _flowing(page), timeout=10, what="media before the transfer")
+
+            await page.fill("#phone-transfer-to", "7712")
+            await page.click("#phone-transfer button[type=submit]")
+            await page.wait_for_selector("#phone-transfer-msg:has-text('Transferência enviada')", timeout=10000)
+            await page.wait_for_selector("#phone[data-state=idle]", timeout=10000)  # the agent's leg is over
+
+            async def bridged() -> str | None:  # the caller now talks to the desk phone
+                items = await scene.services.ami.action({"Action": "CoreShowChannels"})
+                for item in items:
+                    if str(item.get("Channel", "")).startswith(f"PJSIP/{domain}-7712-") and \
+                            item.get("ChannelStateDesc") == "Up" and item.get("BridgeId"):
+                        return str(item["Channel"])
+                return None
+            await eventually(bridged, timeout=10, what="extension 7712 answered and bridged",
+                             details=lambda: target.output()[-1500:])
+        finally:
+            await browser.close()
+
+
+async def _flowing(page: Any) -> bool:
+    st = await _media(page)
+    return st.get("dtls") == "connected" and st.get("packets_sent", 0) > 0 and st.get("packets_received", 0) > 0

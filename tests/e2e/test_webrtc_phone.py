@@ -8,6 +8,8 @@ API; a reject from the page keeps the agent out for the queue's reject_delay,
 then the call is offered again. Closing the tab unregisters the extension."""
 from __future__ import annotations
 
+import asyncio
+import os
 import re
 import secrets
 import subprocess
@@ -266,3 +268,58 @@ async def test_blind_transfer_from_the_page_reaches_a_baresip_extension(
 async def _flowing(page: Any) -> bool:
     st = await _media(page)
     return st.get("dtls") == "connected" and st.get("packets_sent", 0) > 0 and st.get("packets_received", 0) > 0
+
+
+AUTO_ANSWER = """() => {  // answer from the page as an agent would: click Atender when it rings
+    const card = document.getElementById('phone');
+    new MutationObserver(() => {
+        if (card.dataset.state === 'ringing') { window.__rang = window.__rang || Date.now(); document.getElementById('phone-answer').click(); }
+        if (card.dataset.state === 'in_call') window.__confirmed = window.__confirmed || Date.now();
+    }).observe(card, {attributes: true, attributeFilter: ['data-state']});
+}"""
+
+
+async def test_ten_webrtc_agents_in_one_browser_answer_a_burst_with_media(
+        app_client: Any, root: ApiCaller, scene: Any) -> None:  # noqa: F811
+    domain, n = scene.domain, 10
+    numbers = [str(7720 + i) for i in range(n)]
+    await scene.queue("burst", strategy="rrmemory", ring_timeout=20, retry=1, wrapup_time=0)
+    base = str(app_client.make_url("/")).rstrip("/")
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+        try:
+            pages = []
+            for number in numbers:
+                await scene.extension(number, kind="webrtc")
+                username, password = await _webrtc_agent(root, domain, number, f"Agente {number}")
+                page = await (await browser.new_context(ignore_https_errors=True)).new_page()
+                await login(page, base, username, password, "/agent")
+                await page.wait_for_selector("#phone-reg.r-registered", timeout=15000)
+                agent = await root.login(username, password)
+                await agent.ok("POST", f"/domains/{domain}/agents/{username}/session",
+                               {"queues": ["burst"], "extension": number}, 201)
+                await page.evaluate(AUTO_ANSWER)
+                pages.append(page)
+
+            async def media_at(page: Any, started: float) -> float:
+                await eventually(lambda: _flowing(page), timeout=30, interval=0.05, what="media on every page")
+                return time.monotonic() - started
+
+            started, wall = time.monotonic(), time.time()
+            await asyncio.gather(*(_originate_echo(scene, "burst") for _ in range(n)))
+            setups = sorted(await asyncio.gather(*(media_at(page, started) for page in pages)))
+            marks = [await page.evaluate("() => [window.__rang, window.__confirmed]") for page in pages]
+            rang = sorted(m[0] / 1000 - wall for m in marks)
+            confirmed = sorted(m[1] / 1000 - wall for m in marks)
+            p50, p99 = setups[len(setups) // 2], setups[-1]  # with 10 samples the p99 is the slowest
+            print(f"webrtc burst: {n} calls, originate -> media both ways p50 {p50:.2f} s, p99 {p99:.2f} s; "
+                  f"-> ringing in the page p50 {rang[n // 2]:.2f} max {rang[-1]:.2f}; -> answered (confirmed) "
+                  f"p50 {confirmed[n // 2]:.2f} max {confirmed[-1]:.2f}; media all {[round(x, 2) for x in setups]}; "
+                  f"load average {os.getloadavg()[0]:.1f}")
+            for page in pages:  # media on each: both ways, still flowing
+                st = await _media(page)
+                assert st["packets_sent"] > 0 and st["packets_received"] > 0 and st["dtls"] == "connected", st
+            calls = (await root.ok("GET", f"/domains/{domain}/calls?limit=100"))["items"]
+            assert len({c["agent"] for c in calls if c["agent"]}) == n, calls
+        finally:
+            await browser.close()

@@ -247,6 +247,25 @@ async def test_blind_transfer_from_the_page_reaches_a_baresip_extension(
             await page.wait_for_selector("#phone[data-state=in_call]", timeout=10000)
             await eventually(lambda: _flowing(page), timeout=10, what="media before the transfer")
 
+            # the network drops and comes back: the phone registers again, the call and its media are kept
+            before = await _media(page)
+            await page.context.set_offline(True)  # new connections fail; the open one is cut below
+            https_port = int(str(scene.services.webrtc.wss_url).rsplit(":", 1)[1].split("/")[0])
+            cut = subprocess.run(["ss", "-K", "state", "established", "dst", "127.0.0.1", "dport", "=",
+                                  str(https_port)], capture_output=True, text=True, timeout=10)
+            assert cut.returncode == 0, cut.stderr
+            await page.wait_for_selector("#phone-reg.r-connecting", timeout=15000)
+            await page.wait_for_selector("#phone-error:has-text('Reconectando')")
+            await page.context.set_offline(False)
+            await page.wait_for_selector("#phone-reg.r-registered", timeout=20000)
+
+            async def still_flowing() -> bool:
+                st = await _media(page)
+                return st["packets_received"] > before["packets_received"] + 50 and \
+                    st["packets_sent"] > before["packets_sent"] + 50
+            await eventually(still_flowing, timeout=10, what="media after the reconnect")
+            assert await page.get_attribute("#phone", "data-state") == "in_call"
+
             await page.fill("#phone-transfer-to", "7712")
             await page.click("#phone-transfer button[type=submit]")
             await page.wait_for_selector("#phone-transfer-msg:has-text('Transferência enviada')", timeout=10000)

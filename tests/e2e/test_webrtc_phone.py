@@ -24,6 +24,7 @@ from ccplane.asterisk.sandbox import SandboxState
 from tests.e2e.browser import login, require_chromium, shot
 from tests.integration.conftest import scene  # noqa: F401 - the real-sandbox Scene fixture
 from tests.support.api import ApiCaller
+from tests.support.telephony import Recorder
 from tests.support.waiting import eventually
 
 # The flags of /work notes (webrtc-here.md): a fake microphone (a beep), no prompt.
@@ -246,6 +247,24 @@ async def test_blind_transfer_from_the_page_reaches_a_baresip_extension(
             await page.click("#phone-answer")
             await page.wait_for_selector("#phone[data-state=in_call]", timeout=10000)
             await eventually(lambda: _flowing(page), timeout=10, what="media before the transfer")
+
+            # keypad, hold and mute from the page, seen by Asterisk on the agent's channel
+            channel = await _agent_channel(scene, f"{domain}-7711")
+            seen = Recorder()
+            scene.services.ami.on_event(seen, names=("DTMFEnd", "Hold", "Unhold"))
+            await page.click("#phone-keypad .key[data-key='5']")
+            await seen.wait_for("DTMFEnd", Channel=channel, Digit="5")
+            await page.click("#phone-hold")
+            await seen.wait_for("Hold", Channel=channel)
+            await page.wait_for_selector("#phone-hold[aria-pressed=true]")
+            await page.click("#phone-hold")
+            await seen.wait_for("Unhold", Channel=channel)
+            await page.wait_for_selector("#phone-hold[aria-pressed=false]")
+            await page.click("#phone-mute")
+            await page.wait_for_selector("#phone-mute[aria-pressed=true]")
+            assert await page.evaluate("() => window.ccplanePhone.session().isMuted().audio") is True
+            await page.click("#phone-mute")
+            assert await page.evaluate("() => window.ccplanePhone.session().isMuted().audio") is False
 
             # the network drops and comes back: the phone registers again, the call and its media are kept
             before = await _media(page)

@@ -361,3 +361,33 @@ async def test_ten_webrtc_agents_in_one_browser_answer_a_burst_with_media(
             assert len({c["agent"] for c in calls if c["agent"]}) == n, calls
         finally:
             await browser.close()
+
+
+async def test_microphone_refused_gives_a_clear_message_and_the_call_keeps_ringing(
+        app_client: Any, root: ApiCaller, scene: Any) -> None:  # noqa: F811
+    domain = scene.domain
+    await scene.extension("7731", kind="webrtc")
+    username, password = await _webrtc_agent(root, domain, "7731", "Mara Microfone")
+    await scene.queue("mic", strategy="ringall", ring_timeout=20, retry=1, wrapup_time=0)
+    base = str(app_client.make_url("/")).rstrip("/")
+    # no --use-fake-ui-for-media-stream and no permission granted: the browser refuses the microphone
+    args = [a for a in CHROMIUM_ARGS if a != "--use-fake-ui-for-media-stream"]
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=require_chromium(), args=args)
+        try:
+            page = await (await browser.new_context(ignore_https_errors=True)).new_page()
+            await login(page, base, username, password, "/agent")
+            await page.wait_for_selector("#phone-reg.r-registered", timeout=15000)
+            agent = await root.login(username, password)
+            await agent.ok("POST", f"/domains/{domain}/agents/{username}/session",
+                           {"queues": ["mic"], "extension": "7731"}, 201)
+            caller = await _originate_echo(scene, "mic")
+            await page.wait_for_selector("#phone[data-state=ringing]", timeout=10000)
+            await page.click("#phone-answer")
+            await page.wait_for_selector("#phone-mic:has-text('permita o microfone')", timeout=10000)
+            await page.wait_for_selector("#phone-error:has-text('Não foi possível atender')")
+            assert await page.get_attribute("#phone", "data-state") == "ringing"  # not lost: still ringing
+            await scene.hangup(caller)
+            await page.wait_for_selector("#phone[data-state=idle]", timeout=10000)
+        finally:
+            await browser.close()

@@ -21,7 +21,7 @@ import playwright.async_api as playwright_api  # missing, the run fails (never a
 import pytest
 
 from ccplane.asterisk.sandbox import SandboxState
-from tests.e2e.browser import login, require_chromium, shot
+from tests.e2e.browser import axe_violations, login, require_chromium, shot
 from tests.integration.conftest import scene  # noqa: F401 - the real-sandbox Scene fixture
 from tests.support.api import ApiCaller
 from tests.support.telephony import Recorder
@@ -142,6 +142,7 @@ async def test_webrtc_agent_answers_from_the_page_with_media_then_rejects(
             await page.wait_for_selector("#phone-quality:has-text('MOS')", timeout=15000)  # a report went out
             await page.wait_for_selector("#phone-timer:has-text('0:0'):not(:has-text('0:00'))")  # the timer runs
             await shot(page, tmp_path, "agent-webrtc-in-call.png", full_page=True)
+            assert await axe_violations(page) == []
 
             calls = await root.ok("GET", f"/domains/{domain}/calls")
             mine = [c for c in calls["items"] if c["agent"] == username]

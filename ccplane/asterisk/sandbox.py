@@ -164,6 +164,9 @@ class Sandbox:
             if state is not None and state.pid is not None:
                 self._warn_port_drift(state)
                 self.progress(f"sandbox '{self.settings.name}': already running (pid {state.pid})")
+                if not state.wss_url:
+                    self.progress(f"sandbox '{self.settings.name}': started before WSS existed: no WebRTC "
+                                  "phones until `sandbox down` then `up`")
                 return state
             state = self._new_state(state)
             self._write_config(state)
@@ -180,7 +183,7 @@ class Sandbox:
                 raise
             self.progress(f"sandbox '{self.settings.name}': Asterisk running (pid {pid}), "
                           f"AMI 127.0.0.1:{state.ami_port}, ARI {state.ari_url}, "
-                          f"SIP 127.0.0.1:{state.sip_port}")
+                          f"SIP 127.0.0.1:{state.sip_port}, WSS {state.wss_url}")
             return state
 
     def down(self) -> bool:

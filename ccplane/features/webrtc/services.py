@@ -94,8 +94,8 @@ class WebRtcService:
             raise Forbidden("only the agent's own phone reports its call quality")
         call_id = body.call or self._current_call(domain.slug, username)
         if body.call:
-            view = self.calls.view(body.call)  # in progress or just ended (not yet written)
-            if view is None or view.get("agent") != username:
+            live = {v["id"]: v for v in self.calls.active_view(domain.slug)}.get(body.call)
+            if live is None or live.get("agent") != username:  # ended: its journey, in this domain
                 legs = (await self.calls.get(me, domain.slug, body.call))["legs"]  # 404 when not theirs
                 if not any(leg.get("agent") == username for leg in legs):
                     raise NotFound(f"no call {body.call} handled by {username}", field="call")

@@ -198,7 +198,7 @@
       return out;
     });
   }
-  function report(final) {
+  function report(final, retried) {
     return stats().then(function (st) {
       if (!st) return null;
       var body = { packets_sent: st.packets_sent, packets_received: st.packets_received, packets_lost: st.packets_lost,
@@ -208,7 +208,12 @@
       return fetch("/api/v1/domains/" + encodeURIComponent(P.domain) + "/agents/" + encodeURIComponent(P.username) + "/call-quality", {
         method: "POST", credentials: "same-origin", keepalive: !!final,
         headers: { "Content-Type": "application/json", "X-CSRF-Token": P.csrf }, body: JSON.stringify(body)
-      }).then(function (r) { return r.ok ? r.json() : null; }).then(function (q) {
+      }).then(function (r) {
+        // the last report of a call the caller ended may beat the journey's write: once more, shortly
+        if (r.status === 404 && final && !retried) return new Promise(function (ok) { setTimeout(ok, 2000); })
+          .then(function () { return report(true, true); }).then(function () { return null; });
+        return r.ok ? r.json() : null;
+      }).then(function (q) {
         if (!q) return null;
         reported = q.call;
         $("phone-quality").textContent = fmt(L.quality, { mos: q.mos.toFixed(2), loss: q.loss_percent,

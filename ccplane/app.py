@@ -24,14 +24,19 @@ from .db.session import create_engine, session_factory
 from .errors import AsteriskError, ServiceUnavailable
 from .features.agents.plugin import FEATURE as agents
 from .features.alerts.plugin import FEATURE as alerts
+from .features.attendances.plugin import FEATURE as attendances
 from .features.auth.plugin import FEATURE as auth
 from .features.callgroups.plugin import FEATURE as callgroups
+from .features.callbacks.plugin import FEATURE as callbacks
 from .features.calls.plugin import FEATURE as calls
+from .features.dialer.plugin import FEATURE as dialer
 from .features.domains.plugin import FEATURE as domains
 from .features.extensions.plugin import FEATURE as extensions
 from .features.ivr.plugin import FEATURE as ivr
+from .features.monitoring_groups.plugin import FEATURE as monitoring_groups
 from .features.persons.plugin import FEATURE as persons
 from .features.queues.plugin import FEATURE as queues
+from .features.recordings.plugin import FEATURE as recordings
 from .features.reports.plugin import FEATURE as reports
 from .features.routes.plugin import FEATURE as routes
 from .features.steps import FEATURE as steps
@@ -53,7 +58,8 @@ log = logging.getLogger("ccplane.app")
 # Every feature, once, in dependency order (a feature's setup may use the
 # services of those before it; render contributions run in this order too).
 FEATURES: tuple[Feature, ...] = (auth, domains, extensions, agents, users, queues, routes, persons, ivr,
-                                 alerts, trunks, steps, calls, reports, callgroups, webrtc)
+                                 alerts, trunks, steps, calls, attendances, reports, callgroups, monitoring_groups,
+                                 recordings, callbacks, dialer, webrtc)
 
 __all__ = ["FEATURES", "Services", "build_services", "create_app", "render_contributions"]
 

@@ -92,6 +92,20 @@ class TooManyRequests(ApiError):
         return {"Retry-After": str(self.retry_after)}
 
 
+class RangeNotSatisfiable(ApiError):
+    """416: the Range a download asked for is not one it can serve (sent with
+    ``Content-Range: bytes */<size>``)."""
+    status, code = 416, "range_not_satisfiable"
+
+    def __init__(self, message: str, *, size: int, field: str | None = "Range") -> None:
+        super().__init__(message, field=field)
+        self.size = size
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Content-Range": f"bytes */{self.size}"}
+
+
 class ValidationFailed(ApiError):
     status, code = 422, "validation_error"
 

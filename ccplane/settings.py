@@ -59,6 +59,7 @@ class AsteriskSettings:
     reconnect_max_delay: float = 3.0
     qualify_frequency: int = 10
     sounds_dir: str = ""
+    monitor_dir: str = ""  # Asterisk's monitor spool directory as ccplane sees it (empty: the sandbox's)
     unknown_did_delay: int = 2
     # Render even into an Asterisk another deployment (another database) owns,
     # and become its owner. Off: such a render is refused with a message.
@@ -115,6 +116,12 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class RecordingSettings:
+    dir: str = "./data/recordings"  # finished recordings, outside Asterisk's spool
+    poll_interval: float = 1.0      # seconds between looks for files MixMonitor finished
+
+
+@dataclass(frozen=True)
 class ClusterSettings:
     leader_election: bool = True
     retry_interval: float = 1.0
@@ -136,6 +143,7 @@ class Settings:
     admission: AdmissionSettings = field(default_factory=AdmissionSettings)
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
+    recordings: RecordingSettings = field(default_factory=RecordingSettings)
     log: LogSettings = field(default_factory=LogSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     webrtc: WebRtcSettings = field(default_factory=WebRtcSettings)

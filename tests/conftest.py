@@ -175,6 +175,8 @@ def base_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "CCPLANE_ASTERISK_PING_INTERVAL": "1",
         "CCPLANE_LOG_FORMAT": "text",
         "CCPLANE_STORAGE_DIR": str(tmp_path_factory.mktemp("storage")),
+        "CCPLANE_RECORDINGS_DIR": str(tmp_path_factory.mktemp("recordings")),
+        "CCPLANE_RECORDINGS_POLL_INTERVAL": "0.2",
         # Each pass (SQLite, PostgreSQL) is its own deployment on the one sandbox: take it over.
         # test_render_ownership turns this off to see the refusal.
         "CCPLANE_ASTERISK_TAKE_OVER": "1",

@@ -19,6 +19,7 @@ class AsteriskTarget:
     ari_password: str
     config_dir: Path
     sounds_dir: Path | None
+    monitor_dir: Path | None = None  # Asterisk's <spool>/monitor, as this host sees it
     wss_url: str = ""  # SIP over WSS for WebRTC phones (webrtc.wss_url, else the sandbox's)
 
 
@@ -45,6 +46,8 @@ def resolve_target(settings: Settings) -> AsteriskTarget:
         config_dir=Path(a.config_dir or (state.config_dir if state else "")),
         sounds_dir=Path(a.sounds_dir) if a.sounds_dir else (
             Path(state.rootfs) / "usr/share/asterisk/sounds" if state else None),
+        monitor_dir=Path(a.monitor_dir) if a.monitor_dir else (
+            Path(state.config_dir).parent / "spool" / "monitor" if state else None),
         wss_url=settings.webrtc.wss_url or _sandbox_wss(settings, state),
     )
 

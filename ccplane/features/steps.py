@@ -14,6 +14,7 @@ import asyncio
 import logging
 import re
 from datetime import datetime, timezone
+from collections.abc import Awaitable, Callable, Collection
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -36,11 +37,12 @@ REPORTS = ("CcplaneIvr", "CcplaneBlacklisted", "CcplaneAlertCall", "CcplaneAlert
 JOURNEY_RECORD = "CcplaneJourney"  # a call's end, left by its hangup handler (features/calls)
 
 
-def parse_outbox(key: str, value: str) -> dict[str, str] | None:
+def parse_outbox(key: str, value: str, extra: Collection[str] = ()) -> dict[str, str] | None:
     """An outbox entry as the fields of the UserEvent it stands for (plus
-    ``Outbox``, and ``At`` in epoch seconds); None when it is not ours."""
+    ``Outbox``, and ``At`` in epoch seconds); None when it is not ours.
+    ``extra``: the reports later features registered (``StepRecorder.handle``)."""
     name, *pairs = value.split("|")
-    if name not in REPORTS:
+    if name not in REPORTS and name not in extra:
         return None
     fields = {"UserEvent": name, "Outbox": key.rsplit("/", 1)[-1]}
     for pair in pairs:
@@ -62,12 +64,20 @@ class StepRecorder:
         self.ami = ami
         self.routes, self.ivrs = routes, ivrs
         self.alerts: "AlertService | None" = None
+        # reports of features listed after this one: UserEvent name -> its handler (fields)
+        self.handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {}
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.worker: asyncio.Task[None] | None = None
         self.stopping = False
 
+    def handle(self, name: str, handler: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        """Store a later feature's dialplan report (live or replayed from the
+        outbox, in order, idempotently) through ``handler``."""
+        self.handlers[name] = handler
+
     def put(self, event: AmiEvent) -> None:
-        if event.fields.get("UserEvent") in REPORTS:
+        name = event.fields.get("UserEvent")
+        if name in REPORTS or name in self.handlers:
             self.queue.put_nowait(dict(event.fields))
 
     async def start(self) -> None:
@@ -88,7 +98,7 @@ class StepRecorder:
                 continue
             if str(item.get("Val", "")).startswith(JOURNEY_RECORD + "|"):
                 continue  # the calls feature's (CallService.resync)
-            fields = parse_outbox(str(item.get("Key", "")), str(item.get("Val", "")))
+            fields = parse_outbox(str(item.get("Key", "")), str(item.get("Val", "")), self.handlers)
             if fields is None:
                 log.warning("steps.outbox_unknown key=%s", item.get("Key"))
                 continue
@@ -121,7 +131,9 @@ class StepRecorder:
         uniqueid = str(f.get("Uniqueid") or "")
         at = _at(f.get("At"))
         kind = f.get("UserEvent")
-        if kind == "CcplaneIvr":
+        if kind in self.handlers:
+            await self.handlers[str(kind)](f)
+        elif kind == "CcplaneIvr":
             await self.ivrs.record_step(str(f.get("Domain")), uniqueid, str(f.get("Tree")), str(f.get("Node")),
                                         str(f.get("Step")), str(f.get("Digits") or "") or None,
                                         ref=str(f.get("Outbox") or "") or None, at=at)

@@ -13,22 +13,36 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import WSCloseCode, web
 
 from ..aio import cancel_and_wait
 from ..errors import ApiError, Unauthorized
 from ..features.domains.services import resolve_domain
+from .context import Principal
 from .keys import SERVICES
 
 log = logging.getLogger("ccplane.live")
 
 QUEUE_LIMIT = 1000  # messages waiting for one client before it is dropped as too slow
 Snapshot = Callable[[str], dict[str, Any]]
+
+
+class LiveScope(Protocol):
+    """What one client may see of its domain's feed (a feature decides: e.g. a
+    supervisor only the agents and queues of their monitoring groups)."""
+
+    def snapshot(self, data: dict[str, Any]) -> dict[str, Any]: ...
+
+    def allows(self, type_: str, data: dict[str, Any]) -> bool: ...
+
+
+# (principal, domain id, slug) -> the client's scope, or None for the whole feed
+ScopeOf = Callable[[Principal, int, str], Awaitable["LiveScope | None"]]
 
 
 @dataclass(eq=False)
@@ -38,12 +52,14 @@ class _Client:
     queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     task: asyncio.Task[None] | None = None
     dropped: bool = False
+    scope: LiveScope | None = None
 
 
 class LiveHub:
     def __init__(self) -> None:
         self._clients: dict[str, set[_Client]] = {}
         self.snapshot: Snapshot = lambda slug: {"agents": [], "queues": [], "calls": []}
+        self.scope_of: ScopeOf | None = None
         self.dropped_clients = 0
 
     def clients(self, slug: str) -> int:
@@ -55,6 +71,8 @@ class LiveHub:
             return
         message = json.dumps({"type": type_, "at": datetime.now(timezone.utc).isoformat(), "data": data})
         for client in list(clients):
+            if client.scope is not None and not client.scope.allows(type_, data):
+                continue
             try:
                 client.queue.put_nowait(message)
             except asyncio.QueueFull:
@@ -71,9 +89,12 @@ class LiveHub:
             client.task.cancel()
         asyncio.ensure_future(_close(client.ws, WSCloseCode.TRY_AGAIN_LATER, b"too slow: reconnect"))
 
-    async def serve(self, slug: str, ws: web.WebSocketResponse) -> None:
-        client = _Client(ws, slug)
-        snapshot = {"type": "snapshot", "at": datetime.now(timezone.utc).isoformat(), "data": self.snapshot(slug)}
+    async def serve(self, slug: str, ws: web.WebSocketResponse, scope: LiveScope | None = None) -> None:
+        client = _Client(ws, slug, scope=scope)
+        data = self.snapshot(slug)
+        if scope is not None:
+            data = scope.snapshot(data)
+        snapshot = {"type": "snapshot", "at": datetime.now(timezone.utc).isoformat(), "data": data}
         client.queue.put_nowait(json.dumps(snapshot))
         self._clients.setdefault(slug, set()).add(client)  # from here on no event is missed
         client.task = asyncio.create_task(self._send_loop(client), name="live-send")
@@ -117,10 +138,12 @@ async def live_feed(request: web.Request) -> web.StreamResponse:
         principal = await services.auth.principal(token)
         async with services.sessions() as s:
             domain = await resolve_domain(s, principal, request.match_info["domain"])
+        hub: LiveHub = services.live
+        scope = await hub.scope_of(principal, domain.id, domain.slug) if hub.scope_of is not None else None
     except ApiError as exc:
         return web.json_response(exc.to_json(), status=exc.status)
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
     log.info("live.subscribed", extra={"domain": domain.slug, "user": principal.username})
-    await services.live.serve(domain.slug, ws)
+    await services.live.serve(domain.slug, ws, scope)
     return ws

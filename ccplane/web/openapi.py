@@ -60,11 +60,13 @@ def build_openapi(api: "Api", title: str, version: str) -> dict[str, Any]:
             for name, schema in query_schema.get("properties", {}).items():
                 not_nullable(schema)  # a query string cannot say null: it leaves the parameter out
                 params.append({"name": name, "in": "query", "required": name in required, "schema": schema})
+        params += [{"name": h, "in": "header", "required": False, "schema": {"type": "string"}} for h in ep.headers]
         if params:
             op["parameters"] = params
         if ep.body is not None:
             op["requestBody"] = {"required": True, "content": {"application/json": {
-                "schema": {"$ref": ref.format(model=ep.body.__name__)}}}}
+                "schema": {"$ref": ref.format(model=ep.body.__name__)}},
+                **{other: {"schema": {"type": "string"}} for other in ep.accepts}}}
         elif ep.upload:
             fields = {name: {"type": "string", "format": "binary"} if i == 0 else {"type": "string"}
                       for i, name in enumerate(ep.upload)}
@@ -83,7 +85,10 @@ def build_openapi(api: "Api", title: str, version: str) -> dict[str, Any]:
             for other in ep.produces:
                 content[other] = {"schema": {"type": "string", "format": "binary"}}
             responses[str(ep.status)] = {"description": "ok", "content": content}
-        for code in _ERRORS:
+            for code in ep.also:
+                if code.startswith("2"):
+                    responses[code] = {"description": "ok", "content": content}
+        for code in _ERRORS + tuple(c for c in ep.also if not c.startswith("2")):
             responses[code] = {"description": "error",
                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         op["responses"] = responses

@@ -82,6 +82,11 @@ class Endpoint:
     security: str | None = None  # the OpenAPI security scheme: "bearer" (auth), "app" (the app's token)
     upload: tuple[str, ...] = ()  # a multipart body: its file field, then its text fields
     produces: tuple[str, ...] = ()  # other content types of the success response (?format=csv...)
+    # other statuses this operation answers with: success ones ("206") carry the same
+    # content as its success response, the others the error body ("416")
+    also: tuple[str, ...] = ()
+    headers: tuple[str, ...] = ()  # request headers it reads (declared as optional header parameters)
+    accepts: tuple[str, ...] = ()  # other content types of the body (e.g. text/csv): the view reads those itself
 
 
 def validation_error(exc: ValidationError, prefix: str = "") -> ValidationFailed:
@@ -118,11 +123,13 @@ class Api:
     def route(self, method: str, path: str, *, body: type[BaseModel] | None = None,
               query: type[BaseModel] | None = None, response: Any = None, status: int = 200,
               auth: bool = True, summary: str = "", tag: str = "", security: str | None = None,
-              upload: tuple[str, ...] = (), produces: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+              upload: tuple[str, ...] = (), produces: tuple[str, ...] = (), also: tuple[str, ...] = (),
+              headers: tuple[str, ...] = (), accepts: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
         def deco(fn: Handler) -> Handler:
             self.endpoints.append(Endpoint(method, path, fn, body, query, response, status, auth,
                                            summary or (fn.__doc__ or "").strip().split("\n")[0], tag,
-                                           security or ("bearer" if auth else None), upload, produces))
+                                           security or ("bearer" if auth else None), upload, produces,
+                                           also, headers, accepts))
             return fn
         return deco
 
@@ -149,7 +156,8 @@ class Api:
                     req.query = ep.query.model_validate(dict(request.query))
                 except ValidationError as exc:
                     raise validation_error(exc) from None
-            if ep.body is not None:
+            other = request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+            if ep.body is not None and not (ep.accepts and other in ep.accepts):
                 data = await read_json(request)
                 try:
                     req.body = ep.body.model_validate(data)

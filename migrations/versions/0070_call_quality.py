@@ -1,7 +1,7 @@
 """call quality reported by the agent screen's WebRTC phone
 
 Revision ID: 0070
-Revises: 0061
+Revises: 0042
 Create Date: 2026-12-06
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '0070'
-down_revision = '0061'
+down_revision = '0042'
 branch_labels = None
 depends_on = None
 

@@ -57,6 +57,8 @@ async def _clear_telephony(services: Any, domain: str) -> None:
     from sqlalchemy import delete, select
 
     from ccplane.features.domains.models import Domain
+    from ccplane.features.callbacks.models import Callback
+    from ccplane.features.dialer.models import Campaign, DoNotCallEntry
     from ccplane.features.extensions.models import Extension
     from ccplane.features.ivr.models import IvrTree
     from ccplane.features.queues.models import Queue
@@ -64,7 +66,9 @@ async def _clear_telephony(services: Any, domain: str) -> None:
     from ccplane.features.trunks.models import OutboundRoute, Trunk
     async with services.sessions() as s:
         domain_id = await s.scalar(select(Domain.id).where(Domain.slug == domain))
-        for model in (OutboundRoute, Trunk, InboundRoute, BlacklistEntry, IvrTree, Queue, Extension):
+        # campaigns the fuzzer started would go on dialling, its callbacks ringing, in later tests
+        for model in (Campaign, DoNotCallEntry, Callback, OutboundRoute, Trunk, InboundRoute, BlacklistEntry,
+                      IvrTree, Queue, Extension):
             await s.execute(delete(model).where(model.domain_id == domain_id))
         await s.commit()
     await services.renderer.apply()

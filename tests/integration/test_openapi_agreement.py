@@ -48,6 +48,7 @@ async def test_nullable_in_the_document_means_null_is_accepted(root: ApiCaller, 
                 if _allows_null(prop):
                     assert (name, field) in {("UserUpdate", "wrapup_time"), ("UserUpdate", "webrtc_extension"),
                                              ("QueueUpdate", "busy_delay"), ("QueueUpdate", "monitoring_group"),
+                                             ("QueueUpdate", "callback_key"),
                                              ("AlertAppUpdate", "call_number"),
                                              ("AlertAppUpdate", "monitoring_queue"),
                                              ("AlertAppUpdate", "escalation_queue")}, (name, field)

@@ -433,8 +433,7 @@ def test_no_answer_transcript_counts_each_ring_out(name: str) -> None:
     assert only(first.effects, SetPaused) == []
     assert only(second.effects, SetPaused) == [SetPaused(r.agent.interface, True, "max-no-answer")]
     assert len(r.found(SetPaused)) == 1
-    assert [e.event for e in only(second.effects, QueueLog)] == ["PAUSEALL"]
-    assert only(second.effects, QueueLog)[0].message == "max-no-answer|2"
+    assert only(second.effects, QueueLog) == []  # Asterisk logs the member pause (PAUSEALL) itself
 
     assert r.agent.missed_in_a_row == 2
     assert_nothing_open(r)

@@ -377,15 +377,17 @@ def test_self_name_only_excuses_ivr_targets() -> None:
     assert (err.path, err.message) == ("root.options.1.target", "no such queue: new-tree")
 
 
-@pytest.mark.parametrize("root, path", [
-    ({"type": "callback"}, "root.type"),
-    (menu({"1": queue(), "2": {"type": "callback", "target": "x"}}), "root.options.2.type"),
-])
-def test_callback_is_refused_clearly(root: Any, path: str) -> None:
-    for strict in (True, False):
-        err = error_of(root, catalog(strict=strict))
-        assert err.path == path
-        assert "callback" in err.message and "not available" in err.message
+def test_callback_node_names_the_queue_whose_line_it_joins() -> None:
+    err = error_of({"type": "callback"})
+    assert (err.path, err.message) == ("root.target", "is required")
+    err = error_of(menu({"1": queue(), "2": {"type": "callback", "target": "ghost"}}))
+    assert (err.path, err.message) == ("root.options.2.target", "no such queue: ghost")
+    nodes = validate_tree(menu({"1": queue(), "2": {"type": "callback", "target": "sales"}}), catalog())
+    assert [(n.type, n.spec.get("target")) for n in nodes] == [("menu", None), ("queue", "sales"),
+                                                              ("callback", "sales"), ("hangup", None),
+                                                              ("hangup", None)]
+    model = tree_model("acme", "main", {"type": "callback", "target": "sales"}, set())
+    assert model["nodes"][0]["goto"] == "Gosub(ccplane-callback-request,s,1(acme,sales,acme_sales))"
 
 
 # --- size limits ---------------------------------------------------------------------------

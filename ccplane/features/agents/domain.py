@@ -318,7 +318,8 @@ class AgentBoard:
         effects: list[Effect] = [CallEnded(agent.interface, agent.username, call.queue, call.caller_uniqueid,
                                            call.caller_number, call.answered_at, now,
                                            call.end_reason or reason)]
-        wrapup = agent.wrapup_for(call.queue)
+        # a consultation that did not become a transfer was no attendance: no wrap-up after it
+        wrapup = 0 if reason == "consultation" else agent.wrapup_for(call.queue)
         if wrapup > 0:
             effects += self.add_hold(agent.interface, Hold("wrapup", "wrapup", now, now + wrapup))
             effects.append(QueueLog(call.queue, "WRAPUPSTART", agent.interface, f"{agent.username}|{wrapup}",
@@ -343,9 +344,8 @@ class AgentBoard:
             agent.missed_in_a_row += 1
             if policy.max_no_answer and agent.missed_in_a_row >= policy.max_no_answer \
                     and "max-no-answer" not in agent.holds:
+                # queue_log: Asterisk's own PAUSEALL (reason max-no-answer) for the member pause; no second line
                 effects += self.add_hold(agent.interface, Hold("max-no-answer", "max-no-answer", now))
-                effects += [QueueLog(q, "PAUSEALL", agent.interface,
-                                     f"max-no-answer|{agent.missed_in_a_row}") for q in sorted(agent.queues)][:1]
         delay = policy.delay_for(outcome)
         if delay > 0:
             effects += self.add_hold(agent.interface, Hold("delay", outcome.value, now, now + delay))

@@ -94,9 +94,11 @@ class AgentRuntime:
             elif isinstance(effect, HangupAt):
                 self._schedule_hangup(effect)
             elif isinstance(effect, QueueLog):
+                # the agent field of queue_log: the member name (the username), as Asterisk's own lines
+                agent = self.board.agents.get(effect.interface)
                 self._actions.put_nowait({"Action": "QueueLog", "Queue": effect.queue, "Event": effect.event,
-                                          "Interface": effect.interface, "UniqueID": effect.uniqueid,
-                                          "Message": effect.message})
+                                          "Interface": agent.username if agent else effect.interface,
+                                          "UniqueID": effect.uniqueid, "Message": effect.message})
             elif isinstance(effect, CallEnded):
                 self._call_ended(effect)
             elif isinstance(effect, OfferFailed):
@@ -181,7 +183,7 @@ class AgentRuntime:
         watch(task, what, **context)
 
     # -- sessions -------------------------------------------------------------------
-    async def load_agent(self, s: AsyncSession, session: AgentSession) -> tuple[Agent, list[str], str]:
+    async def load_agent(self, s: AsyncSession, session: AgentSession) -> tuple[Agent, list[str]]:
         user = await s.get(User, session.user_id)
         ext = await s.get(Extension, session.extension_id)
         domain = await s.get(Domain, session.domain_id)
@@ -198,22 +200,23 @@ class AgentRuntime:
         if session.paused:
             since = session.paused_at.timestamp() if session.paused_at else self.clock()
             agent.holds["manual"] = Hold("manual", session.pause_reason or "pause", since)
-        return agent, sorted(agent.queues), user.name
+        return agent, sorted(agent.queues)
 
     async def apply_login(self, session_id: int) -> None:
         async with self.sessions() as s:
             session = await s.get(AgentSession, session_id)
             if session is None:
                 return
-            agent, queues, name = await self.load_agent(s, session)
+            agent, queues = await self.load_agent(s, session)
         self.board.put(agent)
         self.domain_of[agent.interface] = session.domain_id
         for q in queues:
-            await self._add_member(q, agent, name)
+            await self._add_member(q, agent)
         self._publish(agent.interface)
 
-    async def _add_member(self, queue: str, agent: Agent, name: str) -> None:
-        action = {"Action": "QueueAdd", "Queue": queue, "Interface": agent.interface, "MemberName": name,
+    async def _add_member(self, queue: str, agent: Agent) -> None:
+        # MemberName is the username: unique, and queue_log's agent field on every line
+        action = {"Action": "QueueAdd", "Queue": queue, "Interface": agent.interface, "MemberName": agent.username,
                   "StateInterface": agent.interface, "Penalty": "0",
                   "Paused": "true" if agent.paused else "false"}
         if agent.paused:
@@ -241,7 +244,7 @@ class AgentRuntime:
         """A queue's settings changed: agents pick up the new policy at once."""
         async with self.sessions() as s:
             for session in await s.scalars(select(AgentSession)):
-                agent, _, _ = await self.load_agent(s, session)
+                agent, _ = await self.load_agent(s, session)
                 current = self.board.agents.get(agent.interface)
                 if current is not None:
                     current.queues = agent.queues
@@ -260,7 +263,7 @@ class AgentRuntime:
             if item.get("Event") == "QueueMember":
                 present[(str(item.get("Queue")), str(item.get("Location") or item.get("Interface")))] = item
         wanted: set[tuple[str, str]] = set()
-        for sess, agent, queues, name in loaded:
+        for sess, agent, queues in loaded:
             previous = self.board.agents.get(agent.interface)
             if previous is not None:  # keep live holds (wrap-up, delays) across an AMI reconnect
                 agent.holds = {**previous.holds, **agent.holds}
@@ -278,15 +281,15 @@ class AgentRuntime:
                 wanted.add((q, agent.interface))
                 member = present.get((q, agent.interface))
                 if member is None:
-                    await self._add_member(q, agent, name)
+                    await self._add_member(q, agent)
                 elif str(member.get("Paused")) not in (("1",) if agent.paused else ("0",)):
                     self.apply([SetPaused(agent.interface, agent.paused, agent.pause_reason)])
         for (q, interface) in set(present) - wanted:
             if q in ours:
                 log.info("agent.stale_member_removed %s %s", q, interface)
                 await self.ami.action({"Action": "QueueRemove", "Queue": q, "Interface": interface})
-        for interface in set(self.board.agents) - {a.interface for _, a, _, _ in loaded}:
+        for interface in set(self.board.agents) - {a.interface for _, a, _ in loaded}:
             self.board.remove(interface)
-        for _, agent, _, _ in loaded:
+        for _, agent, _ in loaded:
             self._publish(agent.interface)  # the live feed learns the rebuilt states
         log.info("agents.resynced sessions=%d", len(loaded))

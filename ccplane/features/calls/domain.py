@@ -24,7 +24,7 @@ What Asterisk 22 does, as recorded in ``tests/unit/transcripts``:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
@@ -121,6 +121,8 @@ class Leg:
     dumped: bool = False
     withdrawn: bool = False  # ccplane took the ring back (a higher alert): nobody's miss
     exit_reported: bool = False
+    dialled: bool = False  # an agent leg that a Dial made (a transfer to an agent's extension), not a queue
+    consult: bool = False  # dialled during an attended transfer's consultation
 
     def record(self) -> dict[str, object]:
         return {"kind": self.kind, "started_at": self.started_at, "answered_at": self.answered_at,
@@ -152,6 +154,7 @@ class Call:
     source: str = "live"  # live | resync (taken back from the database after a restart)
     held: list[ev.CallEvent] = field(default_factory=list)  # emitted once the domain is known
     version: int = 0  # bumped on every change (the store writes changed calls)
+    transfer: "Transfer | None" = None  # a transfer ccplane was asked for, while it is under way
 
     @property
     def queue(self) -> str | None:
@@ -174,6 +177,18 @@ class Call:
             if leg.uniqueid == uniqueid and (not kinds or leg.kind in kinds):
                 return leg
         return None
+
+
+@dataclass
+class Transfer:
+    """A transfer requested through the API (the tracker follows phones' own
+    transfers without one): who asked, to what, and where a failed blind
+    transfer gives the caller back."""
+    mode: str  # blind | attended
+    by: str | None  # the transferring agent
+    to: str
+    back: str = "queue"  # queue | agent
+    state: str = "requested"  # requested | consulting | done | cancelling
 
 
 @dataclass
@@ -216,6 +231,14 @@ class CallTracker:
     def call_of(self, uniqueid: str | None) -> Call | None:
         chan = self._chans.get(uniqueid or "")
         return self.calls.get(chan.call_id) if chan else None
+
+    def channel_name(self, uniqueid: str | None) -> str | None:
+        chan = self._chans.get(uniqueid or "")
+        return chan.name if chan else None
+
+    def caller_uniqueid(self, call: Call) -> str | None:
+        """The caller's channel as bridged to the agent (the one in the queue)."""
+        return _queue_caller(call)
 
     def active(self, domain: str) -> list[Call]:
         return [c for c in self.calls.values() if c.domain == domain and c.ended_at is None]
@@ -318,6 +341,7 @@ class CallTracker:
         if uid in (call.caller_uniqueid, _queue_caller(call)) and not call.caller_gone:
             # the caller hung up first unless the answering side already went
             call.caller_gone = not any(leg.kind in ("agent", "extension", "external") and leg.answered_at
+                                       and leg.result not in _HANDED_OVER
                                        and (leg.uniqueid in self._gone or leg.ended_at) for leg in call.legs)
         offer = call.leg_of(uid, "offer")
         if offer is not None and offer.ended_at is None:
@@ -326,15 +350,23 @@ class CallTracker:
             out += self._fail_offer(call, offer, outcome, now)
             if offer.withdrawn:
                 offer.result = "withdrawn"
+        if call.transfer is not None and call.transfer.mode == "attended" and any(
+                leg.consult and leg.uniqueid == uid for leg in call.legs):
+            out += self._consultation_over(call, e.cause, now)
         agent_leg = call.leg_of(uid, "agent")
         if agent_leg is not None:
             self._gone.add(uid)  # AgentComplete (who hung up) may still follow
         for leg in call.legs:
-            if leg.kind in ("extension", "external") and leg.uniqueid == uid:
+            dialled = leg.kind in ("extension", "external") or (leg.kind == "agent" and leg.dialled)
+            if dialled and leg.uniqueid == uid:
                 self._gone.add(uid)
-            if leg.kind in ("extension", "external") and leg.uniqueid == uid and leg.ended_at is None:
+            if dialled and leg.uniqueid == uid and leg.ended_at is None:
                 leg.ended_at = now
-                leg.result = leg.result or ("answered" if leg.answered_at else _dial_result(leg.dial_status, e.cause))
+                if leg.kind == "agent" and leg.answered_at:
+                    leg.result = leg.result or ("caller" if call.caller_gone else "agent")
+                else:
+                    leg.result = leg.result or ("answered" if leg.answered_at
+                                                else _dial_result(leg.dial_status, e.cause))
                 out += self._emit(call, _leg_ended(call, leg, now, leg.result))
         queue = call.open_leg("queue")
         if queue is not None and queue.uniqueid == uid:
@@ -383,7 +415,19 @@ class CallTracker:
             return []  # Local channels are plumbing; an Originate has no caller side
         endpoint = self.directory.endpoint(match.group(1))
         if endpoint is not None:
-            leg = Leg("extension", now, uniqueid=dest_uid, extension=endpoint[1])
+            interface = f"PJSIP/{match.group(1)}"
+            # an agent's extension dialled for a call an agent handed over (a transfer, or the caller
+            # coming back to the transferring agent) is that agent's attendance; any other dial is not
+            handed = any(leg.kind in ("agent", "transfer") for leg in call.legs)
+            agent = self.directory.agent(interface) if handed else None
+            if agent is not None:  # a transfer to an agent's extension: that agent's attendance
+                queue = next((q for q in reversed(call.legs) if q.kind == "queue"), None)
+                leg = Leg("agent", now, uniqueid=dest_uid, extension=endpoint[1], agent=agent, interface=interface,
+                          queue=queue.queue if queue else None, queue_key=queue.queue_key if queue else None,
+                          dialled=True)
+            else:
+                leg = Leg("extension", now, uniqueid=dest_uid, extension=endpoint[1])
+            leg.consult = call.transfer is not None and call.transfer.state == "consulting"
             out = self._set_domain(call, endpoint[0])
         else:
             leg = Leg("external", now, uniqueid=dest_uid, number=_t(e.dest_exten) or _t(e.dest_caller_id_num))
@@ -399,8 +443,8 @@ class CallTracker:
         call = self.call_of(e.dest_uniqueid)
         if call is None:
             return []
-        leg = call.leg_of(e.dest_uniqueid or "", "offer", "extension", "external")
-        if leg is None or leg.dial_status is not None:
+        leg = call.leg_of(e.dest_uniqueid or "", "offer", "extension", "external", "agent")
+        if leg is None or leg.dial_status is not None or (leg.kind == "agent" and not leg.dialled):
             return []
         leg.dial_status = e.dial_status
         if leg.kind != "offer" and (e.dial_status or "").upper() == "ANSWER" and leg.answered_at is None:
@@ -412,9 +456,12 @@ class CallTracker:
             if call.answered_at is None:
                 call.answered_at = now
             call.state = "talking"
+            if call.transfer is not None and call.transfer.mode == "blind" and not leg.consult:
+                call.transfer = None  # the target answered: the blind transfer is over
             return self._emit(call, ev.LegAnswered(call.id, call.domain, now, leg.kind, leg.uniqueid or "",
-                                                   e.dest_channel, None, None, None, None, e.uniqueid,
-                                                   e.channel, call.caller, call.alert_id is not None))
+                                                   e.dest_channel, leg.queue, leg.queue_key, leg.interface,
+                                                   leg.agent, e.uniqueid, e.channel, call.caller,
+                                                   call.alert_id is not None))
         return []
 
     # -- queues ----------------------------------------------------------------------
@@ -434,8 +481,10 @@ class CallTracker:
             ivr.ended_at, ivr.result = now, ivr.result or "queue"
         call.caller = call.caller or _t(e.caller_id_num)
         call.caller_name = call.caller_name or _t(e.caller_id_name)
-        call.legs.append(Leg("queue", now, uniqueid=e.uniqueid, queue=queue, queue_key=e.queue))
-        call.state = "queued"
+        consulting = call.transfer is not None and call.transfer.state == "consulting"
+        call.legs.append(Leg("queue", now, uniqueid=e.uniqueid, queue=queue, queue_key=e.queue, consult=consulting))
+        if not consulting:  # an attended transfer to a queue: the caller is on hold with the agent, not queued
+            call.state = "queued"
         return out + self._emit(call, ev.CallQueued(call.id, call.domain, now, queue, e.queue or "",
                                                     e.uniqueid or "", e.position))
 
@@ -546,7 +595,8 @@ class CallTracker:
         domain, queue = self._queue_names(e.queue)
         agent = self.directory.agent(e.interface or "") or (offer.agent if offer else None)
         leg = Leg("agent", started, uniqueid=member, queue=queue, queue_key=e.queue, agent=agent,
-                  interface=e.interface, answered_at=now)
+                  interface=e.interface, answered_at=now,
+                  consult=call.transfer is not None and call.transfer.state == "consulting")
         call.legs.append(leg)
         queue_leg = call.open_leg("queue")
         out: list[ev.CallEvent] = []
@@ -578,6 +628,8 @@ class CallTracker:
         if call is None or leg is None or leg.result is not None:
             return []
         reason = (getattr(e, "reason", None) or "unknown").lower()
+        if leg.consult and call.transfer is not None and call.transfer.mode == "attended":
+            reason = "consultation"  # a queue's agent consulted by an attended transfer that did not happen
         leg.result = reason
         if leg.ended_at is None:
             leg.ended_at = now
@@ -591,13 +643,36 @@ class CallTracker:
         if call is None:
             return []
         by = self._party(call, transferer)
+        asked = call.transfer if call.transfer is not None and call.transfer.mode == "blind" else None
+        to = asked.to if asked else e.extension
         result = (e.result or "").lower() or "success"
         out: list[ev.CallEvent] = []
         if result == "success":
             out += self._end_agent_leg(call, transferer, "transfer", now)
-            call.legs.append(Leg("transfer", now, uniqueid=transferer, agent=by, number=e.extension,
+            call.legs.append(Leg("transfer", now, uniqueid=transferer, agent=by, number=to,
                                  result="blind", detail=f"{e.extension}@{e.context}" if e.extension else None))
-        return out + self._emit(call, ev.CallTransferred(call.id, call.domain, now, "blind", by, e.extension, result))
+            if asked is not None:
+                asked.state = "ringing"  # until the target answers, or the dialplan reports it failed
+        elif asked is not None:
+            call.transfer = None
+        return out + self._emit(call, ev.CallTransferred(call.id, call.domain, now, "blind", by, to, result))
+
+    def _transfer_failed(self, call: Call, headers: Mapping[str, str], now: float) -> list[ev.CallEvent]:
+        """Our transfer context reports the target did not answer (busy, unavailable...):
+        the caller is on the way back, to the queue or to the agent who transferred."""
+        status = headers.get("Status", "")
+        result = _dial_result(status, None) if status else "no_answer"
+        back = headers.get("Back") or "queue"
+        asked, call.transfer = call.transfer, None
+        leg = next((t for t in reversed(call.legs) if t.kind == "transfer"), None)
+        if leg is not None:  # result fits call_legs.result (32): the target's answer goes in detail
+            leg.result = f"returned_to_{back}"
+            leg.detail = f"{result}|{leg.detail or ''}"
+            leg.ended_at = now
+        self._touch(call)
+        return self._emit(call, ev.CallTransferred(call.id, call.domain, now, "blind", asked.by if asked else
+                                                   (leg.agent if leg else None), headers.get("Target") or
+                                                   (asked.to if asked else None), result, back))
 
     def _on_attended_transfer(self, e: AmiEvent, now: float) -> list[ev.CallEvent]:
         assert isinstance(e, AttendedTransfer)
@@ -608,6 +683,12 @@ class CallTracker:
         by = self._party(first, _uid(e.orig_transferer))
         result = (e.result or "").lower() or "success"
         target = e.transfer_target.caller_id_num if e.transfer_target else None
+        if first.transfer is not None and first.transfer.mode == "attended":
+            target = first.transfer.to
+            first.transfer = None
+        for leg in first.legs:
+            if leg.kind != "queue":  # a consultation's queue wait stays the consultation's (_queue_caller)
+                leg.consult = False  # the consultation's target now carries the call
         out: list[ev.CallEvent] = []
         if result == "success":
             out += self._end_agent_leg(first, _uid(e.orig_transferer), "transfer", now)
@@ -618,6 +699,27 @@ class CallTracker:
                 out += self._merge(second, first, now)
         return out + self._emit(first, ev.CallTransferred(first.id, first.domain, now, "attended", by,
                                                           _t(target), result))
+
+    def _consultation_over(self, call: Call, cause: int | None, now: float) -> list[ev.CallEvent]:
+        """A channel of an attended transfer's consultation hung up before the transfer:
+        cancelled by the agent, or the target declined or never answered (Asterisk
+        gives the agent the caller back). Every leg of the consultation ends now."""
+        asked, call.transfer = call.transfer, None
+        assert asked is not None
+        out: list[ev.CallEvent] = []
+        answered, unanswered = False, None
+        for leg in call.legs:
+            if not leg.consult or leg.kind == "queue" or leg.ended_at is not None:
+                continue  # a consultation's queue wait is closed by its own hangup
+            leg.ended_at = now
+            if leg.answered_at:
+                answered, leg.result = True, "consultation"
+            else:
+                leg.result = unanswered = _dial_result(leg.dial_status, cause)
+            out += self._emit(call, _leg_ended(call, leg, now, leg.result))
+        ended_as = "cancelled" if asked.state == "cancelling" else "declined" if answered else (unanswered or "no_answer")
+        return out + self._emit(call, ev.CallTransferred(call.id, call.domain, now, "attended", asked.by, asked.to,
+                                                         ended_as))
 
     def _merge(self, consult: Call, into: Call, now: float) -> list[ev.CallEvent]:
         """The consultation call's channels now carry the transferred call."""
@@ -650,7 +752,10 @@ class CallTracker:
 
     def _party(self, call: Call, uid: str | None) -> str | None:
         for leg in reversed(call.legs):
-            if leg.kind == "agent" and leg.ended_at is None:
+            if leg.kind == "agent" and uid and leg.uniqueid == uid:
+                return leg.agent
+        for leg in reversed(call.legs):
+            if leg.kind == "agent" and leg.ended_at is None and not leg.consult:
                 return leg.agent
         for leg in reversed(call.legs):
             if leg.uniqueid == uid and leg.extension:
@@ -686,6 +791,8 @@ class CallTracker:
             call.caller = call.caller or headers.get("Caller") or None
             self._touch(call)
             return out
+        if kind == "CcplaneTransferFailed":
+            return self._transfer_failed(call, headers, now)
         if kind == "CcplaneQueueExit":
             return self._queue_exit(call, headers.get("Queue", ""), headers.get("Status", ""),
                                     headers.get("Overflow") or None, now)
@@ -823,7 +930,7 @@ def _uid(snapshot: ChannelSnapshot | None) -> str | None:
 
 
 def _queue_caller(call: Call) -> str | None:
-    queue = [leg for leg in call.legs if leg.kind == "queue"]
+    queue = [leg for leg in call.legs if leg.kind == "queue" and not leg.consult]
     return queue[-1].uniqueid if queue else call.caller_uniqueid
 
 
@@ -845,16 +952,22 @@ def _leg_ended(call: Call, leg: Leg, now: float, reason: str) -> ev.LegEnded:
                        leg.interface, leg.agent, _queue_caller(call), leg.answered_at, reason)
 
 
+# results of answered legs that did not end the conversation: the agent handed the caller over
+_HANDED_OVER = ("transfer", "consultation")
+
+
 def _end_reason(call: Call) -> str:
     """Why a call ended, from its legs (the first rule that applies)."""
     if call.forced_reason:
         return call.forced_reason
     legs = call.legs
     if any(leg.kind == "transfer" for leg in legs) and not any(
-            leg.kind in ("agent", "extension", "external") and leg.answered_at and leg.started_at >
-            max(t.started_at for t in legs if t.kind == "transfer") for leg in legs):
+            leg.kind in ("agent", "extension", "external") and leg.answered_at and leg.result not in _HANDED_OVER
+            and (leg.ended_at or float("inf")) > max(t.started_at for t in legs if t.kind == "transfer")
+            for leg in legs):
         return "transfer"
-    answered = [leg for leg in legs if leg.kind in ("agent", "extension", "external") and leg.answered_at]
+    answered = [leg for leg in legs if leg.kind in ("agent", "extension", "external") and leg.answered_at
+                and leg.result not in _HANDED_OVER]
     if answered:
         last = answered[-1]
         if last.kind == "agent":

@@ -89,7 +89,8 @@ class CallTransferred(CallEvent):
     mode: str  # blind | attended
     by: str | None  # the transferring agent (username) or extension
     to: str | None  # the target (extension/number dialled, or the target channel)
-    result: str  # success | fail | ...
+    result: str  # success | fail | no_answer | busy | unavailable | cancelled
+    returned_to: str | None = None  # a failed blind transfer gave the caller back to: queue | agent
 
 
 @dataclass(frozen=True)

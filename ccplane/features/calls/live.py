@@ -23,7 +23,8 @@ def publish_calls(bus: EventBus, calls: "CallService", live: "LiveHub") -> None:
         if view is None:
             return
         if isinstance(event, ev.CallTransferred):
-            view = {**view, "transfer": {"mode": event.mode, "by": event.by, "to": event.to, "result": event.result}}
+            view = {**view, "transfer": {"mode": event.mode, "by": event.by, "to": event.to, "result": event.result,
+                                     "returned_to": event.returned_to}}
         live.publish(event.domain, LIVE_TYPES[type(event)], view)
 
     for event_type in LIVE_TYPES:

@@ -9,6 +9,7 @@ from .events import CallEvent
 from .http import api
 from .live import publish_calls
 from .services import CallService
+from .transfers import TransferService
 
 log = logging.getLogger("ccplane.calls")
 
@@ -22,6 +23,7 @@ def setup(w: Wiring) -> None:
         return agent.username if agent else None
     directory = w.provide("directory", CallDirectory(core.sessions, agent_of))
     calls = w.provide("calls", CallService(core.sessions, core.ami, core.bus, directory))
+    w.provide("transfers", TransferService(core.sessions, core.ami, calls.tracker))
     runtime.timeout_listeners.append(lambda uniqueid: calls.force_reason(uniqueid, "call_timeout"))
     publish_calls(core.bus, calls, core.live)
     core.bus.subscribe(CallEvent, runtime.on_call_event)  # the agent board follows the calls' domain events

@@ -18,6 +18,20 @@ class CallQuery(BaseModel):
     offset: Offset = 0
 
 
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["blind", "attended"]
+    # an extension number, a queue name, or a number an outbound route takes
+    to: str = Field(min_length=1, max_length=32, pattern=r"^[0-9a-z][0-9a-z-]*$")
+
+
+class TransferOut(BaseModel):
+    call: str
+    mode: str
+    to: str | None
+    state: str  # requested (blind) | consulting | completing | cancelling
+
+
 class LegOut(BaseModel):
     kind: str
     agent: str | None

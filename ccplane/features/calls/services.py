@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
@@ -92,6 +92,10 @@ class CallService:
         self._deleter: asyncio.Task[None] | None = None
         self._to_delete: list[str] = []  # outbox records of stored journeys (<call>-jr)
         self._writing = 0  # calls in the batch being written
+        # set by the attendances feature: the protocol of a call's attendance in progress,
+        # and every protocol of a call (domain id, call id)
+        self.protocol_of: Callable[[str], str | None] = lambda call_id: None
+        self.protocols_of: Callable[[int, str], Awaitable[list[str]]] | None = None
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -313,7 +317,12 @@ class CallService:
 
     def view(self, call_id: str) -> dict[str, Any] | None:
         call = self.tracker.calls.get(call_id) or self._ended.get(call_id)
-        return live_view(call) if call else None
+        return self._live_view(call) if call else None
+
+    def _live_view(self, call: Call) -> dict[str, Any]:
+        view = live_view(call)
+        view["protocol"] = self.protocol_of(call.id)
+        return view
 
     def waiting(self, slug: str, queue: str) -> int:
         """Callers waiting in one queue now."""
@@ -330,7 +339,7 @@ class CallService:
         return [{"queue": q, "waiting": len(c), "callers": c} for q, c in sorted(waiting.items())]
 
     def active_view(self, slug: str) -> list[dict[str, Any]]:
-        return [live_view(c) for c in sorted(self.tracker.active(slug), key=lambda c: c.started_at)]
+        return [self._live_view(c) for c in sorted(self.tracker.active(slug), key=lambda c: c.started_at)]
 
     async def list(self, me: Principal, slug: str, status: str, *, start: datetime | None, end: datetime | None,
                    queue: str | None, agent: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
@@ -363,7 +372,7 @@ class CallService:
             domain = await resolve_domain(s, me, slug)
             live = self.tracker.calls.get(call_id)
             if live is not None and live.domain == domain.slug:
-                view = live_view(live)
+                view = self._live_view(live)
                 view["legs"] = [_leg_view(leg) for leg in live.legs]
             else:
                 row = await s.scalar(select(CallRecord).where(CallRecord.call_id == call_id,
@@ -375,7 +384,9 @@ class CallService:
                 view["legs"] = [_row_leg_view(leg) for leg in legs]
         if me.role not in READ_ROLES and not any(leg.get("agent") == me.username for leg in view["legs"]):
             raise NotFound(f"no call {call_id} in domain {domain.slug}")
-        view.setdefault("protocols", [])
+        view["protocols"] = await self.protocols_of(domain.id, call_id) if self.protocols_of else []
+        if view.get("protocol") is None and view["protocols"]:
+            view["protocol"] = view["protocols"][-1]
         view.setdefault("recordings", [])
         return view
 

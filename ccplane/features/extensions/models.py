@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ...db.base import Base, Timestamped
@@ -21,3 +21,5 @@ class Extension(Timestamped, Base):
     # Asterisk's digest auth needs the secret itself; it is rendered into pjsip
     # config (mode 0640) and never returned by the API.
     secret: Mapped[str] = mapped_column(String(64))
+    # Record the internal and outbound calls this extension places or receives (features/recordings).
+    record: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))

@@ -24,7 +24,7 @@ async def contribute(s: AsyncSession, model: dict[str, Any]) -> None:
             continue
         d["extensions"].append({
             "number": e.number, "name": e.name, "secret": e.secret, "endpoint": endpoint_name(d["slug"], e.number),
-            "webrtc": e.kind == "webrtc",
+            "webrtc": e.kind == "webrtc", "record": e.record,
             "codecs": "opus,ulaw" if e.kind == "webrtc" else "ulaw,alaw,g722,opus",
         })
 

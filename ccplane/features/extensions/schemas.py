@@ -16,12 +16,15 @@ class ExtensionCreate(Input):
     name: Name
     kind: Kind = "sip"
     secret: Secret
+    # record the internal and outbound calls it places or receives
+    record: bool = False
 
 
 class ExtensionUpdate(Input):
     name: NotNull[Name] = None
     kind: NotNull[Kind] = None
     secret: NotNull[Secret] = None
+    record: NotNull[bool] = None
 
 
 class ExtensionOut(BaseModel):
@@ -32,3 +35,4 @@ class ExtensionOut(BaseModel):
     registered: bool
     in_use_by: str | None
     contacts: list[str]
+    record: bool = False

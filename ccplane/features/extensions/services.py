@@ -36,7 +36,8 @@ class ExtensionService:
         name = endpoint_name(domain.slug, ext.number)
         contacts = self.registrations.contacts(name)
         return ExtensionOut(number=ext.number, name=ext.name, kind=ext.kind, sip_username=name,
-                            registered=bool(contacts), in_use_by=in_use_by, contacts=contacts)
+                            registered=bool(contacts), in_use_by=in_use_by, contacts=contacts,
+                            record=bool(ext.record))
 
     @staticmethod
     async def _users_on(s: AsyncSession, domain: Domain) -> dict[int, str]:

@@ -2,8 +2,8 @@
 dialplan templates render (one context per node).
 
 A tree is JSON (API.md): ``menu``, ``collect``, ``play`` and the terminals
-``queue``, ``extension``, ``ivr``, ``callgroup``, ``hangup``. Adding a node kind (``callback``
-later) means one entry in ``NODE_KINDS`` and one branch in the template.
+``queue``, ``extension``, ``ivr``, ``callgroup``, ``hangup``, ``callback``. Adding a node kind
+means one entry in ``NODE_KINDS`` and one branch in the template.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any, Callable
 DIGIT_KEYS = set("0123456789*#")
 PROMPT_RE = re.compile(r"[a-z0-9][a-z0-9_/-]{0,79}")
 TARGET_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
-TERMINALS = {"queue", "extension", "ivr", "callgroup", "hangup"}
+TERMINALS = {"queue", "extension", "ivr", "callgroup", "hangup", "callback"}
 MAX_NODES = 200
 MAX_DEPTH = 12
 
@@ -37,6 +37,9 @@ NODE_KINDS: dict[str, NodeKind] = {
     "ivr": NodeKind({"target": "target"}, frozenset({"target"})),
     "callgroup": NodeKind({"target": "target"}, frozenset({"target"})),
     "hangup": NodeKind({}, frozenset()),
+    # the caller leaves a callback (features/callbacks): it joins the target queue's line
+    # at its end, confirmed number and all, as a waiting caller pressing the queue's key does
+    "callback": NodeKind({"target": "target"}, frozenset({"target"})),
 }
 CHECKS = {"cpf_registered"}
 # ccplane's own pt-BR prompts (features/ivr/system_prompts.py), generated at start.
@@ -81,8 +84,6 @@ def validate_tree(root: Any, catalog: Catalog, *, self_name: str | None = None) 
         if not isinstance(node, dict):
             raise TreeError(path, "a node must be an object with a type")
         kind_name = node.get("type")
-        if kind_name == "callback":
-            raise TreeError(f"{path}.type", "callback nodes arrive with the callback engine; not available yet")
         kind = NODE_KINDS.get(kind_name) if isinstance(kind_name, str) else None
         if kind is None or not isinstance(kind_name, str):
             raise TreeError(f"{path}.type", f"unknown node type {kind_name!r}; one of {sorted(NODE_KINDS)}")
@@ -144,12 +145,12 @@ def _check_target(kind: str, value: Any, where: str, catalog: Catalog, self_name
         raise TreeError(where, "must name a target (lower case, digits, -)")
     if not catalog.strict:
         return
-    known = {"queue": catalog.queues, "extension": catalog.extensions, "ivr": catalog.ivrs,
-             "callgroup": catalog.callgroups}[kind]
+    known = {"queue": catalog.queues, "callback": catalog.queues, "extension": catalog.extensions,
+             "ivr": catalog.ivrs, "callgroup": catalog.callgroups}[kind]
     if kind == "ivr" and value == self_name:
         return  # a deliberate return to this tree's start
     if value not in known:
-        raise TreeError(where, f"no such {kind}: {value}")
+        raise TreeError(where, f"no such {'queue' if kind == 'callback' else kind}: {value}")
 
 
 # Transitions a call takes with no key pressed: a play's next, a menu's

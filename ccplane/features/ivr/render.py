@@ -32,6 +32,8 @@ def goto_destination(slug: str, kind: str, target: str | None) -> str:
         return f"Goto({ivr_entry_context(slug, str(target))},s,1)"
     if kind == "callgroup":
         return f"Goto({CALLGROUP_CONTEXT},{callgroup_exten(slug, str(target))},1)"
+    if kind == "callback":  # the request dialplan of features/callbacks; it hangs up
+        return f"Gosub(ccplane-callback-request,s,1({slug},{target},{asterisk_queue_name(slug, str(target))}))"
     return "Hangup()"
 
 

@@ -9,10 +9,11 @@ from ..common import Input, Timestamp
 # A node tree (API.md): described here by its node types and fields; the
 # server checks the rest (required fields per type, targets, prompts, loops,
 # depth) and names the path of what it refuses.
-_NODE_TYPES = ["menu", "collect", "play", "queue", "extension", "ivr", "hangup"]
+_NODE_TYPES = ["menu", "collect", "play", "queue", "extension", "ivr", "hangup", "callback"]
 IVR_NODE_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["type"],
-    "description": "an IVR node: menu, collect, play, or a terminal (queue, extension, ivr, hangup)",
+    "description": "an IVR node: menu, collect, play, or a terminal (queue, extension, ivr, hangup, "
+                   "callback: target names the queue whose line the callback joins)",
     "properties": {
         "type": {"enum": _NODE_TYPES}, "prompt": {"type": "string"}, "target": {"type": "string"},
         "options": {"type": "object", "additionalProperties": {"type": "object"}},

@@ -34,7 +34,18 @@ class Queue(Timestamped, Base):
     leave_empty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     record: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     monitoring_group: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # in-queue callback (features/callbacks): the key a waiting caller presses to be called
+    # back at their place; retries of a customer who does not answer, their back-off, and
+    # how long a callback may wait for an agent
+    callback_key: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    callback_retries: Mapped[int] = mapped_column(Integer, default=2, server_default=text("2"))
+    callback_retry_delay: Mapped[int] = mapped_column(Integer, default=120, server_default=text("120"))
+    callback_expiry: Mapped[int] = mapped_column(Integer, default=3600, server_default=text("3600"))
     # {"type": "queue"|"extension"|"hangup", "target": str|None}
+    # dispositions an agent may qualify an attendance of this queue with
+    dispositions: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    # where a caller goes back when a blind transfer fails: "queue" (this queue) or "agent" (the transferer)
+    transfer_fail: Mapped[str] = mapped_column(String(8), default="queue", server_default=text("'queue'"))
     overflow: Mapped[dict[str, object]] = mapped_column(JSON, default=lambda: {"type": "hangup", "target": None})
 
 

@@ -9,8 +9,13 @@ from ..common import ConfText, Input, NotNull
 QueueName = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Strategy = Literal["ringall", "linear", "rrmemory", "leastrecent", "fewestcalls", "random"]
 Number = Annotated[str, StringConstraints(min_length=2, max_length=10, pattern=r"^[0-9]+$")]
+# the key a caller waiting in the queue presses to leave a callback (one DTMF key)
+CallbackKey = Annotated[str, StringConstraints(pattern=r"^[0-9*#]$")]
 Seconds = Annotated[int, Field(ge=0, le=86400)]
 GroupName = Annotated[ConfText, StringConstraints(min_length=1, max_length=64)]
+Disposition = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+Dispositions = Annotated[list[Disposition], Field(max_length=200)]
+TransferFail = Literal["queue", "agent"]
 
 
 class Overflow(Input):
@@ -46,7 +51,16 @@ class QueueFields(Input):
     record: bool = False
     monitoring_group: GroupName | None = None
     overflow: Overflow = Field(default_factory=lambda: Overflow(type="hangup"))
+    # what an agent may qualify this queue's attendances with
+    dispositions: Dispositions = Field(default_factory=list)
+    # a blind transfer that fails (no answer, busy, unavailable) gives the caller back to
+    # this queue ("queue") or to the agent who transferred ("agent")
+    transfer_fail: TransferFail = "queue"
     extensions: Annotated[list[Number], Field(max_length=500)] = Field(default_factory=list)
+    callback_key: CallbackKey | None = None
+    callback_retries: Annotated[int, Field(ge=0, le=10)] = 2
+    callback_retry_delay: Annotated[int, Field(ge=5, le=86400)] = 120
+    callback_expiry: Annotated[int, Field(ge=60, le=86400)] = 3600
 
 
 class QueueCreate(QueueFields):
@@ -70,7 +84,13 @@ class QueueUpdate(Input):
     record: NotNull[bool] = None
     monitoring_group: GroupName | None = None
     overflow: NotNull[Overflow] = None
+    dispositions: NotNull[Dispositions] = None
+    transfer_fail: NotNull[TransferFail] = None
     extensions: NotNull[Annotated[list[Number], Field(max_length=500)]] = None
+    callback_key: CallbackKey | None = None
+    callback_retries: NotNull[Annotated[int, Field(ge=0, le=10)]] = None
+    callback_retry_delay: NotNull[Annotated[int, Field(ge=5, le=86400)]] = None
+    callback_expiry: NotNull[Annotated[int, Field(ge=60, le=86400)]] = None
 
 
 class QueueOut(BaseModel):
@@ -92,5 +112,11 @@ class QueueOut(BaseModel):
     record: bool
     monitoring_group: str | None
     overflow: dict[str, str | None]
+    dispositions: list[str]
+    transfer_fail: str
     extensions: list[str]
     dial_context: str
+    callback_key: str | None = None
+    callback_retries: int = 2
+    callback_retry_delay: int = 120
+    callback_expiry: int = 3600

@@ -39,7 +39,10 @@ def queue_view(domain: Domain, q: Queue, extensions: list[str]) -> QueueOut:
         call_timeout=q.call_timeout, reject_delay=q.reject_delay, busy_delay=q.busy_delay,
         noanswer_delay=q.noanswer_delay, max_wait=q.max_wait, max_len=q.max_len, join_empty=q.join_empty,
         leave_empty=q.leave_empty, record=q.record, monitoring_group=q.monitoring_group,
-        overflow=dict(q.overflow), extensions=extensions, dial_context=QUEUE_CONTEXT)  # type: ignore[arg-type]
+        overflow=dict(q.overflow), dispositions=list(q.dispositions or []),
+        transfer_fail=q.transfer_fail or "queue", extensions=extensions, dial_context=QUEUE_CONTEXT,  # type: ignore[arg-type]
+        callback_key=q.callback_key, callback_retries=q.callback_retries,
+        callback_retry_delay=q.callback_retry_delay, callback_expiry=q.callback_expiry)
 
 
 class QueueService:
@@ -89,7 +92,7 @@ class QueueService:
 
     async def update(self, me: Principal, slug: str, name: str, body: QueueUpdate) -> QueueOut:
         me.require(ADMIN_ROLES | {"supervisor"}, "change queues")
-        changes = changes_of(body, nullable=("busy_delay", "monitoring_group"))
+        changes = changes_of(body, nullable=("busy_delay", "monitoring_group", "callback_key"))
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
             q = await self._find(s, domain, name)

@@ -36,3 +36,5 @@ class OutboundRoute(Timestamped, Base):
     trunks: Mapped[list[str]] = mapped_column(JSON)  # trunk names, in order of preference
     strip: Mapped[int] = mapped_column(Integer, default=0)
     prefix: Mapped[str] = mapped_column(String(10), default="")
+    # Record the calls placed through this route (features/recordings).
+    record: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))

@@ -50,7 +50,7 @@ async def contribute(s: AsyncSession, model: dict[str, Any]) -> None:
     for r in outbound:
         if r.domain_id in domains:
             domains[r.domain_id]["outbound"].append({
-                "name": r.name, "patterns": list(r.patterns), "strip": r.strip, "prefix": r.prefix,
+                "name": r.name, "patterns": list(r.patterns), "strip": r.strip, "prefix": r.prefix, "record": r.record,
                 "trunks": [names[(r.domain_id, t)] for t in r.trunks if (r.domain_id, t) in names]})
 
 

@@ -60,6 +60,8 @@ class OutboundRouteCreate(Input):
     trunks: Annotated[list[TrunkName], Field(min_length=1, max_length=10)]
     strip: Annotated[int, Field(ge=0, le=20)] = 0
     prefix: Annotated[str, StringConstraints(max_length=10, pattern=r"^\+?[0-9]*$")] = ""
+    # record the calls placed through this route
+    record: bool = False
 
 
 class OutboundRouteOut(BaseModel):
@@ -68,3 +70,4 @@ class OutboundRouteOut(BaseModel):
     trunks: list[str]
     strip: int
     prefix: str
+    record: bool = False

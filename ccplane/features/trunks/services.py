@@ -118,7 +118,7 @@ class TrunkService:
             rows = await s.scalars(select(OutboundRoute).where(OutboundRoute.domain_id == domain.id)
                                    .order_by(OutboundRoute.name))
             return [OutboundRouteOut(name=r.name, patterns=r.patterns, trunks=r.trunks, strip=r.strip,
-                                     prefix=r.prefix) for r in rows]
+                                     prefix=r.prefix, record=r.record) for r in rows]
 
     async def create_route(self, me: Principal, slug: str, body: OutboundRouteCreate) -> OutboundRouteOut:
         me.require(ADMIN_ROLES, "create outbound routes")

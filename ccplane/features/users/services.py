@@ -1,7 +1,7 @@
 """The team of a domain: users, roles, active flag, memberships."""
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Protocol, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -18,12 +18,23 @@ from .models import Membership, User
 from .schemas import UserCreate, UserOut, UserUpdate
 
 
-def user_view(user: User, webrtc_numbers: dict[int, str] | None = None) -> UserOut:
-    """``webrtc_numbers``: extension id -> number for the domain being read."""
+class GroupMemberships(Protocol):
+    """Users' ``monitoring_groups``, kept by features/monitoring_groups (set at its setup)."""
+
+    async def names(self, s: AsyncSession, domain_id: int, user_ids: Sequence[int]) -> dict[int, list[str]]: ...
+
+    async def assign(self, s: AsyncSession, domain_id: int, user_id: int, names: Sequence[str]) -> None: ...
+
+
+def user_view(user: User, webrtc_numbers: dict[int, str] | None = None,
+              groups: dict[int, list[str]] | None = None) -> UserOut:
+    """``webrtc_numbers``: extension id -> number for the domain being read;
+    ``groups``: user id -> monitoring group names in that domain."""
     webrtc = (webrtc_numbers or {}).get(user.webrtc_extension_id) if user.webrtc_extension_id else None
     return UserOut(username=user.username, name=user.name, role=user.role, active=user.active,
                    domains=[d.slug for d in user.domains], wrapup_time=user.wrapup_time,
-                   webrtc_extension=webrtc, created_at=user.created_at)
+                   webrtc_extension=webrtc, monitoring_groups=(groups or {}).get(user.id, []),
+                   created_at=user.created_at)
 
 
 async def _webrtc_numbers(s: AsyncSession, domain: Domain, users: list[User]) -> dict[int, str]:
@@ -57,6 +68,19 @@ class UserService:
         self.sessions = sessions
         # a logged-in agent's new wrap-up time applies from the next call on
         self.agent_policy_changed = agent_policy_changed
+        self.groups: GroupMemberships | None = None
+
+    async def _groups(self, s: AsyncSession, domain: Domain, users: list[User]) -> dict[int, list[str]]:
+        return await self.groups.names(s, domain.id, [u.id for u in users]) if self.groups else {}
+
+    async def _assign_groups(self, s: AsyncSession, domain: Domain, user: User, names: list[str]) -> None:
+        if self.groups is None:
+            if names:
+                raise ValidationFailed("monitoring_groups: monitoring groups are not available",
+                                       field="monitoring_groups")
+            return
+        await s.flush()  # the user's id
+        await self.groups.assign(s, domain.id, user.id, names)
 
     async def list(self, me: Principal, slug: str, limit: int, offset: int) -> tuple[list[UserOut], int]:
         me.require(READ_ROLES, "list users")
@@ -66,14 +90,15 @@ class UserService:
             total = await s.scalar(select(func.count()).select_from(q.subquery())) or 0
             rows = list(await s.scalars(q.order_by(User.username).limit(limit).offset(offset)))
             numbers = await _webrtc_numbers(s, domain, rows)
-            return [user_view(u, numbers) for u in rows], total
+            groups = await self._groups(s, domain, rows)
+            return [user_view(u, numbers, groups) for u in rows], total
 
     async def get(self, me: Principal, slug: str, username: str) -> UserOut:
         me.require(READ_ROLES, "read users")
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
             user = await self._find(s, domain, username)
-            return user_view(user, await _webrtc_numbers(s, domain, [user]))
+            return user_view(user, await _webrtc_numbers(s, domain, [user]), await self._groups(s, domain, [user]))
 
     async def create(self, me: Principal, slug: str, body: UserCreate) -> UserOut:
         me.require(ADMIN_ROLES, "create users")
@@ -89,10 +114,11 @@ class UserService:
             user.domains = [domain]
             s.add(user)
             try:
+                await self._assign_groups(s, domain, user, list(body.monitoring_groups))
                 await s.commit()
             except IntegrityError:
                 raise Conflict(f"username {body.username} is taken", field="username") from None
-            return user_view(user, {webrtc.id: webrtc.number} if webrtc else None)
+            return user_view(user, {webrtc.id: webrtc.number} if webrtc else None, await self._groups(s, domain, [user]))
 
     async def update(self, me: Principal, slug: str, username: str, body: UserUpdate) -> UserOut:
         me.require(ADMIN_ROLES, "change users")
@@ -112,10 +138,12 @@ class UserService:
             if "webrtc_extension" in changes:
                 number = changes.pop("webrtc_extension")
                 user.webrtc_extension_id = (await _webrtc_extension(s, domain, str(number))).id if number else None
+            if "monitoring_groups" in changes:
+                await self._assign_groups(s, domain, user, list(changes.pop("monitoring_groups")))  # type: ignore[call-overload]
             for key, value in changes.items():
                 setattr(user, key, value)
             await s.commit()
-            view = user_view(user, await _webrtc_numbers(s, domain, [user]))
+            view = user_view(user, await _webrtc_numbers(s, domain, [user]), await self._groups(s, domain, [user]))
         if "wrapup_time" in changes and self.agent_policy_changed is not None:
             await self.agent_policy_changed()
         return view

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from ...errors import ApiError, Conflict
-from ...features.agents.schemas import LoginRequest
+from ...features.agents.schemas import LoginRequest, PauseRequest
 from ..keys import SERVICES
 from . import LANG, SESSION, Session, page, render
 from .i18n import translator
@@ -80,15 +80,16 @@ async def act(request: web.Request) -> web.StreamResponse:
         elif what == "logout":
             await services.agents.logout(me, slug, username)
         elif what == "pause":
-            reason = str(form.get("reason", "")).strip() or str(form.get("reason_other", "")).strip()
-            from ...features.agents.schemas import PauseRequest
+            reason = str(form.get("reason", "")).strip()
             await services.agents.pause(me, slug, username, PauseRequest.model_validate({"reason": reason}).reason)
         elif what == "unpause":
             await services.agents.unpause(me, slug, username)
         else:
             raise web.HTTPNotFound()
     except Conflict as exc:
-        key = {"logout": "in_call", "session": "extension"}.get(what, "conflict")
+        # the service's one logout refusal besides "not logged in" is the call in progress
+        key = {"logout": "in_call" if "in progress" in exc.message else "conflict",
+               "session": "extension" if exc.field == "extension" else "conflict"}.get(what, "conflict")
         return await _screen(request, status=409, error=key, detail=exc.message, chosen=chosen)
     except ApiError as exc:
         return await _screen(request, status=exc.status, error="invalid", detail=exc.message, chosen=chosen)

@@ -1,0 +1,324 @@
+"""Scheduled callbacks on the real sandbox: the agent's phone (baresip) rings at
+the callback's time, then the customer's number reaches the carrier (a second
+Asterisk through a trunk); a time missed while ccplane was stopped runs right
+after it starts again, with the delay recorded."""
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any, AsyncIterator
+
+import pytest
+
+from ccplane.asterisk.ami import AmiClient
+from ccplane.asterisk.sandbox import SandboxState
+from ccplane.settings import Settings
+from tests.support.api import ApiCaller, assert_error
+from tests.support.carrier import start_carrier
+from tests.support.telephony import Recorder, Scene
+from tests.support.waiting import eventually
+
+WALL = time.time() - time.monotonic()  # Recorder stamps are monotonic; callbacks are wall-clock times
+
+
+@pytest.fixture(scope="module")
+def carrier() -> Any:
+    sandbox, state = start_carrier()
+    yield state
+    sandbox.down()
+
+
+@pytest.fixture
+async def carrier_events(carrier: SandboxState) -> AsyncIterator[Recorder]:
+    ami = AmiClient("127.0.0.1", carrier.ami_port, carrier.ami_username, carrier.ami_secret)
+    recorder = Recorder()
+    ami.on_event(recorder, names=("UserEvent",))
+    await ami.start()
+    await ami.wait_connected(10)
+    yield recorder
+    await ami.stop()
+
+
+def mobile() -> str:
+    return "119" + str(secrets.randbelow(10**8)).zfill(8)
+
+
+async def setup_trunk(root: ApiCaller, domain: str, carrier: SandboxState) -> None:
+    await root.ok("POST", f"/domains/{domain}/trunks",
+                  {"name": "carrier", "host": "127.0.0.1", "port": carrier.sip_port, "caller_id": "1140040000"}, 201)
+    await root.ok("POST", f"/domains/{domain}/outbound-routes",
+                  {"name": "brasil", "patterns": ["_XXXXXXXXXX", "_XXXXXXXXXXX"], "trunks": ["carrier"],
+                   "strip": 0, "prefix": ""}, 201)
+
+
+def dial_recorder(services: Any) -> Recorder:
+    recorder = Recorder()
+    services.ami.on_event(recorder, names=("DialBegin", "UserEvent"))
+    return recorder
+
+
+async def rung_at(recorder: Recorder, endpoint: str, timeout: float) -> float:
+    """Wall-clock time of the first DialBegin to the agent's phone."""
+    async def dialled() -> float | None:
+        for t, e in recorder.events:
+            if e.name == "DialBegin" and str(e.fields.get("DestChannel", "")).startswith(f"PJSIP/{endpoint}-"):
+                return t + WALL
+        return None
+    return await eventually(dialled, timeout=timeout, interval=0.05, what=f"the agent's phone {endpoint} rung")
+
+
+async def callback_state(root: ApiCaller, domain: str, cid: int, *status: str) -> dict[str, Any]:
+    async def reached() -> dict[str, Any] | None:
+        cb = await root.ok("GET", f"/domains/{domain}/callbacks/{cid}")
+        return cb if cb["status"] in status else None
+    return await eventually(reached, timeout=20, what=f"callback {cid} {status}")
+
+
+async def test_scheduled_callback_rings_the_agent_at_its_time_then_the_customer(
+        scene: Scene, carrier: SandboxState, carrier_events: Recorder) -> None:
+    await setup_trunk(scene.root, scene.domain, carrier)
+    await scene.extension("1001", phone="auto")
+    await scene.queue("retorno", strategy="ringall", ring_timeout=10, extensions=["1001"])
+    agent = await scene.agent(["retorno"], "1001")
+    dials = dial_recorder(scene.services)
+    number = mobile()
+    at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=10)
+    cb = await agent.ok("POST", f"/domains/{scene.domain}/callbacks",
+                        {"number": f"+55 {number[:2]} {number[2:]}", "at": at.isoformat(), "note": "retornar"}, 201)
+    assert (cb["status"], cb["agent"], cb["number"], cb["kind"]) == ("scheduled", agent.username, number, "scheduled")
+
+    rang = await rung_at(dials, f"{scene.domain}-1001", timeout=25)
+    assert abs(rang - at.timestamp()) <= 2.0, f"rang {rang - at.timestamp():+.2f}s from its time"
+    got = await carrier_events.wait_for("UserEvent", UserEvent="CarrierCall", Number=number, timeout=15)
+    assert got[0][0] + WALL > rang  # the agent first, then the customer
+    running = await callback_state(scene.root, scene.domain, cb["id"], "calling_customer")
+    assert running["routed_to"] == "agent" and running["call"] and running["delay"] < 2.0
+
+    async def talking() -> bool:
+        return bool((await scene.root.ok("GET", f"/domains/{scene.domain}/callbacks/{cb['id']}"))[
+            "customer_answered_at"])
+    await eventually(talking, timeout=10, what="the customer answered")
+    # the conversation ends: the agent's side hangs up
+    await scene.services.ami.action({"Action": "Hangup", "Channel": running["call"]})
+    done = await callback_state(scene.root, scene.domain, cb["id"], "completed")
+    assert done["outcome"] == "answered" and done["ended_at"]
+    # reported stages were stored from the live events, then taken out of the outbox
+    async def outbox_clear() -> bool:
+        items = await scene.services.ami.action({"Action": "DBGetTree", "Family": "ccplane-outbox"})
+        return not [i for i in items if str(i.get("Val", "")).startswith(f"CcplaneCallback|Domain={scene.domain}|")]
+    await eventually(outbox_clear, timeout=5, what="the callback's reports deleted from the outbox")
+
+
+async def test_callback_of_an_offline_agent_goes_to_its_queue(scene: Scene) -> None:
+    await scene.extension("1002", phone="auto")
+    await scene.queue("vendas", strategy="ringall", ring_timeout=10, extensions=["1002"])
+    await scene.agent(["vendas"], "1002")
+    away = await scene.root.new_user(scene.domain, "agent")  # never logged into a queue
+    dials = dial_recorder(scene.services)
+    at = datetime.now(UTC) + timedelta(seconds=1)
+    cb = await scene.root.ok("POST", f"/domains/{scene.domain}/callbacks",
+                             {"number": "1133334444", "at": at.isoformat(), "agent": away.username,  # type: ignore[attr-defined]
+                              "queue": "vendas"}, 201)
+    await rung_at(dials, f"{scene.domain}-1002", timeout=15)  # the queue's free agent takes it
+    # this domain has no outbound route: once the agent answers, the customer leg
+    # cannot be placed, and the callback says so
+    done = await callback_state(scene.root, scene.domain, cb["id"], "failed")
+    assert (done["routed_to"], done["outcome"]) == ("queue", "failed"), done
+    assert done["agent_answered_at"] and done["call"]
+
+    refused = await scene.root.ok("POST", f"/domains/{scene.domain}/callbacks",
+                                  {"number": "1133334444", "at": (datetime.now(UTC) + timedelta(seconds=1)).isoformat(),
+                                   "agent": away.username, "queue": "vendas", "offline_to_queue": False}, 201)  # type: ignore[attr-defined]
+    failed = await callback_state(scene.root, scene.domain, refused["id"], "failed")
+    assert failed["outcome"] == "agent_offline" and failed["routed_to"] is None
+
+
+async def test_cancel_reschedule_and_bad_input(scene: Scene) -> None:
+    await scene.queue("q1")
+    base = f"/domains/{scene.domain}/callbacks"
+    later = datetime.now(UTC) + timedelta(hours=1)
+    cb = await scene.root.ok("POST", base, {"number": "11987654321", "at": later.isoformat(), "queue": "q1"}, 201)
+    jobs = await scene.services.scheduler.jobs("callbacks.run.")
+    assert f"callbacks.run.{cb['id']}" in jobs
+    moved = await scene.root.ok("POST", f"{base}/{cb['id']}/reschedule",
+                                {"at": (later + timedelta(hours=1)).isoformat(), "note": "depois do almoço"})
+    assert moved["note"] == "depois do almoço" and moved["at"] != cb["at"]
+    jobs = await scene.services.scheduler.jobs("callbacks.run.")
+    assert abs(jobs[f"callbacks.run.{cb['id']}"].timestamp() - (later + timedelta(hours=1)).timestamp()) < 1
+    cancelled = await scene.root.ok("POST", f"{base}/{cb['id']}/cancel")
+    assert cancelled["status"] == "cancelled"
+    assert f"callbacks.run.{cb['id']}" not in await scene.services.scheduler.jobs("callbacks.run.")
+    status, body = await scene.root.call("POST", f"{base}/{cb['id']}/cancel")
+    assert_error(status, body, 409, "status")
+    listed = await scene.root.ok("GET", f"{base}?status=cancelled")
+    assert listed["total"] == 1 and listed["items"][0]["id"] == cb["id"]
+
+    for payload, field in (({"number": "123", "at": later.isoformat(), "queue": "q1"}, "number"),
+                           ({"number": "11887654321", "at": later.isoformat(), "queue": "q1"}, "number"),
+                           ({"number": "11987654321", "at": "2026-12-01T10:00:00", "queue": "q1"}, "at"),
+                           ({"number": "11987654321", "at": "2001-01-01T10:00:00Z", "queue": "q1"}, "at"),
+                           ({"number": "11987654321", "at": later.isoformat(), "queue": "ghost"}, "queue"),
+                           ({"number": "11987654321", "at": later.isoformat()}, "queue"),
+                           ({"number": "11987654321", "at": later.isoformat(), "agent": "nobody"}, "agent")):
+        status, body = await scene.root.call("POST", base, payload)
+        assert_error(status, body, 422, field)
+    assert (await scene.root.ok("GET", base))["total"] == 1  # nothing half-written
+
+
+async def test_callback_missed_while_ccplane_was_stopped_runs_after_restart_with_its_delay(
+        aiohttp_client: Any, settings: Settings, sandbox: SandboxState, app_client: Any, services: Any) -> None:
+    from ccplane.app import create_app
+    from ccplane.web.keys import SERVICES
+    username, password = f"root-{secrets.token_hex(4)}", secrets.token_urlsafe(12)
+    await services.auth.create_root(username, password)
+    root = await ApiCaller(app_client).login(username, password)
+    slug = f"t{secrets.token_hex(4)}"
+    await root.ok("POST", "/domains", {"slug": slug, "name": slug}, 201)
+    scene = Scene(root, services, slug, sandbox.sip_port)
+    try:
+        await scene.extension("1003", phone="auto")
+        await scene.queue("q", strategy="ringall", ring_timeout=10, extensions=["1003"])
+        agent = await scene.agent(["q"], "1003")
+        at = datetime.now(UTC) + timedelta(seconds=4)
+        cb = await agent.ok("POST", f"/domains/{slug}/callbacks", {"number": "11987650000", "at": at.isoformat()}, 201)
+        await app_client.close()  # ccplane stops before the callback's time
+        stopped = time.time()
+        assert stopped < at.timestamp()
+        while time.time() < at.timestamp() + 3:  # ...and stays down across it
+            await __import__("asyncio").sleep(0.5)
+        app2 = create_app(settings)
+        services2 = app2[SERVICES]
+        dials = dial_recorder(services2)  # before start-up: the missed callback runs during it
+        restarted = time.time()
+        client2 = await aiohttp_client(app2)
+        rang = await rung_at(dials, f"{slug}-1003", timeout=15)
+        assert rang - restarted < 5, "runs right after start-up"
+        root2 = await ApiCaller(client2).login(username, password)
+        # no outbound route in this domain: the customer leg fails at once, after the agent answered
+        ran = await callback_state(root2, slug, cb["id"], "failed")
+        assert ran["delay"] >= restarted - at.timestamp() - 1.0, ran
+        assert ran["delay"] >= 2.5 and ran["attempts"] == 1 and ran["agent_answered_at"], ran
+        scene.services = services2
+    finally:
+        await scene.close()
+
+
+async def test_a_callback_runs_once_when_two_runs_race(scene: Scene) -> None:
+    """Two replicas firing the same job (or a job replayed after a failover): one call."""
+    await scene.extension("1004", phone="auto")
+    await scene.queue("dupla", strategy="ringall", ring_timeout=10, extensions=["1004"])
+    agent = await scene.agent(["dupla"], "1004")
+    dials = dial_recorder(scene.services)
+    at = datetime.now(UTC) + timedelta(hours=1)
+    cb = await agent.ok("POST", f"/domains/{scene.domain}/callbacks", {"number": "11987651111", "at": at.isoformat()},
+                        201)
+    await asyncio.gather(*(scene.services.callbacks.run(cb["id"]) for _ in range(3)))
+    ran = await callback_state(scene.root, scene.domain, cb["id"], "failed")  # no outbound route here
+    assert ran["attempts"] == 1 and ran["agent_answered_at"]
+    await rung_at(dials, f"{scene.domain}-1004", timeout=5)
+    calls = {str(e.fields.get("Linkedid")) for _, e in dials.events
+             if e.name == "DialBegin" and str(e.fields.get("DestChannel", "")).startswith(f"PJSIP/{scene.domain}-1004-")}
+    assert calls == {ran["call"]}, calls
+
+
+async def test_in_queue_callback_keeps_the_callers_place_agent_first_one_call_per_number(
+        scene: Scene, carrier: SandboxState, carrier_events: Recorder) -> None:
+    await setup_trunk(scene.root, scene.domain, carrier)
+    await scene.extension("3001", phone="auto")
+    q = await scene.queue("espera", strategy="ringall", ring_timeout=10, extensions=["3001"], callback_key="5",
+                          callback_retries=1, callback_retry_delay=30, callback_expiry=600)
+    assert (q["callback_key"], q["callback_retries"]) == ("5", 1)
+    agent = await scene.agent(["espera"], "3001")
+    await agent.ok("POST", f"/domains/{scene.domain}/agents/{agent.username}/pause", {"reason": "reunião"})  # type: ignore[attr-defined]
+    number = mobile()
+    first = await scene.call("espera", "1130000001")
+    asker = await scene.call("espera", number)  # position 2
+    third = await scene.call("espera", "1130000003")
+
+    async def ask_callback(caller_uid: str) -> None:
+        outer = caller_uid.removesuffix("-2") + "-1"
+        await scene.services.ami.action({"Action": "PlayDTMF", "Channel": outer, "Digit": "5", "Duration": "120"})
+        await scene.recorder.wait_for("Newexten", Uniqueid=caller_uid, Application="Read", timeout=10)
+        for digit in "1#":  # "1": call back this number; "#" ends the entry
+            await scene.services.ami.action({"Action": "PlayDTMF", "Channel": outer, "Digit": digit,
+                                             "Duration": "120"})
+        await scene.recorder.wait_for("UserEvent", UserEvent="CcplaneCallbackRequest", Uniqueid=caller_uid,
+                                      timeout=20)
+
+    await ask_callback(asker)
+    base = f"/domains/{scene.domain}/callbacks"
+
+    async def the_callback() -> dict[str, Any] | None:
+        items = (await scene.root.ok("GET", base))["items"]
+        return items[0] if items and items[0]["call"] else None
+    cb = await eventually(the_callback, timeout=10, what="the in-queue callback placed")
+    assert (cb["kind"], cb["number"], cb["queue"], cb["position"], cb["routed_to"]) == \
+        ("in_queue", number, "espera", 2, "queue")
+    placeholder = cb["call"].removesuffix("-a") + "-b"
+    joined = await scene.recorder.wait_for("QueueCallerJoin", Uniqueid=placeholder, timeout=10)
+    assert joined[0][1].fields.get("Position") == "2", joined[0][1].fields  # the caller's place, kept
+
+    # the same number asks again (another call): no second callback, no second call
+    again = await scene.call("espera", number)
+    await ask_callback(again)
+
+    async def request_stored() -> bool:
+        items = await scene.services.ami.action({"Action": "DBGetTree", "Family": "ccplane-outbox"})
+        return not [i for i in items if str(i.get("Key", "")).endswith(f"{again}-cbr")]
+    await eventually(request_stored, timeout=5, what="the second request handled")
+    assert (await scene.root.ok("GET", base))["total"] == 1
+
+    # the agent frees up: the first caller, then the callback (agent first, then the
+    # customer at the carrier), and only then the third caller
+    await agent.ok("POST", f"/domains/{scene.domain}/agents/{agent.username}/unpause")  # type: ignore[attr-defined]
+    await scene.recorder.wait_for("AgentConnect", Uniqueid=first, timeout=15)
+    await scene.hangup(first)
+    connected = await scene.recorder.wait_for("AgentConnect", Uniqueid=placeholder, timeout=20)
+    got = await carrier_events.wait_for("UserEvent", UserEvent="CarrierCall", Number=number, timeout=15)
+    assert got[0][0] > connected[0][0]  # the agent answered before the customer was called
+    assert not [t for t, _ in scene.recorder.matching("AgentCalled", Uniqueid=third) if t < connected[0][0]]
+    running = await callback_state(scene.root, scene.domain, cb["id"], "calling_customer")
+
+    async def talking() -> bool:
+        return bool((await scene.root.ok("GET", f"{base}/{cb['id']}"))["customer_answered_at"])
+    await eventually(talking, timeout=10, what="the customer answered")
+    await scene.services.ami.action({"Action": "Hangup", "Channel": running["call"]})
+    done = await callback_state(scene.root, scene.domain, cb["id"], "completed")
+    assert done["outcome"] == "answered"
+    assert len(carrier_events.matching("UserEvent", UserEvent="CarrierCall", Number=number)) == 1
+    # the journey of the caller who asked records why it left the queue
+    await scene.hangup(third)
+
+
+async def test_ivr_callback_node_leaves_a_callback_at_the_end_of_the_queues_line(scene: Scene) -> None:
+    from tests.support.ivr import Caller
+    await scene.queue("ura")
+    await scene.root.ok("POST", f"/domains/{scene.domain}/ivrs",
+                        {"name": "retorno", "root": {"type": "callback", "target": "ura"}}, 201)
+    status, body = await scene.root.call("POST", f"/domains/{scene.domain}/ivrs",
+                                         {"name": "ruim", "root": {"type": "callback", "target": "ghost"}})
+    assert_error(status, body, 422, "root.target")
+    did = "3" + str(secrets.randbelow(10**9)).zfill(9)
+    await scene.root.ok("POST", f"/domains/{scene.domain}/routes",
+                        {"did": did, "destination": {"type": "ivr", "target": "retorno"}}, 201)
+    number = mobile()
+    caller = await Caller(scene.services, scene.recorder, did, caller_id=number).dial()
+    try:
+        await scene.recorder.wait_for("Newexten", Uniqueid=caller.inner, Application="Read", timeout=10)
+        await caller.press("1#")
+        await scene.recorder.wait_for("UserEvent", UserEvent="CcplaneCallbackRequest", Uniqueid=caller.inner,
+                                      timeout=20)
+
+        async def placed() -> dict[str, Any] | None:
+            items = (await scene.root.ok("GET", f"/domains/{scene.domain}/callbacks"))["items"]
+            return items[0] if items and items[0]["call"] else None
+        cb = await eventually(placed, timeout=10, what="the callback placed")
+        assert (cb["kind"], cb["number"], cb["queue"], cb["position"], cb["status"]) == \
+            ("in_queue", number, "ura", None, "calling_agent")
+        await scene.recorder.wait_for("QueueCallerJoin", Uniqueid=cb["call"].removesuffix("-a") + "-b",
+                                      Queue=scene.qname("ura"), timeout=10)
+        await scene.services.ami.action({"Action": "Hangup", "Channel": cb["call"]})
+    finally:
+        await caller.hangup()

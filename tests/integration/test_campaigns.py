@@ -1,0 +1,229 @@
+"""Outbound campaigns on the real sandbox: progressive pacing against the
+agents of the campaign's queue (baresip phones), the customers at the carrier
+(a second Asterisk that logs every call it receives), blacklists checked before
+every dial, calling hours, and contact imports that are all or nothing."""
+from __future__ import annotations
+
+import asyncio
+import secrets
+from datetime import datetime
+from typing import Any, AsyncIterator
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ccplane.asterisk.ami import AmiClient
+from ccplane.asterisk.sandbox import SandboxState
+from tests.support.api import assert_error
+from tests.support.carrier import start_carrier
+from tests.support.telephony import Recorder, Scene
+from tests.support.waiting import eventually
+
+ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+@pytest.fixture(scope="module")
+def carrier() -> Any:
+    sandbox, state = start_carrier()
+    yield state
+    sandbox.down()
+
+
+@pytest.fixture
+async def carrier_events(carrier: SandboxState) -> AsyncIterator[Recorder]:
+    ami = AmiClient("127.0.0.1", carrier.ami_port, carrier.ami_username, carrier.ami_secret)
+    recorder = Recorder()
+    ami.on_event(recorder, names=("UserEvent",))
+    await ami.start()
+    await ami.wait_connected(10)
+    yield recorder
+    await ami.stop()
+
+
+def mobile() -> str:
+    return "119" + str(secrets.randbelow(10**8)).zfill(8)
+
+
+async def setup_trunk(scene: Scene, carrier: SandboxState) -> None:
+    await scene.root.ok("POST", f"/domains/{scene.domain}/trunks",
+                        {"name": "carrier", "host": "127.0.0.1", "port": carrier.sip_port, "caller_id": "1140040000"},
+                        201)
+    await scene.root.ok("POST", f"/domains/{scene.domain}/outbound-routes",
+                        {"name": "brasil", "patterns": ["_XXXXXXXXXX", "_XXXXXXXXXXX"], "trunks": ["carrier"],
+                         "strip": 0, "prefix": ""}, 201)
+
+
+def dialled(carrier_events: Recorder) -> list[str]:
+    return [str(e.fields.get("Number")) for _, e in carrier_events.matching("UserEvent", UserEvent="CarrierCall")]
+
+
+async def test_campaign_paces_to_the_free_agents_and_never_dials_a_blacklisted_number(
+        scene: Scene, carrier: SandboxState, carrier_events: Recorder) -> None:
+    await setup_trunk(scene, carrier)
+    await scene.extension("2001", phone="auto")
+    await scene.extension("2002", phone="auto")
+    await scene.queue("ativo", strategy="rrmemory", ring_timeout=10, extensions=["2001", "2002"])
+    await scene.agent(["ativo"], "2001")
+    await scene.agent(["ativo"], "2002")
+    base = f"/domains/{scene.domain}/campaigns"
+    camp = await scene.root.ok("POST", base, {"name": "Renovação", "queue": "ativo", "calling_hours": ALL_DAY,
+                                              "max_attempts": 2, "retry_interval": 1}, 201)
+    numbers = [mobile() for _ in range(7)]
+    blacklisted, later_dnc = numbers[2], numbers[6]
+    imported = await scene.root.ok("POST", f"{base}/{camp['id']}/contacts",
+                                   [{"number": n, "name": f"Cliente {i}", "data": {"plano": "gold"}}
+                                    for i, n in enumerate(numbers)], 201)
+    assert imported == {"imported": 7, "total": 7}
+    await scene.root.ok("POST", f"{base}/{camp['id']}/blacklist", {"number": blacklisted}, 201)
+
+    # talk: each call the agent takes is hung up a second after it connects
+    hangups: set[str] = set()
+
+    async def talk() -> None:
+        while True:
+            for _, e in scene.recorder.matching("AgentConnect", Queue=scene.qname("ativo")):
+                uid = str(e.fields.get("Uniqueid"))
+                if uid not in hangups:
+                    hangups.add(uid)
+                    asyncio.get_running_loop().call_later(1.0, lambda u=uid: asyncio.ensure_future(
+                        scene.services.ami.action({"Action": "Hangup", "Channel": u})))
+            await asyncio.sleep(0.05)
+
+    # in flight, from Asterisk's own channel list: distinct calls of this campaign
+    samples: list[int] = []
+
+    async def sample() -> None:
+        while True:
+            channels = await scene.services.ami.action({"Action": "CoreShowChannels"})
+            calls = {str(c.get("Linkedid")) for c in channels
+                     if str(c.get("Linkedid", "")).startswith(f"cp{camp['id']}x")}
+            samples.append(len(calls))
+            await asyncio.sleep(0.1)
+
+    tasks = [asyncio.create_task(talk()), asyncio.create_task(sample())]
+    try:
+        await scene.root.ok("POST", f"{base}/{camp['id']}/start")
+        await scene.root.ok("POST", f"/domains/{scene.domain}/do-not-call", {"number": later_dnc, "reason": "pediu"},
+                            201)  # added while the campaign runs: still honoured
+
+        async def finished() -> dict[str, Any] | None:
+            c = await scene.root.ok("GET", f"{base}/{camp['id']}")
+            return c if c["status"] == "finished" else None
+        done = await eventually(finished, timeout=90, interval=0.3, what="the campaign finished")
+    finally:
+        for t in tasks:
+            t.cancel()
+    assert done["progress"]["done"] == 5 and done["progress"]["skipped"] == 2, done["progress"]
+    assert max(samples) <= 2, f"in flight: {max(samples)} calls with 2 agents"
+    assert max(samples) == 2, "two free agents: two calls at a time"
+    got = dialled(carrier_events)
+    assert blacklisted not in got and later_dnc not in got
+    assert set(got) >= {n for n in numbers if n not in (blacklisted, later_dnc)}
+    contacts = {c["number"]: c for c in
+                (await scene.root.ok("GET", f"{base}/{camp['id']}/contacts?limit=50"))["items"]}
+    assert (contacts[blacklisted]["status"], contacts[blacklisted]["last_result"]) == ("skipped", "blacklisted")
+    assert (contacts[later_dnc]["status"], contacts[later_dnc]["last_result"]) == ("skipped", "do_not_call")
+    assert all(contacts[n]["last_result"] == "answered" for n in numbers if n not in (blacklisted, later_dnc))
+
+
+async def test_no_call_outside_calling_hours(scene: Scene, carrier: SandboxState, carrier_events: Recorder) -> None:
+    await setup_trunk(scene, carrier)
+    await scene.extension("2003", phone="auto")
+    await scene.queue("fora", extensions=["2003"])
+    await scene.agent(["fora"], "2003")
+    now = datetime.now(ZoneInfo("America/Sao_Paulo"))
+    other_day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(now.weekday() + 3) % 7]
+    base = f"/domains/{scene.domain}/campaigns"
+    camp = await scene.root.ok("POST", base, {"name": "Fora", "queue": "fora",
+                                              "calling_hours": {other_day: [["08:00", "18:00"]]}}, 201)
+    numbers = [mobile() for _ in range(2)]
+    await scene.root.ok("POST", f"{base}/{camp['id']}/contacts", [{"number": n} for n in numbers], 201)
+    await scene.root.ok("POST", f"{base}/{camp['id']}/start")
+
+    looks: set[str] = set()
+
+    async def looked_three_times() -> dict[str, Any] | None:
+        c = await scene.root.ok("GET", f"{base}/{camp['id']}")
+        if c["evaluated_at"] is not None:
+            looks.add(c["evaluated_at"])
+        return c if len(looks) >= 3 else None
+    c = await eventually(looked_three_times, timeout=15, interval=0.2, what="the dialer looked at the campaign 3 times")
+    assert c["in_calling_hours"] is False and c["progress"]["pending"] == 2
+    assert not set(dialled(carrier_events)) & set(numbers)
+    # the same campaign inside its hours dials at once
+    await scene.root.ok("PATCH", f"{base}/{camp['id']}", {"calling_hours": ALL_DAY})
+    await carrier_events.wait_for("UserEvent", UserEvent="CarrierCall", Number=numbers[0], timeout=15)
+    await scene.root.ok("POST", f"{base}/{camp['id']}/stop")
+
+
+async def test_contacts_with_invalid_numbers_are_refused_row_by_row_and_nothing_is_imported(scene: Scene) -> None:
+    await scene.queue("q")
+    base = f"/domains/{scene.domain}/campaigns"
+    camp = await scene.root.ok("POST", base, {"name": "CSV", "queue": "q"}, 201)
+    url = f"/api/v1{base}/{camp['id']}/contacts"
+    headers = {"Authorization": f"Bearer {scene.root.token}", "Content-Type": "text/csv"}
+    bad = "nome;telefone;cidade\nAna;(11) 98765-4321;SP\nBeto;11 8765-432;RJ\nCaio;+1 212 555 0100;NY\nDuda;2125551234;RJ\n"
+    resp = await scene.root.client.post(url, data=bad.encode(), headers=headers)
+    body = await resp.json()
+    assert_error(resp.status, body, 422, "contacts.3.number")
+    assert "row 3" in body["error"]["message"] and "row 4" in body["error"]["message"]
+    assert "row 2" not in body["error"]["message"] and "nothing was imported" in body["error"]["message"]
+    assert (await scene.root.ok("GET", f"{base}/{camp['id']}"))["contacts"] == 0
+
+    status, body = await scene.root.call("POST", f"{base}/{camp['id']}/contacts",
+                                         [{"number": "11987654321"}, {"number": "11987654321"}, {"number": "abc"}])
+    assert_error(status, body, 422, "contacts.2.number")
+    assert (await scene.root.ok("GET", f"{base}/{camp['id']}"))["contacts"] == 0
+
+    good = "\ufeffnome,telefone,cidade\nAna,(11) 98765-4321,SP\nDuda,2125551234,RJ\n"
+    resp = await scene.root.client.post(url, data=good.encode(), headers=headers)
+    assert resp.status == 201, await resp.text()
+    assert await resp.json() == {"imported": 2, "total": 2}
+    items = (await scene.root.ok("GET", f"{base}/{camp['id']}/contacts"))["items"]
+    assert [(c["number"], c["name"], c["data"]) for c in items] == [
+        ("11987654321", "Ana", {"cidade": "SP"}), ("2125551234", "Duda", {"cidade": "RJ"})]
+    # a number already in the campaign refuses the whole list too
+    status, body = await scene.root.call("POST", f"{base}/{camp['id']}/contacts",
+                                         [{"number": "11911112222"}, {"number": "+55 11 98765-4321"}])
+    assert_error(status, body, 422, "contacts.2.number")
+    assert (await scene.root.ok("GET", f"{base}/{camp['id']}"))["contacts"] == 2
+
+    for payload, field in (({"name": "x", "queue": "ghost"}, "queue"),
+                           ({"name": "x", "queue": "q", "calling_hours": {"mon": [["18:00", "08:00"]]}},
+                            "calling_hours"),
+                           ({"name": "x", "queue": "q", "calling_hours": {"funday": [["08:00", "18:00"]]}},
+                            "calling_hours.funday.[key]"),
+                           ({"name": "x", "queue": "q", "timezone": "Mars/Base"}, "timezone"),
+                           ({"name": "x", "queue": "q", "max_attempts": 0}, "max_attempts")):
+        status, body = await scene.root.call("POST", base, payload)
+        assert_error(status, body, 422, field)
+    status, body = await scene.root.call("POST", f"{base}/{camp['id']}/pause")
+    assert_error(status, body, 409, "status")
+    agent = await scene.root.new_user(scene.domain, "agent")
+    status, body = await agent.call("POST", f"{base}/{camp['id']}/start")
+    assert status == 403
+
+
+async def test_an_unreachable_contact_is_retried_until_max_attempts(scene: Scene) -> None:
+    # a trunk to a port nobody listens on: every attempt fails at once
+    await scene.root.ok("POST", f"/domains/{scene.domain}/trunks",
+                        {"name": "dead", "host": "127.0.0.1", "port": 9, "transport": "tcp", "caller_id": "1140040000"},
+                        201)
+    await scene.root.ok("POST", f"/domains/{scene.domain}/outbound-routes",
+                        {"name": "brasil", "patterns": ["_XXXXXXXXXX", "_XXXXXXXXXXX"], "trunks": ["dead"],
+                         "strip": 0, "prefix": ""}, 201)
+    await scene.extension("2004", phone="auto")
+    await scene.queue("retry", extensions=["2004"])
+    await scene.agent(["retry"], "2004")
+    base = f"/domains/{scene.domain}/campaigns"
+    camp = await scene.root.ok("POST", base, {"name": "Retry", "queue": "retry", "calling_hours": ALL_DAY,
+                                              "max_attempts": 3, "retry_interval": 1}, 201)
+    await scene.root.ok("POST", f"{base}/{camp['id']}/contacts", [{"number": mobile()}], 201)
+    await scene.root.ok("POST", f"{base}/{camp['id']}/start")
+
+    async def gave_up() -> dict[str, Any] | None:
+        c = (await scene.root.ok("GET", f"{base}/{camp['id']}/contacts"))["items"][0]
+        return c if c["status"] == "failed" else None
+    contact = await eventually(gave_up, timeout=40, interval=0.3, what="the contact given up")
+    assert contact["attempts"] == 3 and contact["last_result"] == "failed", contact
+    assert (await scene.root.ok("GET", f"{base}/{camp['id']}"))["status"] == "finished"

@@ -392,3 +392,59 @@ async def test_microphone_refused_gives_a_clear_message_and_the_call_keeps_ringi
             await page.wait_for_selector("#phone[data-state=idle]", timeout=10000)
         finally:
             await browser.close()
+
+
+async def test_attended_transfer_through_the_api_from_the_page_with_the_webrtc_phone(
+        app_client: Any, root: ApiCaller, scene: Any) -> None:  # noqa: F811
+    """The agent screen's transfer form (the transfer API) with the WebRTC phone on the
+    agent's side: attended to a baresip extension, completed; the caller ends up
+    with the desk phone and the page's phone is free."""
+    domain = scene.domain
+    await scene.extension("7741", kind="webrtc")
+    target = await scene.extension("7742", phone="auto")
+    assert target
+    username, password = await _webrtc_agent(root, domain, "7741", "Ari Assistida")
+    await scene.queue("att", strategy="ringall", ring_timeout=20, retry=1, wrapup_time=0)
+    base = str(app_client.make_url("/")).rstrip("/")
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = await (await browser.new_context(ignore_https_errors=True)).new_page()
+            await login(page, base, username, password, "/agent")
+            await page.wait_for_selector("#phone-reg.r-registered", timeout=15000)
+            agent = await root.login(username, password)
+            await agent.ok("POST", f"/domains/{domain}/agents/{username}/session",
+                           {"queues": ["att"], "extension": "7741"}, 201)
+            await page.reload()
+            await page.wait_for_selector("#phone-reg.r-registered", timeout=15000)
+            await _originate_echo(scene, "att")
+            await page.wait_for_selector("#phone[data-state=ringing]", timeout=10000)
+            await page.click("#phone-answer")
+            await page.wait_for_selector("#phone[data-state=in_call]", timeout=10000)
+            await eventually(lambda: _flowing(page), timeout=10, what="media before the transfer")
+            await page.wait_for_selector("#transfer:not([hidden])", timeout=10000)
+            await page.fill("#transfer-to", "7742")
+            await page.click("#transfer button[value=attended]")
+            await page.wait_for_function("document.getElementById('transfer-msg').textContent !== ''", timeout=10000)
+            assert await page.text_content("#transfer-msg") == "✓", await page.text_content("#transfer-msg")
+            calls = (await root.ok("GET", f"/domains/{domain}/calls"))["items"]
+            call_id = [c for c in calls if c["agent"] == username][0]["id"]
+
+            async def consulting() -> bool:  # the desk phone answered the agent's consultation
+                items = await scene.services.ami.action({"Action": "CoreShowChannels"})
+                return any(str(i.get("Channel", "")).startswith(f"PJSIP/{domain}-7742-") and
+                           i.get("ChannelStateDesc") == "Up" for i in items)
+            await eventually(consulting, timeout=15, what="the consultation with 7742")
+            await agent.ok("POST", f"/domains/{domain}/calls/{call_id}/transfer/complete", None, 202)
+            await page.wait_for_selector("#phone[data-state=idle]", timeout=15000)  # the agent left the call
+
+            async def caller_with_target() -> bool:
+                items = await scene.services.ami.action({"Action": "CoreShowChannels"})
+                bridges = {str(i.get("BridgeId")) for i in items
+                           if str(i.get("Channel", "")).startswith(f"PJSIP/{domain}-7742-") and i.get("BridgeId")}
+                return any(str(i.get("BridgeId")) in bridges and str(i.get("Channel", "")).startswith("Local/")
+                           for i in items)
+            await eventually(caller_with_target, timeout=15, what="the caller bridged with 7742",
+                             details=lambda: target.output()[-1500:])
+        finally:
+            await browser.close()

@@ -42,6 +42,7 @@ from .features.routes.plugin import FEATURE as routes
 from .features.steps import FEATURE as steps
 from .features.trunks.plugin import FEATURE as trunks
 from .features.users.plugin import FEATURE as users
+from .features.webrtc.plugin import FEATURE as webrtc
 from .leader import Leadership
 from .plugin import Feature, Services, Wiring
 from .scheduler import Scheduler
@@ -58,7 +59,7 @@ log = logging.getLogger("ccplane.app")
 # services of those before it; render contributions run in this order too).
 FEATURES: tuple[Feature, ...] = (auth, domains, extensions, agents, users, queues, routes, persons, ivr,
                                  alerts, trunks, steps, calls, attendances, reports, callgroups, monitoring_groups,
-                                 recordings, callbacks, dialer)
+                                 recordings, callbacks, dialer, webrtc)
 
 __all__ = ["FEATURES", "Services", "build_services", "create_app", "render_contributions"]
 

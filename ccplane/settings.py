@@ -91,6 +91,24 @@ class SandboxSettings:
     def root(self) -> Path:
         return Path(self.dir).expanduser()
 
+    @property
+    def https_port(self) -> int:
+        """Asterisk's HTTPS (WSS for WebRTC phones): the port after ``http_port``, so
+        instances side by side never collide."""
+        return self.http_port + 1
+
+
+@dataclass(frozen=True)
+class WebRtcSettings:
+    """The agent screen's phone (docs/webrtc.md). Empty ``wss_url``: the sandbox's."""
+
+    wss_url: str = ""          # e.g. wss://pbx.example.com:8089/ws (Asterisk's HTTPS server)
+    sip_domain: str = ""       # host part of the phones' SIP URI; empty: the host of wss_url
+    ice_servers: str = ""      # comma-separated stun:/turn:/turns: URLs given to the browser
+    turn_secret: str = ""      # coturn static-auth-secret: time-limited TURN credentials
+    turn_ttl: int = 43200      # seconds those credentials last
+    stats_interval: int = 5    # seconds between the page's call-quality reports
+
 
 @dataclass(frozen=True)
 class StorageSettings:
@@ -128,6 +146,7 @@ class Settings:
     recordings: RecordingSettings = field(default_factory=RecordingSettings)
     log: LogSettings = field(default_factory=LogSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    webrtc: WebRtcSettings = field(default_factory=WebRtcSettings)
 
     def replace(self, **sections: Any) -> "Settings":
         return dataclasses.replace(self, **sections)
@@ -214,6 +233,15 @@ def _validate(s: Settings) -> None:
             raise SettingsError(f"admission.{name}", "must be 0 (no ceiling) or positive")
     if s.sandbox.rtp_start >= s.sandbox.rtp_end:
         raise SettingsError("sandbox.rtp_start", "must be below sandbox.rtp_end")
+    if s.sandbox.http_port >= 65535:
+        raise SettingsError("sandbox.http_port", "must leave room for its TLS port (http_port + 1)")
+    if s.webrtc.wss_url and not s.webrtc.wss_url.startswith(("wss://", "ws://")):
+        raise SettingsError("webrtc.wss_url", "must be a wss:// (or ws://) URL")
+    for url in filter(None, (u.strip() for u in s.webrtc.ice_servers.split(","))):
+        if not url.startswith(("stun:", "turn:", "turns:")):
+            raise SettingsError("webrtc.ice_servers", f"{url!r} is not a stun:, turn: or turns: URL")
+    if s.webrtc.turn_ttl <= 0 or s.webrtc.stats_interval <= 0:
+        raise SettingsError("webrtc.turn_ttl", "turn_ttl and stats_interval must be positive")
 
 
 def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:

@@ -20,6 +20,7 @@ class AsteriskTarget:
     config_dir: Path
     sounds_dir: Path | None
     monitor_dir: Path | None = None  # Asterisk's <spool>/monitor, as this host sees it
+    wss_url: str = ""  # SIP over WSS for WebRTC phones (webrtc.wss_url, else the sandbox's)
 
 
 def resolve_target(settings: Settings) -> AsteriskTarget:
@@ -47,4 +48,15 @@ def resolve_target(settings: Settings) -> AsteriskTarget:
             Path(state.rootfs) / "usr/share/asterisk/sounds" if state else None),
         monitor_dir=Path(a.monitor_dir) if a.monitor_dir else (
             Path(state.config_dir).parent / "spool" / "monitor" if state else None),
+        wss_url=settings.webrtc.wss_url or _sandbox_wss(settings, state),
     )
+
+
+def _sandbox_wss(settings: Settings, state: object | None) -> str:
+    """The sandbox's WSS URL, also when explicit AMI/ARI settings skipped reading its state."""
+    url = str(getattr(state, "wss_url", "") or "")
+    if url:
+        return url
+    from .sandbox import Sandbox
+    loaded = Sandbox(settings.sandbox, progress=lambda _m: None).load_state()
+    return loaded.wss_url if loaded is not None else ""

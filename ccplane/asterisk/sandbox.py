@@ -56,6 +56,8 @@ SECRET_FILES = frozenset({"manager.conf", "ari.conf"})
 CCPLANE_FILES = ("pjsip.conf", "extensions.conf", "queues.conf")
 MOH_DIR = PurePosixPath("/var/lib/asterisk/moh")
 MOH_FILE = "ccplane-hold.wav"
+TLS_CERT = "asterisk.crt"
+TLS_KEY = "asterisk.key"
 INSTANCE_DIRS = ("etc", "db", "spool", "run", "log", "cache")
 SPOOL_DIRS = ("outgoing", "tmp", "monitor", "recording", "voicemail", "system")
 
@@ -84,6 +86,9 @@ class SandboxState:
     config_dir: str
     rootfs: str
     pid: int | None
+    # SIP over secure WebSocket (WebRTC phones): Asterisk's HTTPS server, port http_port + 1
+    wss_url: str = ""
+    ws_url: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -159,6 +164,9 @@ class Sandbox:
             if state is not None and state.pid is not None:
                 self._warn_port_drift(state)
                 self.progress(f"sandbox '{self.settings.name}': already running (pid {state.pid})")
+                if not state.wss_url:
+                    self.progress(f"sandbox '{self.settings.name}': started before WSS existed: no WebRTC "
+                                  "phones until `sandbox down` then `up`")
                 return state
             state = self._new_state(state)
             self._write_config(state)
@@ -175,7 +183,7 @@ class Sandbox:
                 raise
             self.progress(f"sandbox '{self.settings.name}': Asterisk running (pid {pid}), "
                           f"AMI 127.0.0.1:{state.ami_port}, ARI {state.ari_url}, "
-                          f"SIP 127.0.0.1:{state.sip_port}")
+                          f"SIP 127.0.0.1:{state.sip_port}, WSS {state.wss_url}")
             return state
 
     def down(self) -> bool:
@@ -249,9 +257,10 @@ class Sandbox:
         if not _NAME_RE.match(s.name):
             raise SandboxError("preflight", f"instance name {s.name!r}: use letters, digits, '-' "
                                             "and '_' (at most 32)")
-        if len({s.ami_port, s.http_port, s.sip_port}) != 3:
-            raise SandboxError("preflight", f"ami_port {s.ami_port}, http_port {s.http_port} and "
-                                            f"sip_port {s.sip_port} must differ")
+        if len({s.ami_port, s.http_port, s.https_port, s.sip_port}) != 4:
+            raise SandboxError("preflight", f"ami_port {s.ami_port}, http_port {s.http_port} (and "
+                                            f"its TLS port {s.https_port}) and sip_port {s.sip_port} "
+                                            "must differ")
         if not s.rtp_start < s.rtp_end:
             raise SandboxError("preflight", "rtp_start must be below rtp_end")
 
@@ -440,6 +449,8 @@ class Sandbox:
             config_dir=str(self.etc_dir),
             rootfs=str(self.rootfs),
             pid=None,
+            wss_url=f"wss://127.0.0.1:{s.https_port}/ws",
+            ws_url=f"ws://127.0.0.1:{s.http_port}/ws",
         )
 
     def _adopt_orphan(self, state: SandboxState | None) -> SandboxState | None:
@@ -507,6 +518,10 @@ class Sandbox:
             "ari_username": state.ari_username,
             "ari_password": state.ari_password,
             "http_port": state.http_port,
+            "https_port": self.settings.https_port,
+            "tls_cert": str(self.chroot_dir / "etc" / "keys" / TLS_CERT),
+            "tls_key": str(self.chroot_dir / "etc" / "keys" / TLS_KEY),
+            "ice_host_candidates": host_addresses(),
             "sip_port": state.sip_port,
             "rtp_start": self.settings.rtp_start,
             "rtp_end": self.settings.rtp_end,
@@ -538,6 +553,7 @@ class Sandbox:
         rendered = self._render_all(state)
         uid, gid = self._asterisk_ids()
         self._ensure_moh(uid, gid)
+        self._ensure_certificate(uid, gid)
         try:
             for name, text in rendered.items():
                 path = self.etc_dir / name
@@ -551,6 +567,36 @@ class Sandbox:
                 os.replace(tmp, path)
         except OSError as exc:
             raise SandboxError("write-config", f"cannot write {self.etc_dir}: {exc}") from None
+
+    def _ensure_certificate(self, uid: int, gid: int) -> None:
+        """A self-signed certificate for Asterisk's HTTPS server (WSS for WebRTC phones),
+        made once per instance; production uses a real one (docs/webrtc.md)."""
+        keys = self.etc_dir / "keys"
+        cert, key = keys / TLS_CERT, keys / TLS_KEY
+        if cert.exists() and key.exists():
+            return
+        try:
+            keys.mkdir(exist_ok=True)
+            os.chmod(keys, 0o750)
+            os.chown(keys, 0, gid)
+        except OSError as exc:
+            raise SandboxError("certificate", f"cannot create {keys}: {exc}") from None
+        argv = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+                "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-keyout", str(key), "-out", str(cert)]
+        try:
+            res = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                                 stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise SandboxError("certificate", f"cannot run openssl: {exc}") from None
+        if res.returncode != 0:
+            raise SandboxError("certificate", f"openssl failed: {res.stderr.strip()[-500:]}")
+        try:
+            for path in (cert, key):
+                os.chown(path, 0, gid)
+                os.chmod(path, 0o640)
+        except OSError as exc:
+            raise SandboxError("certificate", f"cannot set owner of {keys}: {exc}") from None
 
     def _ensure_moh(self, uid: int, gid: int) -> None:
         """Debian ships no hold music with Asterisk: give the default class one file."""
@@ -574,6 +620,7 @@ class Sandbox:
         s = self.settings
         checks = [("ami_port", s.ami_port, socket.SOCK_STREAM),
                   ("http_port", s.http_port, socket.SOCK_STREAM),
+                  ("http_port + 1 (WSS)", s.https_port, socket.SOCK_STREAM),
                   ("sip_port", s.sip_port, socket.SOCK_STREAM),
                   ("sip_port", s.sip_port, socket.SOCK_DGRAM)]
         for key, port, kind in checks:
@@ -695,6 +742,21 @@ class Sandbox:
                 time.sleep(0.1)
         if self._alive(pid):
             raise SandboxError("stop", f"Asterisk pid {pid} survived SIGKILL")
+
+
+def host_addresses() -> list[str]:
+    """This machine's non-loopback IPv4 addresses. Asterisk never offers loopback as
+    an ICE candidate, so rtp.conf maps each of these to 127.0.0.1 in
+    [ice_host_candidates]: a browser on this machine then reaches the sandbox's RTP on
+    loopback. With no such address (a namespace with only lo) there is no candidate
+    and no WebRTC media."""
+    try:
+        res = subprocess.run(["ip", "-4", "-o", "addr", "show"], capture_output=True, text=True,
+                             timeout=10, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    found = re.findall(r"\binet\s+(\d+\.\d+\.\d+\.\d+)/", res.stdout)
+    return sorted({a for a in found if not a.startswith("127.")})
 
 
 def hosts_file(hostname: str) -> str:

@@ -25,7 +25,7 @@ async def contribute(s: AsyncSession, model: dict[str, Any]) -> None:
         d["extensions"].append({
             "number": e.number, "name": e.name, "secret": e.secret, "endpoint": endpoint_name(d["slug"], e.number),
             "webrtc": e.kind == "webrtc", "record": e.record,
-            "codecs": "opus,ulaw,alaw" if e.kind == "webrtc" else "ulaw,alaw,g722,opus",
+            "codecs": "opus,ulaw" if e.kind == "webrtc" else "ulaw,alaw,g722,opus",
         })
 
 

@@ -13,6 +13,7 @@ from ...features.agents.schemas import LoginRequest, PauseRequest
 from ..keys import SERVICES
 from . import LANG, SESSION, Session, page, render
 from .i18n import translator
+from .phone import no_store, phone_context  # issue 15: the agent screen is the phone
 
 PAUSE_REASONS = ("Almoço", "Banheiro", "Treinamento", "Reunião", "Feedback")
 
@@ -53,8 +54,10 @@ async def _screen(request: web.Request, status: int = 200, error: str | None = N
         if chosen:
             offered = await services.agents.available_extensions(session.principal, session.domain,
                                                                  session.username, chosen)
-    return render(request, "agent.html", status=status, me=me, queues=queues, chosen=chosen or [],
-                  offered=offered, error=error, detail=detail, reasons=PAUSE_REASONS, labels=_labels(lang))
+    phone = await phone_context(request, session, lang)  # issue 15
+    return no_store(render(request, "agent.html", status=status, me=me, queues=queues, chosen=chosen or [],
+                           offered=offered, error=error, detail=detail, reasons=PAUSE_REASONS,
+                           labels=_labels(lang), **phone), phone)
 
 
 @page()

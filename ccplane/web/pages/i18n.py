@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .i18n_agent_admin import EN_AGENT_ADMIN
+from .i18n_phone import EN_PHONE
 
 EN: dict[str, str] = {
     "Entrar": "Sign in",
@@ -47,6 +48,7 @@ EN: dict[str, str] = {
 
 
 EN.update(EN_AGENT_ADMIN)
+EN.update(EN_PHONE)
 
 
 def translator(lang: str) -> Callable[[str], str]:

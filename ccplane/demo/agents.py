@@ -1,7 +1,8 @@
 """Simulated agents: each one a real SIP phone (baresip) registered on its
 extension and logged into queues through the API. They answer after a human-like
 ring delay, sometimes miss a call (ccplane's max-no-answer then pauses them),
-talk a while and hang up, take short pauses, and come back from automatic ones."""
+talk a while and hang up, now and then blind-transfer a call to the other queue
+through the API, take short pauses, and come back from automatic ones."""
 from __future__ import annotations
 
 import asyncio
@@ -26,6 +27,8 @@ class Behaviour:
     pause_rate: float = 0.04                       # chance, every 5 s idle, of a short pause
     pause_length: tuple[float, float] = (6.0, 12.0)
     back_from_autopause: float = 6.0               # seconds before unpausing an automatic pause
+    transfer_rate: float = 0.10                    # answered calls blind-transferred to the other queue
+    transfer_after: tuple[float, float] = (2.0, 4.0)  # seconds of talk before transferring
 
 
 @dataclass
@@ -40,11 +43,14 @@ class SimAgent:
     rng: random.Random
     behaviour: Behaviour = field(default_factory=Behaviour)
     on_answered: Callable[[str, str], None] = lambda agent, number: None
+    may_transfer: Callable[[str], str | None] = lambda number: None      # the queue to transfer to
+    on_transferred: Callable[[str, str | None], None] = lambda number, queue: None
     phone: Phone | None = None
     control: Control | None = None
     answered: int = 0
     missed: int = 0
     pauses: int = 0
+    transfers: int = 0
     _tasks: list["asyncio.Task[None]"] = field(default_factory=list)
     _in_call: bool = False
     _hangup: "asyncio.Task[None] | None" = None
@@ -111,14 +117,46 @@ class SimAgent:
         self._in_call = True
         self.answered += 1
         m = _NUMBER.search(str(event.get("peeruri") or event.get("param") or ""))
-        self.on_answered(self.username, m.group(1) if m else "")
+        number = m.group(1) if m else ""
+        self.on_answered(self.username, number)
         talk = self.rng.uniform(*self.behaviour.talk)
-        self._hangup = asyncio.create_task(self._hang_up_after(talk))
+        if self.rng.random() < self.behaviour.transfer_rate and (queue := self.may_transfer(number)):
+            seconds = self.rng.uniform(*self.behaviour.transfer_after)
+            self._hangup = asyncio.create_task(self._transfer_after(seconds, number, queue, talk))
+        else:
+            self._hangup = asyncio.create_task(self._hang_up_after(talk))
 
     async def _hang_up_after(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
         assert self.control is not None
         await self.control.command("hangup")
+
+    async def _transfer_after(self, seconds: float, number: str, queue: str, talk: float) -> None:
+        """Talk ``seconds``, then blind-transfer the call from ``number`` to ``queue``
+        through the API (the call found among the active calls); refused, or not found,
+        the agent talks on and hangs up as usual."""
+        await asyncio.sleep(seconds)
+        calls = f"/domains/{self.domain}/calls"
+        accepted = None
+        try:
+            active = (await self.api.ok("GET", f"{calls}?limit=500"))["items"]
+            mine = [c for c in active if c.get("agent") == self.username and c.get("caller") == number]
+            if mine:
+                status, data = await self.api.call("POST", f"{calls}/{mine[0]['id']}/transfer",
+                                                   {"mode": "blind", "to": queue})
+                if status in (200, 201, 202):
+                    accepted = queue
+                else:
+                    log.warning("agent %s: transfer to %s refused: %s %s", self.username, queue, status, data)
+            else:
+                log.warning("agent %s: no active call from %s to transfer", self.username, number)
+        except (ApiError, OSError) as exc:
+            log.warning("agent %s: transfer: %s", self.username, exc)
+        self.on_transferred(number, accepted)
+        if accepted is not None:
+            self.transfers += 1
+            return  # Asterisk takes the caller away: the phone's call closes
+        await self._hang_up_after(max(0.0, talk - seconds))
 
     async def _habits(self) -> None:
         while True:
@@ -151,4 +189,5 @@ class SimAgent:
             await asyncio.to_thread(self.phone.close)
 
     def summary(self) -> dict[str, int]:
-        return {"answered": self.answered, "missed": self.missed, "pauses": self.pauses}
+        return {"answered": self.answered, "missed": self.missed, "pauses": self.pauses,
+                "transfers": self.transfers}

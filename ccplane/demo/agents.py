@@ -136,6 +136,11 @@ class SimAgent:
         through the API (the call found among the active calls); refused, or not found,
         the agent talks on and hangs up as usual."""
         await asyncio.sleep(seconds)
+        # from here on the phone's call closing (the transfer done) must not cancel this task
+        me = asyncio.current_task()
+        if me is not None and self._hangup is me:
+            self._hangup = None
+            self._tasks.append(me)
         calls = f"/domains/{self.domain}/calls"
         accepted = None
         try:
@@ -156,7 +161,8 @@ class SimAgent:
         if accepted is not None:
             self.transfers += 1
             return  # Asterisk takes the caller away: the phone's call closes
-        await self._hang_up_after(max(0.0, talk - seconds))
+        if self._in_call:
+            await self._hang_up_after(max(0.0, talk - seconds))
 
     async def _habits(self) -> None:
         while True:

@@ -27,8 +27,11 @@ from .provision import (CALLBACK_KEY, DID_IVR, DID_SUPPORT, DOMAIN, PERSON_CPFS,
 log = logging.getLogger("ccplane.demo.traffic")
 PROFILES = ("steady", "spike", "alert-storm")
 LEVELS = ("green", "yellow", "red")
-CALLBACK_SHARE = 0.4   # of the calls straight to the support queue (a fifth of all): ~8 % of the calls
-CALLBACK_AFTER = 0.8   # seconds in queue before pressing the key (before an agent can answer)
+# Callers who ask for a callback choose support in the IVR (a quarter of the calls): the IVR
+# answers the call, so their DTMF reaches ccplane while they wait (a call straight to the
+# queue is answered only by the agent: the carrier's dialplan starts then).
+CALLBACK_SHARE = 0.32  # of the IVR's support callers: ~8 % of the calls
+CALLBACK_AFTER = 0.8   # seconds after the IVR choice before pressing the key (before an agent can answer)
 
 
 @dataclass
@@ -186,7 +189,7 @@ class Generator:
         menu_time = (1.5 + 0.4 if keys else 0) + (1.5 + 0.3 * len(more) if more else 0)
         impatient = self.rng.random() < 0.2  # gives up after a second or two in queue
         patience = menu_time + (self.rng.uniform(0.5, 2.5) if impatient else self.rng.uniform(15, 30))
-        callback = not impatient and did == DID_SUPPORT and self.rng.random() < CALLBACK_SHARE
+        callback = not impatient and (did, keys) == (DID_IVR, "2") and self.rng.random() < CALLBACK_SHARE
         if callback:  # presses the key, confirms, hears the confirmation (ccplane hangs up)
             patience = 12.0
         channel = "demo-" + secrets.token_hex(6)

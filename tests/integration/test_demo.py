@@ -187,7 +187,8 @@ async def check_records(root: Api, report: dict[str, Any]) -> None:
     assert with_transfer == transfers["to"], (with_transfer, transfers)
     assert sum(a["transfers"] for a in report["agents"].values()) == transfers["accepted"], report["agents"]
 
-    # in-queue callbacks: one per caller who pressed the key and confirmed, left the queue as "callback"
+    # in-queue callbacks: one per caller who pressed the key and confirmed; ccplane ends the caller's
+    # journey as an overflow of the queue to the callback (not an abandon, not answered)
     requests = sorted(report["callback_requests"])
     assert len(requests) == calls["callback_requests"], report
 
@@ -199,7 +200,7 @@ async def check_records(root: Api, report: dict[str, Any]) -> None:
     got = await listed()
     assert sorted(c["number"] for c in got) == requests, (got, requests)
     assert all(c["queue"] == SUPPORT for c in got), got
-    assert sorted(j["caller"] for j in ours if j["ended_reason"] == "callback") == requests, \
+    assert sorted(j["caller"] for j in ours if j["ended_reason"] == "overflow") == requests, \
         [(j["caller"], j["ended_reason"]) for j in ours]
 
     # reports: per queue, what the generator's IVR choices led to
@@ -214,6 +215,7 @@ async def check_records(root: Api, report: dict[str, Any]) -> None:
     assert qn["total"] == calls["placed"], qn
     assert qn["answered"] == calls["answered"], qn
     assert qn["transferred"] == transfers["accepted"], qn
+    assert qn["overflowed"] == calls["callback_requests"], qn
 
     # alerts of each level, as posted through the app
     for level in ("green", "yellow", "red"):

@@ -182,16 +182,21 @@ class Generator:
             return DID_IVR, "3", cpf + "#", SUPPORT if known else SALES
         return DID_SUPPORT, "", "", SUPPORT
 
-    async def _place_call(self) -> None:
-        assert self._ami is not None
-        did, keys, more, queue = self._scenario()
-        number = f"119{self.seed % 100:02d}{len(self.calls) + 1:06d}"
+    def _caller(self, did: str, keys: str, more: str) -> tuple[float, bool]:
+        """(seconds the caller stays on the line, whether it asks for a callback)."""
         menu_time = (1.5 + 0.4 if keys else 0) + (1.5 + 0.3 * len(more) if more else 0)
         impatient = self.rng.random() < 0.2  # gives up after a second or two in queue
         patience = menu_time + (self.rng.uniform(0.5, 2.5) if impatient else self.rng.uniform(15, 30))
         callback = not impatient and (did, keys) == (DID_IVR, "2") and self.rng.random() < CALLBACK_SHARE
         if callback:  # presses the key, confirms, hears the confirmation (ccplane hangs up)
             patience = 12.0
+        return patience, callback
+
+    async def _place_call(self) -> None:
+        assert self._ami is not None
+        did, keys, more, queue = self._scenario()
+        number = f"119{self.seed % 100:02d}{len(self.calls) + 1:06d}"
+        patience, callback = self._caller(did, keys, more)
         channel = "demo-" + secrets.token_hex(6)
         call = PlacedCall(number, did, queue, keys + more, channel, time.monotonic(), callback=callback)
         self.calls[number] = call

@@ -10,6 +10,7 @@ import logging
 import random
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from .baresip import Control, Phone
@@ -29,6 +30,8 @@ class Behaviour:
     back_from_autopause: float = 6.0               # seconds before unpausing an automatic pause
     transfer_rate: float = 0.10                    # answered calls blind-transferred to the other queue
     transfer_after: tuple[float, float] = (2.0, 4.0)  # seconds of talk before transferring
+    schedule_rate: float = 0.05                    # calls after which the agent schedules a callback
+    schedule_in: float = 2 * 3600.0                # ... this many seconds later ("call me back later")
 
 
 @dataclass
@@ -45,12 +48,14 @@ class SimAgent:
     on_answered: Callable[[str, str], None] = lambda agent, number: None
     may_transfer: Callable[[str], str | None] = lambda number: None      # the queue to transfer to
     on_transferred: Callable[[str, str | None], None] = lambda number, queue: None
+    on_scheduled: Callable[[str, bool], None] = lambda number, accepted: None
     phone: Phone | None = None
     control: Control | None = None
     answered: int = 0
     missed: int = 0
     pauses: int = 0
     transfers: int = 0
+    scheduled: int = 0
     _tasks: list["asyncio.Task[None]"] = field(default_factory=list)
     _in_call: bool = False
     _hangup: "asyncio.Task[None] | None" = None
@@ -124,12 +129,34 @@ class SimAgent:
             seconds = self.rng.uniform(*self.behaviour.transfer_after)
             self._hangup = asyncio.create_task(self._transfer_after(seconds, number, queue, talk))
         else:
-            self._hangup = asyncio.create_task(self._hang_up_after(talk))
+            # (may_transfer: a caller's call of the generator's, not yet handed over)
+            schedule = self.rng.random() < self.behaviour.schedule_rate and self.may_transfer(number) is not None
+            self._hangup = asyncio.create_task(self._hang_up_after(talk, number if schedule else None))
 
-    async def _hang_up_after(self, seconds: float) -> None:
+    async def _hang_up_after(self, seconds: float, schedule_for: str | None = None) -> None:
         await asyncio.sleep(seconds)
         assert self.control is not None
+        if schedule_for is not None:  # the customer asked to be called back later: the agent books it
+            me = asyncio.current_task()
+            if me is not None and self._hangup is me:  # the phone's call closing must not cancel it now
+                self._hangup = None
+                self._tasks.append(me)
         await self.control.command("hangup")
+        if schedule_for is not None:
+            await self._schedule_callback(schedule_for)
+
+    async def _schedule_callback(self, number: str) -> None:
+        at = datetime.now(timezone.utc) + timedelta(seconds=self.behaviour.schedule_in)
+        body = {"number": number, "at": at.isoformat(), "note": "Cliente pediu retorno mais tarde"}
+        try:
+            status, data = await self.api.call("POST", f"/domains/{self.domain}/callbacks", body)
+        except OSError as exc:
+            status, data = 0, str(exc)
+        if status == 201:
+            self.scheduled += 1
+        else:
+            log.warning("agent %s: callback for %s refused: %s %s", self.username, number, status, data)
+        self.on_scheduled(number, status == 201)
 
     async def _transfer_after(self, seconds: float, number: str, queue: str, talk: float) -> None:
         """Talk ``seconds``, then blind-transfer the call from ``number`` to ``queue``
@@ -196,4 +223,4 @@ class SimAgent:
 
     def summary(self) -> dict[str, int]:
         return {"answered": self.answered, "missed": self.missed, "pauses": self.pauses,
-                "transfers": self.transfers}
+                "transfers": self.transfers, "callbacks_scheduled": self.scheduled}

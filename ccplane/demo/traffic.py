@@ -64,6 +64,8 @@ class Generator:
     alerts: dict[str, int] = field(default_factory=lambda: {level: 0 for level in LEVELS})
     alerts_acked: int = 0
     transfers_refused: int = 0
+    scheduled: list[str] = field(default_factory=list)  # numbers an agent booked a callback for
+    schedules_refused: int = 0
     failures: int = 0
     started_at: datetime | None = None
     ended_at: datetime | None = None
@@ -103,6 +105,13 @@ class Generator:
             self.transfers_refused += 1
         else:
             call.transferred_to = call.queue = queue
+
+    def scheduled_callback(self, number: str, accepted: bool) -> None:
+        """An agent booked (or the API refused) a callback for the caller ``number``."""
+        if accepted:
+            self.scheduled.append(number)
+        else:
+            self.schedules_refused += 1
 
     # -- running -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -262,5 +271,6 @@ class Generator:
                           "accepted": sum(1 for c in calls if c.transferred_to), "refused": self.transfers_refused,
                           "to": {c.number: c.transferred_to for c in calls if c.transferred_to}},
             "callback_requests": sorted(c.number for c in calls if c.callback),
+            "callbacks_scheduled": sorted(self.scheduled), "callbacks_schedule_refused": self.schedules_refused,
             "alerts": dict(self.alerts), "alerts_acked": self.alerts_acked, "failures": self.failures,
         }

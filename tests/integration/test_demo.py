@@ -199,6 +199,11 @@ async def check_records(root: Api, report: dict[str, Any]) -> None:
                      what="a callback for every request")
     got = await listed()
     assert sorted(c["number"] for c in got) == requests, (got, requests)
+    # and the callbacks agents booked after a call ("call me back later"), for themselves
+    assert report["callbacks_schedule_refused"] == 0, report
+    booked = [c for c in (await root.ok("GET", f"{d}/callbacks?limit=500"))["items"] if c["kind"] == "scheduled"]
+    assert sorted(c["number"] for c in booked) == report["callbacks_scheduled"], (booked, report)
+    assert all(c["agent"] in report["agents"] and c["status"] == "scheduled" for c in booked), booked
     assert all(c["queue"] == SUPPORT for c in got), got
     assert sorted(j["caller"] for j in ours if j["ended_reason"] == "overflow") == requests, \
         [(j["caller"], j["ended_reason"]) for j in ours]

@@ -85,6 +85,16 @@ def test_a_callback_request_is_neither_answered_nor_abandoned_nor_transferable()
                                                       "abandoned": 1}
 
 
+def test_callbacks_booked_by_agents_are_listed_and_refusals_counted() -> None:
+    g = _generator("steady")
+    g.scheduled_callback("11900000009", True)
+    g.scheduled_callback("11900000004", True)
+    g.scheduled_callback("11900000005", False)
+    report = g.report()
+    assert report["callbacks_scheduled"] == ["11900000004", "11900000009"]
+    assert report["callbacks_schedule_refused"] == 1
+
+
 def test_callback_callers_choose_support_in_the_ivr() -> None:
     g = _generator("steady")
     plans = [(s, g._caller(*s[:3])) for s in (g._scenario() for _ in range(1000))]

@@ -2,7 +2,8 @@
 extension and logged into queues through the API. They answer after a human-like
 ring delay, sometimes miss a call (ccplane's max-no-answer then pauses them),
 talk a while and hang up, now and then blind-transfer a call to the other queue
-through the API, take short pauses, and come back from automatic ones."""
+or book a callback for the caller through the API, take short pauses, and come
+back from automatic ones."""
 from __future__ import annotations
 
 import asyncio
@@ -188,8 +189,8 @@ class SimAgent:
         if accepted is not None:
             self.transfers += 1
             return  # Asterisk takes the caller away: the phone's call closes
-        if self._in_call:
-            await self._hang_up_after(max(0.0, talk - seconds))
+        if self._in_call:  # cancelled, as usual, if the caller hangs up first
+            self._hangup = asyncio.create_task(self._hang_up_after(max(0.0, talk - seconds)))
 
     async def _habits(self) -> None:
         while True:

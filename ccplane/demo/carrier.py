@@ -58,7 +58,9 @@ exten => _X.,1,UserEvent(CarrierCall,Number: ${EXTEN},From: ${CALLERID(num)})
 
 ; the demo's callers (ccplane.demo.traffic): once ccplane answers, wait for the
 ; IVR's prompt, press DIGITS (real RFC 4733 DTMF), then MORE_DIGITS, then stay
-; on the line PATIENCE seconds (waiting in queue, then talking) and hang up
+; on the line PATIENCE seconds (waiting in queue, then talking) and hang up. A caller
+; given CALLBACK_KEY presses it CALLBACK_AFTER seconds after that (in the queue), then
+; 1# to confirm its own number for the in-queue callback, and stays PATIENCE seconds
 [demo-caller]
 exten => s,1,GotoIf($["${DIGITS}" = ""]?wait)
  same => n,Wait(1.5)
@@ -66,7 +68,12 @@ exten => s,1,GotoIf($["${DIGITS}" = ""]?wait)
  same => n,GotoIf($["${MORE_DIGITS}" = ""]?wait)
  same => n,Wait(1.5)
  same => n,SendDTMF(${MORE_DIGITS},200)
- same => n(wait),Wait(${PATIENCE})
+ same => n(wait),GotoIf($["${CALLBACK_KEY}" = ""]?stay)
+ same => n,Wait(${CALLBACK_AFTER})
+ same => n,SendDTMF(${CALLBACK_KEY},200)
+ same => n,Wait(1.5)
+ same => n,SendDTMF(1#,200)
+ same => n(stay),Wait(${PATIENCE})
  same => n,Hangup()
 """
 

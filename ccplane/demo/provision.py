@@ -16,6 +16,7 @@ DID_IVR = "1140040001"      # the IVR with the CPF step
 DID_SUPPORT = "1140040002"  # straight to the support queue
 MONITORING_NUMBER = "1140040009"
 SALES, SUPPORT, MONITORING = "vendas", "suporte", "monitoramento"
+CALLBACK_KEY = "9"          # the support queue's in-queue callback key
 PERSONS = [("Joana da Silva", "11987650001"), ("Carlos Pereira", "11987650002"),
            ("Maria Oliveira", "11987650003")]
 
@@ -99,7 +100,8 @@ async def provision(root: Api, creds: Credentials, layout: Layout, carrier_sip_p
         "max_no_answer": 2, "extensions": agent_exts})
     await root.ensure(f"{d}/queues", "name", {
         "name": SUPPORT, "strategy": "leastrecent", "ring_timeout": 10, "retry": 1, "wrapup_time": 5,
-        "max_no_answer": 3, "extensions": agent_exts})
+        "max_no_answer": 3, "extensions": agent_exts,
+        "callback_key": CALLBACK_KEY, "callback_retries": 0})
     await root.ensure(f"{d}/queues", "name", {
         "name": MONITORING, "strategy": "ringall", "ring_timeout": 15, "retry": 1, "wrapup_time": 2,
         "extensions": [ext for _, ext in layout.monitors]})

@@ -170,7 +170,10 @@ class Demo:
             api = await Api(session, base_url).login(username, creds.of(username))
             self.agents.append(SimAgent(username, ext, queues, api, DOMAIN, sip_port, creds.of(f"ramal-{ext}"),
                                         random.Random(self.options.seed * 1000 + i),
-                                        on_answered=self.generator.answered))
+                                        on_answered=self.generator.answered,
+                                        may_transfer=self.generator.may_transfer,
+                                        on_transferred=self.generator.transferred,
+                                        on_scheduled=self.generator.scheduled_callback))
         await asyncio.gather(*(a.start() for a in self.agents))
 
     def _banner(self, base_url: str, creds: Credentials, layout: Layout) -> None:

@@ -21,11 +21,17 @@ from ..asterisk.ami import AmiClient
 from ..asterisk.events import AmiEvent
 from ..asterisk.sandbox import SandboxState
 from .client import Api, ApiError
-from .provision import (DID_IVR, DID_SUPPORT, DOMAIN, PERSON_CPFS, SALES, SUPPORT, UNKNOWN_CPF, Credentials)
+from .provision import (CALLBACK_KEY, DID_IVR, DID_SUPPORT, DOMAIN, PERSON_CPFS, SALES, SUPPORT, UNKNOWN_CPF,
+                        Credentials)
 
 log = logging.getLogger("ccplane.demo.traffic")
 PROFILES = ("steady", "spike", "alert-storm")
 LEVELS = ("green", "yellow", "red")
+# Callers who ask for a callback choose support in the IVR (a quarter of the calls): the IVR
+# answers the call, so their DTMF reaches ccplane while they wait (a call straight to the
+# queue is answered only by the agent: the carrier's dialplan starts then).
+CALLBACK_SHARE = 0.32  # of the IVR's support callers: ~8 % of the calls
+CALLBACK_AFTER = 0.8   # seconds after the IVR choice before pressing the key (before an agent can answer)
 
 
 @dataclass
@@ -36,7 +42,9 @@ class PlacedCall:
     digits: str
     channel: str
     placed_at: float
-    answered_by: str | None = None
+    answered_by: str | None = None   # the last agent who answered it
+    transferred_to: str | None = None  # the queue an agent transferred it to (accepted by the API)
+    callback: bool = False           # the caller pressed the callback key and confirmed
     ended: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -55,6 +63,9 @@ class Generator:
     by_channel: dict[str, PlacedCall] = field(default_factory=dict)
     alerts: dict[str, int] = field(default_factory=lambda: {level: 0 for level in LEVELS})
     alerts_acked: int = 0
+    transfers_refused: int = 0
+    scheduled: list[str] = field(default_factory=list)  # numbers an agent booked a callback for
+    schedules_refused: int = 0
     failures: int = 0
     started_at: datetime | None = None
     ended_at: datetime | None = None
@@ -68,9 +79,39 @@ class Generator:
 
     # -- what the agents tell us -------------------------------------------------------
     def answered(self, agent: str, number: str) -> None:
+        """An agent's phone answered a call from ``number``: the first agent, or the
+        one the call reached after a transfer. A callback's call (the number of a
+        caller who asked for it, whose own call has ended) is not the caller's call."""
         call = self.calls.get(number)
-        if call is not None and call.answered_by is None:
+        if call is None or call.callback or call.ended.is_set():
+            return
+        if call.answered_by is None or call.transferred_to is not None:
             call.answered_by = agent
+
+    def may_transfer(self, number: str) -> str | None:
+        """The queue an agent talking to ``number`` may transfer it to (the other demo
+        queue), or None: a call is transferred once at most, a callback's call never."""
+        call = self.calls.get(number)
+        if call is None or call.callback or call.ended.is_set() or call.transferred_to is not None:
+            return None
+        return SALES if call.queue == SUPPORT else SUPPORT
+
+    def transferred(self, number: str, queue: str | None) -> None:
+        """The API accepted (``queue``) or refused (None) an agent's transfer."""
+        call = self.calls.get(number)
+        if call is None:
+            return
+        if queue is None:
+            self.transfers_refused += 1
+        else:
+            call.transferred_to = call.queue = queue
+
+    def scheduled_callback(self, number: str, accepted: bool) -> None:
+        """An agent booked (or the API refused) a callback for the caller ``number``."""
+        if accepted:
+            self.scheduled.append(number)
+        else:
+            self.schedules_refused += 1
 
     # -- running -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -150,15 +191,23 @@ class Generator:
             return DID_IVR, "3", cpf + "#", SUPPORT if known else SALES
         return DID_SUPPORT, "", "", SUPPORT
 
+    def _caller(self, did: str, keys: str, more: str) -> tuple[float, bool]:
+        """(seconds the caller stays on the line, whether it asks for a callback)."""
+        menu_time = (1.5 + 0.4 if keys else 0) + (1.5 + 0.3 * len(more) if more else 0)
+        impatient = self.rng.random() < 0.2  # gives up after a second or two in queue
+        patience = menu_time + (self.rng.uniform(0.5, 2.5) if impatient else self.rng.uniform(15, 30))
+        callback = not impatient and (did, keys) == (DID_IVR, "2") and self.rng.random() < CALLBACK_SHARE
+        if callback:  # presses the key, confirms, hears the confirmation (ccplane hangs up)
+            patience = 12.0
+        return patience, callback
+
     async def _place_call(self) -> None:
         assert self._ami is not None
         did, keys, more, queue = self._scenario()
         number = f"119{self.seed % 100:02d}{len(self.calls) + 1:06d}"
-        menu_time = (1.5 + 0.4 if keys else 0) + (1.5 + 0.3 * len(more) if more else 0)
-        impatient = self.rng.random() < 0.2  # gives up after a second or two in queue
-        patience = menu_time + (self.rng.uniform(0.5, 2.5) if impatient else self.rng.uniform(15, 30))
+        patience, callback = self._caller(did, keys, more)
         channel = "demo-" + secrets.token_hex(6)
-        call = PlacedCall(number, did, queue, keys + more, channel, time.monotonic())
+        call = PlacedCall(number, did, queue, keys + more, channel, time.monotonic(), callback=callback)
         self.calls[number] = call
         self.by_channel[channel] = call
         try:
@@ -167,7 +216,8 @@ class Generator:
                 "Context": "demo-caller", "Exten": "s", "Priority": "1", "Async": "true",
                 "CallerID": f"Cliente {number[-4:]} <{number}>", "ChannelId": channel,
                 "Timeout": str(int((patience + 2) * 1000)),
-                "Variable": f"DIGITS={keys},MORE_DIGITS={more},PATIENCE={patience:.1f}"})
+                "Variable": f"DIGITS={keys},MORE_DIGITS={more},PATIENCE={patience:.1f},"
+                            f"CALLBACK_KEY={CALLBACK_KEY if callback else ''},CALLBACK_AFTER={CALLBACK_AFTER}"})
         except Exception as exc:  # noqa: BLE001 - counted, reported
             self.failures += 1
             call.ended.set()
@@ -204,7 +254,9 @@ class Generator:
     def report(self) -> dict[str, Any]:
         def tally(calls: list[PlacedCall]) -> dict[str, int]:
             answered = sum(1 for c in calls if c.answered_by)
-            return {"placed": len(calls), "answered": answered, "abandoned": len(calls) - answered}
+            callbacks = sum(1 for c in calls if c.callback)
+            return {"placed": len(calls), "answered": answered, "callback_requests": callbacks,
+                    "abandoned": len(calls) - answered - callbacks}
         calls = list(self.calls.values())
         return {
             "profile": self.profile, "seed": self.seed, "rate_per_min": self.rate,
@@ -215,5 +267,10 @@ class Generator:
                       "by_queue": {q: tally([c for c in calls if c.queue == q]) for q in (SALES, SUPPORT)},
                       "by_did": {d: tally([c for c in calls if c.did == d]) for d in (DID_IVR, DID_SUPPORT)}},
             "answered_by": {c.number: c.answered_by for c in calls if c.answered_by},
+            "transfers": {"requested": sum(1 for c in calls if c.transferred_to) + self.transfers_refused,
+                          "accepted": sum(1 for c in calls if c.transferred_to), "refused": self.transfers_refused,
+                          "to": {c.number: c.transferred_to for c in calls if c.transferred_to}},
+            "callback_requests": sorted(c.number for c in calls if c.callback),
+            "callbacks_scheduled": sorted(self.scheduled), "callbacks_schedule_refused": self.schedules_refused,
             "alerts": dict(self.alerts), "alerts_acked": self.alerts_acked, "failures": self.failures,
         }

@@ -24,7 +24,7 @@ import pytest
 from ccplane.asterisk.sandbox import Sandbox
 from ccplane.demo.baresip import free_port
 from ccplane.demo.client import Api
-from ccplane.demo.provision import DID_IVR, DID_SUPPORT, DOMAIN, MONITORING, SALES, SUPPORT
+from ccplane.demo.provision import DID_IVR, DID_SUPPORT, DOMAIN, SALES, SUPPORT
 from ccplane.demo.runner import carrier_settings
 from ccplane.settings import load_settings
 from tests.support.sandboxes import instance_env
@@ -155,7 +155,8 @@ async def check_records(root: Api, report: dict[str, Any]) -> None:
     assert calls["still_up"] == 0 and report["failures"] == 0, report
     assert all(alerts[level] >= 1 for level in ("green", "yellow", "red")), alerts
     window = urlencode({"from": iso(report["started_at"], -1), "to": iso(report["ended_at"], 1)})
-    period = window + "&short_abandon=0"
+    # the callbacks' own calls (outbound, no DID) are not calls the generator placed
+    period = window + "&short_abandon=0&" + urlencode({"dids": f"{DID_IVR},{DID_SUPPORT}"})
     d = f"/domains/{DOMAIN}"
 
     # journeys: one per placed call, answered by the agent whose phone answered it
@@ -169,9 +170,43 @@ async def check_records(root: Api, report: dict[str, Any]) -> None:
     await eventually(all_written, timeout=10, interval=0.5, what="a journey for every call placed")
     ours = await journeys()
     assert len(ours) == calls["placed"], (len(ours), calls)
+    # (a transferred call's agent is the last one who answered it, the generator's too)
     answered = {j["caller"]: j["agent"] for j in ours if j["answered_at"]}
     assert answered == report["answered_by"], (answered, report["answered_by"])
-    assert sum(1 for j in ours if not j["answered_at"]) == calls["abandoned"]
+    assert sum(1 for j in ours if not j["answered_at"]) == calls["abandoned"] + calls["callback_requests"]
+
+    # transfers: a call with a transfer leg for each one the agents made and the API accepted,
+    # ending in the queue it was transferred to
+    transfers = report["transfers"]
+    assert transfers["refused"] == 0, transfers
+    with_transfer: dict[str, str | None] = {}
+    for j in ours:
+        legs = (await root.ok("GET", f"{d}/calls/{j['id']}"))["legs"]
+        if any(leg["kind"] == "transfer" for leg in legs):
+            with_transfer[j["caller"]] = j["queue"]
+    assert with_transfer == transfers["to"], (with_transfer, transfers)
+    assert sum(a["transfers"] for a in report["agents"].values()) == transfers["accepted"], report["agents"]
+
+    # in-queue callbacks: one per caller who pressed the key and confirmed; ccplane ends the caller's
+    # journey as an overflow of the queue to the callback (not an abandon, not answered)
+    requests = sorted(report["callback_requests"])
+    assert len(requests) == calls["callback_requests"], report
+
+    async def listed() -> list[dict[str, Any]]:
+        items = (await root.ok("GET", f"{d}/callbacks?limit=500"))["items"]
+        return [c for c in items if c["kind"] == "in_queue"]
+    await eventually(lambda: _count_at_least(listed, len(requests)), timeout=10, interval=0.5,
+                     what="a callback for every request")
+    got = await listed()
+    assert sorted(c["number"] for c in got) == requests, (got, requests)
+    # and the callbacks agents booked after a call ("call me back later"), for themselves
+    assert report["callbacks_schedule_refused"] == 0, report
+    booked = [c for c in (await root.ok("GET", f"{d}/callbacks?limit=500"))["items"] if c["kind"] == "scheduled"]
+    assert sorted(c["number"] for c in booked) == report["callbacks_scheduled"], (booked, report)
+    assert all(c["agent"] in report["agents"] and c["status"] == "scheduled" for c in booked), booked
+    assert all(c["queue"] == SUPPORT for c in got), got
+    assert sorted(j["caller"] for j in ours if j["ended_reason"] == "overflow") == requests, \
+        [(j["caller"], j["ended_reason"]) for j in ours]
 
     # reports: per queue, what the generator's IVR choices led to
     by_queue = {r["queue"]: r for r in (await root.ok("GET", f"{d}/reports/listing?{period}"))["items"]}
@@ -180,12 +215,18 @@ async def check_records(root: Api, report: dict[str, Any]) -> None:
         got = by_queue.get(queue, {"total": 0, "answered": 0, "abandoned": 0})
         assert (got["total"], got["answered"], got["abandoned"]) == \
             (want["placed"], want["answered"], want["abandoned"]), (queue, got, want)
+    assert sum(r["transferred"] for r in by_queue.values()) == transfers["accepted"], by_queue
     qn = (await root.ok("GET", f"{d}/reports/quantitative?{period}"))["items"][0]
-    monitoring = by_queue.get(MONITORING, {"total": 0, "answered": 0, "abandoned": 0})
-    assert qn["total"] - monitoring["total"] == calls["placed"], (qn, monitoring)
-    assert qn["answered"] - monitoring["answered"] == calls["answered"], (qn, monitoring)
+    assert qn["total"] == calls["placed"], qn
+    assert qn["answered"] == calls["answered"], qn
+    assert qn["transferred"] == transfers["accepted"], qn
+    assert qn["overflowed"] == calls["callback_requests"], qn
 
     # alerts of each level, as posted through the app
     for level in ("green", "yellow", "red"):
         got = await root.ok("GET", f"{d}/alerts?level={level}&limit=500&{window}")
         assert got["total"] == alerts[level], (level, got["total"], alerts)
+
+
+async def _count_at_least(items: Any, n: int) -> bool:
+    return len(await items()) >= n

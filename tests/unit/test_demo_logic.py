@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ccplane.demo.provision import DID_IVR, DID_SUPPORT, PERSON_CPFS, UNKNOWN_CPF, Layout, cpf_from, ivr_tree
 from ccplane.demo.runner import carrier_settings
-from ccplane.demo.traffic import Generator
+from ccplane.demo.traffic import Generator, PlacedCall
 from ccplane.features.persons.domain import cpf_is_valid
 from ccplane.settings import SandboxSettings
 
@@ -55,6 +55,52 @@ def test_scenarios_follow_the_seed_and_name_the_queue_the_keys_lead_to() -> None
         else:
             assert queue == "suporte"
     assert {s[1] for s in runs[0]} == {"", "1", "2", "3"}
+
+
+def test_generator_transfers_once_and_follows_the_call_to_its_new_agent() -> None:
+    g = _generator("steady")
+    g.calls["11900000001"] = PlacedCall("11900000001", DID_IVR, "vendas", "1", "c1", 0.0)
+    g.answered("agente01", "11900000001")
+    assert g.may_transfer("11900000001") == "suporte"
+    assert g.may_transfer("11999999999") is None  # not a call the generator placed
+    g.transferred("11900000001", "suporte")
+    assert g.may_transfer("11900000001") is None  # once at most
+    g.answered("agente02", "11900000001")  # the transfer answered in suporte
+    g.transferred("11900000001", None)
+    report = g.report()
+    assert report["answered_by"] == {"11900000001": "agente02"}
+    assert report["transfers"] == {"requested": 2, "accepted": 1, "refused": 1, "to": {"11900000001": "suporte"}}
+    assert report["calls"]["by_queue"]["suporte"]["answered"] == 1
+
+
+def test_a_callback_request_is_neither_answered_nor_abandoned_nor_transferable() -> None:
+    g = _generator("steady")
+    g.calls["11900000002"] = PlacedCall("11900000002", DID_IVR, "suporte", "2", "c2", 0.0, callback=True)
+    g.calls["11900000003"] = PlacedCall("11900000003", DID_SUPPORT, "suporte", "", "c3", 0.0)
+    g.answered("agente01", "11900000002")  # the callback's own call, later, with the caller's number
+    assert g.may_transfer("11900000002") is None
+    report = g.report()
+    assert report["callback_requests"] == ["11900000002"]
+    assert report["calls"]["by_queue"]["suporte"] == {"placed": 2, "answered": 0, "callback_requests": 1,
+                                                      "abandoned": 1}
+
+
+def test_callbacks_booked_by_agents_are_listed_and_refusals_counted() -> None:
+    g = _generator("steady")
+    g.scheduled_callback("11900000009", True)
+    g.scheduled_callback("11900000004", True)
+    g.scheduled_callback("11900000005", False)
+    report = g.report()
+    assert report["callbacks_scheduled"] == ["11900000004", "11900000009"]
+    assert report["callbacks_schedule_refused"] == 1
+
+
+def test_callback_callers_choose_support_in_the_ivr() -> None:
+    g = _generator("steady")
+    plans = [(s, g._caller(*s[:3])) for s in (g._scenario() for _ in range(1000))]
+    callers = [s for s, (_patience, callback) in plans if callback]
+    assert callers and all(s == (DID_IVR, "2", "", "suporte") for s in callers)
+    assert 0.04 < len(callers) / len(plans) < 0.12, len(callers)
 
 
 def test_carrier_sits_beside_the_main_sandbox() -> None:

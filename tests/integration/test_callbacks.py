@@ -5,7 +5,9 @@ after it starts again, with the delay recorded."""
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+import signal
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, AsyncIterator
@@ -17,6 +19,7 @@ from ccplane.asterisk.sandbox import SandboxState
 from ccplane.settings import Settings
 from tests.support.api import ApiCaller, assert_error
 from tests.support.carrier import start_carrier
+from tests.support.replicas import answering, free_port, leading, request, serve
 from tests.support.telephony import Recorder, Scene
 from tests.support.waiting import eventually
 
@@ -322,3 +325,85 @@ async def test_ivr_callback_node_leaves_a_callback_at_the_end_of_the_queues_line
         await scene.services.ami.action({"Action": "Hangup", "Channel": cb["call"]})
     finally:
         await caller.hangup()
+
+
+# -- two real replicas on one database ---------------------------------------------------
+
+async def _replicas_place_one_call(scene: Scene, app_client: Any, settings: Settings, sandbox: SandboxState,
+                                   carrier: SandboxState, carrier_events: Recorder, *, kill_leader: bool) -> None:
+    """Two ``ccplane serve`` replicas on the test database (SQLite: flock;
+    PostgreSQL: advisory lock); the callback is scheduled through the leader.
+    Asterisk's own view (a separate AMI session on the sandbox, the carrier's
+    calls) must show the agent rung once and the customer called once."""
+    await setup_trunk(scene.root, scene.domain, carrier)
+    await scene.extension("1006", phone="auto")
+    await scene.queue("replicas", strategy="ringall", ring_timeout=10, extensions=["1006"])
+    agent = await scene.agent(["replicas"], "1006")
+    await app_client.close()  # the test's own app leaves: only the two replicas remain
+    watch = AmiClient("127.0.0.1", sandbox.ami_port, sandbox.ami_username, sandbox.ami_secret)
+    dials = Recorder()
+    watch.on_event(dials, names=("DialBegin", "OriginateResponse"))
+    await watch.start()
+    await watch.wait_connected(10)
+    ports = free_port(), free_port()
+    procs = [serve(settings, ports[0])]
+    try:
+        await eventually(lambda: leading(ports[0]), timeout=25, what="the first replica leading")
+        procs.append(serve(settings, ports[1]))
+        await eventually(lambda: answering(ports[1], "standby"), timeout=25, what="the second replica standing by")
+        number = mobile()
+        at = datetime.now(UTC) + timedelta(seconds=3)
+        status, cb = await request(ports[0], "POST", f"/domains/{scene.domain}/callbacks",
+                                   {"number": number, "at": at.isoformat()}, token=agent.token)
+        assert status == 201, cb
+        if kill_leader:
+            while time.time() < at.timestamp() - 1.0:  # the leader lives until just before the callback's time
+                await asyncio.sleep(0.05)
+            os.kill(procs[0].pid, signal.SIGKILL)
+            procs[0].wait(10)
+            assert time.time() < at.timestamp(), "killed before the callback's time"
+        runner = ports[1] if kill_leader else ports[0]
+        endpoint = f"{scene.domain}-1006"
+        rang = await rung_at(dials, endpoint, timeout=30)
+        await carrier_events.wait_for("UserEvent", UserEvent="CarrierCall", Number=number, timeout=15)
+
+        async def state(*wanted: str) -> dict[str, Any] | None:
+            got, body = await request(runner, "GET", f"/domains/{scene.domain}/callbacks/{cb['id']}",
+                                      token=scene.root.token)
+            return body if got == 200 and body["status"] in wanted else None
+        running = await eventually(lambda: state("calling_customer"), timeout=15, what="calling the customer")
+        assert running["attempts"] == 1 and running["routed_to"] == "agent", running
+        late = rang - at.timestamp()
+        assert running["delay"] is not None and 0 <= running["delay"] <= late + 0.5, (running["delay"], late)
+        if not kill_leader:
+            assert late <= 2.0, f"rang {late:+.2f}s from its time"
+        await watch.action({"Action": "Hangup", "Channel": running["call"]})
+        done = await eventually(lambda: state("completed", "failed"), timeout=15, what="the callback ended")
+        assert done["attempts"] == 1, done
+        if not kill_leader:  # the standby is still there and still standing by
+            assert await answering(ports[1], "standby")
+        # once, never twice: one Originate, one call to the agent's phone, one to the customer
+        originated = {str(e.fields.get("Uniqueid")) for _, e in dials.events
+                      if e.name == "OriginateResponse" and str(e.fields.get("Uniqueid", "")).startswith(f"cb{cb['id']}-")}
+        agent_calls = {str(e.fields.get("Linkedid")) for _, e in dials.events
+                       if e.name == "DialBegin" and str(e.fields.get("DestChannel", "")).startswith(f"PJSIP/{endpoint}-")}
+        customer_calls = carrier_events.matching("UserEvent", UserEvent="CarrierCall", Number=number)
+        assert len(originated) <= 1 and agent_calls == {running["call"]}, (originated, agent_calls)
+        assert len(customer_calls) == 1, customer_calls
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait(10)
+        await watch.stop()
+
+
+async def test_two_replicas_leader_killed_before_the_time_standby_runs_it_once(
+        scene: Scene, app_client: Any, settings: Settings, sandbox: SandboxState, carrier: SandboxState,
+        carrier_events: Recorder) -> None:
+    await _replicas_place_one_call(scene, app_client, settings, sandbox, carrier, carrier_events, kill_leader=True)
+
+
+async def test_two_replicas_both_alive_at_the_time_run_it_once(
+        scene: Scene, app_client: Any, settings: Settings, sandbox: SandboxState, carrier: SandboxState,
+        carrier_events: Recorder) -> None:
+    await _replicas_place_one_call(scene, app_client, settings, sandbox, carrier, carrier_events, kill_leader=False)

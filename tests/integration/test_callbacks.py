@@ -338,11 +338,16 @@ async def _jobs_of(scene: Scene, callback_id: int) -> int:
 
 
 async def _replicas_place_one_call(scene: Scene, app_client: Any, settings: Settings, sandbox: SandboxState,
-                                   carrier: SandboxState, carrier_events: Recorder, *, kill_leader: bool) -> None:
+                                   carrier: SandboxState, carrier_events: Recorder, *, kill: str) -> None:
     """Two ``ccplane serve`` replicas on the test database (SQLite: flock;
     PostgreSQL: advisory lock); the callback is scheduled through the leader.
     Asterisk's own view (a separate AMI session on the sandbox, the carrier's
-    calls) must show the agent rung once and the customer called once."""
+    calls) must show the agent rung once and the customer called once.
+
+    ``kill``: "before" kills the leader (SIGKILL) 0.3 s before the callback's
+    time, the standby takes over and runs it; "never" keeps both alive; "after"
+    kills the leader once the agent's phone rings, the standby follows the call
+    it did not place to its end."""
     await setup_trunk(scene.root, scene.domain, carrier)
     await scene.extension("1006", phone="auto")
     await scene.queue("replicas", strategy="ringall", ring_timeout=10, extensions=["1006"])
@@ -365,15 +370,19 @@ async def _replicas_place_one_call(scene: Scene, app_client: Any, settings: Sett
                                    {"number": number, "at": at.isoformat()}, token=agent.token)
         assert status == 201, cb
         assert await _jobs_of(scene, cb["id"]) == 1  # stored on the shared database, for whichever replica leads
-        if kill_leader:
+        if kill == "before":
             while time.time() < at.timestamp() - 0.3:  # the leader dies just before the callback's time
                 await asyncio.sleep(0.05)
             os.kill(procs[0].pid, signal.SIGKILL)
             procs[0].wait(10)
             assert time.time() < at.timestamp(), "killed before the callback's time"
-        runner = ports[1] if kill_leader else ports[0]
+        runner = ports[0] if kill == "never" else ports[1]
         endpoint = f"{scene.domain}-1006"
         rang = await rung_at(dials, endpoint, timeout=30)
+        if kill == "after":
+            os.kill(procs[0].pid, signal.SIGKILL)
+            procs[0].wait(10)
+            await eventually(lambda: leading(ports[1]), timeout=25, what="the standby taking over")
         await carrier_events.wait_for("UserEvent", UserEvent="CarrierCall", Number=number, timeout=15)
 
         async def state(*wanted: str) -> dict[str, Any] | None:
@@ -385,12 +394,12 @@ async def _replicas_place_one_call(scene: Scene, app_client: Any, settings: Sett
         late = rang - at.timestamp()
         # the delay recorded is the lateness Asterisk saw (the claim comes just before the Originate)
         assert running["delay"] is not None and late - 1.0 <= running["delay"] <= late + 0.1, (running["delay"], late)
-        if not kill_leader:
+        if kill != "before":
             assert late <= 2.0, f"rang {late:+.2f}s from its time"
         await watch.action({"Action": "Hangup", "Channel": running["call"]})
         done = await eventually(lambda: state("completed", "failed"), timeout=15, what="the callback ended")
-        assert done["attempts"] == 1, done
-        if kill_leader:
+        assert (done["status"], done["outcome"], done["attempts"]) == ("completed", "answered", 1), done
+        if kill != "never":
             assert await leading(ports[1]), "the standby took over"
         else:  # the standby is still there and still standing by
             assert await answering(ports[1], "standby")
@@ -413,10 +422,16 @@ async def _replicas_place_one_call(scene: Scene, app_client: Any, settings: Sett
 async def test_two_replicas_leader_killed_before_the_time_standby_runs_it_once(
         scene: Scene, app_client: Any, settings: Settings, sandbox: SandboxState, carrier: SandboxState,
         carrier_events: Recorder) -> None:
-    await _replicas_place_one_call(scene, app_client, settings, sandbox, carrier, carrier_events, kill_leader=True)
+    await _replicas_place_one_call(scene, app_client, settings, sandbox, carrier, carrier_events, kill="before")
 
 
 async def test_two_replicas_both_alive_at_the_time_run_it_once(
         scene: Scene, app_client: Any, settings: Settings, sandbox: SandboxState, carrier: SandboxState,
         carrier_events: Recorder) -> None:
-    await _replicas_place_one_call(scene, app_client, settings, sandbox, carrier, carrier_events, kill_leader=False)
+    await _replicas_place_one_call(scene, app_client, settings, sandbox, carrier, carrier_events, kill="never")
+
+
+async def test_two_replicas_leader_killed_while_the_agent_rings_standby_follows_the_one_call(
+        scene: Scene, app_client: Any, settings: Settings, sandbox: SandboxState, carrier: SandboxState,
+        carrier_events: Recorder) -> None:
+    await _replicas_place_one_call(scene, app_client, settings, sandbox, carrier, carrier_events, kill="after")

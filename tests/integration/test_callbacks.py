@@ -344,7 +344,7 @@ async def _replicas_place_one_call(scene: Scene, app_client: Any, settings: Sett
     Asterisk's own view (a separate AMI session on the sandbox, the carrier's
     calls) must show the agent rung once and the customer called once.
 
-    ``kill``: "before" kills the leader (SIGKILL) 0.3 s before the callback's
+    ``kill``: "before" kills the leader (SIGKILL) 0.5 s before the callback's
     time, the standby takes over and runs it; "never" keeps both alive; "after"
     kills the leader once the agent's phone rings, the standby follows the call
     it did not place to its end."""
@@ -371,7 +371,7 @@ async def _replicas_place_one_call(scene: Scene, app_client: Any, settings: Sett
         assert status == 201, cb
         assert await _jobs_of(scene, cb["id"]) == 1  # stored on the shared database, for whichever replica leads
         if kill == "before":
-            while time.time() < at.timestamp() - 0.3:  # the leader dies just before the callback's time
+            while time.time() < at.timestamp() - 0.5:  # the leader dies just before the callback's time
                 await asyncio.sleep(0.05)
             os.kill(procs[0].pid, signal.SIGKILL)
             procs[0].wait(10)

@@ -10,6 +10,7 @@ import secrets
 import signal
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, AsyncIterator
 
 import pytest
@@ -338,7 +339,7 @@ async def _jobs_of(scene: Scene, callback_id: int) -> int:
 
 
 async def _replicas_place_one_call(scene: Scene, app_client: Any, settings: Settings, sandbox: SandboxState,
-                                   carrier: SandboxState, carrier_events: Recorder, *, kill: str) -> None:
+                                   carrier: SandboxState, carrier_events: Recorder, tmp_path: Path, *, kill: str) -> None:
     """Two ``ccplane serve`` replicas on the test database (SQLite: flock;
     PostgreSQL: advisory lock); the callback is scheduled through the leader.
     Asterisk's own view (a separate AMI session on the sandbox, the carrier's
@@ -359,10 +360,11 @@ async def _replicas_place_one_call(scene: Scene, app_client: Any, settings: Sett
     await watch.start()
     await watch.wait_connected(10)
     ports = free_port(), free_port()
-    procs = [serve(settings, ports[0])]
+    logs = [tmp_path / "replica-0.log", tmp_path / "replica-1.log"]
+    procs = [serve(settings, ports[0], log=logs[0])]
     try:
         await eventually(lambda: leading(ports[0]), timeout=25, what="the first replica leading")
-        procs.append(serve(settings, ports[1]))
+        procs.append(serve(settings, ports[1], log=logs[1]))
         await eventually(lambda: answering(ports[1], "standby"), timeout=25, what="the second replica standing by")
         number = mobile()
         at = datetime.now(UTC) + timedelta(seconds=3)
@@ -412,6 +414,11 @@ async def _replicas_place_one_call(scene: Scene, app_client: Any, settings: Sett
         customer_calls = carrier_events.matching("UserEvent", UserEvent="CarrierCall", Number=number)
         assert len(originated) == 1 and agent_calls == {running["call"]}, (originated, agent_calls)
         assert len(customer_calls) == 1, customer_calls
+    except BaseException:
+        for path in logs:  # what the replicas said, for the failure's report
+            if path.exists():
+                print(f"--- {path.name} ---\n" + path.read_text(errors="replace")[-6000:])
+        raise
     finally:
         for proc in procs:
             proc.kill()
@@ -421,17 +428,17 @@ async def _replicas_place_one_call(scene: Scene, app_client: Any, settings: Sett
 
 async def test_two_replicas_leader_killed_before_the_time_standby_runs_it_once(
         scene: Scene, app_client: Any, settings: Settings, sandbox: SandboxState, carrier: SandboxState,
-        carrier_events: Recorder) -> None:
-    await _replicas_place_one_call(scene, app_client, settings, sandbox, carrier, carrier_events, kill="before")
+        carrier_events: Recorder, tmp_path: Path) -> None:
+    await _replicas_place_one_call(scene, app_client, settings, sandbox, carrier, carrier_events, tmp_path, kill="before")
 
 
 async def test_two_replicas_both_alive_at_the_time_run_it_once(
         scene: Scene, app_client: Any, settings: Settings, sandbox: SandboxState, carrier: SandboxState,
-        carrier_events: Recorder) -> None:
-    await _replicas_place_one_call(scene, app_client, settings, sandbox, carrier, carrier_events, kill="never")
+        carrier_events: Recorder, tmp_path: Path) -> None:
+    await _replicas_place_one_call(scene, app_client, settings, sandbox, carrier, carrier_events, tmp_path, kill="never")
 
 
 async def test_two_replicas_leader_killed_while_the_agent_rings_standby_follows_the_one_call(
         scene: Scene, app_client: Any, settings: Settings, sandbox: SandboxState, carrier: SandboxState,
-        carrier_events: Recorder) -> None:
-    await _replicas_place_one_call(scene, app_client, settings, sandbox, carrier, carrier_events, kill="after")
+        carrier_events: Recorder, tmp_path: Path) -> None:
+    await _replicas_place_one_call(scene, app_client, settings, sandbox, carrier, carrier_events, tmp_path, kill="after")

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -19,13 +20,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(settings: Settings, port: int, check_interval: float = 1.0) -> subprocess.Popen[bytes]:
+def serve(settings: Settings, port: int, check_interval: float = 1.0,
+          log: Path | None = None) -> subprocess.Popen[bytes]:
+    """``ccplane serve`` on ``port``; its output goes to ``log`` when given (for a failure's details)."""
     env = {**os.environ, "CCPLANE_DATABASE_URL": settings.database.url,
            "CCPLANE_AUTH_SECRET_KEY": settings.auth.secret_key, "CCPLANE_LOG_FORMAT": "text",
            "CCPLANE_ASTERISK_TAKE_OVER": "1",  # the suite's deployments share one sandbox
            "CCPLANE_CLUSTER_RETRY_INTERVAL": "0.5", "CCPLANE_CLUSTER_CHECK_INTERVAL": str(check_interval)}
-    return subprocess.Popen([sys.executable, "-m", "ccplane", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out: Any = subprocess.DEVNULL if log is None else log.open("ab")
+    try:
+        return subprocess.Popen([sys.executable, "-m", "ccplane", "serve", "--port", str(port)], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    finally:
+        if log is not None:
+            out.close()
 
 
 async def request(port: int, method: str, path: str, json: Any = None,

@@ -347,8 +347,8 @@ async def _replicas_place_one_call(scene: Scene, app_client: Any, settings: Sett
 
     ``kill``: "before" kills the leader (SIGKILL) 0.5 s before the callback's
     time, the standby takes over and runs it; "never" keeps both alive; "after"
-    kills the leader once the agent's phone rings, the standby follows the call
-    it did not place to its end."""
+    kills the leader once the agent's phone rings (and the leader stored the
+    call's id), the standby follows the call it did not place to its end."""
     await setup_trunk(scene.root, scene.domain, carrier)
     await scene.extension("1006", phone="auto")
     await scene.queue("replicas", strategy="ringall", ring_timeout=10, extensions=["1006"])
@@ -382,6 +382,11 @@ async def _replicas_place_one_call(scene: Scene, app_client: Any, settings: Sett
         endpoint = f"{scene.domain}-1006"
         rang = await rung_at(dials, endpoint, timeout=30)
         if kill == "after":
+            async def placed() -> dict[str, Any] | None:  # the leader stored the call it placed
+                got, body = await request(ports[0], "GET", f"/domains/{scene.domain}/callbacks/{cb['id']}",
+                                          token=scene.root.token)
+                return body if got == 200 and body["call"] else None
+            await eventually(placed, timeout=10, what="the leader recording its call")
             os.kill(procs[0].pid, signal.SIGKILL)
             procs[0].wait(10)
             await eventually(lambda: leading(ports[1]), timeout=25, what="the standby taking over")

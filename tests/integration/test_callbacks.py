@@ -5,18 +5,24 @@ after it starts again, with the delay recorded."""
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+import signal
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, AsyncIterator
 
 import pytest
+from sqlalchemy import func, select
 
 from ccplane.asterisk.ami import AmiClient
 from ccplane.asterisk.sandbox import SandboxState
+from ccplane.scheduler import JOBS_TABLE
 from ccplane.settings import Settings
 from tests.support.api import ApiCaller, assert_error
 from tests.support.carrier import start_carrier
+from tests.support.replicas import answering, free_port, leading, request, serve
 from tests.support.telephony import Recorder, Scene
 from tests.support.waiting import eventually
 
@@ -322,3 +328,122 @@ async def test_ivr_callback_node_leaves_a_callback_at_the_end_of_the_queues_line
         await scene.services.ami.action({"Action": "Hangup", "Channel": cb["call"]})
     finally:
         await caller.hangup()
+
+
+# -- two real replicas on one database ---------------------------------------------------
+
+async def _jobs_of(scene: Scene, callback_id: int) -> int:
+    async with scene.services.sessions() as s:
+        return int(await s.scalar(select(func.count()).select_from(JOBS_TABLE)
+                                  .where(JOBS_TABLE.c.id == f"callbacks.run.{callback_id}")) or 0)
+
+
+async def _replicas_place_one_call(scene: Scene, app_client: Any, settings: Settings, sandbox: SandboxState,
+                                   carrier: SandboxState, carrier_events: Recorder, tmp_path: Path, *, kill: str) -> None:
+    """Two ``ccplane serve`` replicas on the test database (SQLite: flock;
+    PostgreSQL: advisory lock); the callback is scheduled through the leader.
+    Asterisk's own view (a separate AMI session on the sandbox, the carrier's
+    calls) must show the agent rung once and the customer called once.
+
+    ``kill``: "before" kills the leader (SIGKILL) 0.5 s before the callback's
+    time, the standby takes over and runs it; "never" keeps both alive; "after"
+    kills the leader once the agent's phone rings (and the leader stored the
+    call's id), the standby follows the call it did not place to its end."""
+    await setup_trunk(scene.root, scene.domain, carrier)
+    await scene.extension("1006", phone="auto")
+    await scene.queue("replicas", strategy="ringall", ring_timeout=10, extensions=["1006"])
+    agent = await scene.agent(["replicas"], "1006")
+    await app_client.close()  # the test's own app leaves: only the two replicas remain
+    watch = AmiClient("127.0.0.1", sandbox.ami_port, sandbox.ami_username, sandbox.ami_secret)
+    dials = Recorder()
+    watch.on_event(dials, names=("DialBegin", "OriginateResponse"))
+    await watch.start()
+    await watch.wait_connected(10)
+    ports = free_port(), free_port()
+    logs = [tmp_path / "replica-0.log", tmp_path / "replica-1.log"]
+    procs = [serve(settings, ports[0], log=logs[0])]
+    try:
+        await eventually(lambda: leading(ports[0]), timeout=25, what="the first replica leading")
+        procs.append(serve(settings, ports[1], log=logs[1]))
+        await eventually(lambda: answering(ports[1], "standby"), timeout=25, what="the second replica standing by")
+        number = mobile()
+        at = datetime.now(UTC) + timedelta(seconds=3)
+        status, cb = await request(ports[0], "POST", f"/domains/{scene.domain}/callbacks",
+                                   {"number": number, "at": at.isoformat()}, token=agent.token)
+        assert status == 201, cb
+        assert await _jobs_of(scene, cb["id"]) == 1  # stored on the shared database, for whichever replica leads
+        if kill == "before":
+            while time.time() < at.timestamp() - 0.5:  # the leader dies just before the callback's time
+                await asyncio.sleep(0.05)
+            os.kill(procs[0].pid, signal.SIGKILL)
+            procs[0].wait(10)
+            assert time.time() < at.timestamp(), "killed before the callback's time"
+        runner = ports[0] if kill == "never" else ports[1]
+        endpoint = f"{scene.domain}-1006"
+        rang = await rung_at(dials, endpoint, timeout=30)
+        if kill == "after":
+            async def placed() -> dict[str, Any] | None:  # the leader stored the call it placed
+                got, body = await request(ports[0], "GET", f"/domains/{scene.domain}/callbacks/{cb['id']}",
+                                          token=scene.root.token)
+                return body if got == 200 and body["call"] else None
+            await eventually(placed, timeout=10, what="the leader recording its call")
+            os.kill(procs[0].pid, signal.SIGKILL)
+            procs[0].wait(10)
+            await eventually(lambda: leading(ports[1]), timeout=25, what="the standby taking over")
+        await carrier_events.wait_for("UserEvent", UserEvent="CarrierCall", Number=number, timeout=15)
+
+        async def state(*wanted: str) -> dict[str, Any] | None:
+            got, body = await request(runner, "GET", f"/domains/{scene.domain}/callbacks/{cb['id']}",
+                                      token=scene.root.token)
+            return body if got == 200 and body["status"] in wanted else None
+        running = await eventually(lambda: state("calling_customer"), timeout=15, what="calling the customer")
+        assert running["attempts"] == 1 and running["routed_to"] == "agent", running
+        late = rang - at.timestamp()
+        # the delay recorded is the lateness Asterisk saw (the claim comes just before the Originate)
+        assert running["delay"] is not None and late - 1.0 <= running["delay"] <= late + 0.1, (running["delay"], late)
+        if kill != "before":
+            assert late <= 2.0, f"rang {late:+.2f}s from its time"
+        await watch.action({"Action": "Hangup", "Channel": running["call"]})
+        done = await eventually(lambda: state("completed", "failed"), timeout=15, what="the callback ended")
+        assert (done["status"], done["outcome"], done["attempts"]) == ("completed", "answered", 1), done
+        if kill != "never":
+            assert await leading(ports[1]), "the standby took over"
+        else:  # the standby is still there and still standing by
+            assert await answering(ports[1], "standby")
+        assert await _jobs_of(scene, cb["id"]) == 0  # the job is gone: no later start-up runs it again
+        # once, never twice: one Originate, one call to the agent's phone, one to the customer
+        originated = {str(e.fields.get("Uniqueid")) for _, e in dials.events
+                      if e.name == "OriginateResponse" and str(e.fields.get("Uniqueid", "")).startswith(f"cb{cb['id']}-")}
+        agent_calls = {str(e.fields.get("Linkedid")) for _, e in dials.events
+                       if e.name == "DialBegin" and str(e.fields.get("DestChannel", "")).startswith(f"PJSIP/{endpoint}-")}
+        customer_calls = carrier_events.matching("UserEvent", UserEvent="CarrierCall", Number=number)
+        assert len(originated) == 1 and agent_calls == {running["call"]}, (originated, agent_calls)
+        assert len(customer_calls) == 1, customer_calls
+    except BaseException:
+        for path in logs:  # what the replicas said, for the failure's report
+            if path.exists():
+                print(f"--- {path.name} ---\n" + path.read_text(errors="replace")[-6000:])
+        raise
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait(10)
+        await watch.stop()
+
+
+async def test_two_replicas_leader_killed_before_the_time_standby_runs_it_once(
+        scene: Scene, app_client: Any, settings: Settings, sandbox: SandboxState, carrier: SandboxState,
+        carrier_events: Recorder, tmp_path: Path) -> None:
+    await _replicas_place_one_call(scene, app_client, settings, sandbox, carrier, carrier_events, tmp_path, kill="before")
+
+
+async def test_two_replicas_both_alive_at_the_time_run_it_once(
+        scene: Scene, app_client: Any, settings: Settings, sandbox: SandboxState, carrier: SandboxState,
+        carrier_events: Recorder, tmp_path: Path) -> None:
+    await _replicas_place_one_call(scene, app_client, settings, sandbox, carrier, carrier_events, tmp_path, kill="never")
+
+
+async def test_two_replicas_leader_killed_while_the_agent_rings_standby_follows_the_one_call(
+        scene: Scene, app_client: Any, settings: Settings, sandbox: SandboxState, carrier: SandboxState,
+        carrier_events: Recorder, tmp_path: Path) -> None:
+    await _replicas_place_one_call(scene, app_client, settings, sandbox, carrier, carrier_events, tmp_path, kill="after")

@@ -8,16 +8,13 @@ import contextlib
 import dataclasses
 import os
 import signal
-import socket
-import subprocess
-import sys
 from typing import Any, Awaitable, Callable
 
-import aiohttp
 
 from ccplane.asterisk.sandbox import SandboxState
 from ccplane.leader import Leadership
 from ccplane.settings import Settings
+from tests.support.replicas import free_port, get, serve
 from tests.support.waiting import eventually
 
 
@@ -145,61 +142,37 @@ async def test_leader_replaced_while_its_connection_was_down_is_demoted(postgres
 
 # -- two real replicas -----------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(settings: Settings, port: int, check_interval: float = 1.0) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "CCPLANE_DATABASE_URL": settings.database.url,
-           "CCPLANE_AUTH_SECRET_KEY": settings.auth.secret_key, "CCPLANE_LOG_FORMAT": "text",
-           "CCPLANE_ASTERISK_TAKE_OVER": "1",  # the suite's deployments share one sandbox
-           "CCPLANE_CLUSTER_RETRY_INTERVAL": "0.5", "CCPLANE_CLUSTER_CHECK_INTERVAL": str(check_interval)}
-    return subprocess.Popen([sys.executable, "-m", "ccplane", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-async def _get(port: int, path: str) -> tuple[int, Any]:
-    try:
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{port}/api/v1{path}") as resp:
-                return resp.status, await resp.json()
-    except aiohttp.ClientError:
-        return 0, None
-
-
 async def test_second_replica_stands_by_until_the_leader_dies(settings: Settings, sandbox: SandboxState) -> None:
-    ports = _free_port(), _free_port()
-    first = _serve(settings, ports[0])
+    ports = free_port(), free_port()
+    first = serve(settings, ports[0])
     procs = [first]
     try:
         async def leading(port: int) -> dict[str, Any] | None:
-            status, body = await _get(port, "/health")
+            status, body = await get(port, "/health")
             if not (status == 200 and body["role"] == "leader" and body["ami"]):
                 return None
-            return body if (await _get(port, "/health/leader"))[0] == 200 else None  # started: serving
+            return body if (await get(port, "/health/leader"))[0] == 200 else None  # started: serving
         await eventually(lambda: leading(ports[0]), timeout=20, what="the first replica leading")
-        second = _serve(settings, ports[1])
+        second = serve(settings, ports[1])
         procs.append(second)
 
         async def standing_by() -> dict[str, Any] | None:
-            status, body = await _get(ports[1], "/health")
+            status, body = await get(ports[1], "/health")
             return body if status == 200 else None
         health = await eventually(standing_by, timeout=20, what="the second replica answering")
         assert health["role"] == "standby" and health["status"] == "degraded" and health["ami"] is False
-        status, body = await _get(ports[1], "/domains")
+        status, body = await get(ports[1], "/domains")
         assert status == 503 and body["error"]["code"] == "service_unavailable"
         assert "standby" in body["error"]["message"]
-        assert (await _get(ports[1], "/health/leader"))[0] == 503
-        assert (await _get(ports[0], "/health/leader"))[0] == 200
-        assert (await _get(ports[0], "/domains"))[0] == 401  # the leader serves (and asks who you are)
+        assert (await get(ports[1], "/health/leader"))[0] == 503
+        assert (await get(ports[0], "/health/leader"))[0] == 200
+        assert (await get(ports[0], "/domains"))[0] == 401  # the leader serves (and asks who you are)
 
         os.kill(first.pid, signal.SIGKILL)  # the leader dies without a goodbye
         first.wait(10)
         took_over = await eventually(lambda: leading(ports[1]), timeout=20, what="the standby taking over")
         assert took_over["ari"] is True
-        assert (await _get(ports[1], "/domains"))[0] == 401
+        assert (await get(ports[1], "/domains"))[0] == 401
     finally:
         for proc in procs:
             proc.kill()
@@ -211,15 +184,15 @@ async def test_replaced_leader_stops_and_exits_for_its_supervisor(settings: Sett
     """PostgreSQL: the leader's lock connection dies and a standby takes the lock
     before the leader gets it back: the old leader stops acting and exits 75."""
     settings = settings.replace(database=dataclasses.replace(settings.database, url=postgres_url))
-    ports = _free_port(), _free_port()
-    first = _serve(settings, ports[0], check_interval=4)  # slow to notice: the standby wins
+    ports = free_port(), free_port()
+    first = serve(settings, ports[0], check_interval=4)  # slow to notice: the standby wins
     procs = [first]
     try:
         async def answering(port: int, role: str) -> dict[str, Any] | None:
-            status, body = await _get(port, "/health")
+            status, body = await get(port, "/health")
             return body if status == 200 and body["role"] == role else None
         await eventually(lambda: answering(ports[0], "leader"), timeout=20, what="the first replica leading")
-        second = _serve(settings, ports[1])
+        second = serve(settings, ports[1])
         procs.append(second)
         await eventually(lambda: answering(ports[1], "standby"), timeout=20, what="the second standing by")
 

@@ -27,6 +27,8 @@ async def test_attachment_limits_streaming_and_sniffing(scene: Scene, app_client
                                   "password": "app-password"}, 201)
     base = f"/api/v1/domains/{scene.domain}/monitored-persons/{person['id']}/attachments"
     headers = {"Authorization": f"Bearer {scene.root.token}"}
+    store = scene.services.attachments.dir
+    before = set(store.iterdir()) if store.is_dir() else set()  # other tests' attachments share the store
 
     big = tmp_path / "evidence.bin"
     with big.open("wb") as fh:
@@ -83,5 +85,5 @@ async def test_attachment_limits_streaming_and_sniffing(scene: Scene, app_client
                         f"{listed[0]['id']}", status=204)
     resp = await app_client.post(base, data=_form(small), headers=headers)
     assert resp.status == 201
-    stored = list((scene.services.attachments.dir).iterdir())
+    stored = set(store.iterdir()) - before
     assert len(stored) == 5  # refused and deleted uploads left no files behind

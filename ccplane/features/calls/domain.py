@@ -691,7 +691,10 @@ class CallTracker:
                 leg.consult = False  # the consultation's target now carries the call
         out: list[ev.CallEvent] = []
         if result == "success":
-            out += self._end_agent_leg(first, _uid(e.orig_transferer), "transfer", now)
+            ended = self._end_agent_leg(first, _uid(e.orig_transferer), "transfer", now)
+            if not ended:  # the transferer's hangup (which completed the transfer) was seen first
+                _relabel_transferer(first, _uid(e.orig_transferer), now)
+            out += ended
             leg = Leg("transfer", now, uniqueid=_uid(e.transfer_target), agent=by, number=_t(target),
                       result="attended")
             first.legs.append(leg)
@@ -932,6 +935,16 @@ def _uid(snapshot: ChannelSnapshot | None) -> str | None:
 def _queue_caller(call: Call) -> str | None:
     queue = [leg for leg in call.legs if leg.kind == "queue" and not leg.consult]
     return queue[-1].uniqueid if queue else call.caller_uniqueid
+
+
+def _relabel_transferer(call: Call, uid: str | None, now: float) -> None:
+    """An attended transfer completed by the agent hanging up can reach us after that
+    hangup: the agent leg it ended (as ``agent``) ended by the transfer."""
+    for leg in reversed(call.legs):
+        if leg.kind == "agent" and leg.ended_at is not None and leg.result in ("agent", "caller") \
+                and (leg.uniqueid == uid or now - leg.ended_at <= 2.0):
+            leg.result = "transfer"
+            return
 
 
 def _dial_result(status: str | None, cause: int | None) -> str:

@@ -8,12 +8,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, select
+from sqlalchemy import Integer, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from .base import Base, UtcDateTime, utcnow
 
 
 class DeploymentIdentity(Base):
@@ -21,7 +21,7 @@ class DeploymentIdentity(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
     deployment: Mapped[str] = mapped_column(String(36))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 async def deployment_id(sessions: async_sessionmaker[AsyncSession]) -> str:

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, String, text
+from sqlalchemy import Boolean, Float, ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ...db.base import Base, utcnow
+from ...db.base import Base, UtcDateTime, utcnow
 
 
 class AgentSession(Base):
@@ -17,10 +17,10 @@ class AgentSession(Base):
     domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     extension_id: Mapped[int] = mapped_column(ForeignKey("extensions.id", ondelete="CASCADE"), unique=True)
-    logged_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    logged_in_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     pause_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class AgentSessionQueue(Base):
@@ -41,7 +41,7 @@ class QueueCall(Base):
     caller_uniqueid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     caller_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
     agent_username: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime] = mapped_column(UtcDateTime())
     talk_seconds: Mapped[float] = mapped_column(Float)
     end_reason: Mapped[str] = mapped_column(String(32))

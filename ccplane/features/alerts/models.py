@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ...db.base import Base, Timestamped, utcnow
+from ...db.base import Base, Timestamped, UtcDateTime, utcnow
 
 
 class AlertAppConfig(Timestamped, Base):
@@ -39,21 +39,21 @@ class Alert(Base):
     lat: Mapped[float | None] = mapped_column(Float, nullable=True)
     lon: Mapped[float | None] = mapped_column(Float, nullable=True)
     accuracy: Mapped[float | None] = mapped_column(Float, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     status: Mapped[str] = mapped_column(String(16), default="new")
     acknowledged_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     call_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    call_answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    call_answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     recording: Mapped[str | None] = mapped_column(String(120), nullable=True)  # file in Asterisk's monitor dir
     person_call_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the person's own call
     closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
     escalations: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # When it escalates next (None: acknowledged, closed or past the limit); the
     # scheduler's job for its domain and level runs at the earliest of them.
-    escalate_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    escalate_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
 
 
 class AlertAudit(Base):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ...db.base import Base
+from ...db.base import Base, UtcDateTime
 
 
 class Attendance(Base):
@@ -28,14 +28,14 @@ class Attendance(Base):
     leg_uniqueid: Mapped[str | None] = mapped_column(String(64), nullable=True)
     agent: Mapped[str | None] = mapped_column(String(64), nullable=True)
     queue: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     talk_time: Mapped[float | None] = mapped_column(Float, nullable=True)
     end_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     disposition: Mapped[str | None] = mapped_column(String(64), nullable=True)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     qualified_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    qualified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    qualified_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class ProtocolCounter(Base):

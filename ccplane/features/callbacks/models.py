@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, text
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ...db.base import Base, Timestamped
+from ...db.base import Base, Timestamped, UtcDateTime
 
 
 class Callback(Timestamped, Base):
@@ -17,7 +17,7 @@ class Callback(Timestamped, Base):
     domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled | in_queue
     number: Mapped[str] = mapped_column(String(20))  # canonical national form (DDD + number)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     queue: Mapped[str | None] = mapped_column(String(32), nullable=True)
     agent: Mapped[str | None] = mapped_column(String(64), nullable=True)
     note: Mapped[str] = mapped_column(String(500), default="")
@@ -26,11 +26,11 @@ class Callback(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(24), index=True, default="scheduled")
     outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     delay_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)  # started_at - at
-    agent_answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    customer_answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    agent_answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    customer_answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     routed_to: Mapped[str | None] = mapped_column(String(16), nullable=True)  # agent | queue
     call_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # the journey
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -38,4 +38,4 @@ class Callback(Timestamped, Base):
     # caller's place in the queue when they asked, and when the callback gives up
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     position: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

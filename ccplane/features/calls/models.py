@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, String
+from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ...db.base import Base
+from ...db.base import Base, UtcDateTime
 
 
 class CallRecord(Base):
@@ -26,9 +26,9 @@ class CallRecord(Base):
     queue: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     agent: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     alert_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     end_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     wait_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     talk_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -47,8 +47,8 @@ class CallLeg(Base):
     extension: Mapped[str | None] = mapped_column(String(32), nullable=True)
     number: Mapped[str | None] = mapped_column(String(64), nullable=True)
     uniqueid: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     result: Mapped[str | None] = mapped_column(String(32), nullable=True)
     detail: Mapped[str | None] = mapped_column(String(255), nullable=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ...db.base import Base, Timestamped
+from ...db.base import Base, Timestamped, UtcDateTime
 
 
 class Campaign(Timestamped, Base):
@@ -41,10 +41,10 @@ class CampaignContact(Base):
     # pending | dialing | answered | connected | retry | done | failed | skipped
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     last_result: Mapped[str | None] = mapped_column(String(32), nullable=True)
     call_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class CampaignBlacklistEntry(Base):

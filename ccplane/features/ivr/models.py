@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ...db.base import Base, Timestamped, utcnow
+from ...db.base import Base, Timestamped, UtcDateTime, utcnow
 
 
 class IvrTree(Timestamped, Base):
@@ -30,7 +30,7 @@ class IvrStep(Base):
     node: Mapped[str] = mapped_column(String(200))
     step: Mapped[str] = mapped_column(String(16))
     digits: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     # The dialplan's outbox key (<uniqueid>-iv<n>): a step replayed after an outage is stored once.
     ref: Mapped[str | None] = mapped_column(String(80), nullable=True, unique=True)
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ...db.base import Base
+from ...db.base import Base, UtcDateTime
 
 
 class Recording(Base):
@@ -26,8 +26,8 @@ class Recording(Base):
     agent_uniqueid: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the agent leg's channel
     channel: Mapped[str | None] = mapped_column(String(128), nullable=True)  # the channel recorded
     status: Mapped[str] = mapped_column(String(16))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     duration: Mapped[float | None] = mapped_column(Float, nullable=True)
     size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 

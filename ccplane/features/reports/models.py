@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ...db.base import Base
+from ...db.base import Base, UtcDateTime
 from ..calls.models import CallLeg, CallRecord
 
 CALLS_PERIOD = Index("ix_calls_domain_started", CallRecord.domain_id, CallRecord.started_at, CallRecord.id)
@@ -27,5 +27,5 @@ class AgentStateSpan(Base):
     username: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

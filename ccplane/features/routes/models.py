@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ...db.base import Base, Timestamped, utcnow
+from ...db.base import Base, Timestamped, UtcDateTime, utcnow
 
 
 class InboundRoute(Timestamped, Base):
@@ -38,4 +38,4 @@ class BlacklistRejection(Base):
     caller: Mapped[str] = mapped_column(String(40))
     did: Mapped[str] = mapped_column(String(20))
     uniqueid: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

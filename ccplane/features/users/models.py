@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ...db.base import Base, Timestamped
+from ...db.base import Base, Timestamped, UtcDateTime
 from ..domains.models import Domain
 
 ROLES = ("root", "superuser", "admin", "supervisor", "agent")
@@ -32,7 +32,7 @@ class User(Timestamped, Base):
         ForeignKey("extensions.id", ondelete="SET NULL", name="fk_users_webrtc_extension"), nullable=True)
     # One-time password reset an admin hands over (sha256 of the token, and its expiry).
     reset_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    reset_expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reset_expires: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
     domains: Mapped[list[Domain]] = relationship(secondary="memberships", lazy="selectin", order_by=Domain.slug)
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ...db.base import Base, Timestamped
+from ...db.base import Base, Timestamped, UtcDateTime
 
 
 class CallQuality(Timestamped, Base):
@@ -29,5 +29,5 @@ class CallQuality(Timestamped, Base):
     rtt_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     mos: Mapped[float] = mapped_column(Float, default=0.0)
     mos_min: Mapped[float] = mapped_column(Float, default=0.0)
-    first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ccplane.asterisk.ami import AmiClient
 from ccplane.asterisk.sandbox import SandboxState
+from ccplane.features.callbacks.models import Callback
 from ccplane.scheduler import JOBS_TABLE
 from ccplane.settings import Settings
 from tests.support.api import ApiCaller, assert_error
@@ -447,3 +448,49 @@ async def test_two_replicas_leader_killed_while_the_agent_rings_standby_follows_
         scene: Scene, app_client: Any, settings: Settings, sandbox: SandboxState, carrier: SandboxState,
         carrier_events: Recorder, tmp_path: Path) -> None:
     await _replicas_place_one_call(scene, app_client, settings, sandbox, carrier, carrier_events, tmp_path, kill="after")
+
+
+async def test_reaper_gives_up_a_callback_whose_call_vanished_and_spares_a_live_one(scene: Scene) -> None:
+    """A callback under way whose call Asterisk no longer has (a restarted Asterisk,
+    a leader that died between its claim and its Originate) does not stay
+    'calling' forever: two looks of the reaper in a row find no channel of it and
+    it ends failed/lost; a callback whose agent is still ringing is never touched;
+    a report still in the outbox that arrives afterwards tells what really happened."""
+    await scene.extension("1007", phone="manual")  # rings, nobody answers
+    await scene.queue("reaper", strategy="ringall", ring_timeout=10, extensions=["1007"])
+    agent = await scene.agent(["reaper"], "1007")
+    dials = dial_recorder(scene.services)
+    svc = scene.services.callbacks
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    ringing = await agent.ok("POST", f"/domains/{scene.domain}/callbacks", {"number": "11987652222", "at": later}, 201)
+    vanished = await agent.ok("POST", f"/domains/{scene.domain}/callbacks", {"number": "11987653333", "at": later},
+                              201)
+    await svc.run(ringing["id"])
+    await rung_at(dials, f"{scene.domain}-1007", timeout=5)
+    # the other one was claimed by a leader that died before its Originate
+    async with scene.services.sessions() as s:
+        await s.execute(update(Callback).where(Callback.id == vanished["id"]).values(
+            status="calling_customer", started_at=datetime.now(UTC), call_id=f"cb{vanished['id']}-dead-a",
+            attempts=1))
+        await s.commit()
+    real_clock = svc.clock
+    svc.clock = lambda: real_clock() + timedelta(seconds=45)  # both started long enough ago to be checked
+    try:
+        mine = {ringing["id"], vanished["id"]}  # (other tests' domains share this database)
+        assert mine.isdisjoint(await svc.reap())  # first look: the vanished one is only suspected
+        assert (await scene.root.ok("GET", f"/domains/{scene.domain}/callbacks/{vanished['id']}"))["status"] == \
+            "calling_customer"
+        assert mine & set(await svc.reap()) == {vanished["id"]}  # second look: given up
+    finally:
+        svc.clock = real_clock
+    lost = await scene.root.ok("GET", f"/domains/{scene.domain}/callbacks/{vanished['id']}")
+    assert (lost["status"], lost["outcome"]) == ("failed", "lost") and lost["ended_at"], lost
+    alive = await scene.root.ok("GET", f"/domains/{scene.domain}/callbacks/{ringing['id']}")
+    assert alive["status"] == "calling_agent" and alive["outcome"] is None, alive  # its agent still rings
+    # the customer's final report, replayed late from the outbox, wins over 'lost'
+    await svc.on_report({"Callback": str(vanished["id"]), "Stage": "customer_done", "Status": "ANSWER",
+                         "At": str(int(time.time()))})
+    told = await scene.root.ok("GET", f"/domains/{scene.domain}/callbacks/{vanished['id']}")
+    assert (told["status"], told["outcome"]) == ("completed", "answered"), told
+    # the reaper re-arms itself on the scheduler (leader only, survives restarts)
+    assert "callbacks.reaper" in await scene.services.scheduler.jobs("callbacks.reaper")

@@ -88,8 +88,22 @@ class Report:
     answered_seconds: int = 0
 
 
-def apply_report(current: str, report: Report) -> tuple[str, str | None]:
-    """(new status, outcome) after a report; a report for a finished callback changes nothing."""
+LOST = "lost"  # outcome of a callback whose call vanished with no report (Asterisk restarted mid-call)
+LOST_AFTER = timedelta(seconds=30)  # a callback started this long ago with no channel in Asterisk may be lost
+
+
+def apply_report(current: str, report: Report, outcome: str | None = None) -> tuple[str, str | None]:
+    """(new status, outcome) after a report; a report for a finished callback changes nothing,
+    except the customer's final report for a callback the reaper had given up as lost
+    (the report was still in the outbox): it tells what really happened.
+
+        >>> apply_report("failed", Report("customer_done", "ANSWER"), outcome="lost")
+        ('completed', 'answered')
+        >>> apply_report("failed", Report("customer_done", "ANSWER"), outcome="busy")
+        ('failed', None)
+    """
+    if current == "failed" and outcome == LOST and report.stage == "customer_done":
+        current = "calling_customer"
     if current in ("completed", "failed", "cancelled"):
         return current, None
     if report.stage == "agent_answered":
@@ -103,7 +117,7 @@ def apply_report(current: str, report: Report) -> tuple[str, str | None]:
 
 
 # customer outcomes after which an in-queue callback goes back in line (until its retries run out)
-RETRIED = ("no_answer", "busy", "failed")
+RETRIED = ("no_answer", "busy", "failed", LOST)
 
 
 def retry_at(*, attempts: int, retries: int, delay: int, now: datetime,
@@ -126,6 +140,30 @@ def retry_at(*, attempts: int, retries: int, delay: int, now: datetime,
     if expires is not None and at >= expires:
         return None
     return at
+
+
+def may_be_lost(started_at: datetime | None, now: datetime) -> bool:
+    """A callback under way is worth checking against Asterisk once its Originate
+    has had time to create the call's first channel."""
+    return started_at is None or now - started_at >= LOST_AFTER
+
+
+def alive(callback_id: int, call_id: str | None, live: set[str]) -> bool:
+    """Whether any channel of the callback's call is up: its own channels carry
+    ``cb<id>-`` in their ids, the agent's and the customer's channels its call id
+    as their linkedid (``live`` holds the uniqueids and linkedids Asterisk lists).
+
+        >>> alive(7, "cb7-ab12-a", {"1733.4", "cb7-ab12-a"})
+        True
+        >>> alive(7, None, {"cb7-ab12-b"})
+        True
+        >>> alive(7, "cb7-ab12-a", {"cb71-ffff-a"})
+        False
+    """
+    if call_id is not None and call_id in live:
+        return True
+    prefix = f"cb{callback_id}-"
+    return any(i.startswith(prefix) for i in live)
 
 
 def delay_seconds(at: datetime, started: datetime) -> float:

@@ -8,6 +8,7 @@ import secrets
 from typing import Any
 
 from ...asterisk.ami import AmiClient
+from ...asterisk.events import CoreShowChannel, frames_to_events
 from ..queues.domain import asterisk_queue_name
 from .domain import Route
 
@@ -36,6 +37,15 @@ class CallbackDialer:
         now = self.runtime.clock()
         return sum(1 for i, a in self.runtime.board.agents.items()
                    if self.runtime.slug_of.get(i) == slug and key in a.queues and a.view(now)["state"] == "available")
+
+    async def live_ids(self) -> set[str]:
+        """The uniqueids and linkedids of every channel Asterisk has up now."""
+        frames = await self.ami.action({"Action": "CoreShowChannels"})
+        ids: set[str] = set()
+        for e in frames_to_events(frames):
+            if isinstance(e, CoreShowChannel):
+                ids.update(i for i in (e.uniqueid, e.linkedid) if i)
+        return ids
 
     async def place(self, slug: str, callback_id: int, number: str, route: Route, *, position: int | None = None,
                     wait: int | None = None) -> str:

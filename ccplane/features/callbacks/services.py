@@ -40,6 +40,8 @@ PAST_GRACE = timedelta(seconds=60)  # an "at" this far in the past is a mistake,
 HORIZON = timedelta(days=366)
 READY_WAIT = 20.0  # seconds a due callback waits for the AMI resync at start-up
 RETRY_LATER = timedelta(seconds=10)
+REAPER_JOB = "callbacks.reaper"
+REAP_EVERY = timedelta(seconds=30)
 
 Publish = Callable[[str, str, dict[str, Any]], None]
 
@@ -47,6 +49,11 @@ Publish = Callable[[str, str, dict[str, Any]], None]
 async def run_callback(callback_id: int) -> None:
     """The scheduler's job (module-level, plain argument: stored by reference)."""
     await service("callbacks").run(callback_id)
+
+
+async def reap_callbacks() -> None:
+    """The reaper's job: looks for callbacks whose call vanished, then re-arms itself."""
+    await service("callbacks").sweep()
 
 
 def job_id(callback_id: int) -> str:
@@ -73,6 +80,7 @@ class CallbackService:
         self.dialer = dialer
         self.publish = publish
         self.clock = clock
+        self._suspects: set[int] = set()  # under way with no channel at the last look
 
     # -- API -------------------------------------------------------------------------
     async def list(self, me: Principal, slug: str, limit: int, offset: int,
@@ -208,6 +216,53 @@ class CallbackService:
                 log.warning("callback.job_adopted", extra={"callback": callback_id})
                 await self.scheduler.schedule(when, run_callback, (callback_id,),
                                               id=job_id(callback_id))
+        await self.scheduler.schedule(self.clock() + REAP_EVERY, reap_callbacks, (), id=REAPER_JOB)
+
+    async def sweep(self) -> None:
+        try:
+            await self.reap()
+        except Exception:  # noqa: BLE001 - the next sweep tries again
+            log.exception("callback.reap_failed")
+        finally:
+            await self.scheduler.schedule(self.clock() + REAP_EVERY, reap_callbacks, (), id=REAPER_JOB)
+
+    async def reap(self) -> list[int]:
+        """Callbacks under way whose call Asterisk no longer has, seen so at two
+        looks in a row (the second look leaves the outbox time to replay a report
+        that was still in it): a restarted Asterisk, or a leader that died between
+        the claim and the Originate. They end ``failed``/``lost`` (an in-queue
+        callback goes back in line while it has retries); a report that arrives
+        later still tells what really happened. Returns the ids given up."""
+        if not self.ready():
+            return []
+        now = self.clock()
+        async with self.sessions() as s:
+            rows = (await s.execute(select(Callback.id, Callback.call_id, Callback.started_at)
+                                    .where(Callback.status.in_(rules.ACTIVE)))).all()
+        candidates = [(i, call) for i, call, started in rows if rules.may_be_lost(as_utc(started), now)]
+        if not candidates:
+            self._suspects.clear()
+            return []
+        live = await self.dialer.live_ids()
+        missing = {i for i, call in candidates if not rules.alive(i, call, live)}
+        confirmed = sorted(missing & self._suspects)
+        self._suspects = missing - set(confirmed)
+        for callback_id in confirmed:
+            await self._lost(callback_id, now)
+        return confirmed
+
+    async def _lost(self, callback_id: int, at: datetime) -> None:
+        async with self.sessions() as s:
+            cb = await s.get(Callback, callback_id)
+            if cb is None or cb.status not in rules.ACTIVE:
+                return
+            cb.status, cb.outcome, cb.ended_at = "failed", rules.LOST, at
+            retry_at = await self._retry(s, cb, rules.LOST, at)
+            await s.commit()
+            slug = await s.scalar(select(Domain.slug).where(Domain.id == cb.domain_id))
+            out = view(cb)
+        log.warning("callback.lost", extra={"callback": callback_id, "domain": slug})
+        await self._announce(slug, cb.id, retry_at, "failed", rules.LOST, out)
 
     async def run(self, callback_id: int, position: int | None = None) -> None:
         """Its time came (or came while ccplane was down): ring the agent leg.
@@ -293,7 +348,7 @@ class CallbackService:
                 if slug is not None:
                     self.publish(slug, events.CUSTOMER_ANSWERED, view(cb).model_dump(mode="json"))
                 return
-            status, outcome = rules.apply_report(cb.status, report)
+            status, outcome = rules.apply_report(cb.status, report, cb.outcome)
             if status == cb.status and outcome is None:
                 return
             cb.status = status
@@ -301,28 +356,39 @@ class CallbackService:
                 cb.agent_answered_at = at
             if outcome is not None:
                 cb.outcome, cb.ended_at = outcome, at
-            retry_at = None
-            if cb.kind == "in_queue" and status == "failed" and outcome in rules.RETRIED and cb.queue:
-                queue = await s.scalar(select(Queue).where(Queue.domain_id == cb.domain_id, Queue.name == cb.queue))
-                if queue is not None:
-                    retry_at = rules.retry_at(attempts=cb.attempts, retries=queue.callback_retries,
-                                              delay=queue.callback_retry_delay, now=at,
-                                              expires=as_utc(cb.expires_at))
-                if retry_at is not None:  # back in line later (at the end), the attempt recorded
-                    cb.status, cb.at, cb.ended_at = "scheduled", retry_at, None
+            retry_at = await self._retry(s, cb, outcome, at) if status == "failed" else None
             await s.commit()
             slug = await s.scalar(select(Domain.slug).where(Domain.id == cb.domain_id))
             out = view(cb)
+        await self._announce(slug, cb.id, retry_at, status, outcome, out)
+
+    @staticmethod
+    async def _retry(s: AsyncSession, cb: Callback, outcome: str | None, at: datetime) -> datetime | None:
+        """An in-queue callback whose customer was not reached goes back in line
+        (at the end, later, the attempt recorded) while it has retries left."""
+        if cb.kind != "in_queue" or outcome not in rules.RETRIED or not cb.queue:
+            return None
+        queue = await s.scalar(select(Queue).where(Queue.domain_id == cb.domain_id, Queue.name == cb.queue))
+        if queue is None:
+            return None
+        retry_at = rules.retry_at(attempts=cb.attempts, retries=queue.callback_retries,
+                                  delay=queue.callback_retry_delay, now=at, expires=as_utc(cb.expires_at))
+        if retry_at is not None:
+            cb.status, cb.at, cb.ended_at = "scheduled", retry_at, None
+        return retry_at
+
+    async def _announce(self, slug: str | None, callback_id: int, retry_at: datetime | None, status: str,
+                        outcome: str | None, out: CallbackOut) -> None:
         if slug is None:
             return
         if retry_at is not None:
-            await self.scheduler.schedule(retry_at, run_callback, (cb.id,), id=job_id(cb.id))
-            log.info("callback.retry outcome=%s", outcome, extra={"callback": cb.id, "domain": slug})
+            await self.scheduler.schedule(retry_at, run_callback, (callback_id,), id=job_id(callback_id))
+            log.info("callback.retry outcome=%s", outcome, extra={"callback": callback_id, "domain": slug})
             self.publish(slug, events.RETRY, out.model_dump(mode="json"))
             return
         kind = (events.AGENT_ANSWERED if status == "calling_customer"
                 else events.COMPLETED if status == "completed" else events.FAILED)
-        log.info("callback.%s outcome=%s", status, outcome, extra={"callback": cb.id, "domain": slug})
+        log.info("callback.%s outcome=%s", status, outcome, extra={"callback": callback_id, "domain": slug})
         self.publish(slug, kind, out.model_dump(mode="json"))
 
     async def on_request(self, fields: dict[str, Any]) -> None:
@@ -383,4 +449,4 @@ def _epoch(value: object) -> datetime | None:
         return None
 
 
-__all__ = ["CallbackService", "run_callback", "view"]
+__all__ = ["CallbackService", "reap_callbacks", "run_callback", "view"]

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, AsyncIterator
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import update
 
 from ccplane.asterisk.ami import AmiClient
 from ccplane.asterisk.sandbox import SandboxState
+from ccplane.features.dialer.models import CampaignContact
 from tests.support.api import assert_error
 from tests.support.carrier import start_carrier
 from tests.support.telephony import Recorder, Scene
@@ -227,3 +229,43 @@ async def test_an_unreachable_contact_is_retried_until_max_attempts(scene: Scene
     contact = await eventually(gave_up, timeout=40, interval=0.3, what="the contact given up")
     assert contact["attempts"] == 3 and contact["last_result"] == "failed", contact
     assert (await scene.root.ok("GET", f"{base}/{camp['id']}"))["status"] == "finished"
+
+
+async def test_contacts_whose_calls_vanished_are_settled_and_stop_holding_the_pacing(scene: Scene) -> None:
+    """Contacts 'in flight' whose calls Asterisk no longer has (an Asterisk restart
+    mid-call, a leader dead between claim and Originate) would count against the
+    pacing forever: two looks in a row with no channel settle them (a call still
+    being dialled is a failed attempt, retried; one that reached the customer is
+    done); a contact whose call is really up is left alone."""
+    await scene.queue("reap")
+    base = f"/domains/{scene.domain}/campaigns"
+    camp = await scene.root.ok("POST", base, {"name": "Reap", "queue": "reap", "calling_hours": ALL_DAY,
+                                              "max_attempts": 3, "retry_interval": 60}, 201)
+    await scene.root.ok("POST", f"{base}/{camp['id']}/contacts", [{"number": mobile()} for _ in range(3)], 201)
+    contacts = sorted((await scene.root.ok("GET", f"{base}/{camp['id']}/contacts"))["items"], key=lambda c: c["id"])
+    dialing, talking, live = (c["id"] for c in contacts)
+    cid = camp["id"]
+    old = datetime.now(UTC) - timedelta(minutes=5)
+    async with scene.services.sessions() as s:
+        for contact, status in ((dialing, "dialing"), (talking, "connected"), (live, "dialing")):
+            await s.execute(update(CampaignContact).where(CampaignContact.id == contact).values(
+                status=status, attempts=1, updated_at=old, call_id=f"cp{cid}x{contact}-gone-a"))
+        await s.commit()
+    # the third contact's call is really up in Asterisk (a channel carrying its ids)
+    await scene.services.ami.action({
+        "Action": "Originate", "Channel": f"Local/{scene.qname('reap')}@ccplane-queues", "Application": "Wait",
+        "Data": "30",
+        "Async": "true", "ChannelId": f"cp{cid}x{live}-up-a", "OtherChannelId": f"cp{cid}x{live}-up-b"})
+
+    async def up() -> bool:
+        return f"cp{cid}x{live}-up-a" in await scene.services.dialer.seats.live_ids()
+    await eventually(up, timeout=5, what="the live contact's channel up")
+    pacer = scene.services.dialer
+    mine = {dialing, talking, live}
+    assert mine.isdisjoint(await pacer.reap())  # first look: only suspected
+    assert mine & set(await pacer.reap()) == {dialing, talking}
+    got = {c["id"]: c for c in (await scene.root.ok("GET", f"{base}/{cid}/contacts"))["items"]}
+    assert (got[dialing]["status"], got[dialing]["last_result"]) == ("retry", "lost"), got[dialing]
+    assert (got[talking]["status"], got[talking]["last_result"]) == ("done", "answered"), got[talking]
+    assert got[live]["status"] == "dialing", got[live]
+    await scene.services.ami.action({"Action": "Hangup", "Channel": f"cp{cid}x{live}-up-a"})

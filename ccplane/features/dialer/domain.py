@@ -138,8 +138,26 @@ def csv_rows(text: str) -> tuple[list[dict[str, Any]], str | None]:
 
 
 # an attempt that did not reach the customer (the dialplan's DIALSTATUS)
-_RESULTS = {"NOANSWER": "no_answer", "BUSY": "busy", "CONGESTION": "failed", "CHANUNAVAIL": "failed",
+_RESULTS = {"LOST": "lost", "NOANSWER": "no_answer", "BUSY": "busy", "CONGESTION": "failed", "CHANUNAVAIL": "failed",
             "CANCEL": "no_answer", "DONTCALL": "failed", "TORTURE": "failed", "INVALIDARGS": "failed"}
+
+
+LOST_AFTER = timedelta(seconds=30)  # a contact in flight this long with no channel in Asterisk may be lost
+
+
+def call_alive(campaign_id: int, contact_id: int, call_id: str | None, live: set[str]) -> bool:
+    """Whether a channel of the contact's call is still up (``live``: the uniqueids
+    and linkedids Asterisk lists; the call's own channels carry ``cp<c>x<contact>-``).
+
+        >>> call_alive(3, 41, "cp3x41-aa-a", {"cp3x41-aa-a", "1733.9"})
+        True
+        >>> call_alive(3, 4, None, {"cp3x41-aa-b"})
+        False
+    """
+    if call_id is not None and call_id in live:
+        return True
+    prefix = f"cp{campaign_id}x{contact_id}-"
+    return any(i.startswith(prefix) for i in live)
 
 
 def after_attempt(status: str, attempts: int, max_attempts: int, retry_interval: int,

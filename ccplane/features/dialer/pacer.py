@@ -39,6 +39,7 @@ log = logging.getLogger("ccplane.dialer")
 TICK = 1.0  # seconds between looks when nothing wakes the pacer
 CUSTOMER_RING = 30  # seconds a contact's phone rings
 QUEUE_WAIT = 120  # seconds an answered contact waits for an agent
+REAP_EVERY = 30.0  # seconds between looks for calls that vanished without their reports
 
 Publish = Callable[[str, str, dict[str, Any]], None]
 
@@ -55,6 +56,8 @@ class Pacer:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.placed = 0  # calls placed since start (the bench reads it)
+        self._suspects: set[int] = set()  # contacts in flight with no channel at the last look
+        self._reaped_at = 0.0
 
     def wake(self) -> None:
         self._wake.set()
@@ -76,9 +79,47 @@ class Pacer:
             if not self.ready():
                 continue
             try:
+                loop = asyncio.get_running_loop()
+                if loop.time() - self._reaped_at >= REAP_EVERY:
+                    self._reaped_at = loop.time()
+                    await self.reap()
                 await self.pace()
             except Exception:  # noqa: BLE001 - the next look tries again
                 log.exception("dialer.pace_failed")
+
+    async def reap(self, now: datetime | None = None) -> list[int]:
+        """Contacts in flight whose call Asterisk no longer lists (an Asterisk
+        restarted mid-call, a leader that died between the claim and the
+        Originate), seen so at two looks in a row: a call still being dialled
+        counts as a failed attempt (``lost``, retried by the campaign's rules),
+        one that had reached the customer ends ``done``. Without this they would
+        count as in flight forever and stall the campaign's pacing. Returns the
+        contact ids settled."""
+        now = now or datetime.now(UTC)
+        async with self.sessions() as s:
+            rows = (await s.execute(select(CampaignContact.id, CampaignContact.campaign_id, CampaignContact.call_id,
+                                           CampaignContact.updated_at)
+                                    .where(CampaignContact.status.in_((*rules.IN_FLIGHT, "connected"))))).all()
+        candidates = [(i, c, call) for i, c, call, at in rows
+                      if at is None or now - (at if at.tzinfo else at.replace(tzinfo=UTC)) >= rules.LOST_AFTER]
+        if not candidates:
+            self._suspects.clear()
+            return []
+        live = await self.seats.live_ids()
+        missing = {i for i, c, call in candidates if not rules.call_alive(c, i, call, live)}
+        confirmed = sorted(missing & self._suspects)
+        self._suspects = missing - set(confirmed)
+        campaign_of = {i: c for i, c, _ in candidates}
+        for contact_id in confirmed:
+            async with self.sessions() as s:
+                status = await s.scalar(select(CampaignContact.status).where(CampaignContact.id == contact_id))
+            log.warning("campaign.call_lost", extra={"campaign": campaign_of[contact_id], "contact": contact_id})
+            fields = {"Campaign": str(campaign_of[contact_id]), "Contact": str(contact_id)}
+            if status == "dialing":
+                await self.report(fields | {"Stage": "failed", "Status": "LOST"})
+            else:
+                await self.report(fields | {"Stage": "gone", "Status": "LOST"})
+        return confirmed
 
     async def pace(self) -> None:
         now = datetime.now(UTC)

@@ -11,7 +11,7 @@ from ...plugin import Feature, Wiring
 from ... import scheduler as jobs
 from ..calls import events as ev
 from .http import api
-from .services import RecordingService
+from .services import USER_EVENT, RecordingService
 
 
 def setup(w: Wiring) -> None:
@@ -19,7 +19,7 @@ def setup(w: Wiring) -> None:
     recordings = w.provide("recordings", RecordingService(
         core.sessions, core.ami, core.scheduler, w.target.monitor_dir,
         Path(w.settings.recordings.dir).expanduser().resolve(), w.settings.recordings.poll_interval))
-    core.ami.on_event(recordings.on_user_event, names=("UserEvent",))
+    core.steps.handle(USER_EVENT, recordings.on_report)  # live reports; its own AstDB family is replayed at resync
     core.bus.subscribe(ev.LegAnswered, recordings.on_leg_answered)
     core.bus.subscribe(ev.LegEnded, recordings.on_leg_ended)
     core.bus.subscribe(ev.CallTransferred, recordings.on_transferred)

@@ -34,7 +34,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ...aio import cancel_and_wait
 from ...background import watch
 from ...asterisk.ami import AmiClient
-from ...asterisk.events import AmiEvent
 from ...errors import AsteriskError, NotFound
 from ...scheduler import Scheduler, service
 from ...web.context import ADMIN_ROLES, READ_ROLES, Principal
@@ -110,11 +109,12 @@ class RecordingService:
             log.info("recordings.outbox_replay entries=%d", count)
 
     # -- events in -------------------------------------------------------------------
-    def on_user_event(self, event: AmiEvent) -> None:
-        if event.fields.get("UserEvent") == USER_EVENT:
-            # a key the UserEvent repeats (e.g. its own Channel) arrives as a list: keep the first
-            fields = {k: str(v[0] if isinstance(v, list) and v else v) for k, v in event.fields.items()}
-            self.reports.put_nowait((fields, None))
+    async def on_report(self, raw: dict[str, Any]) -> None:
+        """A live ``CcplaneRecording`` report, handed over by the step recorder
+        (features never read raw AMI themselves)."""
+        # a key the UserEvent repeats (e.g. its own Channel) arrives as a list: keep the first
+        fields = {k: str(v[0] if isinstance(v, list) and v else v) for k, v in raw.items()}
+        self.reports.put_nowait((fields, None))
 
     def on_leg_answered(self, event: ev.LegAnswered) -> None:
         if event.kind == "agent" and event.agent:

@@ -6,7 +6,8 @@ import pytest
 
 from ccplane.asterisk.sandbox import SandboxState
 from tests.support.api import ApiCaller
-from tests.support.telephony import Scene
+from tests.support.carrier import carrier_user_events, start_carrier
+from tests.support.telephony import Recorder, Scene
 
 
 @pytest.fixture(autouse=True)
@@ -21,3 +22,17 @@ async def scene(root: ApiCaller, services: Any, domain: str, sandbox: SandboxSta
         yield sc
     finally:
         await sc.close()
+
+
+@pytest.fixture(scope="module")
+def carrier() -> Any:
+    """A second Asterisk playing the carrier (one per test module)."""
+    sandbox, state = start_carrier()
+    yield state
+    sandbox.down()
+
+
+@pytest.fixture
+async def carrier_events(carrier: SandboxState) -> AsyncIterator[Recorder]:
+    async with carrier_user_events(carrier) as recorder:
+        yield recorder

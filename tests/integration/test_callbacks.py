@@ -11,9 +11,8 @@ import signal
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
-import pytest
 from sqlalchemy import func, select, update
 
 from ccplane.asterisk.ami import AmiClient
@@ -22,42 +21,12 @@ from ccplane.features.callbacks.models import Callback
 from ccplane.scheduler import JOBS_TABLE
 from ccplane.settings import Settings
 from tests.support.api import ApiCaller, assert_error
-from tests.support.carrier import start_carrier
+from tests.support.carrier import carrier_trunk, mobile
 from tests.support.replicas import answering, free_port, leading, request, serve
 from tests.support.telephony import Recorder, Scene
 from tests.support.waiting import eventually
 
 WALL = time.time() - time.monotonic()  # Recorder stamps are monotonic; callbacks are wall-clock times
-
-
-@pytest.fixture(scope="module")
-def carrier() -> Any:
-    sandbox, state = start_carrier()
-    yield state
-    sandbox.down()
-
-
-@pytest.fixture
-async def carrier_events(carrier: SandboxState) -> AsyncIterator[Recorder]:
-    ami = AmiClient("127.0.0.1", carrier.ami_port, carrier.ami_username, carrier.ami_secret)
-    recorder = Recorder()
-    ami.on_event(recorder, names=("UserEvent",))
-    await ami.start()
-    await ami.wait_connected(10)
-    yield recorder
-    await ami.stop()
-
-
-def mobile() -> str:
-    return "119" + str(secrets.randbelow(10**8)).zfill(8)
-
-
-async def setup_trunk(root: ApiCaller, domain: str, carrier: SandboxState) -> None:
-    await root.ok("POST", f"/domains/{domain}/trunks",
-                  {"name": "carrier", "host": "127.0.0.1", "port": carrier.sip_port, "caller_id": "1140040000"}, 201)
-    await root.ok("POST", f"/domains/{domain}/outbound-routes",
-                  {"name": "brasil", "patterns": ["_XXXXXXXXXX", "_XXXXXXXXXXX"], "trunks": ["carrier"],
-                   "strip": 0, "prefix": ""}, 201)
 
 
 def dial_recorder(services: Any) -> Recorder:
@@ -85,7 +54,7 @@ async def callback_state(root: ApiCaller, domain: str, cid: int, *status: str) -
 
 async def test_scheduled_callback_rings_the_agent_at_its_time_then_the_customer(
         scene: Scene, carrier: SandboxState, carrier_events: Recorder) -> None:
-    await setup_trunk(scene.root, scene.domain, carrier)
+    await carrier_trunk(scene.root, scene.domain, carrier)
     await scene.extension("1001", phone="auto")
     await scene.queue("retorno", strategy="ringall", ring_timeout=10, extensions=["1001"])
     agent = await scene.agent(["retorno"], "1001")
@@ -232,7 +201,7 @@ async def test_a_callback_runs_once_when_two_runs_race(scene: Scene) -> None:
 
 async def test_in_queue_callback_keeps_the_callers_place_agent_first_one_call_per_number(
         scene: Scene, carrier: SandboxState, carrier_events: Recorder) -> None:
-    await setup_trunk(scene.root, scene.domain, carrier)
+    await carrier_trunk(scene.root, scene.domain, carrier)
     await scene.extension("3001", phone="auto")
     q = await scene.queue("espera", strategy="ringall", ring_timeout=10, extensions=["3001"], callback_key="5",
                           callback_retries=1, callback_retry_delay=30, callback_expiry=600)
@@ -350,7 +319,7 @@ async def _replicas_place_one_call(scene: Scene, app_client: Any, settings: Sett
     time, the standby takes over and runs it; "never" keeps both alive; "after"
     kills the leader once the agent's phone rings (and the leader stored the
     call's id), the standby follows the call it did not place to its end."""
-    await setup_trunk(scene.root, scene.domain, carrier)
+    await carrier_trunk(scene.root, scene.domain, carrier)
     await scene.extension("1006", phone="auto")
     await scene.queue("replicas", strategy="ringall", ring_timeout=10, extensions=["1006"])
     agent = await scene.agent(["replicas"], "1006")

@@ -5,54 +5,20 @@ every dial, calling hours, and contact imports that are all or nothing."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Any, AsyncIterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import update
 
-from ccplane.asterisk.ami import AmiClient
 from ccplane.asterisk.sandbox import SandboxState
 from ccplane.features.dialer.models import CampaignContact
 from tests.support.api import assert_error
-from tests.support.carrier import start_carrier
+from tests.support.carrier import carrier_trunk, mobile
 from tests.support.telephony import Recorder, Scene
 from tests.support.waiting import eventually
 
 ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-
-
-@pytest.fixture(scope="module")
-def carrier() -> Any:
-    sandbox, state = start_carrier()
-    yield state
-    sandbox.down()
-
-
-@pytest.fixture
-async def carrier_events(carrier: SandboxState) -> AsyncIterator[Recorder]:
-    ami = AmiClient("127.0.0.1", carrier.ami_port, carrier.ami_username, carrier.ami_secret)
-    recorder = Recorder()
-    ami.on_event(recorder, names=("UserEvent",))
-    await ami.start()
-    await ami.wait_connected(10)
-    yield recorder
-    await ami.stop()
-
-
-def mobile() -> str:
-    return "119" + str(secrets.randbelow(10**8)).zfill(8)
-
-
-async def setup_trunk(scene: Scene, carrier: SandboxState) -> None:
-    await scene.root.ok("POST", f"/domains/{scene.domain}/trunks",
-                        {"name": "carrier", "host": "127.0.0.1", "port": carrier.sip_port, "caller_id": "1140040000"},
-                        201)
-    await scene.root.ok("POST", f"/domains/{scene.domain}/outbound-routes",
-                        {"name": "brasil", "patterns": ["_XXXXXXXXXX", "_XXXXXXXXXXX"], "trunks": ["carrier"],
-                         "strip": 0, "prefix": ""}, 201)
 
 
 def dialled(carrier_events: Recorder) -> list[str]:
@@ -61,7 +27,7 @@ def dialled(carrier_events: Recorder) -> list[str]:
 
 async def test_campaign_paces_to_the_free_agents_and_never_dials_a_blacklisted_number(
         scene: Scene, carrier: SandboxState, carrier_events: Recorder) -> None:
-    await setup_trunk(scene, carrier)
+    await carrier_trunk(scene.root, scene.domain, carrier)
     await scene.extension("2001", phone="auto")
     await scene.extension("2002", phone="auto")
     await scene.queue("ativo", strategy="rrmemory", ring_timeout=10, extensions=["2001", "2002"])
@@ -129,7 +95,7 @@ async def test_campaign_paces_to_the_free_agents_and_never_dials_a_blacklisted_n
 
 
 async def test_no_call_outside_calling_hours(scene: Scene, carrier: SandboxState, carrier_events: Recorder) -> None:
-    await setup_trunk(scene, carrier)
+    await carrier_trunk(scene.root, scene.domain, carrier)
     await scene.extension("2003", phone="auto")
     await scene.queue("fora", extensions=["2003"])
     await scene.agent(["fora"], "2003")

@@ -2,15 +2,50 @@
 test instance's name and ports."""
 from __future__ import annotations
 
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from ccplane.asterisk.ami import AmiClient
 from ccplane.asterisk.sandbox import Sandbox, SandboxState
 from ccplane.demo.carrier import (ACCOUNT, ACCOUNT_SECRET, LINE_ACCOUNT, place_call,  # noqa: F401
                                   registered_contact)
 from ccplane.demo import carrier as _carrier
 from ccplane.settings import load_settings
+from tests.support.api import ApiCaller
 from tests.support.sandboxes import instance_env
+from tests.support.telephony import Recorder
 
 CARRIER = instance_env("carrier", 5438, 8488, 5460, 13500, 13999)
 
 
 def start_carrier() -> tuple[Sandbox, SandboxState]:
     return _carrier.start_carrier(load_settings(env=CARRIER).sandbox)
+
+
+def mobile() -> str:
+    """A random São Paulo mobile number (DDD 11 + 9 digits)."""
+    return "119" + str(secrets.randbelow(10**8)).zfill(8)
+
+
+async def carrier_trunk(root: ApiCaller, domain: str, carrier: SandboxState) -> None:
+    """The domain's trunk to the carrier sandbox and an outbound route for Brazilian numbers through it."""
+    await root.ok("POST", f"/domains/{domain}/trunks",
+                  {"name": "carrier", "host": "127.0.0.1", "port": carrier.sip_port, "caller_id": "1140040000"}, 201)
+    await root.ok("POST", f"/domains/{domain}/outbound-routes",
+                  {"name": "brasil", "patterns": ["_XXXXXXXXXX", "_XXXXXXXXXXX"], "trunks": ["carrier"],
+                   "strip": 0, "prefix": ""}, 201)
+
+
+@asynccontextmanager
+async def carrier_user_events(carrier: SandboxState) -> AsyncIterator[Recorder]:
+    """The carrier's UserEvents (``CarrierCall`` names every call it receives)."""
+    ami = AmiClient("127.0.0.1", carrier.ami_port, carrier.ami_username, carrier.ami_secret)
+    recorder = Recorder()
+    ami.on_event(recorder, names=("UserEvent",))
+    await ami.start()
+    try:
+        await ami.wait_connected(10)
+        yield recorder
+    finally:
+        await ami.stop()

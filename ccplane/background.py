@@ -4,9 +4,9 @@ A task nobody awaits that raises is reported by asyncio only when it is garbage
 collected ("Task exception was never retrieved"), without context, if at all.
 ``watch`` gives such a task a done-callback that logs its exception with the
 context given and counts it; ``/api/v1/health`` shows the count
-(``background_failures``), so a lost write is visible without reading logs.
+(``background_failures``), so a lost write is visible without reading logs::
 
-    >>> task = watch(asyncio.ensure_future(record(call)), "queue call record", call=call.uniqueid)
+    task = watch(asyncio.ensure_future(record(call)), "queue call record", call=call.uniqueid)
 """
 from __future__ import annotations
 

@@ -5,13 +5,13 @@ for the lock, but a transaction that read first and then writes can be refused a
 once (``database is locked``: its snapshot is older than the last commit, and
 waiting cannot help). PostgreSQL refuses a transaction on a serialization failure,
 a deadlock or our ``lock_timeout``. In all these cases running the whole unit of
-work again, a moment later, is right; anything else is a real error.
+work again, a moment later, is right; anything else is a real error::
 
-    >>> async def store() -> None:
-    ...     async with sessions() as s:
-    ...         s.add(row)
-    ...         await s.commit()
-    >>> await retry_write(store, "queue call record", call=uniqueid, domain_id=7)
+    async def store() -> None:
+        async with sessions() as s:
+            s.add(row)
+            await s.commit()
+    await retry_write(store, "queue call record", call=uniqueid, domain_id=7)
 
 ``work`` must be the whole unit of work (open the session, write, commit), so each
 attempt starts from a clean session. After the last attempt the error is logged

@@ -125,3 +125,19 @@ def changes_of(body: BaseModel, nullable: tuple[str, ...] = ()) -> dict[str, obj
         if value is None and key not in nullable:
             raise ValidationFailed(f"{key} may not be null", field=key)
     return changes
+
+
+DEFAULT_ZONE = "America/Sao_Paulo"
+
+
+def _zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value[:64]!r} is not a time zone (an IANA name, e.g. America/Sao_Paulo, "
+                         "America/Manaus)") from None
+    return value
+
+
+TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_zone)]

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import WSMsgType
 
 from ccplane.features.attendances.services import allocate
 from ccplane.features.domains.models import Domain
+from tests.support.api import assert_error
 from tests.support.telephony import Scene
 from tests.support.waiting import eventually
 
@@ -114,3 +117,28 @@ async def test_protocols_allocated_concurrently_are_unique_and_in_order(services
     async with services.sessions() as s:  # another day starts again at 1
         assert await allocate(s, domain_id, "20261207") == "20261207000001"
         await s.commit()
+
+
+async def test_the_protocol_day_is_the_domains_day(scene: Scene) -> None:
+    """A domain's time zone sets its protocols' day: of two zones 25 hours apart
+    one is never on UTC's date, and the protocol carries that zone's date."""
+    now = datetime.now(UTC)
+    zone = "Pacific/Kiritimati" if now.hour >= 10 else "Pacific/Pago_Pago"  # UTC+14 / UTC-11
+    local_day = now.astimezone(ZoneInfo(zone)).strftime("%Y%m%d")
+    assert local_day != now.strftime("%Y%m%d")
+    status, body = await scene.root.call("PATCH", f"/domains/{scene.domain}", {"timezone": "Mars/Olympus"})
+    assert_error(status, body, 422, "timezone")
+    changed = await scene.root.ok("PATCH", f"/domains/{scene.domain}", {"timezone": zone})
+    assert changed["timezone"] == zone
+    await scene.extension("7402", phone="auto")
+    await scene.queue("tz", ring_timeout=5, extensions=["7402"])
+    agent = await scene.agent(["tz"], "7402")
+    caller = await scene.call("tz")
+
+    async def protocol() -> str | None:
+        page = await agent.ok("GET", f"/domains/{scene.domain}/attendances")
+        return str(page["items"][0]["protocol"]) if page["total"] else None
+    got = await eventually(protocol, timeout=10, what="the attendance's protocol")
+    await scene.hangup(caller)
+    if datetime.now(UTC).astimezone(ZoneInfo(zone)).strftime("%Y%m%d") == local_day:  # not across a midnight
+        assert got.startswith(local_day), (got, zone)

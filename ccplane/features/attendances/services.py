@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -36,6 +37,7 @@ from ..queues.models import Queue
 from .domain import may_qualify, protocol_day, protocol_number
 from .models import Attendance, ProtocolCounter
 
+ZONE_TTL = 60.0  # seconds a domain's time zone is kept before it is read again
 log = logging.getLogger("ccplane.attendances")
 
 Publish = Callable[[str, str, dict[str, Any]], None]
@@ -70,7 +72,7 @@ class AttendanceService:
         self.publish = publish
         self._queue: asyncio.Queue[CallEvent | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
-        self._domain_ids: dict[str, int] = {}
+        self._domain_ids: dict[str, tuple[int, str, float]] = {}  # slug -> (id, time zone, read at)
         self.current: dict[str, str] = {}  # call id -> the protocol of its attendance in progress
         self._open: dict[tuple[str, str], str] = {}  # (call, agent leg uniqueid) -> protocol
         self.failures = 0
@@ -123,23 +125,30 @@ class AttendanceService:
                     break
 
     async def _domain_id(self, s: AsyncSession, slug: str) -> int | None:
-        if slug not in self._domain_ids:
-            found = await s.scalar(select(Domain.id).where(Domain.slug == slug))
+        known = await self._domain(s, slug)
+        return known[0] if known else None
+
+    async def _domain(self, s: AsyncSession, slug: str) -> tuple[int, str] | None:
+        """(id, time zone) of a domain, read again after a minute (a changed zone follows)."""
+        cached = self._domain_ids.get(slug)
+        if cached is None or time.monotonic() - cached[2] > ZONE_TTL:
+            found = (await s.execute(select(Domain.id, Domain.timezone).where(Domain.slug == slug))).first()
             if found is None:
                 return None
-            self._domain_ids[slug] = found
-        return self._domain_ids[slug]
+            cached = self._domain_ids[slug] = (found[0], found[1], time.monotonic())
+        return cached[0], cached[1]
 
     async def _open_attendance(self, e: LegAnswered) -> None:
         assert e.domain is not None
         async with self.sessions() as s:
-            domain_id = await self._domain_id(s, e.domain)
-            if domain_id is None:
+            known = await self._domain(s, e.domain)
+            if known is None:
                 return
+            domain_id, zone = known
             existing = await s.scalar(select(Attendance).where(Attendance.call_id == e.call_id,
                                                                Attendance.leg_uniqueid == e.uniqueid))
             if existing is None:  # another replica may have stored it already
-                protocol = await allocate(s, domain_id, protocol_day(e.at))
+                protocol = await allocate(s, domain_id, protocol_day(e.at, zone))
                 row = Attendance(domain_id=domain_id, protocol=protocol, call_id=e.call_id, leg_uniqueid=e.uniqueid,
                                  agent=e.agent, queue=e.queue, started_at=_ts(e.at))
                 s.add(row)

@@ -10,7 +10,7 @@ ROOT = frozenset({"root"})
 
 
 def _out(d: Domain) -> DomainOut:
-    return DomainOut(slug=d.slug, name=d.name, created_at=d.created_at)
+    return DomainOut(slug=d.slug, name=d.name, timezone=d.timezone, created_at=d.created_at)
 
 
 @api.route("GET", "/domains", query=ListQuery, response=Page[DomainOut], tag="domains")
@@ -35,7 +35,7 @@ async def get_domain(req: Req) -> DomainOut:
 
 @api.route("PATCH", "/domains/{domain}", body=DomainUpdate, response=DomainOut, tag="domains")
 async def update_domain(req: Req) -> DomainOut:
-    """Rename a domain (root only)."""
+    """Rename a domain or change its time zone (root only)."""
     req.me.require(ROOT, "change domains")
     return _out(await req.services.domains.update(req.me, req.params["domain"], req.body))
 

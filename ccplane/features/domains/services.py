@@ -47,7 +47,7 @@ class DomainService:
         async with self.sessions() as s:
             if await s.scalar(select(Domain.id).where(Domain.slug == body.slug)) is not None:
                 raise Conflict(f"domain {body.slug} already exists", field="slug")
-            domain = Domain(slug=body.slug, name=body.name)
+            domain = Domain(slug=body.slug, name=body.name, timezone=body.timezone)
             s.add(domain)
             try:
                 await s.commit()
@@ -61,6 +61,8 @@ class DomainService:
             domain = await resolve_domain(s, principal, slug)
             if body.name is not None:
                 domain.name = body.name
+            if body.timezone is not None:
+                domain.timezone = body.timezone
             await s.commit()
             return domain
 

@@ -8,6 +8,7 @@ goes through the alert, person and attachment services the API uses.
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +25,7 @@ from .charts import bars
 from .i18n import translator
 
 TEAM = frozenset({"root", "superuser", "admin", "supervisor", "agent"})
-ZONE = ZoneInfo("America/Sao_Paulo")  # the product's zone; reports default to it too
+ZONE = ZoneInfo("America/Sao_Paulo")  # the product's zone: a domain's own (``timezone``) is used where known
 LEVEL_RANK = {"red": 0, "yellow": 1, "green": 2}
 STATUS_RANK = {"new": 0, "acknowledged": 1}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -47,13 +48,22 @@ def board_order(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
                   key=lambda a: (STATUS_RANK[a["status"]], LEVEL_RANK.get(a["level"], 9), a["created_at"], a["id"]))
 
 
-def local(iso: str) -> str:
-    return datetime.fromisoformat(iso).astimezone(ZONE).strftime("%d/%m/%Y %H:%M:%S")
+def local(iso: str, zone: ZoneInfo = ZONE) -> str:
+    return datetime.fromisoformat(iso).astimezone(zone).strftime("%d/%m/%Y %H:%M:%S")
 
 
-def local_iso(a: dict[str, Any]) -> dict[str, Any]:
+def local_iso(a: dict[str, Any], zone: ZoneInfo = ZONE) -> dict[str, Any]:
     """The alert with its time in the centre's zone (the dashboard's hours and days)."""
-    return a | {"created_at": datetime.fromisoformat(a["created_at"]).astimezone(ZONE).isoformat()}
+    return a | {"created_at": datetime.fromisoformat(a["created_at"]).astimezone(zone).isoformat()}
+
+
+async def domain_zone(request: web.Request) -> ZoneInfo:
+    """The time zone of the session's domain (its days and hours on these pages)."""
+    session: Session = request[SESSION]
+    if session.domain is None:
+        return ZONE
+    domain = await request.app[SERVICES].domains.get(session.principal, session.domain)
+    return ZoneInfo(domain.timezone)
 
 
 class BadFilter(Exception):
@@ -62,7 +72,7 @@ class BadFilter(Exception):
         self.field = field
 
 
-def filters(query: Any) -> dict[str, Any]:
+def filters(query: Any, zone: ZoneInfo = ZONE) -> dict[str, Any]:
     """The table's filters from the query string: dates (the centre's days),
     level, status. Raises BadFilter naming the field."""
     def day(name: str, default: date) -> date:
@@ -73,7 +83,7 @@ def filters(query: Any) -> dict[str, Any]:
             return date.fromisoformat(raw)
         except ValueError:
             raise BadFilter(name) from None
-    today = datetime.now(ZONE).date()
+    today = datetime.now(zone).date()
     start, end = day("from", today - timedelta(days=6)), day("to", today)
     if end < start:
         raise BadFilter("to")
@@ -87,7 +97,8 @@ def filters(query: Any) -> dict[str, Any]:
     except ValueError:
         raise BadFilter("offset") from None
     return {"from": start, "to": end, "level": level, "status": status, "offset": offset,
-            "since": datetime.combine(start, time(), ZONE), "until": datetime.combine(end + timedelta(days=1), time(), ZONE)}
+            "since": datetime.combine(start, time(), zone), "until": datetime.combine(end + timedelta(days=1), time(), zone),
+            "zone": zone}
 
 
 async def _list(request: web.Request, f: dict[str, Any], limit: int, offset: int = 0) -> tuple[list[AlertOut], int]:
@@ -107,8 +118,8 @@ async def open_alerts(request: web.Request) -> list[dict[str, Any]]:
     return board_order(out)
 
 
-def dashboard(alerts: list[dict[str, Any]], _: Any, start: date, end: date) -> dict[str, Any]:
-    figures = stats([local_iso(a) for a in alerts])
+def dashboard(alerts: list[dict[str, Any]], _: Any, start: date, end: date, zone: ZoneInfo = ZONE) -> dict[str, Any]:
+    figures = stats([local_iso(a, zone) for a in alerts])
     hours = [(f"{h:02d}", float(figures["by_hour"].get(f"{h:02d}", 0))) for h in range(24)]
     days, d = [], start
     while d <= end:
@@ -130,7 +141,8 @@ async def _tables(request: web.Request, f: dict[str, Any]) -> dict[str, Any]:
     views = [a.model_dump() for a in every]
     query = {k: (str(v) if v is not None else "") for k, v in f.items() if k in ("from", "to", "level", "status")}
     return {"rows": views[f["offset"]:f["offset"] + PAGE_SIZE], "total": total, "f": f, "query": query,
-            "page_size": PAGE_SIZE, "local": local, "dash": dashboard(views, _, f["from"], f["to"]), "labels": _labels(_)}
+            "page_size": PAGE_SIZE, "local": lambda iso: local(iso, f["zone"]),
+            "dash": dashboard(views, _, f["from"], f["to"], f["zone"]), "labels": _labels(_)}
 
 
 @page(TEAM)
@@ -139,10 +151,11 @@ async def board(request: web.Request) -> web.StreamResponse:
     _ = translator(request.get(LANG) or "pt_BR")
     if session.domain is None:
         return render(request, "alerts.html", domain=None)
+    zone = await domain_zone(request)
     try:
-        f = filters(request.query)
+        f = filters(request.query, zone)
     except BadFilter as exc:
-        f, error = filters({}), exc.field
+        f, error = filters({}, zone), exc.field
     else:
         error = None
     config = await request.app[SERVICES].alerts.get_config(session.principal, session.domain)
@@ -160,7 +173,7 @@ async def tables(request: web.Request) -> web.StreamResponse:
     if session.domain is None:
         raise web.HTTPNotFound()
     try:
-        f = filters(request.query)
+        f = filters(request.query, await domain_zone(request))
     except BadFilter as exc:
         raise web.HTTPBadRequest(text=f"{exc.field}: invalid value") from None
     lang = request.get(LANG) or "pt_BR"
@@ -208,7 +221,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     if fmt not in ("csv", "xlsx") or session.domain is None:
         raise web.HTTPBadRequest(text="format: csv or xlsx")
     try:
-        f = filters(request.query)
+        f = filters(request.query, await domain_zone(request))
     except BadFilter as exc:
         raise web.HTTPBadRequest(text=f"{exc.field}: invalid value") from None
     items, _ = await _list(request, f, limit=1_000_000)
@@ -248,7 +261,8 @@ async def _detail(request: web.Request, error: ApiError | None = None, status: i
     config = await services.alerts.get_config(me, slug)
     _ = translator(request.get(LANG) or "pt_BR")
     return render(request, "alert_detail.html", status=status, alert=alert, person=person, attachments=attachments,
-                  notes=await services.alert_notes.list(me, slug, alert_id), local=local, error=error,
+                  notes=await services.alert_notes.list(me, slug, alert_id), error=error,
+                  local=functools.partial(local, zone=await domain_zone(request)),
                   deadline=config.ack_deadlines.get(alert["level"]), labels=_labels(_))
 
 

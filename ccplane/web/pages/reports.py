@@ -30,10 +30,10 @@ class FormError(Exception):
         self.field, self.message = field, message
 
 
-def parse(query: Mapping[str, str]) -> tuple[str, dict[str, str], ReportQuery]:
+def parse(query: Mapping[str, str], zone_name: str = ZONE) -> tuple[str, dict[str, str], ReportQuery]:
     """The filter form → (kind, the form's values, the API's query). Dates are the
-    centre's days; raises FormError naming the field."""
-    today = datetime.now(ZoneInfo(ZONE)).date()
+    days of the domain's zone (``zone_name``); raises FormError naming the field."""
+    today = datetime.now(ZoneInfo(zone_name)).date()
     form = {"kind": query.get("kind") or "quantitative", "from": query.get("from") or str(today - timedelta(days=6)),
             "to": query.get("to") or str(today), "queues": query.get("queues", ""), "agents": query.get("agents", ""),
             "group_by": query.get("group_by", ""), "service_level": query.get("service_level") or "20"}
@@ -49,10 +49,10 @@ def parse(query: Mapping[str, str]) -> tuple[str, dict[str, str], ReportQuery]:
             raise FormError(name, name) from None
     if days["to"] < days["from"]:
         raise FormError("to", "to")
-    zone = ZoneInfo(ZONE)
+    zone = ZoneInfo(zone_name)
     raw: dict[str, Any] = {"from": datetime.combine(days["from"], time(), zone).isoformat(),
                            "to": datetime.combine(days["to"] + timedelta(days=1), time(), zone).isoformat(),
-                           "timezone": ZONE, "service_level": form["service_level"], "limit": 1000}
+                           "timezone": zone_name, "service_level": form["service_level"], "limit": 1000}
     for name in ("queues", "agents", "group_by"):
         if form[name]:
             raw[name] = form[name]
@@ -81,7 +81,7 @@ def chart(kind: str, items: list[dict[str, Any]], group: str | None, _: Any) -> 
     return None
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, zone: str = ZONE) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -90,7 +90,7 @@ def _cell(value: Any) -> str:
         return f"{value:.1f}".replace(".", ",")
     if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
         try:
-            return datetime.fromisoformat(value).astimezone(ZoneInfo(ZONE)).strftime("%d/%m %H:%M:%S")
+            return datetime.fromisoformat(value).astimezone(ZoneInfo(zone)).strftime("%d/%m %H:%M:%S")
         except ValueError:
             return value
     return str(value)
@@ -105,8 +105,9 @@ async def reports(request: web.Request) -> web.StreamResponse:
         return render(request, "reports.html", domain=None, labels=labels)
     error: FormError | ApiError | None = None
     body: dict[str, Any] | None = None
+    zone = (await request.app[SERVICES].domains.get(session.principal, session.domain)).timezone
     try:
-        kind, form, q = parse(request.query)
+        kind, form, q = parse(request.query, zone)
         body = await report_json(request.app[SERVICES].reports, session.principal, session.domain, kind, q)
     except FormError as exc:
         error, kind, form = exc, "quantitative", {k: request.query.get(k, "") for k in
@@ -119,7 +120,7 @@ async def reports(request: web.Request) -> web.StreamResponse:
     download = {k: v for k, v in form.items() if v}
     return render(request, "reports.html", status=(422 if isinstance(error, FormError) else error.status) if error else 200,
                   domain=session.domain, error=error, form=form, kinds=KINDS, groups=GROUPS, items=items, columns=columns,
-                  cell=_cell, labels=labels, header=(body or {}).get("header"), download=download,
+                  cell=lambda v: _cell(v, zone), labels=labels, header=(body or {}).get("header"), download=download,
                   chart=chart(kind, items, group, _) if body else None, more=bool((body or {}).get("next")))
 
 
@@ -129,8 +130,9 @@ async def export(request: web.Request) -> web.StreamResponse:
     fmt = request.query.get("format", "")
     if fmt not in ("csv", "xlsx") or session.domain is None:
         raise web.HTTPBadRequest(text="format: csv or xlsx")
+    zone = (await request.app[SERVICES].domains.get(session.principal, session.domain)).timezone
     try:
-        kind, _form, q = parse(request.query)
+        kind, _form, q = parse(request.query, zone)
     except FormError as exc:
         raise web.HTTPBadRequest(text=f"{exc.field}: invalid value") from None
     try:

@@ -9,6 +9,7 @@ from typing import Callable
 
 from .i18n_agent_admin import EN_AGENT_ADMIN
 from .i18n_phone import EN_PHONE
+from .roles import EN_ROLES
 
 EN: dict[str, str] = {
     "Entrar": "Sign in",
@@ -49,6 +50,7 @@ EN: dict[str, str] = {
 
 EN.update(EN_AGENT_ADMIN)
 EN.update(EN_PHONE)
+EN.update(EN_ROLES)
 
 
 def translator(lang: str) -> Callable[[str], str]:

@@ -261,3 +261,5 @@ def register_pages(app: web.Application) -> None:
     admin(app)
     from .admin_routes import register as admin_routes
     admin_routes(app)
+    from . import prompts
+    prompts.register(app)

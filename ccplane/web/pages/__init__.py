@@ -261,5 +261,6 @@ def register_pages(app: web.Application) -> None:
     admin(app)
     from .admin_routes import register as admin_routes
     admin_routes(app)
-    from . import prompts
-    prompts.register(app)
+    from . import alertapp_admin, prompts
+    for module in (prompts, alertapp_admin):
+        module.register(app)

@@ -124,7 +124,7 @@ async def test_upload_play_use_in_an_ivr_and_asterisk_plays_it(app_client: Any, 
             # deleting a prompt an IVR plays: refused, naming the node (the page and the API)
             await page.goto(base + "/admin/prompts")
             await page.click("tr[data-prompt='boas-vindas'] button.danger")
-            await page.wait_for_selector(".error-summary:has-text('boas:root.prompt')")
+            await page.wait_for_selector(".error-summary:has-text('é tocado por nós de URA (boas:root.prompt)')")
             assert await page.locator("tr[data-prompt='boas-vindas']").count() == 1
             assert await axe_violations(page) == []
             await shot(page, tmp_path, "admin-prompts-in-use.png", full_page=True)

@@ -14,6 +14,7 @@ from ccplane.features.ivr.prompts import prompt_users, sniff_format
 from ccplane.web.pages.alertapp_admin import body_of, field_errors, form_values
 from ccplane.web.pages.i18n import EN, translator
 from ccplane.web.pages.phone import phone_labels
+from ccplane.web.pages.prompts import IN_USE
 from ccplane.web.pages.roles import ROLES, role_label
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "ccplane" / "web" / "pages" / "templates"
@@ -87,6 +88,7 @@ def test_every_text_of_these_pages_has_english() -> None:
     texts = {m for name in OURS for m in re.findall(r"_\('([^']+)'\)", (TEMPLATES / name).read_text())}
     assert len(texts) > 40
     assert sorted(t for t in texts if t not in EN) == []
+    assert IN_USE in EN
     en = phone_labels("en")
     assert en["consulting"].startswith("Consulting {to}") and en["completed"] == "Transfer completed."
     assert all(en[k] != v for k, v in phone_labels("pt_BR").items() if k not in ("quality",)), en

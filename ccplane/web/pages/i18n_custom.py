@@ -14,6 +14,8 @@ EN_CUSTOM: dict[str, str] = {
     "Nenhum áudio enviado ainda.": "No prompt uploaded yet.", "Enviar áudio": "Upload a prompt",
     "Letras minúsculas, números, _ e - (ex.: boas-vindas). É o nome usado na URA.":
         "Lower-case letters, digits, _ and - (e.g. welcome). The name the IVR uses.",
+    "O áudio {name} é tocado por nós de URA ({nodes}): altere esses nós antes de excluí-lo.":
+        "Prompt {name} is played by IVR nodes ({nodes}): change those nodes before deleting it.",
     "Arquivo": "File", "Arquivo (WAV ou MP3)": "File (WAV or MP3)", "Enviar": "Upload",
     # /admin/alert-app
     "Aplicativo de alertas": "Alert app",

@@ -16,9 +16,11 @@ from ...features.ivr.http import send_wav
 from ...web.body import open_multipart
 from ..keys import SERVICES
 from . import LANG, SESSION, Session, _lang, load_session, render
+from .i18n import translator
 from .admin import MANAGERS, page
 
 UPLOAD_ACCEPT = ".wav,.mp3,audio/wav,audio/x-wav,audio/mpeg"
+IN_USE = "O áudio {name} é tocado por nós de URA ({nodes}): altere esses nós antes de excluí-lo."
 
 
 async def _list(request: web.Request, errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
@@ -74,7 +76,13 @@ async def delete(request: web.Request) -> web.StreamResponse:
     try:
         await request.app[SERVICES].prompts.delete(session.principal, session.domain or "", name)
     except ApiError as exc:
-        errors: dict[str, Any] = {"__all__": exc.message}
+        message = exc.message
+        if exc.status == 409:  # in use: say which nodes in the page's language
+            items = await request.app[SERVICES].prompts.details(session.principal, session.domain or "")
+            nodes = next((p.used_by for p in items if p.name == name), [])
+            if nodes:
+                message = translator(request[LANG])(IN_USE).format(name=name, nodes=", ".join(nodes))
+        errors: dict[str, Any] = {"__all__": message}
         return await _list(request, errors, {}, exc.status)
     raise web.HTTPSeeOther(f"/admin/prompts?deleted={name}")
 

@@ -72,6 +72,12 @@ async def test_upload_play_use_in_an_ivr_and_asterisk_plays_it(app_client: Any, 
             await page.wait_for_selector(".error-summary a[href='#f-file']")
             assert await axe_violations(page) == []
             assert await root.ok("GET", f"/domains/{domain}/prompts") == []
+            # an upload without the session's CSRF token (the form's first field): 403, nothing stored
+            status = await page.evaluate("""async () => { const f = new FormData(); f.append('name', 'sem-token');
+                f.append('file', new Blob(['RIFF'], {type: 'audio/wav'}), 'x.wav');
+                return (await fetch('/admin/prompts/new', {method: 'POST', body: f})).status; }""")
+            assert status == 403
+            assert await root.ok("GET", f"/domains/{domain}/prompts") == []
 
             for name, path in (("boas-vindas", wav), ("musica", mp3)):
                 await page.fill("#f-name", name)
@@ -136,6 +142,16 @@ async def test_upload_play_use_in_an_ivr_and_asterisk_plays_it(app_client: Any, 
             await page.wait_for_url(base + "/admin/prompts?deleted=musica")
             assert await page.locator("tr[data-prompt='musica']").count() == 0
             assert await root.ok("GET", f"/domains/{domain}/prompts") == ["boas-vindas"]
+
+            # an agent has no prompts page, player or upload
+            ag_user, ag_pass = f"ag{secrets.token_hex(3)}", secrets.token_urlsafe(10)
+            await root.ok("POST", f"/domains/{domain}/users",
+                          {"username": ag_user, "name": "Ana", "role": "agent", "password": ag_pass}, 201)
+            ag = await (await browser.new_context()).new_page()
+            await login(ag, base, ag_user, ag_pass, "/agent")
+            for url in ("/admin/prompts", "/admin/prompts/boas-vindas/audio", "/admin/prompts.json"):
+                resp = await ag.goto(base + url)
+                assert resp is not None and resp.status == 403, url
         finally:
             await browser.close()
 

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS="debootstrap postgresql baresip-core espeak-ng sox sip-tester ca-certificates chromium"
+PKGS="debootstrap postgresql baresip-core espeak-ng sox libsox-fmt-mp3 sip-tester ca-certificates chromium"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
+from aiohttp import web
+
 from ...web.body import open_multipart
 from ...web.routing import Api, Req
 from ..common import Page
+from ..recordings.domain import byte_range
 from .schemas import IvrCreate, IvrOut, IvrStepOut, IvrUpdate
 
 api = Api()
@@ -54,13 +60,36 @@ async def list_prompts(req: Req) -> list[str]:
 
 @api.route("POST", "/domains/{domain}/prompts", status=201, tag="ivr", upload=("file", "name"))
 async def upload_prompt(req: Req) -> dict[str, str]:
-    """Upload a sound (multipart: name, file); converted to 8 kHz mono WAV (422 if unreadable)."""
+    """Upload a sound (multipart: name, file): a WAV or an MP3 of at most 20 MB playing 0.1 to
+    600 s, converted to 8 kHz mono 16-bit WAV (422 naming the field otherwise)."""
     reader = await open_multipart(req.request, "fields 'name' and 'file'")
     name = await req.services.prompts.upload(req.me, req.params["domain"], reader)
     return {"name": name}
 
 
+@api.route("GET", "/domains/{domain}/prompts/{name}/audio", tag="ivr", produces=("audio/wav",),
+           also=("206", "416"), headers=("Range",))
+async def prompt_audio(req: Req) -> web.StreamResponse:
+    """The converted prompt (8 kHz mono 16-bit WAV, what Asterisk plays); one HTTP byte
+    range (206) so a player can seek; 416 for a range it cannot serve."""
+    path = await req.services.prompts.audio(req.me, req.params["domain"], req.params["name"])
+    return await send_wav(req.request, path)
+
+
+async def send_wav(request: web.Request, path: Path) -> web.StreamResponse:
+    """A WAV file, whole or one byte range (the admin page's player uses this too)."""
+    data = await asyncio.to_thread(path.read_bytes)  # at most MAX_SECONDS of 8 kHz audio (under 10 MB)
+    wanted = byte_range(request.headers.get("Range"), len(data))
+    first, last = wanted if wanted is not None else (0, len(data) - 1)
+    resp = web.Response(body=data[first:last + 1], status=206 if wanted is not None else 200, headers={
+        "Content-Type": "audio/wav", "Accept-Ranges": "bytes", "Cache-Control": "no-cache",
+        "Content-Disposition": f'inline; filename="{path.name}"'})
+    if wanted is not None:
+        resp.headers["Content-Range"] = f"bytes {first}-{last}/{len(data)}"
+    return resp
+
+
 @api.route("DELETE", "/domains/{domain}/prompts/{name}", status=204, tag="ivr")
 async def delete_prompt(req: Req) -> None:
-    """Delete an uploaded prompt."""
+    """Delete an uploaded prompt; 409 naming the IVR nodes while a tree plays it."""
     await req.services.prompts.delete(req.me, req.params["domain"], req.params["name"])

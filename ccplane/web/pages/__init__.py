@@ -20,12 +20,14 @@ from aiohttp import web
 from ...errors import TooManyRequests
 from ..keys import SERVICES
 from .i18n import translator
+from .roles import role_label
 
 COOKIE = "ccplane_session"
 SESSION_TTL = 8 * 3600
 HERE = Path(__file__).parent
 ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                          autoescape=jinja2.select_autoescape(["html"]), enable_async=False)
+ENV.globals["role_label"] = role_label  # {{ _(role_label(session.role)) }}: never the raw role code
 HOME_BY_ROLE = {"agent": "/agent", "supervisor": "/supervisor"}
 
 
@@ -259,3 +261,6 @@ def register_pages(app: web.Application) -> None:
     admin(app)
     from .admin_routes import register as admin_routes
     admin_routes(app)
+    from . import alertapp_admin, prompts
+    for module in (prompts, alertapp_admin):
+        module.register(app)

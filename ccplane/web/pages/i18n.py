@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Callable
 
 from .i18n_agent_admin import EN_AGENT_ADMIN
+from .i18n_custom import EN_CUSTOM
 from .i18n_phone import EN_PHONE
+from .roles import EN_ROLES
 
 EN: dict[str, str] = {
     "Entrar": "Sign in",
@@ -49,6 +51,8 @@ EN: dict[str, str] = {
 
 EN.update(EN_AGENT_ADMIN)
 EN.update(EN_PHONE)
+EN.update(EN_ROLES)
+EN.update(EN_CUSTOM)
 
 
 def translator(lang: str) -> Callable[[str], str]:

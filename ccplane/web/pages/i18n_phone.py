@@ -24,4 +24,12 @@ EN_PHONE: dict[str, str] = {
     "Qualidade: MOS {mos} · perda {loss}% · jitter {jitter} ms · RTT {rtt} ms":
         "Quality: MOS {mos} · loss {loss}% · jitter {jitter} ms · RTT {rtt} ms",
     "Retirar da espera": "Resume", "Com som": "Unmute",
+    "Transferência assistida": "Attended transfer", "Concluir transferência": "Complete transfer",
+    "Cancelar transferência": "Cancel transfer",
+    "Consultando {to}: o chamador aguarda em espera. Converse com o destino e conclua ou cancele.":
+        "Consulting {to}: the caller is on hold. Talk to the target, then complete or cancel.",
+    "Concluindo a transferência…": "Completing the transfer…", "Transferência concluída.": "Transfer completed.",
+    "Transferência cancelada: você voltou a falar com o chamador.": "Transfer cancelled: you are back with the caller.",
+    "Nenhuma chamada sua para transferir.": "No call of yours to transfer.",
+    "Informe o ramal ou número de destino.": "Enter the target extension or number.",
 }

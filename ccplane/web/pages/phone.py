@@ -23,6 +23,11 @@ LABEL_TEXTS = {
     "transfer_failed": "Transferência recusada: {cause}",
     "quality": "Qualidade: MOS {mos} · perda {loss}% · jitter {jitter} ms · RTT {rtt} ms",
     "mute": "Mudo", "unmute": "Com som", "hold": "Em espera", "unhold": "Retirar da espera",
+    # the attended transfer through the transfer API: consult, then complete or cancel
+    "consulting": "Consultando {to}: o chamador aguarda em espera. Converse com o destino e conclua ou cancele.",
+    "completing": "Concluindo a transferência…", "completed": "Transferência concluída.",
+    "cancelled": "Transferência cancelada: você voltou a falar com o chamador.",
+    "no_call": "Nenhuma chamada sua para transferir.", "need_target": "Informe o ramal ou número de destino.",
 }
 
 

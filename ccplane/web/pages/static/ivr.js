@@ -8,7 +8,7 @@
   var FIELDS = { menu: ["prompt", "input_timeout", "max_retries", "invalid_prompt", "timeout_prompt"],
     collect: ["prompt", "digits", "check"], play: ["prompt"], queue: ["target"], extension: ["target"], ivr: ["target"], hangup: [] };
   var CHILDREN = { menu: ["invalid", "timeout"], collect: ["next", "failed"], play: ["next"] };
-  var INTS = { input_timeout: 1, max_retries: 1, digits: 1 }, seq = 0;
+  var INTS = { input_timeout: 1, max_retries: 1, digits: 1 }, seq = 0, prompts = [];
   function el(tag, attrs, text) { var e = document.createElement(tag); for (var k in attrs || {}) e.setAttribute(k, attrs[k]); if (text != null) e.textContent = text; return e; }
   function field(node, key, path) {
     var id = "n" + (++seq), wrap = el("div", { "class": "field", "data-path": path + "." + key });
@@ -23,6 +23,7 @@
       input.oninput = function () { node.target = input.value; };
     } else {
       input = el("input", { id: id }); if (INTS[key]) input.setAttribute("inputmode", "numeric");
+      if (/prompt$/.test(key)) input.setAttribute("list", "ivr-prompts");  // the domain's uploaded prompts
       input.value = node[key] != null ? node[key] : "";
       input.oninput = function () { var v = input.value.trim();
         if (v === "") delete node[key]; else node[key] = INTS[key] && /^\d+$/.test(v) ? parseInt(v, 10) : v; };
@@ -71,6 +72,9 @@
     var dl = el("datalist", { id: "ivr-queues" });
     window.IVR.queues.forEach(function (q) { dl.appendChild(el("option", { value: q })); });
     box.appendChild(dl);
+    var pl = el("datalist", { id: "ivr-prompts" });
+    prompts.forEach(function (name) { pl.appendChild(el("option", { value: name })); });
+    box.appendChild(pl);
     box.appendChild(nodeBox(tree, "root", L.root, null));
   }
   function showError(fieldPath, message) {
@@ -98,4 +102,9 @@
         else showError((j.error && j.error.field) || "", (j.error && j.error.message) || String(r.status)); }); });
   };
   draw();
+  // The uploaded prompts (/admin/prompts), offered in every prompt field.
+  fetch("/admin/prompts.json", { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : { items: [] }; })
+    .then(function (j) { prompts = j.items || []; var pl = document.getElementById("ivr-prompts");
+      if (pl) { pl.textContent = ""; prompts.forEach(function (name) { pl.appendChild(el("option", { value: name })); }); }
+      box.dataset.prompts = String(prompts.length); });
 })();

@@ -31,7 +31,7 @@
     show("phone-answer", ringing); show("phone-reject", ringing);
     show("phone-hangup", talking); show("phone-mute", talking); show("phone-hold", talking);
     show("phone-keypad", talking); show("phone-transfer", talking); show("phone-timer", talking);
-    if (!talking) { muted = held = false; paintToggles(); }
+    if (!talking) { muted = held = false; paintToggles(); consult(null); }
   }
   function paintToggles() {
     $("phone-mute").setAttribute("aria-pressed", String(muted));
@@ -84,7 +84,7 @@
     var s = e.session;
     if (e.originator !== "remote") return;
     if (session) { s.terminate({ status_code: 486, reason_phrase: "Busy Here" }); return; }  // one call at a time
-    session = s; reported = null; lastStats = null;
+    session = s; reported = null; lastStats = null; delete card.dataset.transfer;
     var from = (s.remote_identity.display_name ? s.remote_identity.display_name + " · " : "") + s.remote_identity.uri.user;
     $("phone-from").textContent = from;
     setCall("ringing", fmt(L.incoming_from, { from: from }));
@@ -123,12 +123,13 @@
   }
   function finished(s) {
     if (s !== session) return;
+    var completed = card.dataset.transfer === "completed";
     stopRinging();
     if (statsTimer) { clearInterval(statsTimer); statsTimer = null; }
     if (startedAt && !finalSent) report(true);
     finalSent = false;
     session = null; startedAt = null;
-    setCall("idle", L.ended);
+    setCall("idle", completed ? L.completed : L.ended);
   }
 
   $("phone-answer").addEventListener("click", function () {
@@ -175,6 +176,66 @@
         requestFailed: function (ev) { $("phone-transfer-msg").textContent = fmt(L.transfer_failed, { cause: ev.cause || "" }); }
       }
     });
+  });
+
+  // ------------------------------------------- attended transfer (the transfer API)
+  // The agent consults the target while the caller waits on hold (Asterisk's Atxfer on
+  // the agent's channel); "Concluir" leaves the caller with the target, "Cancelar" hangs
+  // the target up and brings the caller back. The call is the one ccplane names this agent on.
+  var xferCall = null;
+  function callApi(path, body) {
+    return fetch("/api/v1/domains/" + encodeURIComponent(P.domain) + path, {
+      method: body === undefined ? "GET" : "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": P.csrf },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (r) { return r.json().catch(function () { return {}; }).then(function (j) {
+      if (!r.ok) throw new Error((j.error && j.error.message) || String(r.status));
+      return j; }); });
+  }
+  function myCall() {
+    return callApi("/calls?limit=100").then(function (page) {
+      var mine = (page.items || []).filter(function (c) { return c.agent === P.username; });
+      if (!mine.length) throw new Error(L.no_call);
+      return mine[mine.length - 1].id;
+    });
+  }
+  function consult(to, text) {
+    var box = $("phone-consult");
+    if (to == null) { xferCall = null; box.hidden = true; return; }
+    box.hidden = false; $("phone-consult-to").textContent = to;
+    $("phone-consult-msg").textContent = text || "";
+    $("phone-xfer-complete").disabled = $("phone-xfer-cancel").disabled = false;
+    show("phone-transfer", false);
+  }
+  function consultBusy(on) { $("phone-xfer-complete").disabled = $("phone-xfer-cancel").disabled = on; }
+  $("phone-attended").addEventListener("click", function () {
+    if (!session || !session.isEstablished()) return;
+    var to = $("phone-transfer-to").value.replace(/[^0-9a-z*#-]/g, "");
+    if (!to) { $("phone-transfer-msg").textContent = L.need_target; $("phone-transfer-to").focus(); return; }
+    $("phone-transfer-msg").textContent = "";
+    myCall().then(function (id) {
+      return callApi("/calls/" + encodeURIComponent(id) + "/transfer", { mode: "attended", to: to }).then(function () {
+        xferCall = id; consult(to, fmt(L.consulting, { to: to })); card.dataset.transfer = "consulting";
+        $("phone-xfer-complete").focus();
+      });
+    }).catch(function (e) { $("phone-transfer-msg").textContent = fmt(L.transfer_failed, { cause: e.message }); });
+  });
+  $("phone-xfer-complete").addEventListener("click", function () {
+    if (!xferCall) return;
+    consultBusy(true); $("phone-consult-msg").textContent = L.completing;
+    callApi("/calls/" + encodeURIComponent(xferCall) + "/transfer/complete", {}).then(function () {
+      card.dataset.transfer = "completed"; $("phone-status").textContent = L.completed;
+      // the agent's leg is hung up by Asterisk: the session ends and the card goes idle
+    }, function (e) { consultBusy(false); $("phone-consult-msg").textContent = fmt(L.transfer_failed, { cause: e.message }); });
+  });
+  $("phone-xfer-cancel").addEventListener("click", function () {
+    if (!xferCall) return;
+    consultBusy(true);
+    callApi("/calls/" + encodeURIComponent(xferCall) + "/transfer/cancel", {}).then(function () {
+      card.dataset.transfer = "cancelled"; consult(null);
+      if (session && session.isEstablished()) show("phone-transfer", true);
+      $("phone-transfer-msg").textContent = L.cancelled;
+    }, function (e) { consultBusy(false); $("phone-consult-msg").textContent = fmt(L.transfer_failed, { cause: e.message }); });
   });
 
   // ------------------------------------------------------------ call quality

@@ -9,7 +9,7 @@ queue's list — each checked through the API."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -208,7 +208,8 @@ async def test_agent_call_card_ringing_to_qualification_and_a_callback(
     phone = await scene.extension("7631", phone="manual")
     await scene.queue("retencao", extensions=["7631"], wrapup_time=8,
                       dispositions=["Cancelamento revertido", "Cancelado", "Dúvida"])
-    sv_user, sv_pass = await _user(root, domain, "supervisor", "Sara Supervisora")
+    await root.ok("POST", f"/domains/{domain}/monitoring-groups", {"name": "g-ret", "queues": ["retencao"]}, 201)
+    sv_user, sv_pass = await _user(root, domain, "supervisor", "Sara Supervisora", monitoring_groups=["g-ret"])
     ag_user, ag_pass = await _user(root, domain, "agent", "Ana Atendente")
     base = str(app_client.make_url("/")).rstrip("/")
     async with playwright_api.async_playwright() as p:
@@ -237,7 +238,8 @@ async def test_agent_call_card_ringing_to_qualification_and_a_callback(
             # schedule a callback from the call card (the caller's number is filled in)
             await ag.wait_for_selector("#callback:visible")
             assert await ag.input_value("#callback-number") == "11987650000"
-            await ag.fill("#callback-at", "2031-05-20T14:30")
+            when = (datetime.now() + timedelta(days=1)).strftime("%Y-%m-%dT14:30")  # the browser's zone is the box's
+            await ag.fill("#callback-at", when)
             await ag.fill("#callback-note", "Retornar com a proposta")
             await ag.click("#callback button[type=submit]")
             await ag.wait_for_selector("#callback-msg.ok", timeout=10000)
@@ -245,9 +247,8 @@ async def test_agent_call_card_ringing_to_qualification_and_a_callback(
             mine = [c for c in found if c["number"] == "11987650000"]
             assert len(mine) == 1, found
             at = datetime.fromisoformat(mine[0]["at"])
-            offset = await ag.evaluate("-new Date('2031-05-20T14:30').getTimezoneOffset()")
-            assert (at.utcoffset() is not None and at.timestamp()
-                    == datetime.fromisoformat("2031-05-20T14:30:00+00:00").timestamp() - offset * 60), mine
+            expected = await ag.evaluate("w => new Date(w).getTime() / 1000", when)
+            assert at.utcoffset() is not None and at.timestamp() == expected, (mine, when)
             assert (mine[0]["queue"], mine[0]["agent"], mine[0]["note"]) == ("retencao", ag_user,
                                                                               "Retornar com a proposta")
             await shot(ag, tmp_path, "agent-callback.png")

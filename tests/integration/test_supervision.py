@@ -171,6 +171,10 @@ async def test_listen_whisper_barge_through_chanspy(root: ApiCaller, scene: Scen
                        ({"mode": "listen", "extension": "7611"}, "extension")):
         status, body = await sup.call("POST", spy, bad)
         assert status in (404, 422) and body["error"]["field"] == field, (bad, status, body)
+    await root.ok("POST", f"/domains/{domain}/extensions", {"number": "7619", "name": "Sem telefone",
+                                                          "secret": "secret-7619"}, 201)
+    status, body = await sup.call("POST", spy, {"mode": "listen", "extension": "7619"})  # no phone registered
+    assert_error(status, body, 409, "extension")
     status, body = await sup.call("POST", f"/domains/{domain}/calls/nosuchcall/spy",
                                   {"mode": "listen", "extension": "7612"})
     assert_error(status, body, 404, "call")

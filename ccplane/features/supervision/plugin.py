@@ -7,7 +7,7 @@ from .services import SpyService, ThresholdService
 
 def setup(w: Wiring) -> None:
     core = w.core
-    w.provide("spy", SpyService(core.sessions, core.ami, core.calls.tracker))
+    w.provide("spy", SpyService(core.sessions, core.ami, core.calls.tracker, core.contacts.registered))
     w.provide("thresholds", ThresholdService(core.sessions))
 
 

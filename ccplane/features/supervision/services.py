@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -31,10 +32,12 @@ class SpyService:
     """``POST /calls/{id}/spy``: ccplane rings the supervisor's extension and, once it
     answers, runs ChanSpy on the agent's channel with the mode's options."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], ami: AmiClient, tracker: Any) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], ami: AmiClient, tracker: Any,
+                 registered: Callable[[str], bool]) -> None:
         self.sessions = sessions
         self.ami = ami
         self.tracker = tracker
+        self.registered = registered  # PJSIP endpoint -> has a registered contact
 
     async def spy(self, me: Principal, slug: str, call_id: str, body: SpyIn) -> SpyOut:
         me.require(READ_ROLES, "listen to calls")
@@ -57,6 +60,8 @@ class SpyService:
                 raise NotFound(f"no extension {body.extension} in domain {domain.slug}", field="extension")
             if leg.interface == f"PJSIP/{endpoint_name(domain.slug, ext.number)}":
                 raise ValidationFailed("the extension is the agent's own: use another one", field="extension")
+            if not self.registered(endpoint_name(domain.slug, ext.number)):
+                raise Conflict(f"extension {ext.number} is not registered: no phone would ring", field="extension")
         agent_chan = self.tracker.channel_name(leg.uniqueid)
         if agent_chan is None:
             raise Conflict(f"call {call_id} has no agent channel to listen to", field="call")

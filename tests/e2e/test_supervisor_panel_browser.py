@@ -165,6 +165,12 @@ async def test_panel_groups_thresholds_tone_spy_quality_and_kiosk(
             await ad.reload()  # the choice is in the address: it survives a reload
             await ad.wait_for_selector(f"tr[data-agent={b_user}]")
             assert await ad.locator(f"tr[data-agent={a_user}]").count() == 0
+            # an agent the page has never seen logs in to the filtered group's queue: shown without reload
+            await root.ok("DELETE", f"/domains/{domain}/agents/{b_user}/session", status=204)
+            await ad.wait_for_selector(f"tr[data-agent={b_user}]", state="detached")
+            agent_c = await scene.agent(["vendas"], "7622")
+            await ad.wait_for_selector(f"tr[data-agent={agent_c.username}]", timeout=10000)  # type: ignore[attr-defined]
+            assert await ad.locator(f"tr[data-agent={a_user}]").count() == 0
             await scene.hangup(caller1)
         finally:
             await browser.close()

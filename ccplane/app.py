@@ -40,6 +40,7 @@ from .features.recordings.plugin import FEATURE as recordings
 from .features.reports.plugin import FEATURE as reports
 from .features.routes.plugin import FEATURE as routes
 from .features.steps import FEATURE as steps
+from .features.supervision.plugin import FEATURE as supervision
 from .features.trunks.plugin import FEATURE as trunks
 from .features.users.plugin import FEATURE as users
 from .features.webrtc.plugin import FEATURE as webrtc
@@ -59,7 +60,7 @@ log = logging.getLogger("ccplane.app")
 # services of those before it; render contributions run in this order too).
 FEATURES: tuple[Feature, ...] = (auth, domains, extensions, agents, users, queues, routes, persons, ivr,
                                  alerts, trunks, steps, calls, attendances, reports, callgroups, monitoring_groups,
-                                 recordings, callbacks, dialer, webrtc)
+                                 recordings, callbacks, dialer, webrtc, supervision)
 
 __all__ = ["FEATURES", "Services", "build_services", "create_app", "render_contributions"]
 

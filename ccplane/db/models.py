@@ -19,6 +19,7 @@ from ..features.queues.models import Queue, QueueExtension  # noqa: F401
 from ..features.trunks.models import OutboundRoute, Trunk  # noqa: F401
 from ..features.users.models import Membership, User  # noqa: F401
 from ..features.webrtc.models import CallQuality  # noqa: F401
+from ..features.supervision.models import PanelThreshold  # noqa: F401
 from .base import Base  # noqa: F401
 from .identity import DeploymentIdentity  # noqa: F401
 from .ids import IdMark  # noqa: F401

@@ -105,6 +105,9 @@ async def provision(root: Api, creds: Credentials, layout: Layout, carrier_sip_p
     await root.ensure(f"{d}/queues", "name", {
         "name": MONITORING, "strategy": "ringall", "ring_timeout": 15, "retry": 1, "wrapup_time": 2,
         "extensions": [ext for _, ext in layout.monitors]})
+    # the supervisor's panel shows the queues of their monitoring groups: the demo's covers them all
+    await root.ensure(f"{d}/monitoring-groups", "name", {"name": "central", "queues": [SALES, SUPPORT, MONITORING]})
+    await root.ok("PATCH", f"{d}/users/{layout.supervisor}", {"monitoring_groups": ["central"]})
     for (name, phone), cpf in zip(PERSONS, PERSON_CPFS):
         existing = await root.ok("GET", f"{d}/monitored-persons?limit=100")
         found = [p for p in existing["items"] if p["cpf"] == cpf]

@@ -58,6 +58,10 @@ async def test_queue_from_the_page_then_a_call_on_the_agent_screen_and_the_panel
             shown = await scene.services.ami.command(f"queue show {domain}_suporte")
             assert f"{domain}_suporte has 0 calls" in shown and "'linear' strategy" in shown, shown
             q = await root.ok("GET", f"/domains/{domain}/queues/suporte")
+            # the panel's feed covers the queues of the supervisor's monitoring groups (as the API's feed)
+            await root.ok("POST", f"/domains/{domain}/monitoring-groups", {"name": "g-suporte", "queues": ["suporte"]},
+                          201)
+            await root.ok("PATCH", f"/domains/{domain}/users/{sv_user}", {"monitoring_groups": ["g-suporte"]})
             assert (q["wrapup_time"], q["max_no_answer"], q["extensions"]) == (6, 3, ["7601", "7602"])
             assert await axe_violations(sv) == []
             await shot(sv, tmp_path, "admin-queues.png")

@@ -132,11 +132,14 @@ async def test_live_feed_refuses_without_a_session(aiohttp_client: Any, app_clie
 async def test_supervisor_feed_follows_a_real_call(app_client: Any, root: ApiCaller, scene: Any) -> None:
     """The panel's feed over /live: ringing, in call, then wrap-up with seconds left (real sandbox call)."""
     username, password = f"sv{secrets.token_hex(3)}", secrets.token_urlsafe(10)
-    await root.ok("POST", f"/domains/{scene.domain}/users",
-                  {"username": username, "name": "Sara", "role": "supervisor", "password": password}, 201)
-    await _login(app_client, username, password)
     await scene.extension("7301", phone="auto")
     await scene.queue("wq", strategy="ringall", ring_timeout=5, wrapup_time=5, extensions=["7301"])
+    # a supervisor's feed (the page's as the API's) covers the queues of their monitoring groups
+    await root.ok("POST", f"/domains/{scene.domain}/monitoring-groups", {"name": "g-wq", "queues": ["wq"]}, 201)
+    await root.ok("POST", f"/domains/{scene.domain}/users",
+                  {"username": username, "name": "Sara", "role": "supervisor", "password": password,
+                   "monitoring_groups": ["g-wq"]}, 201)
+    await _login(app_client, username, password)
     agent = await scene.agent(["wq"], "7301")
     ws = await app_client.ws_connect("/live")
     assert (await ws.receive_json(timeout=5))["type"] == "snapshot"

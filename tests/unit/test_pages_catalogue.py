@@ -13,7 +13,7 @@ from ccplane.web.pages.i18n import EN, translator
 TEMPLATES = Path(__file__).resolve().parents[2] / "ccplane" / "web" / "pages" / "templates"
 OURS = ("agent.html", "admin_queues.html", "admin_queue_form.html", "admin_users.html", "admin_extensions.html",
         "admin_ivrs.html", "admin_ivr_edit.html", "_admin.html", "supervisor.html", "admin_routes.html",
-        "admin_trunks.html", "admin_error.html")
+        "admin_trunks.html", "admin_error.html", "supervisor_kiosk.html")
 
 
 def test_every_text_of_the_new_pages_has_english() -> None:

@@ -24,7 +24,9 @@ def _labels(lang: str) -> dict[str, str]:
             "wrapup": _("Pós-atendimento"), "paused": _("Em pausa"), "inactive": _("Inativo"),
             "offline": _("Desconectado"), "no_call": _("Nenhuma chamada no momento."),
             "wrapup_left": _("Pós-atendimento: {s} s restantes"), "waiting": _("Aguardando na fila"),
-            "direct": _("Ligação direta"), "ivr_none": _("Sem passagem pela URA")}
+            "direct": _("Ligação direta"), "ivr_none": _("Sem passagem pela URA"),
+            "choose": _("Escolha…"), "saved": _("Salvo."),
+            "callback_saved": _("Retorno agendado para {at}."), "callback_past": _("Escolha um horário no futuro.")}
 
 
 async def _queues(request: web.Request, session: Session) -> list[str]:
@@ -57,7 +59,17 @@ async def _screen(request: web.Request, status: int = 200, error: str | None = N
     phone = await phone_context(request, session, lang)  # issue 15
     return no_store(render(request, "agent.html", status=status, me=me, queues=queues, chosen=chosen or [],
                            offered=offered, error=error, detail=detail, reasons=PAUSE_REASONS,
-                           labels=_labels(lang), **phone), phone)
+                           labels=_labels(lang), dispositions=await _dispositions(request, session, me), **phone),
+                    phone)
+
+
+async def _dispositions(request: web.Request, session: Session, me: Any) -> dict[str, list[str]]:
+    """The qualification lists of the queues the agent is logged in to (the form offers them)."""
+    if me is None or not me.queues:
+        return {}
+    services = request.app[SERVICES]
+    items, _total = await services.queues.list(session.principal, session.domain or "", 500, 0)
+    return {q.name: list(q.dispositions) for q in items if q.name in me.queues}
 
 
 @page()

@@ -63,3 +63,6 @@ def translator(lang: str) -> Callable[[str], str]:
 
 from .i18n_alerts import EN_ALERTS  # noqa: E402 - the alert and report pages' catalogue
 EN.update({k: v for k, v in EN_ALERTS.items() if k not in EN})
+
+from .i18n_supervisor import EN_SUPERVISOR  # noqa: E402 - the supervisor panel's catalogue
+EN.update({k: v for k, v in EN_SUPERVISOR.items() if k not in EN})

@@ -42,7 +42,12 @@
     var show = c || (state.state === "wrapup" ? lastCall : null);
     $("no-call").hidden = !!show; $("call").hidden = !show;
     $("transfer").hidden = !(c && !c.ringing && state.state === "in_call");
-    $("qualify").hidden = !(state.state === "wrapup" && lastCall && lastCall.protocol);
+    var qualifying = state.state === "wrapup" && lastCall && lastCall.protocol;
+    if (qualifying && $("qualify").hidden) dispositionField(lastCall.queue);
+    $("qualify").hidden = !qualifying;
+    var cb = $("callback"), cbShown = !!(show && !show.ringing && (state.state === "in_call" || state.state === "wrapup"));
+    if (cbShown && cb.hidden) callbackDefaults(show);
+    cb.hidden = !cbShown;
     if (!show) { shownCall = null; return; }
     $("call-caller").textContent = (show.caller_name ? show.caller_name + " · " : "") + (show.caller || "—");
     $("call-queue").textContent = show.queue || L.direct;
@@ -52,6 +57,29 @@
     $("call-protocol").textContent = show.protocol || "—";
     if (show.id && show.id !== shownCall) { shownCall = show.id; loadPath(show.id); }
     $("call-ivr").textContent = pathOf[show.id] || L.ivr_none;
+  }
+  function dispositionField(queue) {  // the queue's qualification list, or free text when it has none
+    var list = (A.dispositions || {})[queue] || [], sel = $("disposition"), text = $("disposition-text");
+    sel.textContent = "";
+    if (list.length) {
+      var none = document.createElement("option"); none.value = ""; none.textContent = L.choose; sel.appendChild(none);
+      list.forEach(function (d) { var o = document.createElement("option"); o.value = d; o.textContent = d; sel.appendChild(o); });
+    }
+    sel.hidden = sel.disabled = !list.length; text.hidden = text.disabled = !!list.length;
+    document.querySelector("label[for=disposition]").htmlFor = list.length ? "disposition" : "disposition-text";
+    $("qualify-msg").textContent = "";
+  }
+  function pad(n) { return ("0" + n).slice(-2); }
+  function callbackDefaults(call) {
+    $("callback-number").value = (call.caller || "").replace(/[^0-9+]/g, "");
+    var at = new Date(Date.now() + 3600 * 1000);  // in an hour, the agent adjusts it
+    $("callback-at").value = at.getFullYear() + "-" + pad(at.getMonth() + 1) + "-" + pad(at.getDate()) + "T" + pad(at.getHours()) + ":" + pad(at.getMinutes());
+    $("callback-msg").textContent = "";
+  }
+  function isoWithOffset(local) {  // "2026-12-07T14:30" in the browser's zone -> with its offset
+    var d = new Date(local); if (isNaN(d.getTime())) return null;
+    var off = -d.getTimezoneOffset(), sign = off >= 0 ? "+" : "-"; off = Math.abs(off);
+    return local.length === 16 ? local + ":00" + sign + pad(Math.floor(off / 60)) + ":" + pad(off % 60) : null;
   }
   function loadPath(id) {
     if (pathOf[id] !== undefined) return;
@@ -88,11 +116,12 @@
     ws.onmessage = function (e) { onMessage(JSON.parse(e.data)); };
     ws.onclose = function () { $("conn").hidden = false; setTimeout(connect, retry); retry = Math.min(retry * 2, 8000); };
   }
-  function api(path, body, msg) {
+  function api(path, body, msg, done) {
     return fetch("/api/v1/domains/" + A.domain + path, { method: path.indexOf("qualification") >= 0 ? "PUT" : "POST",
       credentials: "same-origin", headers: { "Content-Type": "application/json", "X-CSRF-Token": A.csrf },
       body: JSON.stringify(body) }).then(function (r) { return r.json().then(function (j) {
-        $(msg).textContent = r.ok ? "✓" : (j.error && j.error.message) || String(r.status); }); });
+        $(msg).textContent = r.ok ? (done ? done(j) : "✓ " + L.saved) : (j.error && j.error.message) || String(r.status);
+        $(msg).className = r.ok ? "ok" : "error"; }); });
   }
   $("transfer").addEventListener("submit", function (e) {
     e.preventDefault(); var c = myCall(); if (!c) return;
@@ -100,8 +129,18 @@
   });
   $("qualify").addEventListener("submit", function (e) {
     e.preventDefault(); if (!lastCall || !lastCall.protocol) return;
+    var field = $("disposition").disabled ? $("disposition-text") : $("disposition");
     api("/attendances/" + encodeURIComponent(lastCall.protocol) + "/qualification",
-        { disposition: $("disposition").value, description: $("description").value }, "qualify-msg");
+        { disposition: field.value, description: $("description").value }, "qualify-msg");
+  });
+  $("callback").addEventListener("submit", function (e) {
+    e.preventDefault(); var c = lastCall; if (!c) return;
+    var at = isoWithOffset($("callback-at").value);
+    if (!at || Date.parse(at) <= Date.now()) { $("callback-msg").textContent = L.callback_past; $("callback-msg").className = "error"; return; }
+    var body = { number: $("callback-number").value, at: at, agent: me, note: $("callback-note").value };
+    if (c.queue) body.queue = c.queue;
+    api("/callbacks", body, "callback-msg", function (j) {
+      return L.callback_saved.replace("{at}", new Date(j.at).toLocaleString(document.documentElement.lang)); });
   });
   setInterval(function () { renderState(); renderCall(); }, 1000);  // countdown and timers tick
   renderState();

@@ -1,7 +1,7 @@
 """each domain's time zone (reports, protocol days, pages); existing domains get America/Sao_Paulo
 
 Revision ID: 0100
-Revises: 0070
+Revises: 0090
 Create Date: 2026-12-07
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0100'
-down_revision = '0070'
+down_revision = '0090'
 branch_labels = None
 depends_on = None
 

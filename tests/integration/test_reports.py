@@ -54,7 +54,10 @@ async def test_reports_figures(services: Any, root: ApiCaller, domain: str) -> N
     async with services.sessions() as s:
         dom = await s.scalar(select(Domain).where(Domain.slug == domain))
         for record, legs in calls:
-            row = CallRecord(domain_id=dom.id, source="live", **record)
+            # as the journey store keeps them: the offer legs' ring time summed, a transfer leg or not
+            rings = [b - a for kind, _, _, a, b in legs if kind == "offer"]
+            row = CallRecord(domain_id=dom.id, source="live", ring_seconds=float(sum(rings)) if rings else None,
+                             transferred=any(kind == "transfer" for kind, *_ in legs), **record)
             s.add(row)
             await s.flush()
             for seq, (kind, agent, result, a, b) in enumerate(legs):

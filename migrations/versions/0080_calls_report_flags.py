@@ -26,8 +26,11 @@ def upgrade() -> None:
     op.add_column('calls', sa.Column('transferred', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.add_column('calls', sa.Column('ring_seconds', sa.Float(), nullable=True))
     bind = op.get_bind()
-    secs = ("(julianday(l.ended_at) - julianday(l.started_at)) * 86400.0" if bind.dialect.name == "sqlite"
-            else "extract(epoch from l.ended_at - l.started_at)")
+    # SQLite: whole seconds plus the milliseconds its %f gives (julianday's double drifts by tens of
+    # microseconds on today's dates); the journey writer keeps new calls to the microsecond
+    secs = ("((strftime('%s', l.ended_at) - strftime('%s', l.started_at)) + (strftime('%f', l.ended_at) "
+            "- strftime('%S', l.ended_at)) - (strftime('%f', l.started_at) - strftime('%S', l.started_at)))"
+            if bind.dialect.name == "sqlite" else "extract(epoch from l.ended_at - l.started_at)")
     # Only the calls that have a transfer or an offer leg change; the others keep false / NULL.
     op.execute("UPDATE calls SET "
                "transferred = EXISTS (SELECT 1 FROM call_legs l WHERE l.call_pk = calls.id AND l.kind = 'transfer'), "
@@ -44,6 +47,6 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.drop_index('ix_calls_domain_started', table_name='calls')
         op.create_index('ix_calls_domain_started', 'calls', ['domain_id', 'started_at', 'id'])
-    with op.batch_alter_table('calls') as batch:
-        batch.drop_column('ring_seconds')
-        batch.drop_column('transferred')
+    # a plain DROP COLUMN (SQLite 3.35+ has it): a batch copy of calls would cascade-delete every leg
+    op.execute("ALTER TABLE calls DROP COLUMN ring_seconds")
+    op.execute("ALTER TABLE calls DROP COLUMN transferred")

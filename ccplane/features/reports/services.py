@@ -9,10 +9,11 @@ import asyncio
 import base64
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, DateTime, and_, case, exists, func, or_, select, text, type_coerce
+from sqlalchemy import (ColumnElement, DateTime, String, and_, case, cast, exists, func, literal, null, or_, select,
+                        text, type_coerce, union_all)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -238,31 +239,47 @@ class ReportService:
         extra: dict[str, dict[str, list[str]]] = {}
         async with self.sessions() as session:
             s = await session.connection()  # Core rows: no ORM loading on a page of thousands
-            calls = (await s.execute(select(*CALL_COLS).where(*where).order_by(C.started_at, C.id).limit(limit))).all()
+            page = select(*CALL_COLS).where(*where).order_by(C.started_at, C.id).limit(limit)
+            if all_legs:  # a JSON page (small): the calls with every leg in one round trip
+                p = page.subquery("page")
+                calls = []
+                for r in await s.execute(select(p, *(col.label(f"leg_{col.key}") for col in L.__table__.c))
+                                         .outerjoin(L, L.call_pk == p.c.id).order_by(p.c.started_at, p.c.id, L.seq)):
+                    if not calls or calls[-1].id != r.id:
+                        calls.append(r)
+                    if r.leg_id is not None:
+                        legs.setdefault(r.id, []).append(_Leg(*(getattr(r, f"leg_{f}") for f in _Leg._fields)))
+            else:
+                calls = list((await s.execute(page)).all())
             if not calls:
                 return calls, legs, extra
             # The page's legs, attendances and recordings by the page's key range (a join on the same
             # index), not by a list of its ids: thousands of bound ids cost more than the rows.
             last = calls[-1]
             where += [C.started_at <= last.started_at, or_(C.started_at < last.started_at, C.id <= last.id)]
-            leg_q = (select(*L.__table__.c) if all_legs else select(L.call_pk, L.kind, L.agent, L.result, L.detail)
-                     .where(L.kind.in_(FLAT_LEG_KINDS)))
-            for leg in await s.execute(leg_q.join(C, C.id == L.call_pk).where(*where).order_by(L.call_pk, L.seq)):
-                legs.setdefault(leg.call_pk, []).append(leg)
-            for a in await s.execute(select(Attendance.call_id, Attendance.protocol, Attendance.disposition)
-                                     .join(C, C.call_id == Attendance.call_id)
-                                     .where(*where, Attendance.domain_id == rep.domain_id)
-                                     .order_by(Attendance.started_at, Attendance.id)):
-                e = extra.setdefault(a.call_id, {"protocols": [], "qualification": [], "recordings": []})
-                e["protocols"].append(a.protocol)
-                if a.disposition:
-                    e["qualification"].append(f"{a.protocol}:{a.disposition}")
-            for r in await s.execute(select(Recording.call_id, Recording.id)
-                                     .join(C, C.call_id == Recording.call_id)
-                                     .where(*where, Recording.domain_id == rep.domain_id)
-                                     .order_by(Recording.started_at, Recording.id)):
-                e = extra.setdefault(r.call_id, {"protocols": [], "qualification": [], "recordings": []})
-                e["recordings"].append(f"/api/v1/domains/{rep.slug}/recordings/{r.id}/audio")
+            if not all_legs:
+                for leg in await s.execute(select(L.call_pk, L.kind, L.agent, L.result, L.detail)
+                                           .join(C, C.id == L.call_pk).where(*where, L.kind.in_(FLAT_LEG_KINDS))
+                                           .order_by(L.call_pk, L.seq)):
+                    legs.setdefault(leg.call_pk, []).append(leg)
+            # attendances (protocol, qualification) and recordings (audio link) in one round trip
+            both = union_all(
+                select(Attendance.call_id, Attendance.protocol.label("protocol"),
+                       Attendance.disposition.label("disposition"), Attendance.started_at.label("at"),
+                       Attendance.id.label("n"), literal(0).label("rec"))
+                .join(C, C.call_id == Attendance.call_id).where(*where, Attendance.domain_id == rep.domain_id),
+                select(Recording.call_id, cast(null(), String).label("protocol"), cast(null(), String).label("disposition"),
+                       Recording.started_at.label("at"), Recording.id.label("n"), literal(1).label("rec"))
+                .join(C, C.call_id == Recording.call_id).where(*where, Recording.domain_id == rep.domain_id),
+            ).subquery("extra")
+            for x in await s.execute(select(both).order_by(both.c.at, both.c.n)):
+                e = extra.setdefault(x.call_id, {"protocols": [], "qualification": [], "recordings": []})
+                if x.rec:
+                    e["recordings"].append(f"/api/v1/domains/{rep.slug}/recordings/{x.n}/audio")
+                else:
+                    e["protocols"].append(x.protocol)
+                    if x.disposition:
+                        e["qualification"].append(f"{x.protocol}:{x.disposition}")
         return calls, legs, extra
 
     async def detailed_page(self, rep: Report, after: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
@@ -416,6 +433,19 @@ CALL_COLS = (C.id, C.call_id, *(type_coerce(col, DateTime(timezone=True)).label(
              C.direction, C.caller, C.caller_name, C.did, C.queue, C.agent, C.end_reason, C.wait_seconds,
              C.talk_seconds)
 FLAT_LEG_KINDS = ("ivr", "offer", "transfer")  # the legs the flat columns summarise
+
+
+class _Leg(NamedTuple):
+    kind: str
+    queue: str | None
+    agent: str | None
+    extension: str | None
+    number: str | None
+    result: str | None
+    detail: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
 
 
 def _iso(v: datetime | None) -> str | None:

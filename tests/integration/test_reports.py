@@ -134,11 +134,20 @@ async def test_reports_figures(services: Any, root: ApiCaller, domain: str) -> N
     assert first["protocols"] == "20260302000001" and first["qualification"] == "20260302000001:venda"
     assert first["recordings"] == f"/api/v1/domains/{domain}/recordings/{rec_id}/audio"
 
+    # a caller name a spreadsheet would run as a formula: quoted in the export, as given in JSON
+    from sqlalchemy import update
+    async with services.sessions() as s:
+        await s.execute(update(CallRecord).where(CallRecord.call_id == c1["call_id"])
+                        .values(caller_name="=HYPERLINK(1)"))
+        await s.commit()
+    assert (await root.ok("GET", f"{base}/detailed?{period}&limit=1"))["items"][0]["caller_name"] == "=HYPERLINK(1)"
     status, body = await root.call("GET", f"{base}/detailed?{period}&format=csv")
     assert status == 200 and body[:3] == b"\xef\xbb\xbf"
     lines = list(csv.reader(io.StringIO(body[3:].decode("utf-8"))))
     assert lines[0] == ["report", "detailed"] and lines[1] == ["domain", domain] and lines[6][0] == "timezone"
     assert lines[8][0] == "call" and len(lines) == 9 + len(calls)
+    assert lines[9][lines[8].index("caller_name")] == "'=HYPERLINK(1)"
+    assert lines[9][lines[8].index("transfers")] == "" and lines[9][lines[8].index("wait")] == "8.0"
 
     status, body = await root.call("GET", f"{base}/summary?{period}&group_by=queue&format=xlsx")
     assert status == 200

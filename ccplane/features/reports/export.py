@@ -65,9 +65,10 @@ async def csv_chunks(meta: dict[str, Any], rows: AsyncIterator[dict[str, Any]]) 
 
 
 async def csv_table(meta: dict[str, Any], columns: Iterable[str] | None,
-                    pages: AsyncIterator[Page]) -> AsyncIterator[bytes]:
+                    pages: AsyncIterator[Page], safe: bool = False) -> AsyncIterator[bytes]:
     """The header block, the column names and the rows, one chunk per page (csv.writer over tuples:
-    None is an empty cell, numbers are written as numbers)."""
+    None is an empty cell, numbers are written as numbers). ``safe``: the rows' texts are already
+    quoted against formulas (the detailed export does it while building them)."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerows(header_block(meta))
@@ -75,7 +76,7 @@ async def csv_table(meta: dict[str, Any], columns: Iterable[str] | None,
         w.writerow(columns)
     head = BOM
     async for page in pages:
-        w.writerows(map(_safe, page))
+        w.writerows(page if safe else map(_safe, page))
         if buf.tell() >= 1 << 16:
             yield head + buf.getvalue().encode("utf-8")
             head = b""

@@ -61,7 +61,7 @@ async def report_response(request: web.Request, svc: Any, me: Any, domain: str, 
                                            "Content-Disposition": f'attachment; filename="{name}.csv"'})
         await resp.prepare(request)
         assert pages is not None
-        async for chunk in csv_table(meta, columns, pages):
+        async for chunk in csv_table(meta, columns, pages, safe=kind == "detailed"):
             await resp.write(chunk)
         await resp.write_eof()
         return resp

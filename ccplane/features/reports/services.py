@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (ColumnElement, DateTime, String, and_, case, cast, exists, func, literal, null, or_, select,
+from sqlalchemy import (ColumnElement, DateTime, String, and_, case, cast, exists, func, literal, literal_column, null, or_, select,
                         text, type_coerce, union_all)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -76,8 +76,10 @@ class Report:
 
     def local(self, col: Any, unit: str) -> ColumnElement[Any]:
         if self.dialect == "sqlite":
-            fmt = "%Y-%m-%d %H:00" if unit == "hour" else "%Y-%m-%d"
-            return func.strftime(fmt, col, f"{self.offset:+d} seconds")
+            # literals, not bound parameters: SQLite matches the GROUP BY to the selected expression
+            # only when both are written the same (two '?' are two expressions, computed twice a row)
+            fmt = "'%Y-%m-%d %H:00'" if unit == "hour" else "'%Y-%m-%d'"
+            return func.strftime(literal_column(fmt), col, literal_column(f"'{self.offset:+d} seconds'"))
         # date_trunc on the local wall time (a timestamp without zone): a third cheaper than to_char
         # per row; label() formats the bucket as SQLite's strftime writes it
         return func.date_trunc(unit, func.timezone("UTC", col) + text(f"interval '{self.offset:d} seconds'"))
@@ -242,13 +244,14 @@ class ReportService:
             page = select(*CALL_COLS).where(*where).order_by(C.started_at, C.id).limit(limit)
             if all_legs:  # a JSON page (small): the calls with every leg in one round trip
                 p = page.subquery("page")
-                calls = []
-                for r in await s.execute(select(p, *(col.label(f"leg_{col.key}") for col in L.__table__.c))
-                                         .outerjoin(L, L.call_pk == p.c.id).order_by(p.c.started_at, p.c.id, L.seq)):
+                calls, n = [], len(CALL_COLS)  # the leg's columns follow the call's, in _Leg's order
+                for r in (await s.execute(select(p, *(getattr(L, f).label(f"leg_{f}") for f in _Leg._fields))
+                                          .outerjoin(L, L.call_pk == p.c.id)
+                                          .order_by(p.c.started_at, p.c.id, L.seq))).all():
                     if not calls or calls[-1].id != r.id:
                         calls.append(r)
-                    if r.leg_id is not None:
-                        legs.setdefault(r.id, []).append(_Leg(*(getattr(r, f"leg_{f}") for f in _Leg._fields)))
+                    if r.leg_kind is not None:
+                        legs.setdefault(r.id, []).append(_Leg._make(r[n:]))
             else:
                 calls = list((await s.execute(page)).all())
             if not calls:
@@ -258,9 +261,9 @@ class ReportService:
             last = calls[-1]
             where += [C.started_at <= last.started_at, or_(C.started_at < last.started_at, C.id <= last.id)]
             if not all_legs:
-                for leg in await s.execute(select(L.call_pk, L.kind, L.agent, L.result, L.detail)
-                                           .join(C, C.id == L.call_pk).where(*where, L.kind.in_(FLAT_LEG_KINDS))
-                                           .order_by(L.call_pk, L.seq)):
+                for leg in (await s.execute(select(L.call_pk, L.kind, L.agent, L.result, L.detail)
+                                            .join(C, C.id == L.call_pk).where(*where, L.kind.in_(FLAT_LEG_KINDS))
+                                            .order_by(L.call_pk, L.seq))).all():  # in bulk, not row by row
                     legs.setdefault(leg.call_pk, []).append(leg)
             # attendances (protocol, qualification) and recordings (audio link) in one round trip
             both = union_all(
@@ -290,7 +293,8 @@ class ReportService:
         return rows, nxt
 
     async def detailed_pages(self, rep: Report) -> AsyncIterator[list[tuple[Any, ...]]]:
-        """The whole period's detailed rows as tuples of DETAIL_COLUMNS (the CSV/XLSX exports),
+        """The whole period's detailed rows as tuples of DETAIL_COLUMNS (the CSV/XLSX exports, texts
+        already quoted against formulas: csv_table(..., safe=True)),
         PAGE calls per round trip (keyset): memory stays flat whatever the period holds. The next
         page is read while this one is written out (the database and the writer overlap)."""
         ahead: asyncio.Task[Any] | None = asyncio.ensure_future(self._page(rep, None, PAGE, all_legs=False))
@@ -302,7 +306,7 @@ class ReportService:
                     after = (calls[-1].started_at, calls[-1].id)
                     ahead = asyncio.ensure_future(self._page(rep, after, PAGE, all_legs=False))
                 if calls:
-                    yield [_flat(c, legs.get(c.id, ()), extra.get(c.call_id)) for c in calls]
+                    yield [_flat(c, legs.get(c.id, ()), extra.get(c.call_id), export=True) for c in calls]
         finally:
             if ahead is not None:  # the reader went away (a closed download): no page left running
                 ahead.cancel()
@@ -452,8 +456,16 @@ def _iso(v: datetime | None) -> str | None:
     return None if v is None else (v if v.tzinfo else v.replace(tzinfo=timezone.utc)).isoformat()
 
 
-def _flat(c: Any, legs: Any, extra: dict[str, list[str]] | None) -> tuple[Any, ...]:
-    """A call's detailed row in DETAIL_COLUMNS order (plain values, no per-row dict)."""
+_FORMULA = frozenset("=+-@\t\r")  # a spreadsheet would run a cell starting so (alerts.export._cell)
+
+
+def _q(v: str | None) -> str | None:
+    return "'" + v if v and v[0] in _FORMULA else v
+
+
+def _flat(c: Any, legs: Any, extra: dict[str, list[str]] | None, export: bool = False) -> tuple[Any, ...]:
+    """A call's detailed row in DETAIL_COLUMNS order (plain values, no per-row dict); for an
+    export, the texts that come from outside (caller, names, IVR input...) quoted against formulas."""
     ivr = tried = transfers = None
     if legs:
         i: list[str] = []
@@ -468,15 +480,22 @@ def _flat(c: Any, legs: Any, extra: dict[str, list[str]] | None) -> tuple[Any, .
             elif kind == "transfer":
                 t.append(f"{leg.result}:{leg.detail or ''}")
         ivr, tried, transfers = " > ".join(i) or None, " ".join(o) or None, " ".join(t) or None
-    wait, talk = c.wait_seconds, c.talk_seconds
-    row = (c.call_id, _iso(c.started_at), _iso(c.answered_at), _iso(c.ended_at), c.direction, c.caller,
-           c.caller_name, c.did, c.queue, c.agent, c.end_reason, None if wait is None else round(wait, 3),
-           None if talk is None else round(talk, 3), ivr, tried, transfers)
+    _pk, call, started, answered, ended, direction, caller, name, did, queue, agent, reason, wait, talk = c[:14]
+    if export:
+        caller, name, did, queue, agent, ivr, tried, transfers = (
+            _q(caller), _q(name), _q(did), _q(queue), _q(agent), _q(ivr), _q(tried), _q(transfers))
+    row = (call, _iso(started), _iso(answered), _iso(ended), direction, caller, name, did, queue, agent, reason,
+           None if wait is None else round(wait, 3), None if talk is None else round(talk, 3), ivr, tried, transfers)
     if extra is None:
         return row + (None, None, None)
     # the attendances' protocols, their qualification (protocol:disposition), the recordings' audio
-    return row + (" ".join(extra["protocols"]) or None, " ".join(extra["qualification"]) or None,
+    q = _q if export else _same
+    return row + (" ".join(extra["protocols"]) or None, q(" ".join(extra["qualification"]) or None),
                   " ".join(extra["recordings"]) or None)
+
+
+def _same(v: str | None) -> str | None:
+    return v
 
 
 def _detail(c: Any, legs: list[Any], extra: dict[str, list[str]] | None = None) -> dict[str, Any]:

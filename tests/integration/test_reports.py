@@ -149,6 +149,14 @@ async def test_reports_figures(services: Any, root: ApiCaller, domain: str) -> N
     assert lines[9][lines[8].index("caller_name")] == "'=HYPERLINK(1)"
     assert lines[9][lines[8].index("transfers")] == "" and lines[9][lines[8].index("wait")] == "8.0"
 
+    status, body = await root.call("GET", f"{base}/detailed?{period}&format=xlsx")
+    assert status == 200
+    rows_x = [list(r) for r in openpyxl.load_workbook(io.BytesIO(body), read_only=True).active.iter_rows(values_only=True)]
+    head_x = rows_x[8]
+    assert head_x[0] == "call" and len(rows_x) == 9 + len(calls)
+    assert rows_x[9][head_x.index("wait")] == 8 and isinstance(rows_x[9][head_x.index("talk")], (int, float))
+    assert rows_x[9][head_x.index("caller_name")] == "'=HYPERLINK(1)"
+
     status, body = await root.call("GET", f"{base}/summary?{period}&group_by=queue&format=xlsx")
     assert status == 200
     sheet = openpyxl.load_workbook(io.BytesIO(body), read_only=True).active

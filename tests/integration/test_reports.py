@@ -96,7 +96,9 @@ async def test_reports_figures(services: Any, root: ApiCaller, domain: str) -> N
     assert [(h["hour"], h["total"]) for h in hours] == [("2026-03-02 09:00", 2), ("2026-03-02 10:00", 2),
                                                        ("2026-03-02 11:00", 2), ("2026-03-02 12:00", 1),
                                                        ("2026-03-02 13:00", 1)]
-    by_agent = {r["agent"]: r for r in (await root.ok("GET", f"{base}/summary?{period}&group_by=agent"))["items"]}
+    agent_rows = (await root.ok("GET", f"{base}/summary?{period}&group_by=agent"))["items"]
+    assert [r["agent"] for r in agent_rows] == ["ana", "bia", None]  # no agent last, on either database
+    by_agent = {r["agent"]: r for r in agent_rows}
     assert by_agent["ana"]["total"] == 2 and by_agent["bia"]["talk_total"] == 40
 
     listing = (await root.ok("GET", f"{base}/listing?{period}&queues=q1"))["items"]

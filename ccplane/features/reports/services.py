@@ -209,7 +209,8 @@ class ReportService:
                                          ("total", "answered", "abandoned")]
         stmt = select(*([g.label("group")] if g is not None else []), *cols).where(*rep.where())
         if g is not None:
-            stmt = stmt.group_by(g).order_by(g)
+            # the calls without a queue/agent/DID last on both databases (SQLite sorts NULL first)
+            stmt = stmt.group_by(g).order_by(g.asc().nulls_last())
         async with self.sessions() as s:
             rows = [dict(r._mapping) for r in await s.execute(stmt)]
         out = []

@@ -307,7 +307,8 @@ class ReportService:
                     after = (calls[-1].started_at, calls[-1].id)
                     ahead = asyncio.ensure_future(self._page(rep, after, PAGE, all_legs=False))
                 if calls:
-                    yield [_flat(c, legs.get(c.id, ()), extra.get(c.call_id), export=True) for c in calls]
+                    lg, ex = legs.get, extra.get  # c[0], c[1]: the call's pk and id (CALL_COLS)
+                    yield [_flat(c, lg(c[0]), ex(c[1]), True) for c in calls]
         finally:
             if ahead is not None:  # the reader went away (a closed download): no page left running
                 ahead.cancel()
@@ -482,9 +483,20 @@ def _flat(c: Any, legs: Any, extra: dict[str, list[str]] | None, export: bool = 
                 t.append(f"{leg.result}:{leg.detail or ''}")
         ivr, tried, transfers = " > ".join(i) or None, " ".join(o) or None, " ".join(t) or None
     _pk, call, started, answered, ended, direction, caller, name, did, queue, agent, reason, wait, talk = c[:14]
-    if export:
-        caller, name, did, queue, agent, ivr, tried, transfers = (
-            _q(caller), _q(name), _q(did), _q(queue), _q(agent), _q(ivr), _q(tried), _q(transfers))
+    if export:  # inline checks: a function call per cell costs more than the cell
+        f = _FORMULA
+        if caller and caller[0] in f:
+            caller = "'" + caller
+        if name and name[0] in f:
+            name = "'" + name
+        if did and did[0] in f:
+            did = "'" + did
+        if queue and queue[0] in f:
+            queue = "'" + queue
+        if agent and agent[0] in f:
+            agent = "'" + agent
+        if ivr or tried or transfers:
+            ivr, tried, transfers = _q(ivr), _q(tried), _q(transfers)
     row = (call, _iso(started), _iso(answered), _iso(ended), direction, caller, name, did, queue, agent, reason,
            None if wait is None else round(wait, 3), None if talk is None else round(talk, 3), ivr, tried, transfers)
     if extra is None:

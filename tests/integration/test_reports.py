@@ -54,7 +54,10 @@ async def test_reports_figures(services: Any, root: ApiCaller, domain: str) -> N
     async with services.sessions() as s:
         dom = await s.scalar(select(Domain).where(Domain.slug == domain))
         for record, legs in calls:
-            row = CallRecord(domain_id=dom.id, source="live", **record)
+            # as the journey store keeps them: the offer legs' ring time summed, a transfer leg or not
+            rings = [b - a for kind, _, _, a, b in legs if kind == "offer"]
+            row = CallRecord(domain_id=dom.id, source="live", ring_seconds=float(sum(rings)) if rings else None,
+                             transferred=any(kind == "transfer" for kind, *_ in legs), **record)
             s.add(row)
             await s.flush()
             for seq, (kind, agent, result, a, b) in enumerate(legs):
@@ -93,7 +96,9 @@ async def test_reports_figures(services: Any, root: ApiCaller, domain: str) -> N
     assert [(h["hour"], h["total"]) for h in hours] == [("2026-03-02 09:00", 2), ("2026-03-02 10:00", 2),
                                                        ("2026-03-02 11:00", 2), ("2026-03-02 12:00", 1),
                                                        ("2026-03-02 13:00", 1)]
-    by_agent = {r["agent"]: r for r in (await root.ok("GET", f"{base}/summary?{period}&group_by=agent"))["items"]}
+    agent_rows = (await root.ok("GET", f"{base}/summary?{period}&group_by=agent"))["items"]
+    assert [r["agent"] for r in agent_rows] == ["ana", "bia", None]  # no agent last, on either database
+    by_agent = {r["agent"]: r for r in agent_rows}
     assert by_agent["ana"]["total"] == 2 and by_agent["bia"]["talk_total"] == 40
 
     listing = (await root.ok("GET", f"{base}/listing?{period}&queues=q1"))["items"]
@@ -131,11 +136,28 @@ async def test_reports_figures(services: Any, root: ApiCaller, domain: str) -> N
     assert first["protocols"] == "20260302000001" and first["qualification"] == "20260302000001:venda"
     assert first["recordings"] == f"/api/v1/domains/{domain}/recordings/{rec_id}/audio"
 
+    # a caller name a spreadsheet would run as a formula: quoted in the export, as given in JSON
+    from sqlalchemy import update
+    async with services.sessions() as s:
+        await s.execute(update(CallRecord).where(CallRecord.call_id == c1["call_id"])
+                        .values(caller_name="=HYPERLINK(1)"))
+        await s.commit()
+    assert (await root.ok("GET", f"{base}/detailed?{period}&limit=1"))["items"][0]["caller_name"] == "=HYPERLINK(1)"
     status, body = await root.call("GET", f"{base}/detailed?{period}&format=csv")
     assert status == 200 and body[:3] == b"\xef\xbb\xbf"
     lines = list(csv.reader(io.StringIO(body[3:].decode("utf-8"))))
     assert lines[0] == ["report", "detailed"] and lines[1] == ["domain", domain] and lines[6][0] == "timezone"
     assert lines[8][0] == "call" and len(lines) == 9 + len(calls)
+    assert lines[9][lines[8].index("caller_name")] == "'=HYPERLINK(1)"
+    assert lines[9][lines[8].index("transfers")] == "" and lines[9][lines[8].index("wait")] == "8.0"
+
+    status, body = await root.call("GET", f"{base}/detailed?{period}&format=xlsx")
+    assert status == 200
+    rows_x = [list(r) for r in openpyxl.load_workbook(io.BytesIO(body), read_only=True).active.iter_rows(values_only=True)]
+    head_x = rows_x[8]
+    assert head_x[0] == "call" and len(rows_x) == 9 + len(calls)
+    assert rows_x[9][head_x.index("wait")] == 8 and isinstance(rows_x[9][head_x.index("talk")], (int, float))
+    assert rows_x[9][head_x.index("caller_name")] == "'=HYPERLINK(1)"
 
     status, body = await root.call("GET", f"{base}/summary?{period}&group_by=queue&format=xlsx")
     assert status == 200

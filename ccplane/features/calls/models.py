@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ...db.base import Base, UtcDateTime
@@ -33,6 +33,9 @@ class CallRecord(Base):
     wait_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     talk_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     source: Mapped[str] = mapped_column(String(16), default="live")  # live | resync | outbox | queue_calls
+    # kept from the legs at write time, for the reports (no per-call legs subquery on a million calls)
+    transferred: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # a transfer leg
+    ring_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)  # the offer legs' ring time, summed
 
 
 class CallLeg(Base):

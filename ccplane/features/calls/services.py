@@ -62,6 +62,15 @@ def _insert_for(s: AsyncSession) -> Any:
     return sqlite_insert
 
 
+def report_flags(call: Call) -> dict[str, Any]:
+    """What the reports read on the call row instead of its legs: a transfer leg, and the offer
+    legs' ring time summed (in stored microseconds, as the legs' own times give it)."""
+    rings = [(_ts(leg.ended_at) - _ts(leg.started_at)).total_seconds()  # type: ignore[operator]
+             for leg in call.legs if leg.kind == "offer" and leg.ended_at is not None]
+    return {"transferred": any(leg.kind == "transfer" for leg in call.legs),
+            "ring_seconds": round(sum(rings), 6) if rings else None}
+
+
 def call_times(call: Call) -> tuple[float | None, float | None]:
     """(wait, talk) seconds: queue wait up to the answer or exit; talk of every answered leg."""
     wait = sum(((leg.ended_at or call.ended_at or time.time()) - leg.started_at)
@@ -213,7 +222,7 @@ class CallService:
                               queue=call.queue, agent=call.agent, alert_id=call.alert_id,
                               started_at=_ts(call.started_at), answered_at=_ts(call.answered_at),
                               ended_at=_ts(call.ended_at), end_reason=call.end_reason, wait_seconds=wait,
-                              talk_seconds=talk)
+                              talk_seconds=talk, **report_flags(call))
                 if pk is None:  # new, or written before by a process that is gone: one upsert either way
                     upsert = _insert_for(s)(CallRecord).values(call_id=call.id, source=call.source, **values)
                     pk = await s.scalar(upsert.on_conflict_do_update(index_elements=[CallRecord.call_id], set_=values)

@@ -20,35 +20,77 @@ def header_block(meta: dict[str, Any]) -> list[list[Any]]:
             ["filters", filters], ["generated_at", meta["generated_at"]], ["timezone", meta["timezone"]], []]
 
 
+BOM = b"\xef\xbb\xbf"
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+Page = list[tuple[Any, ...]]
+
+
 def flat(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k != "legs"}  # the legs are summarised in the flat columns
 
 
+def _safe(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The row with every text a spreadsheet could run as a formula quoted (as alerts.export._cell)."""
+    for v in row:
+        if type(v) is str and v[:1] in _FORMULA:
+            return tuple(_cell(x) for x in row)
+    return row
+
+
+async def table_of(rows: AsyncIterator[dict[str, Any]]) -> tuple[list[str] | None, AsyncIterator[Page]]:
+    """Dict rows as a table: the first row's keys (legs left out) and pages of tuples."""
+    it = rows.__aiter__()
+    try:
+        first = flat(await it.__anext__())
+    except StopAsyncIteration:
+        return None, _pages([])
+    columns = list(first)
+
+    async def pages() -> AsyncIterator[Page]:
+        yield [tuple(first[c] for c in columns)]
+        async for row in it:
+            yield [tuple(row.get(c) for c in columns)]
+    return columns, pages()
+
+
+async def _pages(pages: list[Page]) -> AsyncIterator[Page]:
+    for page in pages:
+        yield page
+
+
 async def csv_chunks(meta: dict[str, Any], rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    columns, pages = await table_of(rows)
+    async for chunk in csv_table(meta, columns, pages):
+        yield chunk
+
+
+async def csv_table(meta: dict[str, Any], columns: Iterable[str] | None,
+                    pages: AsyncIterator[Page], safe: bool = False) -> AsyncIterator[bytes]:
+    """The header block, the column names and the rows, one chunk per page (csv.writer over tuples:
+    None is an empty cell, numbers are written as numbers). ``safe``: the rows' texts are already
+    quoted against formulas (the detailed export does it while building them)."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    for line in header_block(meta):
-        w.writerow(line)
-    columns: list[str] | None = None
-    n = 0
-    async for row in rows:
-        row = flat(row)
-        if columns is None:
-            columns = list(row)
-            w.writerow(columns)
-        w.writerow([_cell("" if row[c] is None else row[c]) for c in columns])
-        n += 1
-        if n % 2000 == 0:
-            yield (b"\xef\xbb\xbf" if n == 2000 else b"") + buf.getvalue().encode("utf-8")
+    w.writerows(header_block(meta))
+    if columns is not None:
+        w.writerow(columns)
+    head = BOM
+    async for page in pages:
+        w.writerows(page if safe else map(_safe, page))
+        if buf.tell() >= 1 << 16:
+            yield head + buf.getvalue().encode("utf-8")
+            head = b""
             buf.seek(0)
             buf.truncate()
-    if n < 2000:
-        yield b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
-    else:
-        yield buf.getvalue().encode("utf-8")
+    yield head + buf.getvalue().encode("utf-8")
 
 
 async def xlsx_file(meta: dict[str, Any], rows: AsyncIterator[dict[str, Any]]) -> str:
+    columns, pages = await table_of(rows)
+    return await xlsx_table(meta, columns, pages)
+
+
+async def xlsx_table(meta: dict[str, Any], columns: Iterable[str] | None, pages: AsyncIterator[Page]) -> str:
     """Writes the workbook row by row to a temporary file (constant_memory) and returns its path."""
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
@@ -59,22 +101,19 @@ async def xlsx_file(meta: dict[str, Any], rows: AsyncIterator[dict[str, Any]]) -
     for line in header_block(meta):
         sheet.write_row(r, 0, [_cell(v) for v in line])
         r += 1
-    columns: list[str] | None = None
-    async for row in rows:
-        row = flat(row)
-        if columns is None:
-            columns = list(row)
-            sheet.write_row(r, 0, columns)
-            r += 1
-        for c, name in enumerate(columns):
-            v = row[name]
-            if isinstance(v, bool):
-                sheet.write_boolean(r, c, v)
-            elif isinstance(v, (int, float)):
-                sheet.write_number(r, c, v)  # numbers (seconds, counts, percentages) stay numbers
-            elif v is not None:
-                sheet.write_string(r, c, str(_cell(v)))
+    if columns is not None:
+        sheet.write_row(r, 0, list(columns))
         r += 1
+    async for page in pages:
+        for row in page:
+            for c, v in enumerate(row):
+                if isinstance(v, bool):
+                    sheet.write_boolean(r, c, v)
+                elif isinstance(v, (int, float)):
+                    sheet.write_number(r, c, v)  # numbers (seconds, counts, percentages) stay numbers
+                elif v is not None:
+                    sheet.write_string(r, c, str(_cell(v)))
+            r += 1
     book.close()
     return path
 

@@ -10,8 +10,9 @@ from aiohttp import web
 
 from ...errors import NotFound
 from ...web.routing import Api, Req
-from .export import aiter, csv_chunks, xlsx_file
+from .export import Page, aiter, csv_table, table_of, xlsx_table
 from .schemas import KINDS, ReportQuery
+from .services import DETAIL_COLUMNS
 
 api = Api()
 _NO_REQUEST: Any = None  # a JSON answer is built whole and never prepared against a request
@@ -38,32 +39,35 @@ async def report_response(request: web.Request, svc: Any, me: Any, domain: str, 
                             "service_level": q.service_level, "short_abandon": q.short_abandon,
                             "generated_at": datetime.now(timezone.utc).isoformat(), "timezone": q.timezone}
     nxt: str | None = None
-    rows: AsyncIterator[dict[str, Any]]
     items: list[dict[str, Any]] | None = None
+    columns: Any = None
+    pages: AsyncIterator[Page] | None = None
     if kind == "detailed":
         if q.format == "json":
             items, nxt = await svc.detailed_page(rep, q.after, q.limit)
-            rows = aiter(items)
-        else:
-            rows = svc.detailed_all(rep)  # the whole period, page by page (keyset)
+        else:  # the whole period, page by page (keyset), as tuples
+            columns, pages = DETAIL_COLUMNS, svc.detailed_pages(rep)
     else:
         if kind in ("abandoned", "agent-activity", "call-group"):
             items = await {"abandoned": svc.abandoned, "agent-activity": svc.agent_activity,
                            "call-group": svc.call_groups}[kind](rep)
         else:
             items = await svc.aggregate(rep, kind)
-        rows = aiter(items)
+    if pages is None and q.format != "json":
+        columns, pages = await table_of(aiter(items or []))
     name = f"{kind}-{slug}"
     if q.format == "csv":
         resp = web.StreamResponse(headers={"Content-Type": "text/csv; charset=utf-8",
                                            "Content-Disposition": f'attachment; filename="{name}.csv"'})
         await resp.prepare(request)
-        async for chunk in csv_chunks(meta, rows):
+        assert pages is not None
+        async for chunk in csv_table(meta, columns, pages, safe=kind == "detailed"):
             await resp.write(chunk)
         await resp.write_eof()
         return resp
     if q.format == "xlsx":
-        path = await xlsx_file(meta, rows)
+        assert pages is not None
+        path = await xlsx_table(meta, columns, pages)
         try:
             resp = web.StreamResponse(headers={"Content-Type": XLSX,
                                                "Content-Disposition": f'attachment; filename="{name}.xlsx"'})

@@ -1,6 +1,7 @@
 """Indexes the reports need on the journey tables (owned by features/calls; declared
-here so the models and migration 0015 agree): a domain's period in start order
-(filters and the detailed keyset), and a call's legs by kind (the EXISTS/ring subqueries)."""
+here so the models and migrations 0015, 0080, 0081 agree): a domain's period in start order
+(filters and the detailed keyset; on PostgreSQL covering the aggregates' columns), a call's legs
+by kind, and the abandoned list's probes by caller and by number."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,8 +12,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ...db.base import Base, UtcDateTime
 from ..calls.models import CallLeg, CallRecord
 
-CALLS_PERIOD = Index("ix_calls_domain_started", CallRecord.domain_id, CallRecord.started_at, CallRecord.id)
+CALLS_PERIOD = Index("ix_calls_domain_started", CallRecord.domain_id, CallRecord.started_at, CallRecord.id,
+                     postgresql_include=["status", "answered_at", "end_reason", "wait_seconds", "talk_seconds",
+                                         "transferred", "ring_seconds", "direction", "queue", "agent", "did"])  # 0080
 LEGS_BY_KIND = Index("ix_call_legs_call_kind", CallLeg.call_pk, CallLeg.kind)
+# the abandoned list's "reached back" probes (0081): a later call from the caller, a later leg to them
+CALLS_BY_CALLER = Index("ix_calls_domain_caller_started", CallRecord.domain_id, CallRecord.caller,
+                        CallRecord.started_at)
+LEGS_BY_NUMBER = Index("ix_call_legs_number", CallLeg.number)
 
 
 class AgentStateSpan(Base):

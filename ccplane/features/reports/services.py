@@ -5,13 +5,15 @@ times and the local hour/day of a time, both built here). Definitions: docs/repo
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, text
+from sqlalchemy import (ColumnElement, DateTime, String, and_, case, cast, exists, func, literal, literal_column, null, or_, select,
+                        text, type_coerce, union_all)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -74,10 +76,20 @@ class Report:
 
     def local(self, col: Any, unit: str) -> ColumnElement[Any]:
         if self.dialect == "sqlite":
-            fmt = "%Y-%m-%d %H:00" if unit == "hour" else "%Y-%m-%d"
-            return func.strftime(fmt, col, f"{self.offset:+d} seconds")
-        fmt = "YYYY-MM-DD HH24:00" if unit == "hour" else "YYYY-MM-DD"
-        return func.to_char(func.timezone("UTC", col) + text(f"interval '{self.offset:d} seconds'"), fmt)
+            # literals, not bound parameters: SQLite matches the GROUP BY to the selected expression
+            # only when both are written the same (two '?' are two expressions, computed twice a row)
+            fmt = "'%Y-%m-%d %H:00'" if unit == "hour" else "'%Y-%m-%d'"
+            return func.strftime(literal_column(fmt), col, literal_column(f"'{self.offset:+d} seconds'"))
+        # date_trunc on the local wall time (a timestamp without zone): a third cheaper than to_char
+        # per row; label() formats the bucket as SQLite's strftime writes it
+        return func.date_trunc(unit, func.timezone("UTC", col) + text(f"interval '{self.offset:d} seconds'"))
+
+    @staticmethod
+    def label(value: Any, unit: str | None) -> Any:
+        """A local hour/day bucket as text, 'YYYY-MM-DD HH:00' / 'YYYY-MM-DD', on either database."""
+        if isinstance(value, datetime):
+            return value.strftime("%Y-%m-%d %H:00" if unit == "hour" else "%Y-%m-%d")
+        return value
 
     # -- filters --------------------------------------------------------------------------
     def where(self) -> list[ColumnElement[bool]]:
@@ -107,11 +119,10 @@ class Report:
     def quantitative_cols(self) -> list[Any]:
         answered = C.answered_at.is_not(None)
         abandon = C.end_reason == "abandon"
-        transfer = exists().where(L.call_pk == C.id, L.kind == "transfer")
         cols = [func.count().label("total"), self._count(answered).label("answered"),
                 self._count(abandon).label("abandoned"),
                 self._count(and_(abandon, func.coalesce(C.wait_seconds, 0) < self.short)).label("short_abandoned"),
-                self._count(transfer).label("transferred"),
+                self._count(C.transferred).label("transferred"),
                 self._count(C.end_reason == "blacklist").label("blacklisted"),
                 self._count(C.end_reason == "overflow").label("overflowed"),
                 self._count(C.end_reason.in_(("max_wait", "call_timeout"))).label("timed_out")]
@@ -127,8 +138,6 @@ class Report:
         queued = C.wait_seconds.is_not(None)
         abandon = C.end_reason == "abandon"
         counted_abandon = and_(abandon, func.coalesce(C.wait_seconds, 0) >= self.short)
-        ring = (select(func.sum(self.seconds(L.started_at, L.ended_at))).where(L.call_pk == C.id, L.kind == "offer")
-                .scalar_subquery())
         return [func.count().label("total"),
                 self._count(answered).label("answered"),
                 self._count(counted_abandon).label("abandoned"),
@@ -137,7 +146,7 @@ class Report:
                 func.avg(case((and_(answered, queued), C.wait_seconds))).label("asa"),
                 func.avg(C.talk_seconds).label("talk_avg"), func.max(C.talk_seconds).label("talk_max"),
                 func.sum(C.talk_seconds).label("talk_total"),
-                func.avg(ring).label("ring_avg"),
+                func.avg(C.ring_seconds).label("ring_avg"),
                 self._count(and_(answered, func.coalesce(C.wait_seconds, 0) <= self.sl)).label("answered_within_sl"),
                 self._count(and_(counted_abandon, C.wait_seconds > self.sl)).label("abandoned_after_sl")]
 
@@ -200,7 +209,8 @@ class ReportService:
                                          ("total", "answered", "abandoned")]
         stmt = select(*([g.label("group")] if g is not None else []), *cols).where(*rep.where())
         if g is not None:
-            stmt = stmt.group_by(g).order_by(g)
+            # the calls without a queue/agent/DID last on both databases (SQLite sorts NULL first)
+            stmt = stmt.group_by(g).order_by(g.asc().nulls_last())
         async with self.sessions() as s:
             rows = [dict(r._mapping) for r in await s.execute(stmt)]
         out = []
@@ -214,52 +224,94 @@ class ReportService:
                 q = rep.quantitative_row({k: r[k] for k in r if k in names})
                 item = q | rep.summary_row(r)
             if g is not None:
-                item = {str(by): r["group"]} | item
+                item = {str(by): rep.label(r["group"], by)} | item
             out.append(item)
         return out
 
     # -- detailed -------------------------------------------------------------------------
-    async def detailed_page(self, rep: Report, after: str | None, limit: int,
-                            with_legs: bool = True) -> tuple[list[dict[str, Any]], str | None]:
+    async def _page(self, rep: Report, after: tuple[datetime, int] | None, limit: int, all_legs: bool) -> tuple[
+            list[Any], dict[int, list[Any]], dict[str, dict[str, list[str]]]]:
+        """One keyset page of the period's calls (plain rows, in start order), their legs (every
+        leg, or only the kinds the flat columns summarise) and attendances/recordings."""
         where = rep.where()
         if after:
-            when, pk = _uncursor(after)
-            where.append(or_(C.started_at > when, and_(C.started_at == when, C.id > pk)))
-        async with self.sessions() as s:
-            # plain rows, not ORM objects: a detailed export reads every call of the period
-            calls = (await s.execute(select(*C.__table__.c).where(*where).order_by(C.started_at, C.id)
-                                     .limit(limit))).all()
-            legs: dict[int, list[Any]] = {}
-            extra: dict[str, dict[str, list[str]]] = {}
-            if calls:
-                for leg in await s.execute(select(*L.__table__.c).where(L.call_pk.in_([c.id for c in calls]))
-                                           .order_by(L.call_pk, L.seq)):
+            when, pk = after
+            # the bare bound first, so the index range starts at the cursor (an OR alone scans from the start)
+            where += [C.started_at >= when, or_(C.started_at > when, C.id > pk)]
+        legs: dict[int, list[Any]] = {}
+        extra: dict[str, dict[str, list[str]]] = {}
+        async with self.sessions() as session:
+            s = await session.connection()  # Core rows: no ORM loading on a page of thousands
+            page = select(*CALL_COLS).where(*where).order_by(C.started_at, C.id).limit(limit)
+            if all_legs:  # a JSON page (small): the calls with every leg in one round trip
+                p = page.subquery("page")
+                calls, n = [], len(CALL_COLS)  # the leg's columns follow the call's, in _Leg's order
+                for r in (await s.execute(select(p, *(getattr(L, f).label(f"leg_{f}") for f in _Leg._fields))
+                                          .outerjoin(L, L.call_pk == p.c.id)
+                                          .order_by(p.c.started_at, p.c.id, L.seq))).all():
+                    if not calls or calls[-1].id != r.id:
+                        calls.append(r)
+                    if r.leg_kind is not None:
+                        legs.setdefault(r.id, []).append(_Leg._make(r[n:]))
+            else:
+                calls = list((await s.execute(page)).all())
+            if not calls:
+                return calls, legs, extra
+            # The page's legs, attendances and recordings by the page's key range (a join on the same
+            # index), not by a list of its ids: thousands of bound ids cost more than the rows.
+            last = calls[-1]
+            where += [C.started_at <= last.started_at, or_(C.started_at < last.started_at, C.id <= last.id)]
+            if not all_legs:
+                for leg in (await s.execute(select(L.call_pk, L.kind, L.agent, L.result, L.detail)
+                                            .join(C, C.id == L.call_pk).where(*where, L.kind.in_(FLAT_LEG_KINDS))
+                                            .order_by(L.call_pk, L.seq))).all():  # in bulk, not row by row
                     legs.setdefault(leg.call_pk, []).append(leg)
-                ids = [c.call_id for c in calls]
-                for a in await s.execute(select(Attendance.call_id, Attendance.protocol, Attendance.disposition)
-                                         .where(Attendance.domain_id == rep.domain_id, Attendance.call_id.in_(ids))
-                                         .order_by(Attendance.started_at, Attendance.id)):
-                    e = extra.setdefault(a.call_id, {"protocols": [], "qualification": [], "recordings": []})
-                    e["protocols"].append(a.protocol)
-                    if a.disposition:
-                        e["qualification"].append(f"{a.protocol}:{a.disposition}")
-                for r in await s.execute(select(Recording.call_id, Recording.id)
-                                         .where(Recording.domain_id == rep.domain_id, Recording.call_id.in_(ids))
-                                         .order_by(Recording.started_at, Recording.id)):
-                    e = extra.setdefault(r.call_id, {"protocols": [], "qualification": [], "recordings": []})
-                    e["recordings"].append(f"/api/v1/domains/{rep.slug}/recordings/{r.id}/audio")
-        rows = [_detail(c, legs.get(c.id, []), with_legs, extra.get(c.call_id)) for c in calls]
+            # attendances (protocol, qualification) and recordings (audio link) in one round trip
+            both = union_all(
+                select(Attendance.call_id, Attendance.protocol.label("protocol"),
+                       Attendance.disposition.label("disposition"), Attendance.started_at.label("at"),
+                       Attendance.id.label("n"), literal(0).label("rec"))
+                .join(C, C.call_id == Attendance.call_id).where(*where, Attendance.domain_id == rep.domain_id),
+                select(Recording.call_id, cast(null(), String).label("protocol"), cast(null(), String).label("disposition"),
+                       Recording.started_at.label("at"), Recording.id.label("n"), literal(1).label("rec"))
+                .join(C, C.call_id == Recording.call_id).where(*where, Recording.domain_id == rep.domain_id),
+            ).subquery("extra")
+            for x in await s.execute(select(both).order_by(both.c.at, both.c.n)):
+                e = extra.setdefault(x.call_id, {"protocols": [], "qualification": [], "recordings": []})
+                if x.rec:
+                    e["recordings"].append(f"/api/v1/domains/{rep.slug}/recordings/{x.n}/audio")
+                else:
+                    e["protocols"].append(x.protocol)
+                    if x.disposition:
+                        e["qualification"].append(f"{x.protocol}:{x.disposition}")
+        return calls, legs, extra
+
+    async def detailed_page(self, rep: Report, after: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the detailed report in JSON: the flat columns and every leg."""
+        calls, legs, extra = await self._page(rep, _uncursor(after) if after else None, limit, all_legs=True)
+        rows = [_detail(c, legs.get(c.id, []), extra.get(c.call_id)) for c in calls]
         nxt = _cursor(calls[-1].started_at, calls[-1].id) if len(calls) == limit else None
         return rows, nxt
 
-    async def detailed_all(self, rep: Report) -> AsyncIterator[dict[str, Any]]:
-        after: str | None = None
-        while True:
-            rows, after = await self.detailed_page(rep, after, PAGE, with_legs=False)  # flat columns only
-            for r in rows:
-                yield r
-            if after is None:
-                return
+    async def detailed_pages(self, rep: Report) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """The whole period's detailed rows as tuples of DETAIL_COLUMNS (the CSV/XLSX exports, texts
+        already quoted against formulas: csv_table(..., safe=True)),
+        PAGE calls per round trip (keyset): memory stays flat whatever the period holds. The next
+        page is read while this one is written out (the database and the writer overlap)."""
+        ahead: asyncio.Task[Any] | None = asyncio.ensure_future(self._page(rep, None, PAGE, all_legs=False))
+        try:
+            while ahead is not None:
+                calls, legs, extra = await ahead
+                ahead = None
+                if len(calls) == PAGE:
+                    after = (calls[-1].started_at, calls[-1].id)
+                    ahead = asyncio.ensure_future(self._page(rep, after, PAGE, all_legs=False))
+                if calls:
+                    lg, ex = legs.get, extra.get  # c[0], c[1]: the call's pk and id (CALL_COLS)
+                    yield [_flat(c, lg(c[0]), ex(c[1]), True) for c in calls]
+        finally:
+            if ahead is not None:  # the reader went away (a closed download): no page left running
+                ahead.cancel()
 
     # -- abandoned -------------------------------------------------------------------------
     async def abandoned(self, rep: Report) -> list[dict[str, Any]]:
@@ -378,27 +430,92 @@ class ReportService:
                 for r in rows]
 
 
-def _detail(c: Any, legs: list[Any], with_legs: bool = True,
-            extra: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    tried = [f"{leg.agent}:{leg.result}" for leg in legs if leg.kind == "offer"]
-    row = {"call": c.call_id, "started_at": iso(c.started_at),
-            "answered_at": iso(c.answered_at),
-            "ended_at": iso(c.ended_at),
-            "direction": c.direction, "caller": c.caller, "caller_name": c.caller_name, "did": c.did,
-            "queue": c.queue, "agent": c.agent, "disposition": c.end_reason, "wait": _n(c.wait_seconds),
-            "talk": _n(c.talk_seconds),
-            "ivr": " > ".join(leg.result or "" for leg in legs if leg.kind == "ivr") or None,
-            "agents_tried": " ".join(tried) or None,
-            "transfers": " ".join(f"{leg.result}:{leg.detail or ''}" for leg in legs if leg.kind == "transfer") or None,
-            # the attendances' protocols, their qualification (protocol:disposition), the recordings' audio
-            **{k: " ".join((extra or {}).get(k, [])) or None for k in ("protocols", "qualification", "recordings")}}
-    if not with_legs:
-        return row
+DETAIL_COLUMNS = ("call", "started_at", "answered_at", "ended_at", "direction", "caller", "caller_name", "did",
+                  "queue", "agent", "disposition", "wait", "talk", "ivr", "agents_tried", "transfers",
+                  "protocols", "qualification", "recordings")
+# the times as plain DateTime: _iso reads a naive SQLite value as UTC itself (no per-value decorator)
+CALL_COLS = (C.id, C.call_id, *(type_coerce(col, DateTime(timezone=True)).label(col.key) for col in
+                                (C.started_at, C.answered_at, C.ended_at)),
+             C.direction, C.caller, C.caller_name, C.did, C.queue, C.agent, C.end_reason, C.wait_seconds,
+             C.talk_seconds)
+FLAT_LEG_KINDS = ("ivr", "offer", "transfer")  # the legs the flat columns summarise
+
+
+class _Leg(NamedTuple):
+    kind: str
+    queue: str | None
+    agent: str | None
+    extension: str | None
+    number: str | None
+    result: str | None
+    detail: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+
+
+def _iso(v: datetime | None) -> str | None:
+    return None if v is None else (v if v.tzinfo else v.replace(tzinfo=timezone.utc)).isoformat()
+
+
+_FORMULA = frozenset("=+-@\t\r")  # a spreadsheet would run a cell starting so (alerts.export._cell)
+
+
+def _q(v: str | None) -> str | None:
+    return "'" + v if v and v[0] in _FORMULA else v
+
+
+def _flat(c: Any, legs: Any, extra: dict[str, list[str]] | None, export: bool = False) -> tuple[Any, ...]:
+    """A call's detailed row in DETAIL_COLUMNS order (plain values, no per-row dict); for an
+    export, the texts that come from outside (caller, names, IVR input...) quoted against formulas."""
+    ivr = tried = transfers = None
+    if legs:
+        i: list[str] = []
+        o: list[str] = []
+        t: list[str] = []
+        for leg in legs:  # one pass: a call has a handful of legs
+            kind = leg.kind
+            if kind == "offer":
+                o.append(f"{leg.agent}:{leg.result}")
+            elif kind == "ivr":
+                i.append(leg.result or "")
+            elif kind == "transfer":
+                t.append(f"{leg.result}:{leg.detail or ''}")
+        ivr, tried, transfers = " > ".join(i) or None, " ".join(o) or None, " ".join(t) or None
+    _pk, call, started, answered, ended, direction, caller, name, did, queue, agent, reason, wait, talk = c[:14]
+    if export:  # inline checks: a function call per cell costs more than the cell
+        f = _FORMULA
+        if caller and caller[0] in f:
+            caller = "'" + caller
+        if name and name[0] in f:
+            name = "'" + name
+        if did and did[0] in f:
+            did = "'" + did
+        if queue and queue[0] in f:
+            queue = "'" + queue
+        if agent and agent[0] in f:
+            agent = "'" + agent
+        if ivr or tried or transfers:
+            ivr, tried, transfers = _q(ivr), _q(tried), _q(transfers)
+    row = (call, _iso(started), _iso(answered), _iso(ended), direction, caller, name, did, queue, agent, reason,
+           None if wait is None else round(wait, 3), None if talk is None else round(talk, 3), ivr, tried, transfers)
+    if extra is None:
+        return row + (None, None, None)
+    # the attendances' protocols, their qualification (protocol:disposition), the recordings' audio
+    q = _q if export else _same
+    return row + (" ".join(extra["protocols"]) or None, q(" ".join(extra["qualification"]) or None),
+                  " ".join(extra["recordings"]) or None)
+
+
+def _same(v: str | None) -> str | None:
+    return v
+
+
+def _detail(c: Any, legs: list[Any], extra: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    row = dict(zip(DETAIL_COLUMNS, _flat(c, legs, extra)))
     row["legs"] = [{"kind": leg.kind, "queue": leg.queue, "agent": leg.agent, "extension": leg.extension,
-                      "number": leg.number, "result": leg.result, "detail": leg.detail,
-                      "started_at": iso(leg.started_at),
-                      "answered_at": iso(leg.answered_at),
-                      "ended_at": iso(leg.ended_at)} for leg in legs]
+                    "number": leg.number, "result": leg.result, "detail": leg.detail,
+                    "started_at": iso(leg.started_at),
+                    "answered_at": iso(leg.answered_at),
+                    "ended_at": iso(leg.ended_at)} for leg in legs]
     return row
-
-

@@ -1,7 +1,7 @@
 """supervisor panel colour thresholds per domain / queue and figure
 
 Revision ID: 0090
-Revises: 0070
+Revises: 0081
 Create Date: 2026-12-07
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '0090'
-down_revision = '0070'
+down_revision = '0081'
 branch_labels = None
 depends_on = None
 

@@ -96,6 +96,14 @@ async def test_reports_figures(services: Any, root: ApiCaller, domain: str) -> N
     assert [(h["hour"], h["total"]) for h in hours] == [("2026-03-02 09:00", 2), ("2026-03-02 10:00", 2),
                                                        ("2026-03-02 11:00", 2), ("2026-03-02 12:00", 1),
                                                        ("2026-03-02 13:00", 1)]
+    # the domain's own zone buckets them when the query names none (Manaus: UTC-4, an hour before São Paulo)
+    await root.ok("PATCH", f"/domains/{domain}", {"timezone": "America/Manaus"})
+    manaus = await root.ok("GET", f"{base}/quantitative?{period}&group_by=hour")
+    assert manaus["header"]["timezone"] == "America/Manaus"
+    assert [h["hour"] for h in manaus["items"]][:2] == ["2026-03-02 08:00", "2026-03-02 09:00"]
+    named = await root.ok("GET", f"{base}/quantitative?{period}&group_by=hour&timezone=America/Sao_Paulo")
+    assert named["header"]["timezone"] == "America/Sao_Paulo" and named["items"] == hours
+    await root.ok("PATCH", f"/domains/{domain}", {"timezone": "America/Sao_Paulo"})
     agent_rows = (await root.ok("GET", f"{base}/summary?{period}&group_by=agent"))["items"]
     assert [r["agent"] for r in agent_rows] == ["ana", "bia", None]  # no agent last, on either database
     by_agent = {r["agent"]: r for r in agent_rows}

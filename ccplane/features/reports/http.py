@@ -34,6 +34,7 @@ async def report_response(request: web.Request, svc: Any, me: Any, domain: str, 
     if kind not in KINDS:
         raise NotFound(f"no report {kind}; reports: {', '.join(KINDS)}", field="kind")
     rep, slug = await svc.open(me, domain, q)
+    q = rep.q  # with the time zone resolved (the domain's when the query named none)
     meta: dict[str, Any] = {"report": kind, "domain": slug, "from": q.from_.isoformat(), "to": q.to.isoformat(),
                             "filters": q.filters() | ({"group_by": q.group_by} if q.group_by else {}),
                             "service_level": q.service_level, "short_abandon": q.short_abandon,

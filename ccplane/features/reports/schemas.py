@@ -28,14 +28,16 @@ class ReportQuery(BaseModel):
     group_by: GroupBy | None = None
     service_level: int = Field(20, ge=1, le=3600)
     short_abandon: int = Field(5, ge=0, le=600)
-    timezone: str = Field("America/Sao_Paulo", max_length=64)
+    timezone: str | None = Field(None, max_length=64)  # None: the domain's own time zone
     format: Literal["json", "csv", "xlsx"] = "json"
     limit: int = Field(100, ge=1, le=1000)
     after: str | None = Field(None, max_length=200)
 
     @field_validator("timezone")
     @classmethod
-    def _zone(cls, v: str) -> str:
+    def _zone(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):

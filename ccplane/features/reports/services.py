@@ -196,6 +196,8 @@ class ReportService:
             raise ValidationFailed("to: must be after from", field="to")
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
+        if q.timezone is None:  # hours and days bucket in the domain's zone unless asked otherwise
+            q = q.model_copy(update={"timezone": domain.timezone})
         rep = Report(self.dialect, domain.id, q)
         rep.slug = domain.slug
         return rep, domain.slug

@@ -40,6 +40,11 @@ BACK_CONTEXT = "ccplane-transfer-back"
 QUEUE_TRANSFER_CONTEXT = "ccplane-transfer-queue"
 QUEUE_CONTEXT = "ccplane-queues"
 BRIDGE_RETRIES = 10
+BRIDGE_WAIT = 3.0  # seconds an attended transfer waits for the agent to be bridged with the caller
+# After a cancelled consultation Asterisk ignores a new Atxfer on that agent's channel
+# for about features.conf's transferdigittimeout (3 s in the sandbox): it is accepted
+# and silently lost. A new attended transfer waits that long after the cancel.
+ATXFER_SETTLE = 3.5
 RING_SECONDS = 20  # how long a blind transfer's target rings (no queue: the queue's ring_timeout otherwise)
 
 _CLASSES = {"X": "0123456789", "Z": "123456789", "N": "23456789"}
@@ -94,6 +99,7 @@ class TransferService:
         self.sessions = sessions
         self.ami = ami
         self.tracker = tracker
+        self._cancelled: dict[str, float] = {}  # agent channel -> loop time of its last CancelAtxfer
 
     async def transfer(self, me: Principal, slug: str, call_id: str, mode: str, to: str) -> dict[str, str | None]:
         async with self.sessions() as s:
@@ -113,6 +119,11 @@ class TransferService:
             if mode == "blind":
                 await self._blind(call, domain, target, leg, agent_chan, queue)
             else:
+                loop = asyncio.get_running_loop()
+                settle = self._cancelled.pop(agent_chan, 0.0) + ATXFER_SETTLE - loop.time()
+                if settle > 0:
+                    await asyncio.sleep(settle)
+                await self._bridged_with_caller(call, agent_chan)
                 call.transfer.state = "consulting"
                 exten = target.exten
                 if target.kind == "queue":  # DTMF cannot spell a queue's name: see [ccplane-transfer-queue]
@@ -154,6 +165,9 @@ class TransferService:
         except BaseException:
             call.transfer.state = "consulting"
             raise
+        now = asyncio.get_running_loop().time()
+        self._cancelled = {c: t for c, t in self._cancelled.items() if now - t < ATXFER_SETTLE}
+        self._cancelled[chan] = now
         return {"call": call.id, "mode": "attended", "to": to, "state": "cancelling"}
 
     # -- helpers -------------------------------------------------------------------
@@ -188,6 +202,28 @@ class TransferService:
                     raise Conflict(f"Asterisk refused BlindTransfer: {exc}", field="call") from None
                 await asyncio.sleep(0.1)
         raise Conflict("Asterisk refused BlindTransfer: the agent's channel is not in a bridge", field="call")
+
+    async def _bridged_with_caller(self, call: Call, agent_chan: str) -> None:
+        """Wait (briefly) until the agent's channel is bridged with the caller's side
+        of the call: just after the answer, or just after a cancelled consultation,
+        the agent is between bridges for a moment and an Atxfer sent then is
+        accepted by Asterisk and silently lost."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BRIDGE_WAIT
+        while True:
+            try:
+                reply = await self.ami.action({"Action": "Getvar", "Channel": agent_chan, "Variable": "BRIDGEPEER"})
+                peer = str(reply.get("Value") or "")
+            except AsteriskError:
+                peer = ""
+            consult = {self.tracker.channel_name(leg.uniqueid) for leg in call.legs if leg.consult and leg.uniqueid}
+            caller_side = set(self.tracker.channel_names(call)) - consult - {agent_chan}
+            if peer and peer in caller_side:
+                return
+            if loop.time() >= deadline:
+                raise Conflict(f"call {call.id}: the agent is not connected to the caller at this moment "
+                               "(a consultation just ended?); try again", field="call")
+            await asyncio.sleep(0.1)
 
     async def _action(self, action: dict[str, str]) -> None:
         try:

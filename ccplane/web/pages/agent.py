@@ -26,7 +26,11 @@ def _labels(lang: str) -> dict[str, str]:
             "wrapup_left": _("Pós-atendimento: {s} s restantes"), "waiting": _("Aguardando na fila"),
             "direct": _("Ligação direta"), "ivr_none": _("Sem passagem pela URA"),
             "choose": _("Escolha…"), "saved": _("Salvo."),
-            "callback_saved": _("Retorno agendado para {at}."), "callback_past": _("Escolha um horário no futuro.")}
+            "callback_saved": _("Retorno agendado para {at}."), "callback_past": _("Escolha um horário no futuro."),
+            "transfer_blind": _("Transferência enviada."),
+            "transfer_consulting": _("Falando com o destino: conclua ou cancele a transferência."),
+            "transfer_complete": _("Transferência concluída."),
+            "transfer_cancel": _("Transferência cancelada: o cliente voltou para você.")}
 
 
 async def _queues(request: web.Request, session: Session) -> list[str]:

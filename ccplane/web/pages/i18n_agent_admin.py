@@ -178,3 +178,11 @@ EN_AGENT_ADMIN.update({
     "Quantos dígitos tirar do início antes de discar.": "How many leading digits to remove before dialling.",
     "Acrescentado antes de discar (ex.: 55).": "Added before dialling (e.g. 55).",
 })
+
+EN_AGENT_ADMIN.update({
+    "Transferência enviada.": "Transfer sent.",
+    "Falando com o destino: conclua ou cancele a transferência.":
+        "Talking to the target: complete or cancel the transfer.",
+    "Transferência concluída.": "Transfer completed.",
+    "Transferência cancelada: o cliente voltou para você.": "Transfer cancelled: the caller is back with you.",
+})

@@ -42,6 +42,7 @@
     var show = c || (state.state === "wrapup" ? lastCall : null);
     $("no-call").hidden = !!show; $("call").hidden = !show;
     $("transfer").hidden = !(c && !c.ringing && state.state === "in_call");
+    if (consulting && (!c || c.id !== consulting)) consult(null);
     var qualifying = state.state === "wrapup" && lastCall && lastCall.protocol;
     if (qualifying && $("qualify").hidden) dispositionField(lastCall.queue);
     $("qualify").hidden = !qualifying;
@@ -123,9 +124,25 @@
         $(msg).textContent = r.ok ? (done ? done(j) : "✓ " + L.saved) : (j.error && j.error.message) || String(r.status);
         $(msg).className = r.ok ? "ok" : "error"; }); });
   }
+  // An attended transfer: the agent talks to the target, then completes it (the
+  // caller goes to the target) or cancels it (the caller comes back).
+  var consulting = null;
+  function consult(id) { consulting = id; $("transfer-consult").hidden = !id; }
   $("transfer").addEventListener("submit", function (e) {
     e.preventDefault(); var c = myCall(); if (!c) return;
-    api("/calls/" + encodeURIComponent(c.id) + "/transfer", { mode: (e.submitter && e.submitter.value) || "blind", to: $("transfer-to").value }, "transfer-msg");
+    var mode = (e.submitter && e.submitter.value) || "blind";
+    api("/calls/" + encodeURIComponent(c.id) + "/transfer", { mode: mode, to: $("transfer-to").value }, "transfer-msg",
+        function (j) {
+          if (j.state === "consulting") { consult(c.id); return L.transfer_consulting; }
+          return "✓ " + L.transfer_blind; });
+  });
+  ["complete", "cancel"].forEach(function (what) {
+    $("transfer-" + what).addEventListener("click", function () {
+      if (!consulting) return;
+      var id = consulting;
+      api("/calls/" + encodeURIComponent(id) + "/transfer/" + what, {}, "transfer-msg",
+          function () { consult(null); return "✓ " + L["transfer_" + what]; });
+    });
   });
   $("qualify").addEventListener("submit", function (e) {
     e.preventDefault(); if (!lastCall || !lastCall.protocol) return;

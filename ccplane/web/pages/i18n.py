@@ -59,3 +59,6 @@ def translator(lang: str) -> Callable[[str], str]:
 
 from .i18n_alerts import EN_ALERTS  # noqa: E402 - the alert and report pages' catalogue
 EN.update({k: v for k, v in EN_ALERTS.items() if k not in EN})
+
+from .i18n_admin_ops import EN_ADMIN_OPS  # noqa: E402 - groups, campaigns, callbacks, recordings pages
+EN.update({k: v for k, v in EN_ADMIN_OPS.items() if k not in EN})

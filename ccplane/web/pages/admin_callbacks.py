@@ -21,7 +21,7 @@ ZONE = ZoneInfo("America/Sao_Paulo")
 STATUSES = (("scheduled", "Agendado"), ("calling_agent", "Chamando o agente"),
             ("calling_customer", "Chamando o cliente"), ("completed", "Concluído"), ("failed", "Falhou"),
             ("cancelled", "Cancelado"))
-KINDS = (("scheduled", "Agendado pelo agente"), ("in_queue", "Pedido na fila"))
+KINDS = (("scheduled", "Agendamento"), ("in_queue", "Pedido na fila"))
 OPEN = ("scheduled",)
 LIMIT = 500
 

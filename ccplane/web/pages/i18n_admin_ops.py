@@ -95,7 +95,7 @@ EN_ADMIN_OPS: dict[str, str] = {
     "Sem sucesso": "Failed", "Ignorado": "Skipped",
     # callbacks
     "Agendado": "Scheduled", "Chamando o agente": "Calling the agent", "Chamando o cliente": "Calling the customer",
-    "Falhou": "Failed", "Cancelado": "Cancelled", "Agendado pelo agente": "Scheduled by an agent",
+    "Falhou": "Failed", "Cancelado": "Cancelled", "Agendamento": "Appointment",
     "Pedido na fila": "Asked for in the queue", "Retorno salvo": "Callback saved",
     "Mostrando os 500 primeiros por horário; use os filtros para ver os demais.":
         "Showing the first 500 by time; use the filters to see the rest.",

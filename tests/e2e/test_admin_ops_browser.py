@@ -52,7 +52,7 @@ async def test_recordings_player_follows_the_monitoring_groups(app_client: Any, 
     await scene.recorder.wait_for("AgentConnect", Uniqueid=caller, timeout=10)
     await asyncio.sleep(3)  # a conversation of a few seconds
     await scene.hangup(caller)
-    (rec,) = await ready_recordings(scene, call_id_of(caller), 1)
+    (rec,) = await ready_recordings(scene, call_id_of(caller), 1, timeout=30)
     assert rec["agent"] == agent.username  # type: ignore[attr-defined]
 
     base = str(app_client.make_url("/")).rstrip("/")
@@ -112,6 +112,8 @@ async def test_groups_campaigns_callbacks_and_queue_settings_from_the_pages(
             await page.fill("#f-callback_key", "*")
             await page.fill("#f-callback_expiry", "1800")
             assert await axe_violations(page) == []
+            await page.locator("#f-dispositions").scroll_into_view_if_needed()
+            await shot(page, tmp_path, "admin-queue-later-settings.png")
             await page.click("form.form button[type=submit]")
             await page.wait_for_url(f"{base}/admin/queues?saved=suporte")
             q = await root.ok("GET", f"/domains/{d}/queues/suporte")

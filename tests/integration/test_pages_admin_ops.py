@@ -340,3 +340,28 @@ async def test_pages_in_english_from_the_catalogue(app_client: Any, root: ApiCal
         assert pt in await (await app_client.get(url)).text(), url
         english = await (await app_client.get(url + "?lang=en")).text()
         assert en in english and pt not in english, url
+
+
+async def test_another_domains_objects_are_404(app_client: Any, root: ApiCaller, domain: str,
+                                               other_domain: str) -> None:
+    o = other_domain
+    await root.ok("POST", f"/domains/{o}/queues", {"name": "q1"}, 201)
+    await root.ok("POST", f"/domains/{o}/monitoring-groups", {"name": "Alheio", "queues": ["q1"]}, 201)
+    c = await root.ok("POST", f"/domains/{o}/campaigns", {"name": "Alheia", "queue": "q1"}, 201)
+    at = (datetime.now(SP) + timedelta(days=1)).isoformat()
+    cb = await root.ok("POST", f"/domains/{o}/callbacks", {"number": "11987654321", "queue": "q1", "at": at}, 201)
+    _, csrf = await _as(app_client, root, domain, "admin")
+    assert (await app_client.get("/admin/monitoring-groups/Alheio")).status == 404
+    assert (await app_client.post("/admin/monitoring-groups/Alheio/delete", data={"csrf": csrf})).status == 404
+    assert (await app_client.get(f"/admin/campaigns/{c['id']}")).status == 404
+    assert (await app_client.post(f"/admin/campaigns/{c['id']}/start", data={"csrf": csrf})).status == 404
+    assert (await app_client.post(f"/admin/campaigns/{c['id']}/contacts",
+                                  data={"csrf": csrf, "file": _file("numero\n11987654321\n")})).status == 404
+    assert (await app_client.post(f"/admin/callbacks/{cb['id']}/cancel", data={"csrf": csrf})).status == 404
+    soon = (datetime.now(SP) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    assert (await app_client.post(f"/admin/callbacks/{cb['id']}/reschedule",
+                                  data={"csrf": csrf, "at": soon})).status == 404
+    assert "data-callback" not in await (await app_client.get("/admin/callbacks")).text()
+    assert (await root.ok("GET", f"/domains/{o}/campaigns/{c['id']}"))["status"] == "draft"
+    assert (await root.ok("GET", f"/domains/{o}/callbacks/{cb['id']}"))["status"] == "scheduled"
+    assert (await root.ok("GET", f"/domains/{o}/monitoring-groups"))["total"] == 1

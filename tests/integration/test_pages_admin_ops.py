@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from tests.integration.test_pages_agent_admin import _as, _user
@@ -249,6 +250,16 @@ async def test_callbacks_page(app_client: Any, root: ApiCaller, domain: str) -> 
     assert f'data-callback="{first["id"]}"' in filtered and f'data-callback="{second["id"]}"' not in filtered
     bad = await app_client.get("/admin/callbacks?from=ontem")
     assert 'id="e-q-from"' in await bad.text()
+    # the same filters on the API the page calls
+    api = f"/domains/{domain}/callbacks"
+    assert [c["id"] for c in (await root.ok("GET", f"{api}?queue=q2"))["items"]] == [second["id"]]
+    start = datetime.combine(when.date(), datetime.min.time(), SP)
+    window = f"from={quote(start.isoformat())}&to={quote((start + timedelta(days=1)).isoformat())}"
+    assert [c["id"] for c in (await root.ok("GET", f"{api}?{window}"))["items"]] == [first["id"]]
+    assert (await root.ok("GET", f"{api}?kind=in_queue"))["total"] == 0
+    assert (await root.ok("GET", f"{api}?kind=scheduled&agent=nobody"))["total"] == 0
+    status, body = await root.call("GET", f"{api}?from=yesterday")
+    assert status == 422 and "from" in str(body), body
     # reschedule in the domain's zone; the past is refused at the row and changes nothing
     moved = when.replace(hour=9, minute=15)
     resp = await app_client.post(f"/admin/callbacks/{first['id']}/reschedule",

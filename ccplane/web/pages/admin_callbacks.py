@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -23,7 +24,7 @@ STATUSES = (("scheduled", "Agendado"), ("calling_agent", "Chamando o agente"),
             ("cancelled", "Cancelado"))
 KINDS = (("scheduled", "Agendamento"), ("in_queue", "Pedido na fila"))
 OPEN = ("scheduled",)
-LIMIT = 500
+PAGE = 50
 
 
 def local(at: datetime | None) -> str:
@@ -64,13 +65,12 @@ def _filters(request: web.Request) -> tuple[dict[str, str], dict[str, str]]:
     return f, errors
 
 
-def _keep(cb: Any, f: dict[str, str]) -> bool:
+def _period(f: dict[str, str]) -> tuple[datetime | None, datetime | None]:
+    """The filter's days (the domain's wall clock) as moments: from the first day's 00:00 to the
+    day after the last."""
     start, end = _day(f["from"]), _day(f["to"])
-    when = cb.at.astimezone(ZONE)
-    return ((not f["kind"] or cb.kind == f["kind"]) and (not f["queue"] or cb.queue == f["queue"])
-            and (not f["agent"] or cb.agent == f["agent"])
-            and (start is None or when >= datetime.combine(start, time(), ZONE))
-            and (end is None or when < datetime.combine(end + timedelta(days=1), time(), ZONE)))
+    return (datetime.combine(start, time(), ZONE) if start else None,
+            datetime.combine(end + timedelta(days=1), time(), ZONE) if end else None)
 
 
 async def _page(request: web.Request, errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
@@ -78,15 +78,21 @@ async def _page(request: web.Request, errors: dict[str, str] | None = None, valu
     session: Session = request[SESSION]
     services, slug, me = request.app[SERVICES], session.domain or "", session.principal
     f, filter_errors = _filters(request)
+    offset = int(request.query["offset"]) if str(request.query.get("offset", "")).isdigit() \
+        and len(str(request.query["offset"])) < 9 else 0
     items: list[Any] = []
     total = 0
     if not filter_errors:
-        items, total = await services.callbacks.list(me, slug, LIMIT, 0, f["status"] or None)
-        items = [cb for cb in items if _keep(cb, f)]
+        start, end = _period(f)
+        items, total = await services.callbacks.list(me, slug, PAGE, offset, f["status"] or None,
+                                                     kind=f["kind"] or None, queue=f["queue"] or None,
+                                                     agent=f["agent"] or None, start=start, end=end)
     queues, _q = await services.queues.list(me, slug, 500, 0)
     agents, _a = await services.agents.list(me, slug, 500, 0)
     default_at = (datetime.now(ZONE) + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
-    return render(request, "admin_callbacks.html", status=status, items=items, total=total, truncated=total > LIMIT,
+    keep = urlencode({k: v for k, v in f.items() if v})
+    return render(request, "admin_callbacks.html", status=status, items=items, total=total, offset=offset,
+                  page_size=PAGE, keep=keep,
                   filters=f, filter_errors=filter_errors, statuses=STATUSES, kinds=KINDS,
                   queues=[q.name for q in queues], agents=agents, errors=errors or {},
                   values=values or {"at": _picker(default_at), "offline_to_queue": True},

@@ -97,8 +97,6 @@ EN_ADMIN_OPS: dict[str, str] = {
     "Agendado": "Scheduled", "Chamando o agente": "Calling the agent", "Chamando o cliente": "Calling the customer",
     "Falhou": "Failed", "Cancelado": "Cancelled", "Agendamento": "Appointment",
     "Pedido na fila": "Asked for in the queue", "Retorno salvo": "Callback saved",
-    "Mostrando os 500 primeiros por horário; use os filtros para ver os demais.":
-        "Showing the first 500 by time; use the filters to see the rest.",
     "Nenhum retorno com estes filtros.": "No callback with these filters.", "Quando": "When", "posição": "position",
     "Observação": "Note", "Nova data e hora do retorno": "New date and time of callback", "Reagendar": "Reschedule",
     "Agendar retorno": "Schedule a callback", "Número do cliente": "Customer's number",

@@ -79,6 +79,14 @@ async def test_queue_form_dispositions_transfer_fail_and_callbacks(app_client: A
     ok = await app_client.post("/admin/queues/vendas", data={**QUEUE_FORM, "csrf": csrf}, allow_redirects=False)
     assert ok.status == 303
     assert (await root.ok("GET", f"/domains/{domain}/queues/vendas"))["dispositions"] == ["Venda"]
+    # the monitoring group is chosen among the domain's groups
+    await root.ok("POST", f"/domains/{domain}/monitoring-groups", {"name": "Grupo Vendas", "queues": []}, 201)
+    form = await (await app_client.get("/admin/queues/vendas")).text()
+    assert '<option value="Grupo Vendas"' in form
+    ok = await app_client.post("/admin/queues/vendas", data={**QUEUE_FORM, "csrf": csrf,
+                                                              "monitoring_group": "Grupo Vendas"}, allow_redirects=False)
+    assert ok.status == 303
+    assert (await root.ok("GET", f"/domains/{domain}/monitoring-groups/Grupo Vendas"))["queues"] == ["vendas"]
 
 
 async def test_monitoring_groups_page(app_client: Any, root: ApiCaller, domain: str) -> None:

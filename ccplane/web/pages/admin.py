@@ -45,7 +45,7 @@ class Field:
     name: str
     label: str
     help: str
-    kind: str = "int"  # int | bool | strategy | text | list | lines | transfer_fail
+    kind: str = "int"  # int | bool | strategy | text | list | lines | transfer_fail | group
     optional: bool = False
     # a form without the field leaves it as it is (forms saved before the field existed)
     keep_absent: bool = False
@@ -83,7 +83,7 @@ QUEUE_FIELDS: tuple[Field, ...] = (
           "Chamadores saem da fila (para o transbordo) quando o último agente sai.", "bool"),
     Field("record", "Gravar as chamadas", "As chamadas atendidas pela fila são gravadas.", "bool"),
     Field("monitoring_group", "Grupo de monitoramento",
-          "Supervisores deste grupo ouvem as gravações da fila.", "text", optional=True),
+          "Supervisores deste grupo ouvem as gravações da fila.", "group", optional=True),
     Field("overflow", "Transbordo",
           "Para onde vai o chamador quando a espera máxima acaba, a fila está cheia ou não há agentes: "
           "desligar, outra fila ou um ramal.", "overflow"),
@@ -131,7 +131,7 @@ def _queue_body(form: Any, creating: bool) -> tuple[dict[str, Any], dict[str, st
             kind = str(form.get("overflow_type", "hangup")) or "hangup"
             target = str(form.get("overflow_target", "")).strip()
             body[f.name] = {"type": kind} if kind == "hangup" else {"type": kind, "target": target}
-        elif f.kind in ("text", "strategy", "transfer_fail"):
+        elif f.kind in ("text", "strategy", "transfer_fail", "group"):
             if raw or not f.optional:
                 body[f.name] = raw
             elif not creating:
@@ -184,8 +184,12 @@ async def queues(request: web.Request) -> web.StreamResponse:
 
 async def _queue_form(request: web.Request, name: str | None, values: dict[str, Any], errors: dict[str, str],
                       status: int = 200) -> web.Response:
+    session: Session = request[SESSION]
+    groups, _total = await request.app[SERVICES].monitoring_groups.list(session.principal, session.domain or "",
+                                                                        500, 0)
     return render(request, "admin_queue_form.html", status=status, name=name, values=values, errors=errors,
-                  fields=QUEUE_FIELDS, strategies=STRATEGIES, transfer_fail=TRANSFER_FAIL)
+                  fields=QUEUE_FIELDS, strategies=STRATEGIES, transfer_fail=TRANSFER_FAIL,
+                  groups=[g.name for g in groups])
 
 
 @page(MANAGERS)

@@ -31,6 +31,7 @@ EN_ADMIN_OPS: dict[str, str] = {
     "Validade do pedido de retorno (s)": "Callback request expiry (s)",
     "Um pedido de retorno ainda não atendido depois deste tempo é abandonado (mínimo 60).":
         "A callback request not yet served after this time is given up (at least 60).",
+    "Nenhum grupo": "No group",
     # menu, shared
     "Grupos de monitoramento": "Monitoring groups", "Campanhas": "Campaigns", "Retornos": "Callbacks",
     "Gravações": "Recordings", "Limpar": "Clear", "Nenhum": "None", "Nenhuma": "None", "de": "of",

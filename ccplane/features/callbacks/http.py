@@ -10,9 +10,12 @@ BASE = "/domains/{domain}/callbacks"
 
 @api.route("GET", BASE, query=CallbackQuery, response=Page[CallbackOut], tag="callbacks")
 async def list_callbacks(req: Req) -> Page[CallbackOut]:
-    """Callbacks by time (an agent sees those it owes or scheduled)."""
-    rows, total = await req.services.callbacks.list(req.me, req.params["domain"], req.query.limit,
-                                                    req.query.offset, req.query.status)
+    """Callbacks by time (an agent sees those it owes or scheduled); filters: status, kind, queue,
+    agent, from/to on the callback's time."""
+    q = req.query
+    rows, total = await req.services.callbacks.list(req.me, req.params["domain"], q.limit, q.offset, q.status,
+                                                    kind=q.kind, queue=q.queue, agent=q.agent, start=q.from_,
+                                                    end=q.to)
     return Page[CallbackOut](items=rows, total=total)
 
 

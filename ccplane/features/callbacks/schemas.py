@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from ..common import Input, NotNull, PlainText, Timestamp
+from ..common import Input, NotNull, PlainText, QueryTime, Timestamp
 
 QueueName = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Username = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -72,3 +72,9 @@ class CallbackQuery(BaseModel):
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=2**31 - 1)
     status: Literal["scheduled", "calling_agent", "calling_customer", "completed", "failed", "cancelled"] | None = None
+    kind: Literal["scheduled", "in_queue"] | None = None
+    queue: QueueName | None = None
+    agent: Username | None = None
+    # on the callback's time (``at``): from <= at < to
+    from_: QueryTime | None = Field(None, alias="from")
+    to: QueryTime | None = None

@@ -84,13 +84,22 @@ class CallbackService:
 
     # -- API -------------------------------------------------------------------------
     async def list(self, me: Principal, slug: str, limit: int, offset: int,
-                   status: str | None) -> tuple[list[CallbackOut], int]:
+                   status: str | None, *, kind: str | None = None, queue: str | None = None,
+                   agent: str | None = None, start: datetime | None = None,
+                   end: datetime | None = None) -> tuple[list[CallbackOut], int]:
         me.require(USERS, "list callbacks")
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
             where = [Callback.domain_id == domain.id]
             if status:
                 where.append(Callback.status == status)
+            for column, value in ((Callback.kind, kind), (Callback.queue, queue), (Callback.agent, agent)):
+                if value is not None:
+                    where.append(column == value)
+            if start is not None:
+                where.append(Callback.at >= start)
+            if end is not None:
+                where.append(Callback.at < end)
             if me.role == "agent":  # an agent sees the callbacks it owes or scheduled
                 where.append((Callback.agent == me.username) | (Callback.created_by == me.username))
             total = await s.scalar(select(func.count()).select_from(Callback).where(*where)) or 0

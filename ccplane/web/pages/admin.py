@@ -45,8 +45,10 @@ class Field:
     name: str
     label: str
     help: str
-    kind: str = "int"  # int | bool | strategy | text | list
+    kind: str = "int"  # int | bool | strategy | text | list | lines | transfer_fail | group
     optional: bool = False
+    # a form without the field leaves it as it is (forms saved before the field existed)
+    keep_absent: bool = False
 
 
 # The help texts are the product's own definitions (PRODUCT.md, the knowledge base).
@@ -81,13 +83,32 @@ QUEUE_FIELDS: tuple[Field, ...] = (
           "Chamadores saem da fila (para o transbordo) quando o último agente sai.", "bool"),
     Field("record", "Gravar as chamadas", "As chamadas atendidas pela fila são gravadas.", "bool"),
     Field("monitoring_group", "Grupo de monitoramento",
-          "Supervisores deste grupo ouvem as gravações da fila.", "text", optional=True),
+          "Supervisores deste grupo ouvem as gravações da fila.", "group", optional=True),
     Field("overflow", "Transbordo",
           "Para onde vai o chamador quando a espera máxima acaba, a fila está cheia ou não há agentes: "
           "desligar, outra fila ou um ramal.", "overflow"),
     Field("extensions", "Ramais vinculados",
           "Ramais em que os agentes podem entrar nesta fila, separados por vírgula (ex.: 7401, 7402).", "list"),
+    Field("dispositions", "Qualificações",
+          "As qualificações com que cada agente qualifica o protocolo que atendeu nesta fila (qualificação + "
+          "descrição livre), uma por linha. Sem nenhuma, os atendimentos desta fila não podem ser qualificados.", "lines", keep_absent=True),
+    Field("transfer_fail", "Transferência sem sucesso",
+          "Quando uma transferência direta não é atendida (sem resposta, ocupado, indisponível), o chamador volta "
+          "para esta fila ou para o agente que transferiu.", "transfer_fail", keep_absent=True),
+    Field("callback_key", "Tecla de retorno",
+          "Tecla (0–9, * ou #) que o chamador em espera pressiona para pedir que a central ligue de volta quando "
+          "chegar a sua vez, em vez de aguardar na linha. Vazio: a fila não oferece retorno.", "text", optional=True,
+          keep_absent=True),
+    Field("callback_retries", "Novas tentativas do retorno",
+          "Quantas vezes um retorno pedido na fila é tentado de novo quando o cliente não atende ou está ocupado (0 a 10).", keep_absent=True),
+    Field("callback_retry_delay", "Intervalo entre tentativas do retorno (s)",
+          "Segundos entre uma tentativa de retorno não atendida e a seguinte (mínimo 5).",
+          keep_absent=True),
+    Field("callback_expiry", "Validade do pedido de retorno (s)",
+          "Um pedido de retorno ainda não atendido depois deste tempo é abandonado (mínimo 60).",
+          keep_absent=True),
 )
+TRANSFER_FAIL = (("queue", "Volta para a fila"), ("agent", "Volta para o agente que transferiu"))
 
 
 def _queue_body(form: Any, creating: bool) -> tuple[dict[str, Any], dict[str, str]]:
@@ -97,16 +118,20 @@ def _queue_body(form: Any, creating: bool) -> tuple[dict[str, Any], dict[str, st
     if creating:
         body["name"] = str(form.get("name", "")).strip()
     for f in QUEUE_FIELDS:
+        if f.keep_absent and f.name not in form:
+            continue
         raw = str(form.get(f.name, "")).strip()
         if f.kind == "bool":
             body[f.name] = form.get(f.name) == "on"
         elif f.kind == "list":
             body[f.name] = [x.strip() for x in raw.replace(";", ",").split(",") if x.strip()]
+        elif f.kind == "lines":
+            body[f.name] = list(dict.fromkeys(x.strip() for x in raw.splitlines() if x.strip()))
         elif f.kind == "overflow":
             kind = str(form.get("overflow_type", "hangup")) or "hangup"
             target = str(form.get("overflow_target", "")).strip()
             body[f.name] = {"type": kind} if kind == "hangup" else {"type": kind, "target": target}
-        elif f.kind in ("text", "strategy"):
+        elif f.kind in ("text", "strategy", "transfer_fail", "group"):
             if raw or not f.optional:
                 body[f.name] = raw
             elif not creating:
@@ -133,6 +158,7 @@ def pydantic_errors(exc: ValidationError) -> dict[str, str]:
 def _queue_values(q: Any) -> dict[str, Any]:
     values = q.model_dump() if hasattr(q, "model_dump") else dict(q)
     values["extensions"] = ", ".join(values.get("extensions") or [])
+    values["dispositions"] = "\n".join(values.get("dispositions") or [])
     overflow = values.get("overflow") or {}
     values["overflow_type"], values["overflow_target"] = overflow.get("type", "hangup"), overflow.get("target") or ""
     return values
@@ -142,6 +168,7 @@ def _defaults() -> dict[str, Any]:
     values = QueueCreate.model_validate({"name": "x"}).model_dump()
     values["name"] = ""
     values["extensions"] = ""
+    values["dispositions"] = ""
     values["overflow_type"], values["overflow_target"] = "hangup", ""
     return values
 
@@ -157,8 +184,12 @@ async def queues(request: web.Request) -> web.StreamResponse:
 
 async def _queue_form(request: web.Request, name: str | None, values: dict[str, Any], errors: dict[str, str],
                       status: int = 200) -> web.Response:
+    session: Session = request[SESSION]
+    groups, _total = await request.app[SERVICES].monitoring_groups.list(session.principal, session.domain or "",
+                                                                        500, 0)
     return render(request, "admin_queue_form.html", status=status, name=name, values=values, errors=errors,
-                  fields=QUEUE_FIELDS, strategies=STRATEGIES)
+                  fields=QUEUE_FIELDS, strategies=STRATEGIES, transfer_fail=TRANSFER_FAIL,
+                  groups=[g.name for g in groups])
 
 
 @page(MANAGERS)
@@ -369,3 +400,6 @@ def register(app: web.Application) -> None:
     r.add_get("/admin/ivrs/new", ivr_edit)
     r.add_get("/admin/ivrs/{name}", ivr_edit)
     r.add_post("/admin/ivrs/{name}", ivr_save)
+    from . import admin_callbacks, admin_campaigns, admin_groups, admin_recordings
+    for module in (admin_groups, admin_campaigns, admin_callbacks, admin_recordings):
+        module.register(app)

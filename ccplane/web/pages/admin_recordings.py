@@ -1,0 +1,110 @@
+"""/admin/recordings: the recordings list (filters: period, agent, queue, protocol,
+call) with a player and a download. The audio goes through the page session
+(``/admin/recordings/{id}/audio``, one HTTP byte range per request so the player
+seeks); the service applies the monitoring groups' rule: a supervisor hears only
+the queues its groups cover (anything else is 404, as in the API)."""
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from ...errors import ApiError, RangeNotSatisfiable
+from ...features.recordings.domain import byte_range
+from ...features.recordings.schemas import RecordingQuery
+from ..keys import SERVICES
+from . import SESSION, Session, render
+from . import page as session_page
+from .admin import MANAGERS, page
+
+ZONE = ZoneInfo("America/Sao_Paulo")
+CHUNK = 256 * 1024
+PAGE = 50
+KINDS = {"attendance": "Atendimento", "consultation": "Consulta (transferência)", "internal": "Interna",
+         "outbound": "Saída"}
+STATUS = {"recording": "Gravando", "ready": "Pronta", "missing": "Arquivo ausente"}
+
+
+def _day(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@page(MANAGERS)
+async def recordings(request: web.Request) -> web.StreamResponse:
+    session: Session = request[SESSION]
+    q = request.query
+    f = {k: str(q.get(k, "")).strip()[:64] for k in ("from", "to", "agent", "queue", "protocol", "call")}
+    errors: dict[str, str] = {}
+    query: dict[str, Any] = {k: f[k] for k in ("agent", "queue", "protocol", "call") if f[k]}
+    for key, target, shift in (("from", "from", 0), ("to", "to", 1)):
+        if f[key]:
+            day = _day(f[key])
+            if day is None:
+                errors[key] = "Informe uma data (AAAA-MM-DD)."
+            else:
+                query[target] = datetime.combine(day + timedelta(days=shift), time(), ZONE).isoformat()
+    offset = int(q["offset"]) if str(q.get("offset", "")).isdigit() and len(str(q["offset"])) < 9 else 0
+    items: list[Any] = []
+    total = 0
+    if not errors:
+        items, total = await request.app[SERVICES].recordings.list(
+            session.principal, session.domain or "", RecordingQuery.model_validate({**query, "limit": PAGE,
+                                                                                   "offset": offset}))
+    queues, _t = await request.app[SERVICES].queues.list(session.principal, session.domain or "", 500, 0)
+    agents, _a = await request.app[SERVICES].agents.list(session.principal, session.domain or "", 500, 0)
+    keep = urlencode({k: v for k, v in f.items() if v})
+    return render(request, "admin_recordings.html", items=items, total=total, filters=f, errors=errors,
+                  queues=[x.name for x in queues], agents=agents, kinds=KINDS, statuses=STATUS,
+                  local=lambda at: at.astimezone(ZONE).strftime("%d/%m/%Y %H:%M:%S") if at else "—",
+                  offset=offset, page_size=PAGE, keep=keep, zone=str(ZONE))
+
+
+@session_page(MANAGERS)
+async def audio(request: web.Request) -> web.StreamResponse:
+    """The WAV through the page session, with one byte range (206) for seeking."""
+    session: Session = request[SESSION]
+    raw = request.match_info["id"]
+    if not raw.isdigit() or len(raw) > 12:
+        return web.Response(status=404, text="recording not found")
+    try:
+        path = await request.app[SERVICES].recordings.audio(session.principal, session.domain or "", int(raw))
+        size = (await asyncio.to_thread(path.stat)).st_size
+        wanted = byte_range(request.headers.get("Range"), size)
+    except RangeNotSatisfiable as exc:
+        return web.Response(status=416, text=exc.message, headers={"Content-Range": f"bytes */{exc.size}"})
+    except ApiError as exc:
+        return web.Response(status=exc.status, text=exc.message)
+    first, last = wanted if wanted is not None else (0, size - 1)
+    disposition = "attachment" if request.query.get("download") else "inline"
+    resp = web.StreamResponse(status=206 if wanted is not None else 200, headers={
+        "Content-Type": "audio/wav", "Accept-Ranges": "bytes", "Content-Length": str(max(last - first + 1, 0)),
+        "Content-Disposition": f'{disposition}; filename="{path.name}"', "Cache-Control": "private, no-store"})
+    if wanted is not None:
+        resp.headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+    fh = await asyncio.to_thread(open, path, "rb")
+    try:
+        await resp.prepare(request)
+        await asyncio.to_thread(fh.seek, first)
+        left = last - first + 1
+        while left > 0:
+            chunk = await asyncio.to_thread(fh.read, min(CHUNK, left))
+            if not chunk:
+                break
+            await resp.write(chunk)
+            left -= len(chunk)
+        await resp.write_eof()
+    finally:
+        await asyncio.to_thread(fh.close)
+    return resp
+
+
+def register(app: web.Application) -> None:
+    app.router.add_get("/admin/recordings", recordings)
+    app.router.add_get("/admin/recordings/{id}/audio", audio)

@@ -22,9 +22,13 @@ order), offers of a lower level made while a higher-level caller waited
 announcement storage (files under sounds/ccplane/alerts) is printed before and
 after both storms.
 
-Everything runs in this process (ccplane's aiohttp app on a TestServer, the API
-client, an AMI probe on its own connection): times are the probe's receive
-times, the same clock and loop for the baseline and for ccplane. Uses the
+Processes: this one runs ccplane's aiohttp app (on a TestServer, a real TCP
+port), the baseline's Originates (on ccplane's own AMI connection) and an AMI
+probe (its own connection); the storm's HTTP client runs in a separate process
+(``storm_client``: its own event loop and aiohttp session), so the 100 requests
+and their 201s are not parsed by the server's loop. Times are CLOCK_MONOTONIC,
+which is one clock for every process of the machine: the burst start is taken
+in the client process, the joins are the probe's receive times. Uses the
 sandbox instance the environment names (CCPLANE_SANDBOX_*), a temporary SQLite
 database, or a fresh database on a PostgreSQL server (--database-url), dropped
 at the end. Run as root (the sandbox is a chroot), from the repository root::
@@ -39,6 +43,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import multiprocessing
 import os
 import secrets
 import sys
@@ -89,6 +94,33 @@ def storage(root: Path | None) -> tuple[int, int]:
         return 0, 0
     files = [p for p in root.rglob("*") if p.is_file()]
     return len(files), sum(p.stat().st_size for p in files)
+
+
+def storm_client(conn: Any, base_url: str) -> None:
+    """A separate process: fires the storms it is sent, with its own loop and aiohttp session."""
+    asyncio.run(_storm_client(conn, base_url))
+
+
+async def _storm_client(conn: Any, base_url: str) -> None:
+    import aiohttp
+    loop = asyncio.get_running_loop()
+    async with aiohttp.ClientSession(base_url, connector=aiohttp.TCPConnector(limit=0)) as session:
+        conn.send("ready")
+        while True:
+            msg = await loop.run_in_executor(None, conn.recv)
+            if msg is None:
+                return
+            path, requests = msg  # [(token, level)]
+
+            async def post(token: str, level: str, path: str = path) -> tuple[int, Any, float]:
+                start = time.monotonic()
+                async with session.post(path, json={"level": level, "location": None},
+                                        headers={"Authorization": f"Bearer {token}"}) as resp:
+                    body = await resp.json()
+                    return resp.status, body, time.monotonic() - start
+            t0 = time.monotonic()
+            results = await asyncio.gather(*(post(tok, lv) for tok, lv in requests))
+            conn.send((t0, time.monotonic() - t0, results))
 
 
 class Probe:
@@ -161,6 +193,14 @@ class Bench:
                            status=201)
             resp = await self.client.post(f"/api/v1/app/{self.slug}/login", json={"cpf": cpf, "password": "pw-123456"})
             self.tokens.append((await resp.json())["access_token"])
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.client_proc = ctx.Process(target=storm_client, args=(child, f"http://{self.client.server.host}:{self.client.server.port}"),
+                                       daemon=True)
+        self.client_proc.start()
+        if not await asyncio.get_running_loop().run_in_executor(None, self.conn.poll, 120):
+            raise RuntimeError("the storm client process did not start")
+        self.conn.recv()  # "ready"
         self.probe = Probe(self.state, self.queue)
         await self.probe.ami.start()
         await self.probe.ami.wait_connected(30)
@@ -227,17 +267,13 @@ class Bench:
         from ccplane.features.alerts.audit import verify_domain_chain
         from ccplane.features.alerts.models import Alert, AlertAudit
         await self.members()
-        lat: list[float] = []
-
-        async def post(token: str, level: str) -> int:
-            start = time.monotonic()
-            body = await self.api("POST", f"/app/{self.slug}/alerts", {"level": level, "location": None},
-                                  token=token, status=201)
-            lat.append(time.monotonic() - start)
-            return int(body["id"])
-        t0 = time.monotonic()
-        ids = await asyncio.gather(*(post(tok, level) for tok, level in zip(self.tokens, levels)))
-        burst_s = time.monotonic() - t0
+        self.conn.send((f"/api/v1/app/{self.slug}/alerts", list(zip(self.tokens, levels))))
+        t0, burst_s, results = await asyncio.get_running_loop().run_in_executor(None, self.conn.recv)
+        refused = [(status, body) for status, body, _ in results if status != 201]
+        if refused:
+            raise RuntimeError(f"{len(refused)} alerts not 201: {refused[:3]}")
+        ids = [int(body["id"]) for _, body, _ in results]
+        lat = [seconds for _, _, seconds in results]
 
         async def calls() -> dict[int, str]:
             async with self.services.sessions() as s:
@@ -353,6 +389,8 @@ async def run(settings: Any, state: SandboxState, profile: str = "") -> dict[str
         print(f"\nannouncement storage (files, bytes): before {report['storage_before']}"
               f"  after {report['storage_after']}")
     finally:
+        bench.conn.send(None)
+        bench.client_proc.join(10)
         await bench.probe.ami.stop()
         await bench.client.close()
     return report

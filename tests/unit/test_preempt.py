@@ -84,3 +84,34 @@ def test_the_feed_withdraws_a_yellow_ring_when_a_red_queues_and_forgets_calls_th
     feed.feed(ev.CallEnded("y", "d", 8, "caller"))
     feed.feed(ev.CallEnded("r", "d", 8, "agent"))
     assert feed.board.callers == {} and feed.priorities == {}
+
+
+def test_recorded_preemption_from_the_trackers_events() -> None:
+    """A recorded Asterisk 22 transcript (bench/alert_storm.py's instance: 3 Local
+    attendants, ringall): a yellow rings all three, a red queues; ccplane hung up
+    the three rings (cause 26) and redirected the red, which queued again and
+    rang all three. Fed through the call tracker, the feed decides exactly that
+    withdrawal, is told the three rings ended, and forgets both calls at their end."""
+    from pathlib import Path
+
+    from ccplane.asterisk.framing import replay
+    from ccplane.features.calls.domain import CallTracker
+    from tests.unit.test_call_tracker import Directory
+
+    yellow, red = "alert1-6eee70f4-queue", "alert2-251cfd38-queue"
+    data = (Path(__file__).parent / "transcripts" / "alert_red_preempts_yellow.ami").read_bytes()
+    tracker = CallTracker(Directory())
+    ended: list[str] = []
+    feed = EventFeed(ended.append)
+    feed.priorities.update({yellow: queue_priority("yellow", 1), red: queue_priority("red", 2)})
+    actions = []
+    for i, event in enumerate(replay(data, chunk=613)):
+        for call_event in tracker.handle(event, 1000.0 + i):
+            actions += [(type(call_event).__name__, a) for a in feed.feed(call_event)]
+    legs = (("1796606522.3374", "Local/100@alertstorm-attendants-00000697;1"),
+            ("1796606522.3376", "Local/101@alertstorm-attendants-00000698;1"),
+            ("1796606522.3378", "Local/102@alertstorm-attendants-00000699;1"))
+    assert actions == [("CallQueued", Withdraw(yellow, legs, red))]
+    assert ended[:3] == [uid for uid, _ in legs]  # the withdrawn rings' ends, before the red rang again
+    assert len(ended) == 6  # and the red's three rings, ended by the hang-up
+    assert tracker.calls == {} and feed.board.callers == {} and feed.priorities == {}

@@ -198,8 +198,11 @@ class AlertService:
         async with self.sessions() as s:
             rows = (await s.execute(select(MonitoredPerson, Domain.slug)
                                     .join(Domain, Domain.id == MonitoredPerson.domain_id))).all()
+            configs = list(await s.scalars(select(AlertAppConfig)))
         if generation == self._generation:
             self._people.update((p.id, _card(p, slug)) for p, slug in rows if p.active)
+            # the first storm after a start reads no settings (it read them per request, and scrambled)
+            self._routings.update((c.domain_id, _routing(c)) for c in configs)
         await self.caller.announcer.start((p.id, p.name) for p, _ in rows)
         await self.chain.start()
         await self._remember_recent()
@@ -453,6 +456,7 @@ class AlertService:
         oldest = min(a.created_at for _, a in items) - timedelta(seconds=DUPLICATE_WINDOW)
         open_ = list(await s.scalars(select(Alert).where(Alert.person_id.in_(person_ids), Alert.status == "new",
                                                          Alert.created_at >= oldest).order_by(Alert.id)))
+        routings = {domain_id: _routing(c) for domain_id, c in configs.items()}  # once per domain, not per alert
         out: list[tuple[AppPerson, Routing, Alert | None] | Exception] = []
         for person, alert in items:
             row = rows.get(person.id)
@@ -460,7 +464,8 @@ class AlertService:
                 self.forget_person(person.id)
                 out.append(_Revoked())
                 continue
-            fresh, routing = _card(row, person.slug), _routing(configs.get(person.domain_id))
+            fresh = _card(row, person.slug)
+            routing = routings.get(person.domain_id) or _routing(None)
             recent = next((a for a in reversed(open_) if a.person_id == person.id and a.level == alert.level
                            and _utc(a.created_at) >= alert.created_at - timedelta(seconds=DUPLICATE_WINDOW)),
                           None)
@@ -629,10 +634,12 @@ class AlertService:
                     value = {k: {kk: vv for kk, vv in v.items() if vv is not None} for k, v in value.items()}
                 setattr(config, key, value)
             out = config_view(config)  # before the commit: what is stored must read back
+            routing = _routing(config)
             await append_audit(s, domain.id, None, f"user:{me.username}", "app_settings",
                                {"changed": sorted(changes)})
             await s.commit()
         self._forget_routing(domain.id)
+        self._routings[domain.id] = routing  # the next alert needs no read (the first of a storm scrambled)
         if "monitoring_queue" in changes:
             await self.changed()  # the monitoring queue recognises persons' calls in the dialplan
         return out

@@ -36,6 +36,8 @@ from .schemas import DEFAULT_APP_NAME, AlertAppOut, AlertAppUpdate, AlertCreate,
 log = logging.getLogger("ccplane.alerts")
 TEAM = ADMIN_ROLES | {"supervisor", "agent"}
 DUPLICATE_WINDOW = 30.0  # seconds: a stuck button re-sends the same alert, it is not a new one
+MARK_LINGER = 0.25  # seconds without a new alert before the open alerts are told to Asterisk
+MARK_MAX_DELAY = 1.0  # ... and never later than this after the first of them
 __all__ = ["AlertService", "append_audit", "verify_domain_chain", "MAX_ESCALATIONS"]
 
 Publish = Callable[[str, str, dict[str, Any]], None]
@@ -188,6 +190,9 @@ class AlertService:
         self._routing_reads: dict[int, asyncio.Task[Routing]] = {}
         self._recent: dict[tuple[int, str], _Seen] = {}  # (person, level) -> open alert
         self._generation = 0  # bumped by every invalidation: a read begun before it is not kept
+        self._marks: list[tuple[str, Alert]] = []  # open alerts to tell Asterisk (mark_open), after a burst
+        self._marks_due = 0.0
+        self._marker: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Reserve alert ids, learn the active persons (so even the first alert
@@ -489,7 +494,26 @@ class AlertService:
     def _after_commit(self, slug: str, alert: Alert, routing: Routing) -> None:
         if alert.escalate_at is not None:
             self._spawn(self.escalations.arm(alert.domain_id, alert.level, alert.escalate_at))
-        self._spawn(self._guarded(self.caller.mark_open(slug, alert), "mark_open"))
+        self._marks.append((slug, alert))
+        self._marks_due = asyncio.get_running_loop().time() + MARK_LINGER
+        if self._marker is None or self._marker.done():
+            self._marker = self._spawn(self._write_marks())
+
+    async def _write_marks(self) -> None:
+        """Tell Asterisk the open alerts (4 AMI DBPut each) once a burst is over:
+        a storm's 400 actions and their replies would otherwise be sent and parsed
+        by the loop while it still takes the storm's requests in. A person calls
+        back seconds after the 201, not within MARK_LINGER."""
+        loop = asyncio.get_running_loop()
+        first = loop.time()
+        while self._marks:
+            wait = min(self._marks_due, first + MARK_MAX_DELAY) - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            batch, self._marks = self._marks, []
+            for slug, alert in batch:
+                await self._guarded(self.caller.mark_open(slug, alert), "mark_open")
+            first = loop.time()
 
     async def _guarded(self, coro: Awaitable[None], what: str) -> None:
         try:
@@ -551,6 +575,7 @@ class AlertService:
             await s.commit()
             view = alert_view(alert)
         self._forget_alert(alert_id)
+        self._marks = [(sl, a) for sl, a in self._marks if a.id != alert_id]  # closed before it was told
         if not still_open:
             await self._guarded(self.caller.unmark(slug, alert.person_phone), "unmark")
         self.publish(slug, "alert.closed", view.model_dump())

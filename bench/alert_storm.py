@@ -131,7 +131,7 @@ class Probe:
                              action_timeout=15)
         self.queue = queue
         self.events: list[tuple[float, str, dict[str, Any]]] = []
-        self.ami.on_event(self._on, names=("QueueCallerJoin", "QueueCallerLeave", "AgentCalled"))
+        self.ami.on_event(self._on, names=("QueueCallerJoin", "QueueCallerLeave", "AgentCalled", "AgentRingNoAnswer"))
 
     def _on(self, event: AmiEvent) -> None:
         if event.fields.get("Queue") == self.queue:
@@ -272,8 +272,11 @@ class Bench:
         from ccplane.features.alerts.audit import verify_domain_chain
         from ccplane.features.alerts.models import Alert, AlertAudit
         await self.members()
+        cpu0 = time.process_time()
         self.conn.send((f"/api/v1/app/{self.slug}/alerts", list(zip(self.tokens, levels))))
         t0, burst_s, results = await asyncio.get_running_loop().run_in_executor(None, self.conn.recv)
+        server_cpu = time.process_time() - cpu0  # the server's process until the last 201 (with the probe)
+        load = os.getloadavg()[0]
         refused = [(status, body) for status, body, _ in results if status != 201]
         if refused:
             raise RuntimeError(f"{len(refused)} alerts not 201: {refused[:3]}")
@@ -295,7 +298,8 @@ class Bench:
         # arrival order = alert id order (ids are taken in arrival order)
         arrival = {c: rank for rank, (_, c) in enumerate(sorted(linked.items()))}
         level_of = dict(zip(ids, levels))
-        out = {"last_join_s": last, "joined": len(joins), "burst_s": burst_s,
+        out = {"last_join_s": last, "joined": len(joins), "burst_s": burst_s, "server_cpu_ms": 1000 * server_cpu,
+               "loadavg_1m": load,
                "p50_201_ms": 1000 * (pct(lat, 0.5) or 0), "p99_201_ms": 1000 * (pct(lat, 0.99) or 0),
                **self.order([level_of[by_call[c]] for c in sorted(arrival, key=arrival.get)],  # type: ignore[arg-type]
                             arrival, joins, await self.positions()),
@@ -338,12 +342,19 @@ class Bench:
                 "join_order_violations": sum(inversions(v) for v in by_join.values()),
                 "yellow_ahead_of_red_pairs": cross, "waiting_at_end": len(positions)}
 
-    def lower_offers(self, t0: float, level_of: dict[str, str]) -> int:
-        """AgentCalled for a caller while a caller of a higher level waited (joined, not left)."""
+    def lower_offers(self, t0: float, level_of: dict[str, str]) -> tuple[int, float | None]:
+        """AgentCalled for a caller while a caller of a higher level waited (joined, not left):
+        how many, and the longest such ring (AgentCalled to that member leg's AgentRingNoAnswer,
+        which a withdrawal causes; None if one never ended)."""
         rank = {"yellow": 1, "red": 2}
         waiting: dict[str, int] = {}
         bad = 0
+        rings: dict[str, float] = {}  # member uniqueid of a lower offer -> when it started
+        longest: float | None = 0.0
         for t, name, f in self.probe.events:
+            if name == "AgentRingNoAnswer" and str(f.get("DestUniqueid")) in rings:
+                longest = max(longest or 0.0, t - rings.pop(str(f.get("DestUniqueid"))))
+                continue
             uid = str(f.get("Uniqueid"))
             if t < t0 or uid not in level_of:
                 continue
@@ -353,7 +364,8 @@ class Bench:
                 waiting.pop(uid, None)
             elif name == "AgentCalled" and any(lv > rank[level_of[uid]] for u, lv in waiting.items() if u != uid):
                 bad += 1
-        return bad
+                rings[str(f.get("DestUniqueid"))] = t
+        return bad, (None if rings else longest)
 
 
 def print_storm(name: str, base: dict[str, Any], cc: dict[str, Any]) -> None:
@@ -365,9 +377,14 @@ def print_storm(name: str, base: dict[str, Any], cc: dict[str, Any]) -> None:
     print(f"joined                        ccplane {cc['joined']}   baseline {base['joined']}")
     print(f"201 latency                   p50 {cc['p50_201_ms']:.1f} ms   p99 {cc['p99_201_ms']:.1f} ms"
           f"   (last 201 {1000 * cc['burst_s']:.0f} ms after the burst started; target p99 <= 150 ms)")
+    print(f"server CPU until the last 201   {cc['server_cpu_ms']:.0f} ms ({cc['server_cpu_ms'] / STORM:.2f} ms per alert)"
+          f"   machine load (1 min) {cc['loadavg_1m']:.1f} on {os.cpu_count()} CPUs")
     for key in ("position_order_violations", "join_order_violations", "yellow_ahead_of_red_pairs"):
         print(f"{key:<30}ccplane {cc[key]}   baseline {base[key]}")
-    print(f"lower-level offers while a higher level waited: {cc['lower_offers_while_higher_waits']}")
+    count, longest = cc["lower_offers_while_higher_waits"]
+    print(f"lower-level offers while a higher level waited: {count}" + (
+        f"   (started by app_queue racing the higher join; longest ring before its withdrawal "
+        f"{'never ended' if longest is None else f'{1000 * longest:.0f} ms'})" if count else ""))
     print(f"stored {cc['stored']}  linked {cc['linked']}  audited {cc['audited']}  chain {cc['chain']}")
 
 

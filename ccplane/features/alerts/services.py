@@ -3,6 +3,7 @@ the audit chain, acknowledgement, escalation and the monitoring-queue calls."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -216,6 +217,10 @@ class AlertService:
 
     async def stop(self) -> None:
         jobs.withdraw("alerts", self)
+        self._marks_due = 0.0  # the open alerts not yet told to Asterisk are told now, not lost
+        if self._marker is not None and not self._marker.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._marker), 5)
         await self._ids.stop()
         await cancel_and_wait(list(self._tasks), "alerts")
         await self.caller.announcer.stop()

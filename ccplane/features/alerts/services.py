@@ -515,6 +515,10 @@ class AlertService:
             wait = min(self._marks_due, first + MARK_MAX_DELAY) - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
+                continue  # an alert may have come meanwhile: its linger counts
+            if (self._storer.busy or self._linker.busy) and self._marks_due and loop.time() < first + MARK_MAX_DELAY:
+                await asyncio.sleep(0.02)  # a storm's alerts are still being stored: their 201s first
+                continue
             batch, self._marks = self._marks, []
             for slug, alert in batch:
                 await self._guarded(self.caller.mark_open(slug, alert), "mark_open")

@@ -87,7 +87,8 @@ def test_the_feed_withdraws_a_yellow_ring_when_a_red_queues_and_forgets_calls_th
 
 
 def test_recorded_preemption_from_the_trackers_events() -> None:
-    """A recorded Asterisk 22 transcript (bench/alert_storm.py's instance: 3 Local
+    """A recorded Asterisk 22 transcript (kept: the call tracker's events, as ccplane's AMI filter
+    sends them; bench/alert_storm.py's instance: 3 Local
     attendants, ringall): a yellow rings all three, a red queues; ccplane hung up
     the three rings (cause 26) and redirected the red, which queued again and
     rang all three. Fed through the call tracker, the feed decides exactly that

@@ -22,9 +22,13 @@ order), offers of a lower level made while a higher-level caller waited
 announcement storage (files under sounds/ccplane/alerts) is printed before and
 after both storms.
 
-Everything runs in this process (ccplane's aiohttp app on a TestServer, the API
-client, an AMI probe on its own connection): times are the probe's receive
-times, the same clock and loop for the baseline and for ccplane. Uses the
+Processes: this one runs ccplane's aiohttp app (on a TestServer, a real TCP
+port), the baseline's Originates (on ccplane's own AMI connection) and an AMI
+probe (its own connection); the storm's HTTP client runs in a separate process
+(``storm_client``: its own event loop and aiohttp session), so the 100 requests
+and their 201s are not parsed by the server's loop. Times are CLOCK_MONOTONIC,
+which is one clock for every process of the machine: the burst start is taken
+in the client process, the joins are the probe's receive times. Uses the
 sandbox instance the environment names (CCPLANE_SANDBOX_*), a temporary SQLite
 database, or a fresh database on a PostgreSQL server (--database-url), dropped
 at the end. Run as root (the sandbox is a chroot), from the repository root::
@@ -39,6 +43,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import multiprocessing
 import os
 import secrets
 import sys
@@ -91,6 +96,33 @@ def storage(root: Path | None) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
+def storm_client(conn: Any, base_url: str) -> None:
+    """A separate process: fires the storms it is sent, with its own loop and aiohttp session."""
+    asyncio.run(_storm_client(conn, base_url))
+
+
+async def _storm_client(conn: Any, base_url: str) -> None:
+    import aiohttp
+    loop = asyncio.get_running_loop()
+    async with aiohttp.ClientSession(base_url, connector=aiohttp.TCPConnector(limit=0)) as session:
+        conn.send("ready")
+        while True:
+            msg = await loop.run_in_executor(None, conn.recv)
+            if msg is None:
+                return
+            path, requests = msg  # [(token, level)]
+
+            async def post(token: str, level: str, path: str = path) -> tuple[int, Any, float]:
+                start = time.monotonic()
+                async with session.post(path, json={"level": level, "location": None},
+                                        headers={"Authorization": f"Bearer {token}"}) as resp:
+                    body = await resp.json()
+                    return resp.status, body, time.monotonic() - start
+            t0 = time.monotonic()
+            results = await asyncio.gather(*(post(tok, lv) for tok, lv in requests))
+            conn.send((t0, time.monotonic() - t0, results))
+
+
 class Probe:
     """Every queue event of the monitoring queue, with its receive time."""
 
@@ -99,7 +131,7 @@ class Probe:
                              action_timeout=15)
         self.queue = queue
         self.events: list[tuple[float, str, dict[str, Any]]] = []
-        self.ami.on_event(self._on, names=("QueueCallerJoin", "QueueCallerLeave", "AgentCalled"))
+        self.ami.on_event(self._on, names=("QueueCallerJoin", "QueueCallerLeave", "AgentCalled", "AgentRingNoAnswer"))
 
     def _on(self, event: AmiEvent) -> None:
         if event.fields.get("Queue") == self.queue:
@@ -161,6 +193,14 @@ class Bench:
                            status=201)
             resp = await self.client.post(f"/api/v1/app/{self.slug}/login", json={"cpf": cpf, "password": "pw-123456"})
             self.tokens.append((await resp.json())["access_token"])
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.client_proc = ctx.Process(target=storm_client, args=(child, f"http://{self.client.server.host}:{self.client.server.port}"),
+                                       daemon=True)
+        self.client_proc.start()
+        if not await asyncio.get_running_loop().run_in_executor(None, self.conn.poll, 120):
+            raise RuntimeError("the storm client process did not start")
+        self.conn.recv()  # "ready"
         self.probe = Probe(self.state, self.queue)
         await self.probe.ami.start()
         await self.probe.ami.wait_connected(30)
@@ -196,6 +236,11 @@ class Bench:
             await s.execute(update(Alert).where(Alert.status == "new").values(status="closed", escalate_at=None))
             await s.commit()
         self.services.alerts._recent.clear()
+        # the journeys of the calls just hung up, and the audit chain, written before the next storm
+        # starts (each storm is measured on its own, not behind the previous one's clean-up)
+        await asyncio.sleep(0.5)
+        await self.services.calls.flush()
+        await self.services.alerts.chain.flush()
 
     async def baseline(self, levels: list[str]) -> dict[str, Any]:
         from ccplane.features.alerts.domain import QUEUE_PRIORITY
@@ -227,17 +272,16 @@ class Bench:
         from ccplane.features.alerts.audit import verify_domain_chain
         from ccplane.features.alerts.models import Alert, AlertAudit
         await self.members()
-        lat: list[float] = []
-
-        async def post(token: str, level: str) -> int:
-            start = time.monotonic()
-            body = await self.api("POST", f"/app/{self.slug}/alerts", {"level": level, "location": None},
-                                  token=token, status=201)
-            lat.append(time.monotonic() - start)
-            return int(body["id"])
-        t0 = time.monotonic()
-        ids = await asyncio.gather(*(post(tok, level) for tok, level in zip(self.tokens, levels)))
-        burst_s = time.monotonic() - t0
+        cpu0 = time.process_time()
+        self.conn.send((f"/api/v1/app/{self.slug}/alerts", list(zip(self.tokens, levels))))
+        t0, burst_s, results = await asyncio.get_running_loop().run_in_executor(None, self.conn.recv)
+        server_cpu = time.process_time() - cpu0  # the server's process until the last 201 (with the probe)
+        load = os.getloadavg()[0]
+        refused = [(status, body) for status, body, _ in results if status != 201]
+        if refused:
+            raise RuntimeError(f"{len(refused)} alerts not 201: {refused[:3]}")
+        ids = [int(body["id"]) for _, body, _ in results]
+        lat = [seconds for _, _, seconds in results]
 
         async def calls() -> dict[int, str]:
             async with self.services.sessions() as s:
@@ -254,7 +298,8 @@ class Bench:
         # arrival order = alert id order (ids are taken in arrival order)
         arrival = {c: rank for rank, (_, c) in enumerate(sorted(linked.items()))}
         level_of = dict(zip(ids, levels))
-        out = {"last_join_s": last, "joined": len(joins), "burst_s": burst_s,
+        out = {"last_join_s": last, "joined": len(joins), "burst_s": burst_s, "server_cpu_ms": 1000 * server_cpu,
+               "loadavg_1m": load,
                "p50_201_ms": 1000 * (pct(lat, 0.5) or 0), "p99_201_ms": 1000 * (pct(lat, 0.99) or 0),
                **self.order([level_of[by_call[c]] for c in sorted(arrival, key=arrival.get)],  # type: ignore[arg-type]
                             arrival, joins, await self.positions()),
@@ -297,12 +342,19 @@ class Bench:
                 "join_order_violations": sum(inversions(v) for v in by_join.values()),
                 "yellow_ahead_of_red_pairs": cross, "waiting_at_end": len(positions)}
 
-    def lower_offers(self, t0: float, level_of: dict[str, str]) -> int:
-        """AgentCalled for a caller while a caller of a higher level waited (joined, not left)."""
+    def lower_offers(self, t0: float, level_of: dict[str, str]) -> tuple[int, float | None]:
+        """AgentCalled for a caller while a caller of a higher level waited (joined, not left):
+        how many, and the longest such ring (AgentCalled to that member leg's AgentRingNoAnswer,
+        which a withdrawal causes; None if one never ended)."""
         rank = {"yellow": 1, "red": 2}
         waiting: dict[str, int] = {}
         bad = 0
+        rings: dict[str, float] = {}  # member uniqueid of a lower offer -> when it started
+        longest: float | None = 0.0
         for t, name, f in self.probe.events:
+            if name == "AgentRingNoAnswer" and str(f.get("DestUniqueid")) in rings:
+                longest = max(longest or 0.0, t - rings.pop(str(f.get("DestUniqueid"))))
+                continue
             uid = str(f.get("Uniqueid"))
             if t < t0 or uid not in level_of:
                 continue
@@ -312,7 +364,8 @@ class Bench:
                 waiting.pop(uid, None)
             elif name == "AgentCalled" and any(lv > rank[level_of[uid]] for u, lv in waiting.items() if u != uid):
                 bad += 1
-        return bad
+                rings[str(f.get("DestUniqueid"))] = t
+        return bad, (None if rings else longest)
 
 
 def print_storm(name: str, base: dict[str, Any], cc: dict[str, Any]) -> None:
@@ -324,9 +377,14 @@ def print_storm(name: str, base: dict[str, Any], cc: dict[str, Any]) -> None:
     print(f"joined                        ccplane {cc['joined']}   baseline {base['joined']}")
     print(f"201 latency                   p50 {cc['p50_201_ms']:.1f} ms   p99 {cc['p99_201_ms']:.1f} ms"
           f"   (last 201 {1000 * cc['burst_s']:.0f} ms after the burst started; target p99 <= 150 ms)")
+    print(f"server CPU until the last 201   {cc['server_cpu_ms']:.0f} ms ({cc['server_cpu_ms'] / STORM:.2f} ms per alert)"
+          f"   machine load (1 min) {cc['loadavg_1m']:.1f} on {os.cpu_count()} CPUs")
     for key in ("position_order_violations", "join_order_violations", "yellow_ahead_of_red_pairs"):
         print(f"{key:<30}ccplane {cc[key]}   baseline {base[key]}")
-    print(f"lower-level offers while a higher level waited: {cc['lower_offers_while_higher_waits']}")
+    count, longest = cc["lower_offers_while_higher_waits"]
+    print(f"lower-level offers while a higher level waited: {count}" + (
+        f"   (started by app_queue racing the higher join; longest ring before its withdrawal "
+        f"{'never ended' if longest is None else f'{1000 * longest:.0f} ms'})" if count else ""))
     print(f"stored {cc['stored']}  linked {cc['linked']}  audited {cc['audited']}  chain {cc['chain']}")
 
 
@@ -353,6 +411,8 @@ async def run(settings: Any, state: SandboxState, profile: str = "") -> dict[str
         print(f"\nannouncement storage (files, bytes): before {report['storage_before']}"
               f"  after {report['storage_after']}")
     finally:
+        bench.conn.send(None)
+        bench.client_proc.join(10)
         await bench.probe.ami.stop()
         await bench.client.close()
     return report

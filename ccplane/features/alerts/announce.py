@@ -124,11 +124,14 @@ class Announcer:
     async def _render(self, sound: str, text: str) -> bool:
         target = self._path(sound)
         partial = target.with_name(f".{target.name}.part.wav")
-        if not await speak(text, partial):
-            partial.unlink(missing_ok=True)
-            return False
-        os.replace(partial, target)
-        return True
+        try:
+            if await speak(text, partial):
+                os.replace(partial, target)
+                return True
+        except OSError as exc:  # e.g. the directory cleaned meanwhile: this file is not ready, the task goes on
+            log.warning("alert.announcement_failed %s: %s", sound, exc)
+        partial.unlink(missing_ok=True)
+        return False
 
     async def idle(self) -> None:
         """Wait until every queued rendering is done (tests)."""

@@ -18,6 +18,7 @@ def setup(w: Wiring) -> None:
     caller = AlertCaller(core.ami, w.sounds_dir)
     # a ring ccplane takes back for a higher alert is nobody's miss (the call tracker classifies offers)
     caller.preemptor.withdrawn = lambda member: core.calls.tracker.withdraw_offer(member)
+    caller.preemptor.subscribe(core.bus)  # it follows the call tracker's events, not raw AMI
     alerts = w.provide("alerts", AlertService(core.sessions, core.auth.signer, core.live.publish, caller, w.changed,
                                               core.scheduler, throttle=core.auth.throttle))
     w.provide("alert_notes", AlertNotes(core.sessions, core.live.publish))

@@ -12,8 +12,11 @@ would only notice the freed members at its next check (once a second in
 app_queue): an alert call is sent back into Queue() at once instead (its
 priority is unique, so it re-enters at the same place) and rings straight away.
 
-``RingBoard`` is the pure part (events in, actions out); ``Preemptor`` runs it
-on the AMI events and performs its actions.
+``RingBoard`` is the pure part (events in, actions out); ``Preemptor`` feeds it
+the call tracker's domain events from the bus (features/calls/events.py:
+``CallQueued``, ``CallLeftQueue``, ``OfferStarted``, ``OfferFailed``,
+``LegAnswered``, ``CallEnded``; it parses no AMI event itself) and performs its
+actions with AMI actions (Hangup, Redirect, Getvar).
 """
 from __future__ import annotations
 
@@ -25,12 +28,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...asterisk.ami import AmiClient
-from ...asterisk.events import AgentEvent, AmiEvent, Hangup, QueueCallerEvent
+from ...bus import EventBus
+from ..calls import events as ev
 from . import domain as rules
 
 log = logging.getLogger("ccplane.alerts")
 ALERT_CALL = re.compile(r"alert\d+-[0-9a-f]{8}-queue")
-EVENTS = ("QueueCallerJoin", "QueueCallerLeave", "AgentCalled", "AgentConnect", "AgentRingNoAnswer", "Hangup")
 
 
 @dataclass(frozen=True)
@@ -129,50 +132,81 @@ def level_of_call(call_id: str, priority: int | None) -> int | None:
     return rules.level_of_priority(priority) if priority is not None else None
 
 
+class EventFeed:
+    """The call tracker's domain events into the RingBoard (pure: no I/O).
+
+    ``priorities`` holds the QUEUE_PRIO of the alert calls this process placed
+    (by the queue-side channel's uniqueid); ``ring_ended`` is told each member
+    leg whose ring ended (answered, hung up, no answer)."""
+
+    def __init__(self, ring_ended: Callable[[str], None] | None = None) -> None:
+        self.board = RingBoard()
+        self.priorities: dict[str, int] = {}
+        self._callers: dict[str, set[str]] = {}  # call id -> its channels that queued (forgotten at its end)
+        self.ring_ended = ring_ended
+
+    def feed(self, event: ev.CallEvent) -> list[Action]:
+        if isinstance(event, ev.CallQueued):
+            if not event.uniqueid or not event.queue_key:
+                return []
+            self._callers.setdefault(event.call_id, set()).add(event.uniqueid)
+            prio = self.priorities.get(event.uniqueid)
+            return self.board.joined(event.queue_key, event.uniqueid, level_of_call(event.uniqueid, prio))
+        if isinstance(event, ev.CallLeftQueue):
+            if event.uniqueid:
+                self.board.left(event.uniqueid)
+            return []
+        if isinstance(event, ev.OfferStarted):
+            if event.caller_uniqueid and event.member_channel and event.queue_key:
+                return self.board.called(event.queue_key, event.caller_uniqueid, event.member_uniqueid,
+                                         event.member_channel)
+            return []
+        ended = None
+        if isinstance(event, ev.OfferFailed):
+            ended = event.member_uniqueid
+        elif isinstance(event, ev.LegAnswered):
+            ended = event.uniqueid
+        elif isinstance(event, ev.CallEnded):
+            for uid in self._callers.pop(event.call_id, ()):
+                self.board.left(uid)
+                self.priorities.pop(uid, None)
+        if ended:
+            self.board.ring_ended(ended)
+            if self.ring_ended is not None:
+                self.ring_ended(ended)
+        return []
+
+
 class Preemptor:
-    """Feeds the RingBoard from AMI and performs what it decides."""
+    """Feeds the RingBoard from the call tracker's events and performs what it decides."""
 
     def __init__(self, ami: AmiClient, withdrawn: Callable[[str], None] | None = None) -> None:
         self.ami = ami
-        self.board = RingBoard()
-        self._priorities: dict[str, int] = {}  # QUEUE_PRIO of the alert calls this process placed
+        self.feed = EventFeed(self._ring_ended)
+        self.board = self.feed.board
         self.withdrawn = withdrawn      # told each member leg withdrawn (not an agent's no-answer)
-        self._hangups: dict[str, asyncio.Future[None]] = {}
+        self._hangups: dict[str, asyncio.Future[None]] = {}  # member uniqueid -> its ring ended
         self._tasks: set[asyncio.Task[Any]] = set()
         self.withdrawals = 0
-        ami.on_event(self.on_event, names=EVENTS)
+
+    def subscribe(self, bus: EventBus) -> None:
+        bus.subscribe(ev.CallEvent, self.on_call_event)
 
     def expect(self, call_id: str, priority: int) -> None:
         """An alert call is about to be placed with this QUEUE_PRIO."""
-        self._priorities[call_id] = priority
+        self.feed.priorities[call_id] = priority
 
-    async def on_event(self, event: AmiEvent) -> None:
+    def on_call_event(self, event: ev.CallEvent) -> None:
+        """Sync, in the tracker's order (the bus delivers as it publishes)."""
         try:
-            self._perform(self._feed(event))
+            self._perform(self.feed.feed(event))
         except Exception:
             log.exception("alert.preempt_failed")
 
-    def _feed(self, event: AmiEvent) -> list[Action]:
-        if isinstance(event, QueueCallerEvent) and event.uniqueid and event.queue:
-            if event.name == "QueueCallerJoin":
-                prio = self._priorities.get(event.uniqueid)
-                return self.board.joined(event.queue, event.uniqueid, level_of_call(event.uniqueid, prio))
-            if event.name == "QueueCallerLeave":
-                self.board.left(event.uniqueid)
-            return []
-        if isinstance(event, AgentEvent) and event.dest_uniqueid:
-            if event.name == "AgentCalled" and event.uniqueid and event.queue and event.dest_channel:
-                return self.board.called(event.queue, event.uniqueid, event.dest_uniqueid, event.dest_channel)
-            self.board.ring_ended(event.dest_uniqueid)
-            return []
-        if isinstance(event, Hangup) and event.uniqueid:
-            self.board.ring_ended(event.uniqueid)
-            self.board.left(event.uniqueid)
-            self._priorities.pop(event.uniqueid, None)
-            done = self._hangups.pop(event.channel or "", None)
-            if done is not None and not done.done():
-                done.set_result(None)
-        return []
+    def _ring_ended(self, member_uid: str) -> None:
+        done = self._hangups.pop(member_uid, None)
+        if done is not None and not done.done():
+            done.set_result(None)
 
     def _perform(self, actions: list[Action]) -> None:
         for action in actions:
@@ -194,7 +228,7 @@ class Preemptor:
         loop = asyncio.get_running_loop()
         gone = []
         for member_uid, leg in action.legs:
-            done = self._hangups.setdefault(leg, loop.create_future())
+            done = self._hangups.setdefault(member_uid, loop.create_future())
             gone.append(done)
             if self.withdrawn is not None:
                 self.withdrawn(member_uid)
@@ -202,7 +236,7 @@ class Preemptor:
                 # 26 "answered elsewhere": the phone stops ringing without a missed-call mark
                 await self.ami.action({"Action": "Hangup", "Channel": leg, "Cause": "26"})
             except Exception:  # noqa: BLE001 - answered or ended meanwhile
-                self._hangups.pop(leg, None)
+                self._hangups.pop(member_uid, None)
                 done.cancel()
         self.withdrawals += 1
         log.info("alert.ring_withdrawn", extra={"call": action.caller, "legs": len(action.legs)})

@@ -3,6 +3,7 @@ the audit chain, acknowledgement, escalation and the monitoring-queue calls."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -36,6 +37,8 @@ from .schemas import DEFAULT_APP_NAME, AlertAppOut, AlertAppUpdate, AlertCreate,
 log = logging.getLogger("ccplane.alerts")
 TEAM = ADMIN_ROLES | {"supervisor", "agent"}
 DUPLICATE_WINDOW = 30.0  # seconds: a stuck button re-sends the same alert, it is not a new one
+MARK_LINGER = 0.25  # seconds without a new alert before the open alerts are told to Asterisk
+MARK_MAX_DELAY = 1.0  # ... and never later than this after the first of them
 __all__ = ["AlertService", "append_audit", "verify_domain_chain", "MAX_ESCALATIONS"]
 
 Publish = Callable[[str, str, dict[str, Any]], None]
@@ -188,6 +191,9 @@ class AlertService:
         self._routing_reads: dict[int, asyncio.Task[Routing]] = {}
         self._recent: dict[tuple[int, str], _Seen] = {}  # (person, level) -> open alert
         self._generation = 0  # bumped by every invalidation: a read begun before it is not kept
+        self._marks: list[tuple[str, Alert]] = []  # open alerts to tell Asterisk (mark_open), after a burst
+        self._marks_due = 0.0
+        self._marker: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Reserve alert ids, learn the active persons (so even the first alert
@@ -198,8 +204,11 @@ class AlertService:
         async with self.sessions() as s:
             rows = (await s.execute(select(MonitoredPerson, Domain.slug)
                                     .join(Domain, Domain.id == MonitoredPerson.domain_id))).all()
+            configs = list(await s.scalars(select(AlertAppConfig)))
         if generation == self._generation:
             self._people.update((p.id, _card(p, slug)) for p, slug in rows if p.active)
+            # the first storm after a start reads no settings (it read them per request, and scrambled)
+            self._routings.update((c.domain_id, _routing(c)) for c in configs)
         await self.caller.announcer.start((p.id, p.name) for p, _ in rows)
         await self.chain.start()
         await self._remember_recent()
@@ -208,6 +217,10 @@ class AlertService:
 
     async def stop(self) -> None:
         jobs.withdraw("alerts", self)
+        self._marks_due = 0.0  # the open alerts not yet told to Asterisk are told now, not lost
+        if self._marker is not None and not self._marker.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._marker), 5)
         await self._ids.stop()
         await cancel_and_wait(list(self._tasks), "alerts")
         await self.caller.announcer.stop()
@@ -453,6 +466,7 @@ class AlertService:
         oldest = min(a.created_at for _, a in items) - timedelta(seconds=DUPLICATE_WINDOW)
         open_ = list(await s.scalars(select(Alert).where(Alert.person_id.in_(person_ids), Alert.status == "new",
                                                          Alert.created_at >= oldest).order_by(Alert.id)))
+        routings = {domain_id: _routing(c) for domain_id, c in configs.items()}  # once per domain, not per alert
         out: list[tuple[AppPerson, Routing, Alert | None] | Exception] = []
         for person, alert in items:
             row = rows.get(person.id)
@@ -460,7 +474,8 @@ class AlertService:
                 self.forget_person(person.id)
                 out.append(_Revoked())
                 continue
-            fresh, routing = _card(row, person.slug), _routing(configs.get(person.domain_id))
+            fresh = _card(row, person.slug)
+            routing = routings.get(person.domain_id) or _routing(None)
             recent = next((a for a in reversed(open_) if a.person_id == person.id and a.level == alert.level
                            and _utc(a.created_at) >= alert.created_at - timedelta(seconds=DUPLICATE_WINDOW)),
                           None)
@@ -484,7 +499,30 @@ class AlertService:
     def _after_commit(self, slug: str, alert: Alert, routing: Routing) -> None:
         if alert.escalate_at is not None:
             self._spawn(self.escalations.arm(alert.domain_id, alert.level, alert.escalate_at))
-        self._spawn(self._guarded(self.caller.mark_open(slug, alert), "mark_open"))
+        self._marks.append((slug, alert))
+        self._marks_due = asyncio.get_running_loop().time() + MARK_LINGER
+        if self._marker is None or self._marker.done():
+            self._marker = self._spawn(self._write_marks())
+
+    async def _write_marks(self) -> None:
+        """Tell Asterisk the open alerts (4 AMI DBPut each) once a burst is over:
+        a storm's 400 actions and their replies would otherwise be sent and parsed
+        by the loop while it still takes the storm's requests in. A person calls
+        back seconds after the 201, not within MARK_LINGER."""
+        loop = asyncio.get_running_loop()
+        first = loop.time()
+        while self._marks:
+            wait = min(self._marks_due, first + MARK_MAX_DELAY) - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue  # an alert may have come meanwhile: its linger counts
+            if (self._storer.busy or self._linker.busy) and self._marks_due and loop.time() < first + MARK_MAX_DELAY:
+                await asyncio.sleep(0.02)  # a storm's alerts are still being stored: their 201s first
+                continue
+            batch, self._marks = self._marks, []
+            for slug, alert in batch:
+                await self._guarded(self.caller.mark_open(slug, alert), "mark_open")
+            first = loop.time()
 
     async def _guarded(self, coro: Awaitable[None], what: str) -> None:
         try:
@@ -546,6 +584,7 @@ class AlertService:
             await s.commit()
             view = alert_view(alert)
         self._forget_alert(alert_id)
+        self._marks = [(sl, a) for sl, a in self._marks if a.id != alert_id]  # closed before it was told
         if not still_open:
             await self._guarded(self.caller.unmark(slug, alert.person_phone), "unmark")
         self.publish(slug, "alert.closed", view.model_dump())
@@ -629,10 +668,12 @@ class AlertService:
                     value = {k: {kk: vv for kk, vv in v.items() if vv is not None} for k, v in value.items()}
                 setattr(config, key, value)
             out = config_view(config)  # before the commit: what is stored must read back
+            routing = _routing(config)
             await append_audit(s, domain.id, None, f"user:{me.username}", "app_settings",
                                {"changed": sorted(changes)})
             await s.commit()
         self._forget_routing(domain.id)
+        self._routings[domain.id] = routing  # the next alert needs no read (the first of a storm scrambled)
         if "monitoring_queue" in changes:
             await self.changed()  # the monitoring queue recognises persons' calls in the dialplan
         return out

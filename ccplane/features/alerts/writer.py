@@ -36,6 +36,11 @@ class GroupWriter(Generic[I, R]):
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
 
+    @property
+    def busy(self) -> bool:
+        """Items are queued or a batch is being written."""
+        return bool(self._queue) or (self._task is not None and not self._task.done())
+
     async def run(self, item: I) -> R:
         """Handle ``item`` in the next batch; returns once that batch committed."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()

@@ -511,7 +511,7 @@ class CallTracker:
         if result == "abandon?":
             return []  # told at the exit report (timeout...) or the caller's Hangup (abandon)
         return self._emit(call, ev.CallLeftQueue(call.id, call.domain, now, leg.queue or "", leg.queue_key or "",
-                                                 result, now - leg.started_at))
+                                                 result, now - leg.started_at, leg.uniqueid or ""))
 
     def _queue_exit(self, call: Call, queue_key: str, status: str, overflow: str | None,
                     now: float) -> list[ev.CallEvent]:
@@ -548,7 +548,8 @@ class CallTracker:
                              interface=e.interface))
         call.state = "offering"
         return out + self._emit(call, ev.OfferStarted(call.id, call.domain, now, queue, e.queue or "",
-                                                      e.interface, agent, member, e.uniqueid))
+                                                      e.interface, agent, member, e.uniqueid,
+                                                      e.dest_channel or self.channel_name(member)))
 
     def _adopt_caller(self, e: ChannelEvent, now: float) -> Call:
         uid = e.uniqueid or ""

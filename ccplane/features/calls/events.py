@@ -46,6 +46,7 @@ class CallLeftQueue(CallEvent):
     queue_key: str
     result: str  # answered | abandon | timeout | full | joinempty | leaveempty | ... | transfer
     wait: float
+    uniqueid: str = ""  # the caller's channel that left the queue
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class OfferStarted(CallEvent):
     agent: str | None
     member_uniqueid: str
     caller_uniqueid: str | None
+    member_channel: str | None = None  # the ringing member leg (what ccplane hangs up to withdraw the offer)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -85,6 +85,8 @@ class RecordingService:
         self._stops: set[asyncio.Task[None]] = set()
         self.finished = 0  # files moved into the store since start
         self._wake = asyncio.Event()
+        self._protocols: dict[str, str] = {}  # agent leg uniqueid -> protocol, to write on recordings
+        self._protocol_task: asyncio.Future[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -377,9 +379,30 @@ class RecordingService:
         return len(due)
 
     def protocol_known(self, agent_uniqueid: str, protocol: str) -> None:
-        """From the attendances feature (sync): a recording stored before its protocol takes it now."""
-        task = asyncio.ensure_future(self.set_protocol(agent_uniqueid, protocol))
-        watch(task, "recording protocol", agent_uniqueid=agent_uniqueid)
+        """From the attendances feature (sync): a recording stored before its protocol takes it now.
+        Gathered: one task writes what has come in meanwhile in one UPDATE (executemany)."""
+        self._protocols[agent_uniqueid] = protocol
+        if self._protocol_task is None or self._protocol_task.done():
+            self._protocol_task = asyncio.ensure_future(self._set_protocols())
+            watch(self._protocol_task, "recording protocols", agent_uniqueid=agent_uniqueid)
+
+    async def _set_protocols(self) -> None:
+        while self._protocols:
+            batch, self._protocols = self._protocols, {}
+            try:
+                await self.set_protocols(batch)
+            except BaseException:
+                self._protocols = {**batch, **self._protocols}  # kept for the next try
+                raise
+
+    async def set_protocols(self, protocols: dict[str, str]) -> None:
+        """:meth:`set_protocol` for many agent legs, in one statement."""
+        table = Recording.__table__
+        stmt = (update(table).where(table.c.agent_uniqueid == bindparam("leg"), table.c.protocol.is_(None))
+                .values(protocol=bindparam("proto")))
+        async with self.sessions() as s:
+            await s.execute(stmt, [{"leg": leg, "proto": proto} for leg, proto in protocols.items()])
+            await s.commit()
 
     async def set_protocol(self, agent_uniqueid: str, protocol: str) -> None:
         """For the protocols feature: the attendance of this agent leg has this protocol."""

@@ -41,6 +41,9 @@ log = logging.getLogger("ccplane.attendances")
 Publish = Callable[[str, str, dict[str, Any]], None]
 
 BATCH_MAX = 200  # events written in one transaction at most
+# a write follows another within BUSY_WITHIN s: wait GATHER s for more events first (an
+# answer alone, at a quiet time, is written at once)
+BUSY_WITHIN, GATHER = 0.5, 0.1
 
 
 def _ts(value: float | None) -> datetime | None:
@@ -83,6 +86,7 @@ class AttendanceService:
         self.current: dict[str, str] = {}  # call id -> the protocol of its attendance in progress
         self._open: dict[tuple[str, str], str] = {}  # (call, agent leg uniqueid) -> protocol
         self.failures = 0
+        self._busy = False  # events taken from the queue and not yet written
         # (agent leg uniqueid, protocol) once an attendance is stored: recordings take its protocol
         self.started_listeners: list[Callable[[str, str], None]] = []
 
@@ -108,17 +112,23 @@ class AttendanceService:
 
     async def idle(self) -> None:
         """Every event received so far is written (tests, shutdown)."""
-        while not self._queue.empty():
+        while not self._queue.empty() or self._busy:
             await asyncio.sleep(0.02)
 
     async def _run(self) -> None:
-        """Writes what has queued up since the last write in one transaction (no
-        waiting: one event alone is written at once, a burst in one go); a batch
+        """Writes what has queued up since the last write in one transaction (at a
+        quiet time an event alone is written at once; when busy, after GATHER s); a batch
         that fails for another reason than a busy database is written again event
         by event, so one bad event does not stop the others."""
+        last_write = float("-inf")
+        loop = asyncio.get_running_loop()
         while True:
             batch: list[CallEvent] = []
+            self._busy = False
             event = await self._queue.get()
+            self._busy = True
+            if event is not None and loop.time() - last_write < BUSY_WITHIN:
+                await asyncio.sleep(GATHER)  # busy: let a batch form (each write costs the same)
             while event is not None:
                 batch.append(event)
                 if self._queue.empty() or len(batch) >= BATCH_MAX:
@@ -126,6 +136,7 @@ class AttendanceService:
                 event = self._queue.get_nowait()
             if batch:
                 await self._write_batch(batch)
+                last_write = loop.time()
             if event is None:
                 return
 

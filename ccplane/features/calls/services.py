@@ -42,7 +42,7 @@ log = logging.getLogger("ccplane.calls")
 # start, at answer and at end. What a kill -9 loses of the last second is taken
 # back from Asterisk at the resync (CoreShowChannels, the outbox records).
 FLUSH_INTERVAL = 1.0
-WRITE_CHUNK = 200  # calls per multi-row statement (SQLite's bound-parameter limit stays far)
+WRITE_CHUNK = 200  # call ids per DELETE ... IN (SQLite's bound-parameter limit stays far)
 _RECORD_VALUES = ("domain_id", "direction", "status", "state", "caller", "caller_name", "did", "queue", "agent",
                   "alert_id", "started_at", "answered_at", "ended_at", "end_reason", "wait_seconds", "talk_seconds")
 
@@ -200,7 +200,7 @@ class CallService:
 
     async def _write(self, calls: list[Call]) -> None:
         """One transaction for the batch, in a handful of Core statements whatever its
-        size (no ORM objects): new calls in multi-row upserts (RETURNING their ids),
+        size (no ORM objects): new calls in one executemany upsert RETURNING their ids,
         known ones in one executemany UPDATE, their legs replaced by one DELETE and one
         executemany INSERT."""
         pks: dict[str, int | None] = {}
@@ -227,16 +227,14 @@ class CallService:
                     known.append({"_pk": pk, **{f"v_{k}": v for k, v in values.items()}})
                 legs_of.append((call, pk))
             ids: dict[str, int] = {}
-            insert_for = _insert_for(s)
-            for start in range(0, len(new), WRITE_CHUNK):
-                upsert = insert_for(CallRecord).values(new[start:start + WRITE_CHUNK])
-                upsert = upsert.on_conflict_do_update(
-                    index_elements=[CallRecord.call_id],
-                    set_={k: upsert.excluded[k] for k in _RECORD_VALUES})
-                for pk, call_id in await s.execute(upsert.returning(CallRecord.id, CallRecord.call_id)):
+            table = cast(Table, CallRecord.__table__)
+            if new:  # executemany with RETURNING: one cached statement, rows sent in batches
+                upsert = _insert_for(s)(table)
+                upsert = upsert.on_conflict_do_update(index_elements=[table.c.call_id],
+                                                      set_={k: upsert.excluded[k] for k in _RECORD_VALUES})
+                for pk, call_id in await s.execute(upsert.returning(table.c.id, table.c.call_id), new):
                     ids[call_id] = int(pk)
             if known:
-                table = cast(Table, CallRecord.__table__)
                 await s.execute(update(table).where(table.c.id == bindparam("_pk"))
                                 .values({k: bindparam(f"v_{k}") for k in _RECORD_VALUES}), known)
             written = [(call, pk if pk is not None else ids[call.id]) for call, pk in legs_of]

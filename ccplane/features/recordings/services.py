@@ -87,6 +87,7 @@ class RecordingService:
         self._wake = asyncio.Event()
         self._protocols: dict[str, str] = {}  # agent leg uniqueid -> protocol, to write on recordings
         self._protocol_task: asyncio.Future[None] | None = None
+        self._known: OrderedDict[str, str] = OrderedDict()  # agent leg uniqueid -> protocol (recent)
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -187,8 +188,10 @@ class RecordingService:
                                        .join(Extension, Extension.id == AgentSession.extension_id)
                                        .where(Extension.domain_id == domain_id,
                                               Extension.number == report.agent_extension))
-            protocol = await s.scalar(select(Attendance.protocol).where(
-                Attendance.leg_uniqueid == report.agent_uniqueid)) if report.agent_uniqueid else None
+            protocol = self._known.get(report.agent_uniqueid or "")
+            if protocol is None and report.agent_uniqueid:
+                protocol = await s.scalar(select(Attendance.protocol).where(
+                    Attendance.leg_uniqueid == report.agent_uniqueid))
             s.add(Recording(domain_id=domain_id, file=report.file, kind=report.kind, call_id=report.call_id,
                             queue=report.queue, agent=agent, agent_uniqueid=report.agent_uniqueid, protocol=protocol,
                             channel=report.channel, status="recording", started_at=_ts(report.at)))
@@ -196,6 +199,9 @@ class RecordingService:
                 await s.commit()
             except IntegrityError:
                 await s.rollback()  # stored meanwhile
+        late = self._known.get(report.agent_uniqueid or "")
+        if protocol is None and late is not None:  # the attendance was stored while this was
+            await self.set_protocol(str(report.agent_uniqueid), late)
         log.info("recordings.started file=%s kind=%s", report.file, report.kind, extra={"call": report.call_id})
 
     # -- finishes --------------------------------------------------------------------
@@ -382,6 +388,9 @@ class RecordingService:
         """From the attendances feature (sync): a recording stored before its protocol takes it now.
         Gathered: one task writes what has come in meanwhile in one UPDATE (executemany)."""
         self._protocols[agent_uniqueid] = protocol
+        self._known[agent_uniqueid] = protocol  # a recording being stored now takes it from here
+        while len(self._known) > 10000:
+            self._known.popitem(last=False)
         if self._protocol_task is None or self._protocol_task.done():
             self._protocol_task = asyncio.ensure_future(self._set_protocols())
             watch(self._protocol_task, "recording protocols", agent_uniqueid=agent_uniqueid)

@@ -114,7 +114,7 @@ class AgentStateLog:
         """The batch in a handful of statements whatever its size: the spans it closes
         (open ones of earlier batches) in one executemany UPDATE, the spans that open
         and close within it in one executemany INSERT, and the spans left open in one
-        multi-row INSERT ... RETURNING (one per agent, found again by domain and name)."""
+        executemany INSERT ... RETURNING (one per agent, found again by domain and name)."""
         opened = dict(self._open)
         async with self.sessions() as s:
             if self._booted_at is not None:
@@ -148,9 +148,9 @@ class AgentStateLog:
                 await s.execute(insert(AgentStateSpan), done)
             if still_open:
                 keys = {(row["domain_id"], row["username"]): key for key, row in still_open.items()}
-                returned = await s.execute(insert(AgentStateSpan).values(list(still_open.values()))
-                                           .returning(AgentStateSpan.id, AgentStateSpan.domain_id,
-                                                      AgentStateSpan.username))
+                table = AgentStateSpan.__table__
+                returned = await s.execute(insert(table).returning(table.c.id, table.c.domain_id, table.c.username),
+                                           list(still_open.values()))
                 for span_id, domain_id, username in returned:
                     opened[keys[(domain_id, username)]] = int(span_id)
             await s.commit()

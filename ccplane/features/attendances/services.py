@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -195,7 +195,6 @@ class AttendanceService:
                                      leg_uniqueid=e.uniqueid, agent=e.agent, queue=e.queue, started_at=_ts(e.at))
                     rows[(e.call_id, e.uniqueid)] = row
                     added.append(row)
-            s.add_all(added)
             effects: list[tuple[CallEvent, Attendance, dict[str, Any]]] = []
             closed: set[tuple[str, str]] = set()
             for e in batch:
@@ -216,6 +215,10 @@ class AttendanceService:
                     row.end_reason = e.reason[:32]
                     closed.add(key)
                     effects.append((e, row, {}))
+            if added:  # one executemany (Core, every column), closed ones already with their end
+                columns = [c.name for c in Attendance.__table__.columns if c.name != "id"]
+                await s.execute(insert(Attendance.__table__),
+                                [{c: getattr(row, c) for c in columns} for row in added])
             await s.commit()
             done = [(e, row, view(row)) for e, row, _ in effects]
         for e, row, data in done:

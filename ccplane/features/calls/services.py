@@ -247,8 +247,9 @@ class CallService:
                      "ended_at": _ts(leg.ended_at), "result": leg.result,
                      "detail": (leg.detail or None) and leg.detail[:255]}
                     for call, pk in written for seq, leg in enumerate(call.legs)]
-            if legs:
-                await s.execute(insert(CallLeg), legs)
+            if legs:  # Core, all columns: the ORM's bulk insert leaves out the None ones and
+                # so splits the rows into a statement per run of the same columns
+                await s.execute(insert(cast(Table, CallLeg.__table__)), legs)
             await s.commit()
             for call, pk in written:
                 pks[call.id] = pk if call.ended_at is None else None

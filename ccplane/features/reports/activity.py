@@ -145,7 +145,7 @@ class AgentStateLog:
                 await s.execute(update(table).where(table.c.id == bindparam("pk")).values(ended_at=bindparam("end")),
                                 closes)
             if done:
-                await s.execute(insert(AgentStateSpan), done)
+                await s.execute(insert(AgentStateSpan.__table__), done)  # Core: every column, one executemany
             if still_open:
                 keys = {(row["domain_id"], row["username"]): key for key, row in still_open.items()}
                 table = AgentStateSpan.__table__

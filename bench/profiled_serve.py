@@ -107,7 +107,7 @@ def main() -> int:
         p.sort_stats("tottime").print_stats(45)
         p.sort_stats("cumulative").print_stats(60)
         text.write("\nSQL statements (count, text):\n")
-        for statement, n in statements.most_common(40):
+        for statement, n in statements.most_common(80):
             text.write(f"  {n:7d} {statement}\n")
         text.write("\nthreads:\n")
         for t in yappi.get_thread_stats():

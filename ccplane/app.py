@@ -232,8 +232,9 @@ async def _run_steps(steps: Any, step_limit: float) -> None:
 
 async def _database_ok(services: Services) -> bool:
     try:
-        async with services.engine.connect() as conn:
-            await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
+        async with asyncio.timeout(2):  # a pool checkout that hangs counts too
+            async with services.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
         return True
     except Exception:  # noqa: BLE001
         return False
@@ -242,10 +243,17 @@ async def _database_ok(services: Services) -> bool:
 class _DatabaseProbe:
     """/health's database check, shared: concurrent requests await one probe and a
     result younger than ``max_age`` seconds is reused, so a monitor polling /health
-    many times a second costs the database (and the event loop) one query a second."""
+    many times a second costs the database (and the event loop) one query a second.
 
-    def __init__(self, max_age: float = 1.0) -> None:
+    A refresh that takes longer than ``patience`` seconds (a database busy with a
+    burst of writes) does not hold /health: the previous result answers meanwhile,
+    as long as it is younger than ``stale_after``; older, the database is reported
+    down until the probe comes back."""
+
+    def __init__(self, max_age: float = 1.0, patience: float = 0.02, stale_after: float = 5.0) -> None:
         self.max_age = max_age
+        self.patience = patience
+        self.stale_after = stale_after
         self._at = float("-inf")
         self._ok = False
         self._probe: asyncio.Task[bool] | None = None
@@ -254,8 +262,16 @@ class _DatabaseProbe:
         if time.monotonic() - self._at < self.max_age:
             return self._ok
         if self._probe is None or self._probe.done():
-            self._probe = asyncio.ensure_future(_database_ok(services))
-        ok = await asyncio.shield(self._probe)
+            self._probe = asyncio.ensure_future(self._refresh(services))
+        if self._at == float("-inf"):  # never probed: wait for the first answer
+            return await asyncio.shield(self._probe)
+        done, _ = await asyncio.wait({self._probe}, timeout=self.patience)
+        if done:
+            return self._probe.result()
+        return self._ok and time.monotonic() - self._at < self.stale_after
+
+    async def _refresh(self, services: Services) -> bool:
+        ok = await _database_ok(services)
         self._ok, self._at = ok, time.monotonic()
         return ok
 

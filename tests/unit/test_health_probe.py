@@ -40,3 +40,29 @@ async def test_a_failed_probe_is_reported_then_retried(monkeypatch: pytest.Monke
     assert await db.ok(None) is False  # type: ignore[arg-type]
     await asyncio.sleep(0.06)
     assert await db.ok(None) is True  # type: ignore[arg-type]
+
+
+async def test_a_slow_refresh_answers_with_the_last_result_until_it_is_stale(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = asyncio.Event()
+    calls = 0
+
+    async def probe(_services: Any) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            await release.wait()  # the database is busy: the refresh hangs
+        return True
+    monkeypatch.setattr(app_module, "_database_ok", probe)
+    db = app_module._DatabaseProbe(max_age=0.05, patience=0.01, stale_after=0.3)
+    assert await db.ok(None) is True  # type: ignore[arg-type]  # the first probe is awaited
+    await asyncio.sleep(0.06)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await db.ok(None) is True  # type: ignore[arg-type]  # last result, not held by the refresh
+    assert loop.time() - started < 0.2 and calls == 2
+    await asyncio.sleep(0.3)
+    assert await db.ok(None) is False  # type: ignore[arg-type]  # too old: reported down
+    assert calls == 2  # the one refresh still under way, not a second one
+    release.set()
+    await asyncio.sleep(0.01)
+    assert await db.ok(None) is True  # type: ignore[arg-type]

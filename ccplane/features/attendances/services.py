@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -42,6 +42,11 @@ log = logging.getLogger("ccplane.attendances")
 
 Publish = Callable[[str, str, dict[str, Any]], None]
 
+BATCH_MAX = 200  # events written in one transaction at most
+# a write follows another within BUSY_WITHIN s: wait GATHER s for more events first (an
+# answer alone, at a quiet time, is written at once)
+BUSY_WITHIN, GATHER = 0.5, 0.1
+
 
 def _ts(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, timezone.utc) if value is not None else None
@@ -56,14 +61,21 @@ def view(a: Attendance) -> dict[str, Any]:
 
 async def allocate(s: AsyncSession, domain_id: int, day: str) -> str:
     """The next protocol of the domain's day, inside the caller's transaction."""
+    return (await allocate_many(s, domain_id, day, 1))[0]
+
+
+async def allocate_many(s: AsyncSession, domain_id: int, day: str, count: int) -> list[str]:
+    """The next ``count`` protocols of the domain's day, in order, inside the caller's
+    transaction: one counter UPDATE for all of them."""
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     await s.execute(insert(ProtocolCounter).values(domain_id=domain_id, day=day, last=0)
                     .on_conflict_do_nothing(index_elements=["domain_id", "day"]))
     last = await s.scalar(update(ProtocolCounter)
                           .where(ProtocolCounter.domain_id == domain_id, ProtocolCounter.day == day)
-                          .values(last=ProtocolCounter.last + 1).returning(ProtocolCounter.last))
+                          .values(last=ProtocolCounter.last + count).returning(ProtocolCounter.last))
     assert last is not None
-    return protocol_number(day, int(last))
+    first = int(last) - count + 1
+    return [protocol_number(day, first + i) for i in range(count)]
 
 
 class AttendanceService:
@@ -76,6 +88,7 @@ class AttendanceService:
         self.current: dict[str, str] = {}  # call id -> the protocol of its attendance in progress
         self._open: dict[tuple[str, str], str] = {}  # (call, agent leg uniqueid) -> protocol
         self.failures = 0
+        self._busy = False  # events taken from the queue and not yet written
         # (agent leg uniqueid, protocol) once an attendance is stored: recordings take its protocol
         self.started_listeners: list[Callable[[str, str], None]] = []
 
@@ -101,28 +114,130 @@ class AttendanceService:
 
     async def idle(self) -> None:
         """Every event received so far is written (tests, shutdown)."""
-        while not self._queue.empty():
+        while not self._queue.empty() or self._busy:
             await asyncio.sleep(0.02)
 
     async def _run(self) -> None:
+        """Writes what has queued up since the last write in one transaction (at a
+        quiet time an event alone is written at once; when busy, after GATHER s); a batch
+        that fails for another reason than a busy database is written again event
+        by event, so one bad event does not stop the others."""
+        last_write = float("-inf")
+        loop = asyncio.get_running_loop()
         while True:
+            batch: list[CallEvent] = []
+            self._busy = False
             event = await self._queue.get()
+            self._busy = True
+            if event is not None and loop.time() - last_write < BUSY_WITHIN:
+                await asyncio.sleep(GATHER)  # busy: let a batch form (each write costs the same)
+            while event is not None:
+                batch.append(event)
+                if self._queue.empty() or len(batch) >= BATCH_MAX:
+                    break
+                event = self._queue.get_nowait()
+            if batch:
+                await self._write_batch(batch)
+                last_write = loop.time()
             if event is None:
                 return
-            for attempt in range(5):
-                try:
-                    if isinstance(event, LegAnswered):
-                        await self._open_attendance(event)
-                    elif isinstance(event, LegEnded):
-                        await self._close_attendance(event)
-                    break
-                except OperationalError as exc:
-                    log.warning("attendances.retry attempt=%d: %s", attempt + 1, exc)
-                    await asyncio.sleep(0.1 * 2 ** attempt)
-                except Exception:  # noqa: BLE001 - one bad event must not stop the others
-                    self.failures += 1
-                    log.exception("attendances.failed call=%s", event.call_id)
-                    break
+
+    async def _write_batch(self, batch: list[CallEvent]) -> None:
+        for attempt in range(5):
+            try:
+                await self._write_many(batch)
+                return
+            except OperationalError as exc:
+                log.warning("attendances.retry attempt=%d events=%d: %s", attempt + 1, len(batch), exc)
+                await asyncio.sleep(0.1 * 2 ** attempt)
+            except Exception:  # noqa: BLE001 - e.g. another replica stored one: event by event
+                log.info("attendances.batch_fallback events=%d", len(batch), exc_info=True)
+                break
+        for event in batch:
+            await self._write_one(event)
+
+    async def _write_one(self, event: CallEvent) -> None:
+        for attempt in range(5):
+            try:
+                if isinstance(event, LegAnswered):
+                    await self._open_attendance(event)
+                elif isinstance(event, LegEnded):
+                    await self._close_attendance(event)
+                return
+            except OperationalError as exc:
+                log.warning("attendances.retry attempt=%d: %s", attempt + 1, exc)
+                await asyncio.sleep(0.1 * 2 ** attempt)
+            except Exception:  # noqa: BLE001 - one bad event must not stop the others
+                self.failures += 1
+                log.exception("attendances.failed call=%s", event.call_id)
+                return
+
+    async def _write_many(self, batch: list[CallEvent]) -> None:
+        """The batch's attendances opened and closed in one transaction, with one
+        protocol counter update per domain and day; the effects (feed, listeners,
+        in-memory maps) follow the commit, in the events' order."""
+        async with self.sessions() as s:
+            opens = [e for e in batch if isinstance(e, LegAnswered) and e.domain is not None]
+            call_ids = {e.call_id for e in batch}
+            rows: dict[tuple[str, str], Attendance] = {}
+            for row in await s.scalars(select(Attendance).where(Attendance.call_id.in_(call_ids))):
+                if row.leg_uniqueid is not None:
+                    rows[(row.call_id, row.leg_uniqueid)] = row
+            new: dict[tuple[int, str], list[LegAnswered]] = {}
+            for e in opens:
+                domain_id = await self._domain_id(s, e.domain or "")
+                if domain_id is not None and (e.call_id, e.uniqueid) not in rows:
+                    group = new.setdefault((domain_id, protocol_day(e.at)), [])
+                    if all(o.uniqueid != e.uniqueid or o.call_id != e.call_id for o in group):
+                        group.append(e)
+            added = []
+            for (domain_id, day), events in new.items():
+                for e, protocol in zip(events, await allocate_many(s, domain_id, day, len(events))):
+                    row = Attendance(domain_id=domain_id, protocol=protocol, call_id=e.call_id,
+                                     leg_uniqueid=e.uniqueid, agent=e.agent, queue=e.queue, started_at=_ts(e.at))
+                    rows[(e.call_id, e.uniqueid)] = row
+                    added.append(row)
+            effects: list[tuple[CallEvent, Attendance, dict[str, Any]]] = []
+            closed: set[tuple[str, str]] = set()
+            for e in batch:
+                if e.domain is None:
+                    continue
+                key = (e.call_id, getattr(e, "uniqueid", ""))
+                if isinstance(e, LegAnswered):
+                    if (row := rows.get(key)) is not None:
+                        effects.append((e, row, {}))
+                elif isinstance(e, LegEnded) and e.answered_at is not None:
+                    row = rows.get(key)
+                    known = self._open.get(key)
+                    if row is None or (known and row.protocol != known) or row.ended_at is not None \
+                            or key in closed:
+                        continue
+                    row.ended_at = _ts(e.at)
+                    row.talk_time = round(max(0.0, e.at - e.answered_at), 3)
+                    row.end_reason = e.reason[:32]
+                    closed.add(key)
+                    effects.append((e, row, {}))
+            if added:  # one executemany (Core, every column), closed ones already with their end
+                columns = [c.name for c in Attendance.__table__.columns if c.name != "id"]
+                await s.execute(insert(Attendance.__table__),
+                                [{c: getattr(row, c) for c in columns} for row in added])
+            await s.commit()
+            done = [(e, row, view(row)) for e, row, _ in effects]
+        for e, row, data in done:
+            assert e.domain is not None
+            if isinstance(e, LegAnswered):
+                self.current[e.call_id] = row.protocol
+                self._open[(e.call_id, e.uniqueid)] = row.protocol
+                log.info("attendances.started protocol=%s call=%s agent=%s", row.protocol, e.call_id, e.agent,
+                         extra={"call": e.call_id, "domain": e.domain})
+                self.publish(e.domain, "attendance.started", data)
+                for listener in self.started_listeners:
+                    listener(e.uniqueid, row.protocol)
+            elif isinstance(e, LegEnded):
+                self._open.pop((e.call_id, e.uniqueid), None)
+                if self.current.get(e.call_id) == data["protocol"]:
+                    self.current.pop(e.call_id, None)
+                self.publish(e.domain, "attendance.ended", data)
 
     async def _domain_id(self, s: AsyncSession, slug: str) -> int | None:
         known = await self._domain(s, slug)

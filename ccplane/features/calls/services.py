@@ -13,10 +13,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -42,12 +42,14 @@ log = logging.getLogger("ccplane.calls")
 # start, at answer and at end. What a kill -9 loses of the last second is taken
 # back from Asterisk at the resync (CoreShowChannels, the outbox records).
 FLUSH_INTERVAL = 1.0
+WRITE_CHUNK = 200  # call ids per DELETE ... IN (SQLite's bound-parameter limit stays far)
+_RECORD_VALUES = ("domain_id", "direction", "status", "state", "caller", "caller_name", "did", "queue", "agent",
+                  "alert_id", "started_at", "answered_at", "ended_at", "end_reason", "wait_seconds", "talk_seconds",
+                  "transferred", "ring_seconds")
 
 
 def _ts(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, timezone.utc) if value is not None else None
-
-
 
 
 def _epoch(value: datetime | None) -> float | None:
@@ -205,11 +207,15 @@ class CallService:
         return self._domain_ids[slug]
 
     async def _write(self, calls: list[Call]) -> None:
-        """One transaction for the batch, in Core statements (no ORM objects): a
-        call's row inserted or updated, its legs replaced in one executemany."""
+        """One transaction for the batch, in a handful of Core statements whatever its
+        size (no ORM objects): new calls in one executemany upsert RETURNING their ids,
+        known ones in one executemany UPDATE, their legs replaced by one DELETE and one
+        executemany INSERT."""
         pks: dict[str, int | None] = {}
         async with self.sessions() as s:
-            legs: list[dict[str, Any]] = []
+            new: list[dict[str, Any]] = []
+            known: list[dict[str, Any]] = []
+            legs_of: list[tuple[Call, int | None]] = []
             for call in calls:
                 domain_id = await self._domain_id(s, call.domain or "")
                 if domain_id is None:
@@ -223,27 +229,43 @@ class CallService:
                               started_at=_ts(call.started_at), answered_at=_ts(call.answered_at),
                               ended_at=_ts(call.ended_at), end_reason=call.end_reason, wait_seconds=wait,
                               talk_seconds=talk, **report_flags(call))
-                if pk is None:  # new, or written before by a process that is gone: one upsert either way
-                    upsert = _insert_for(s)(CallRecord).values(call_id=call.id, source=call.source, **values)
-                    pk = await s.scalar(upsert.on_conflict_do_update(index_elements=[CallRecord.call_id], set_=values)
-                                        .returning(CallRecord.id))
+                if pk is None:  # new, or written before by a process that is gone: an upsert either way
+                    new.append(dict(call_id=call.id, source=call.source, **values))
                 else:
-                    await s.execute(update(CallRecord).where(CallRecord.id == pk).values(**values))
-                await s.execute(delete(CallLeg).where(CallLeg.call_pk == pk))
-                legs += [{"call_pk": pk, "seq": seq, "kind": leg.kind, "queue": leg.queue, "agent": leg.agent,
-                          "extension": leg.extension, "number": leg.number, "uniqueid": leg.uniqueid,
-                          "started_at": _ts(leg.started_at), "answered_at": _ts(leg.answered_at),
-                          "ended_at": _ts(leg.ended_at), "result": leg.result,
-                          "detail": (leg.detail or None) and leg.detail[:255]} for seq, leg in enumerate(call.legs)]
-                pks[call.id] = pk if call.ended_at is None else None
-            if legs:
-                await s.execute(insert(CallLeg), legs)
+                    known.append({"_pk": pk, **{f"v_{k}": v for k, v in values.items()}})
+                legs_of.append((call, pk))
+            ids: dict[str, int] = {}
+            table = cast(Table, CallRecord.__table__)
+            if new:  # executemany with RETURNING: one cached statement, rows sent in batches
+                upsert = _insert_for(s)(table)
+                upsert = upsert.on_conflict_do_update(index_elements=[table.c.call_id],
+                                                      set_={k: upsert.excluded[k] for k in _RECORD_VALUES})
+                for pk, call_id in await s.execute(upsert.returning(table.c.id, table.c.call_id), new):
+                    ids[call_id] = int(pk)
+            if known:
+                await s.execute(update(table).where(table.c.id == bindparam("_pk"))
+                                .values({k: bindparam(f"v_{k}") for k in _RECORD_VALUES}), known)
+            written = [(call, pk if pk is not None else ids[call.id]) for call, pk in legs_of]
+            stale = [pk for _, pk in written]
+            for start in range(0, len(stale), WRITE_CHUNK):
+                await s.execute(delete(CallLeg).where(CallLeg.call_pk.in_(stale[start:start + WRITE_CHUNK])))
+            legs = [{"call_pk": pk, "seq": seq, "kind": leg.kind, "queue": leg.queue, "agent": leg.agent,
+                     "extension": leg.extension, "number": leg.number, "uniqueid": leg.uniqueid,
+                     "started_at": _ts(leg.started_at), "answered_at": _ts(leg.answered_at),
+                     "ended_at": _ts(leg.ended_at), "result": leg.result,
+                     "detail": (leg.detail or None) and leg.detail[:255]}
+                    for call, pk in written for seq, leg in enumerate(call.legs)]
+            if legs:  # Core, all columns: the ORM's bulk insert leaves out the None ones and
+                # so splits the rows into a statement per run of the same columns
+                await s.execute(insert(cast(Table, CallLeg.__table__)), legs)
             await s.commit()
-        for call_id, pk in pks.items():  # only once committed: a rolled-back id must not be reused
-            if pk is None:
+            for call, pk in written:
+                pks[call.id] = pk if call.ended_at is None else None
+        for call_id, kept in pks.items():  # only once committed: a rolled-back id must not be reused
+            if kept is None:
                 self._pks.pop(call_id, None)
             else:
-                self._pks[call_id] = pk
+                self._pks[call_id] = kept
 
     # -- resync ----------------------------------------------------------------------
     async def resync(self, channels: list[CoreShowChannel]) -> int:

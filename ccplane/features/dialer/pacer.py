@@ -58,9 +58,18 @@ class Pacer:
         self.placed = 0  # calls placed since start (the bench reads it)
         self._suspects: set[int] = set()  # contacts in flight with no channel at the last look
         self._reaped_at = 0.0
+        # the last look found a running campaign: until one does, an agent's state change
+        # (several per call of every queue) wakes nothing; a campaign started or given
+        # contacts wakes the pacer itself (wake), and TICK looks anyway
+        self.campaigns_running = True
 
     def wake(self) -> None:
         self._wake.set()
+
+    def agent_changed(self) -> None:
+        """An agent's state changed: look again if some campaign may use that agent."""
+        if self.campaigns_running:
+            self._wake.set()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="dialer-pacer")
@@ -126,6 +135,7 @@ class Pacer:
         async with self.sessions() as s:
             running = (await s.execute(select(Campaign, Domain.slug).join(Domain, Domain.id == Campaign.domain_id)
                                        .where(Campaign.status == "running").order_by(Campaign.id))).all()
+        self.campaigns_running = bool(running)
         for campaign, slug in running:
             in_hours = rules.within_hours(campaign.calling_hours or {}, campaign.timezone, now)
             self.campaigns.evaluated[campaign.id] = (now, in_hours)

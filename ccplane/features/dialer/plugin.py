@@ -14,7 +14,7 @@ def setup(w: Wiring) -> None:
                                       campaigns, core.live.publish, ready=lambda: bool(core.resynced)))
     campaigns.wake = pacer.wake
     core.steps.handle("CcplaneCampaign", pacer.report)
-    core.agent_runtime.listeners.append(lambda _slug, _view: pacer.wake())  # an agent freed up: look again
+    core.agent_runtime.listeners.append(lambda _slug, _view: pacer.agent_changed())  # an agent freed up: look again
     w.on_start(pacer.start)
     w.on_stop("dialer", pacer.stop)
 

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -84,6 +84,9 @@ class RecordingService:
         self._stops: set[asyncio.Task[None]] = set()
         self.finished = 0  # files moved into the store since start
         self._wake = asyncio.Event()
+        self._protocols: dict[str, str] = {}  # agent leg uniqueid -> protocol, to write on recordings
+        self._protocol_task: asyncio.Future[None] | None = None
+        self._known: OrderedDict[str, str] = OrderedDict()  # agent leg uniqueid -> protocol (recent)
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -185,8 +188,10 @@ class RecordingService:
                                        .join(Extension, Extension.id == AgentSession.extension_id)
                                        .where(Extension.domain_id == domain_id,
                                               Extension.number == report.agent_extension))
-            protocol = await s.scalar(select(Attendance.protocol).where(
-                Attendance.leg_uniqueid == report.agent_uniqueid)) if report.agent_uniqueid else None
+            protocol = self._known.get(report.agent_uniqueid or "")
+            if protocol is None and report.agent_uniqueid:
+                protocol = await s.scalar(select(Attendance.protocol).where(
+                    Attendance.leg_uniqueid == report.agent_uniqueid))
             s.add(Recording(domain_id=domain_id, file=report.file, kind=report.kind, call_id=report.call_id,
                             queue=report.queue, agent=agent, agent_uniqueid=report.agent_uniqueid, protocol=protocol,
                             channel=report.channel, status="recording", started_at=_ts(report.at)))
@@ -194,6 +199,9 @@ class RecordingService:
                 await s.commit()
             except IntegrityError:
                 await s.rollback()  # stored meanwhile
+        late = self._known.get(report.agent_uniqueid or "")
+        if protocol is None and late is not None:  # the attendance was stored while this was
+            await self.set_protocol(str(report.agent_uniqueid), late)
         log.info("recordings.started file=%s kind=%s", report.file, report.kind, extra={"call": report.call_id})
 
     # -- finishes --------------------------------------------------------------------
@@ -377,9 +385,33 @@ class RecordingService:
         return len(due)
 
     def protocol_known(self, agent_uniqueid: str, protocol: str) -> None:
-        """From the attendances feature (sync): a recording stored before its protocol takes it now."""
-        task = asyncio.ensure_future(self.set_protocol(agent_uniqueid, protocol))
-        watch(task, "recording protocol", agent_uniqueid=agent_uniqueid)
+        """From the attendances feature (sync): a recording stored before its protocol takes it now.
+        Gathered: one task writes what has come in meanwhile in one UPDATE (executemany)."""
+        self._protocols[agent_uniqueid] = protocol
+        self._known[agent_uniqueid] = protocol  # a recording being stored now takes it from here
+        while len(self._known) > 10000:
+            self._known.popitem(last=False)
+        if self._protocol_task is None or self._protocol_task.done():
+            self._protocol_task = asyncio.ensure_future(self._set_protocols())
+            watch(self._protocol_task, "recording protocols", agent_uniqueid=agent_uniqueid)
+
+    async def _set_protocols(self) -> None:
+        while self._protocols:
+            batch, self._protocols = self._protocols, {}
+            try:
+                await self.set_protocols(batch)
+            except BaseException:
+                self._protocols = {**batch, **self._protocols}  # kept for the next try
+                raise
+
+    async def set_protocols(self, protocols: dict[str, str]) -> None:
+        """:meth:`set_protocol` for many agent legs, in one statement."""
+        table = Recording.__table__
+        stmt = (update(table).where(table.c.agent_uniqueid == bindparam("leg"), table.c.protocol.is_(None))
+                .values(protocol=bindparam("proto")))
+        async with self.sessions() as s:
+            await s.execute(stmt, [{"leg": leg, "proto": proto} for leg, proto in protocols.items()])
+            await s.commit()
 
     async def set_protocol(self, agent_uniqueid: str, protocol: str) -> None:
         """For the protocols feature: the attendance of this agent leg has this protocol."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ...background import watch
@@ -111,29 +111,48 @@ class AgentStateLog:
         self._open = opened
 
     async def _write(self, batch: list[Change]) -> dict[tuple[str, str], int]:
+        """The batch in a handful of statements whatever its size: the spans it closes
+        (open ones of earlier batches) in one executemany UPDATE, the spans that open
+        and close within it in one executemany INSERT, and the spans left open in one
+        executemany INSERT ... RETURNING (one per agent, found again by domain and name)."""
         opened = dict(self._open)
         async with self.sessions() as s:
             if self._booted_at is not None:
                 await s.execute(update(AgentStateSpan).where(AgentStateSpan.ended_at.is_(None),
                                                              AgentStateSpan.started_at < self._booted_at)
                                 .values(ended_at=self._booted_at))
+            closes: list[dict[str, Any]] = []
+            done: list[dict[str, Any]] = []
+            still_open: dict[tuple[str, str], dict[str, Any]] = {}
             for change in batch:
                 key = (change.slug, change.username)
                 pk = opened.pop(key, None)
                 if pk is not None:
-                    await s.execute(update(AgentStateSpan).where(AgentStateSpan.id == pk)
-                                    .values(ended_at=change.at))
+                    closes.append({"pk": pk, "end": change.at})
+                previous = still_open.pop(key, None)
+                if previous is not None:  # opened earlier in this batch: stored closed
+                    done.append({**previous, "ended_at": change.at})
                 if change.state == "offline":
                     continue
                 domain_id = await self._domain_id(s, change.slug)
                 if domain_id is None:
                     continue
-                opened[key] = int((await s.execute(
-                    insert(AgentStateSpan).values(domain_id=domain_id, username=change.username[:64],
-                                                  state=change.state[:16],
-                                                  reason=change.reason[:64] if change.reason else None,
-                                                  started_at=change.at)
-                    .returning(AgentStateSpan.id))).scalar_one())
+                still_open[key] = {"domain_id": domain_id, "username": change.username[:64],
+                                   "state": change.state[:16], "reason": change.reason[:64] if change.reason else None,
+                                   "started_at": change.at, "ended_at": None}
+            if closes:
+                table = AgentStateSpan.__table__
+                await s.execute(update(table).where(table.c.id == bindparam("pk")).values(ended_at=bindparam("end")),
+                                closes)
+            if done:
+                await s.execute(insert(AgentStateSpan.__table__), done)  # Core: every column, one executemany
+            if still_open:
+                keys = {(row["domain_id"], row["username"]): key for key, row in still_open.items()}
+                table = AgentStateSpan.__table__
+                returned = await s.execute(insert(table).returning(table.c.id, table.c.domain_id, table.c.username),
+                                           list(still_open.values()))
+                for span_id, domain_id, username in returned:
+                    opened[keys[(domain_id, username)]] = int(span_id)
             await s.commit()
         self._booted_at = None
         return opened

@@ -185,9 +185,10 @@ class AttendanceService:
                     rows[(row.call_id, row.leg_uniqueid)] = row
             new: dict[tuple[int, str], list[LegAnswered]] = {}
             for e in opens:
-                domain_id = await self._domain_id(s, e.domain or "")
-                if domain_id is not None and (e.call_id, e.uniqueid) not in rows:
-                    group = new.setdefault((domain_id, protocol_day(e.at)), [])
+                known = await self._domain(s, e.domain or "")
+                if known is not None and (e.call_id, e.uniqueid) not in rows:
+                    domain_id, zone = known  # the protocol's day is the domain's day
+                    group = new.setdefault((domain_id, protocol_day(e.at, zone)), [])
                     if all(o.uniqueid != e.uniqueid or o.call_id != e.call_id for o in group):
                         group.append(e)
             added = []

@@ -80,7 +80,9 @@ async def test_attended_transfer_from_the_call_card_cancel_then_complete(
                              details=lambda: repr([(e.name, dict(e.fields)) for _, e in scene.recorder.events
                                                    if e.name in ("DialEnd", "AttendedTransfer")]))
             await ag.click("#transfer-complete")
-            await ag.wait_for_selector("#transfer-msg.ok:has-text('Transferência concluída')", timeout=10000)
+            # the call card closes with the call: the message is there, hidden with its form
+            await ag.wait_for_selector("#transfer-msg.ok:has-text('Transferência concluída')", state="attached",
+                                       timeout=10000)
             [(_, done)] = await scene.recorder.wait_for("AttendedTransfer", timeout=10)
             assert done.fields.get("Result") == "Success"
             await ag.wait_for_selector("#state.s-available", timeout=15000)  # the agent is free (no wrap-up)

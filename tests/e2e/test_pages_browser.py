@@ -49,12 +49,15 @@ from tests.integration.conftest import scene  # noqa: E402,F401 - the real-sandb
 
 
 async def test_panel_shows_a_call_live(app_client: Any, root: ApiCaller, scene: Any, tmp_path: Path) -> None:  # noqa: F811
-    username, password = f"sv{secrets.token_hex(3)}", secrets.token_urlsafe(10)
-    await root.ok("POST", f"/domains/{scene.domain}/users",
-                  {"username": username, "name": "Sara", "role": "supervisor", "password": password}, 201)
     await scene.extension("7401", phone="auto")
     await scene.queue("bq", strategy="ringall", ring_timeout=5, wrapup_time=8, extensions=["7401"])
     await scene.agent(["bq"], "7401")
+    # a supervisor sees the queues of their monitoring groups (and their agents)
+    await root.ok("POST", f"/domains/{scene.domain}/monitoring-groups", {"name": "g-bq", "queues": ["bq"]}, 201)
+    username, password = f"sv{secrets.token_hex(3)}", secrets.token_urlsafe(10)
+    await root.ok("POST", f"/domains/{scene.domain}/users",
+                  {"username": username, "name": "Sara", "role": "supervisor", "password": password,
+                   "monitoring_groups": ["g-bq"]}, 201)
     base = str(app_client.make_url("/")).rstrip("/")
     async with playwright_api.async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

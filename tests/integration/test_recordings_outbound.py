@@ -9,7 +9,6 @@ from pathlib import Path
 
 from ccplane.asterisk.sandbox import SandboxState
 from tests.integration.test_recordings import EXTRA_EVENTS, answered_at, download, ready_recordings, sox_stat
-from tests.integration.test_trunks import carrier  # noqa: F401 - the module's carrier sandbox (fixture)
 from tests.support.telephony import Scene
 
 

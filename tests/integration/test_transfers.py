@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import WSMsgType
 
 from ccplane.asterisk.sandbox import SandboxState
-from tests.integration.test_trunks import carrier, carrier_events, setup_trunk  # noqa: F401 - fixtures
+from tests.integration.test_trunks import setup_trunk
 from tests.support.api import ApiCaller
 from tests.support.telephony import Recorder
 from tests.support.telephony import Scene

@@ -8,35 +8,16 @@ import secrets
 import socket
 import subprocess
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 
 from ccplane.asterisk.ami import AmiClient
 from ccplane.asterisk.sandbox import SandboxState
 from tests.support.api import assert_error
-from tests.support.carrier import (ACCOUNT, ACCOUNT_SECRET, LINE_ACCOUNT, place_call, registered_contact,
-                                   start_carrier)
+from tests.support.carrier import ACCOUNT, ACCOUNT_SECRET, LINE_ACCOUNT, place_call, registered_contact
 from tests.support.telephony import Recorder, Scene
 from tests.support.waiting import eventually
-
-
-@pytest.fixture(scope="module")
-def carrier() -> Any:
-    sandbox, state = start_carrier()
-    yield state
-    sandbox.down()
-
-
-@pytest.fixture
-async def carrier_events(carrier: SandboxState) -> AsyncIterator[Recorder]:
-    ami = AmiClient("127.0.0.1", carrier.ami_port, carrier.ami_username, carrier.ami_secret)
-    recorder = Recorder()
-    ami.on_event(recorder, names=("UserEvent",))
-    await ami.start()
-    await ami.wait_connected(10)
-    yield recorder
-    await ami.stop()
 
 
 async def setup_trunk(scene: Scene, carrier: SandboxState) -> None:

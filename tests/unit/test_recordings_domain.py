@@ -8,7 +8,8 @@ import pytest
 
 from ccplane.errors import RangeNotSatisfiable
 from ccplane.features.monitoring_groups.domain import SupervisorScope
-from ccplane.features.recordings.domain import (Audience, byte_range, parse_outbox_value, parse_report,
+from ccplane.web.ranges import byte_range
+from ccplane.features.recordings.domain import (Audience, parse_outbox_value, parse_report,
                                                 purge_before, wav_duration)
 
 

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from aiohttp import web
 
 from ...web.body import open_multipart
+from ...web.ranges import send_range
 from ...web.routing import Api, Req
 from ..common import Page
-from ..recordings.domain import byte_range
 from .schemas import IvrCreate, IvrOut, IvrStepOut, IvrUpdate
 
 api = Api()
@@ -78,15 +77,7 @@ async def prompt_audio(req: Req) -> web.StreamResponse:
 
 async def send_wav(request: web.Request, path: Path) -> web.StreamResponse:
     """A WAV file, whole or one byte range (the admin page's player uses this too)."""
-    data = await asyncio.to_thread(path.read_bytes)  # at most MAX_SECONDS of 8 kHz audio (under 10 MB)
-    wanted = byte_range(request.headers.get("Range"), len(data))
-    first, last = wanted if wanted is not None else (0, len(data) - 1)
-    resp = web.Response(body=data[first:last + 1], status=206 if wanted is not None else 200, headers={
-        "Content-Type": "audio/wav", "Accept-Ranges": "bytes", "Cache-Control": "no-cache",
-        "Content-Disposition": f'inline; filename="{path.name}"'})
-    if wanted is not None:
-        resp.headers["Content-Range"] = f"bytes {first}-{last}/{len(data)}"
-    return resp
+    return await send_range(request, path, "audio/wav", headers={"Cache-Control": "no-cache"})
 
 
 @api.route("DELETE", "/domains/{domain}/prompts/{name}", status=204, tag="ivr")

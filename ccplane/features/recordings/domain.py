@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
 
-from ...errors import RangeNotSatisfiable
 
 KINDS = ("attendance", "consultation", "internal", "outbound")
 ADMINS = frozenset({"root", "superuser", "admin"})
@@ -128,42 +127,6 @@ class Audience:
         if self.everything:
             return True
         return queue is not None and queue in self.queues
-
-
-def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """The one byte range (first, last; inclusive) an HTTP ``Range`` header asks
-    of a ``size``-byte file; None for the whole file (no header). Raises
-    :class:`RangeNotSatisfiable` for anything else: another unit, several
-    ranges, a malformed one, or one that starts past the end.
-
-    >>> byte_range("bytes=100-199", 1000), byte_range("bytes=-100", 1000), byte_range("bytes=900-", 1000)
-    ((100, 199), (900, 999), (900, 999))
-    """
-    if header is None:
-        return None
-    unit, sep, spec = header.strip().partition("=")
-    if unit.strip().lower() != "bytes" or not sep:
-        raise RangeNotSatisfiable("Range: only 'bytes=first-last' ranges are served", size=size)
-    spec = spec.strip()
-    if "," in spec:
-        raise RangeNotSatisfiable("Range: one range at a time", size=size)
-    first_text, dash, last_text = spec.partition("-")
-    first_text, last_text = first_text.strip(), last_text.strip()
-    if not dash or not (first_text.isdigit() or first_text == "") or not (last_text.isdigit() or last_text == "") \
-            or (first_text == "" and last_text == "") or len(first_text) > 19 or len(last_text) > 19:
-        raise RangeNotSatisfiable(f"Range: malformed byte range {spec[:40]!r}", size=size)
-    if first_text == "":  # the last N bytes
-        suffix = int(last_text)
-        if suffix == 0 or size == 0:
-            raise RangeNotSatisfiable("Range: an empty suffix range", size=size)
-        return max(size - suffix, 0), size - 1
-    first = int(first_text)
-    last = int(last_text) if last_text else size - 1
-    if last < first:
-        raise RangeNotSatisfiable(f"Range: {first}-{last} ends before it starts", size=size)
-    if first >= size:
-        raise RangeNotSatisfiable(f"Range: starts at {first}, the file has {size} bytes", size=size)
-    return first, min(last, size - 1)
 
 
 def purge_before(retention_days: int | None, now: datetime) -> datetime | None:

@@ -1,16 +1,14 @@
 from __future__ import annotations
 
-import asyncio
 
 from aiohttp import web
 
+from ...web.ranges import send_range
 from ...web.routing import Api, Req, path_id
-from .domain import byte_range
 from .schemas import RecordingOut, RecordingPage, RecordingPolicyIn, RecordingPolicyOut, RecordingQuery
 
 api = Api()
 BASE = "/domains/{domain}/recordings"
-CHUNK = 256 * 1024
 
 
 @api.route("GET", BASE, query=RecordingQuery, response=RecordingPage, tag="recordings")
@@ -33,29 +31,7 @@ async def recording_audio(req: Req) -> web.StreamResponse:
     """The WAV, streamed; one HTTP byte range (206) so a player can seek; 416 for a range
     it cannot serve; 404 while still recording or when its file is missing."""
     path = await req.services.recordings.audio(req.me, req.params["domain"], path_id(req, "id", "recording"))
-    fh = await asyncio.to_thread(open, path, "rb")
-    try:
-        size = (await asyncio.to_thread(path.stat)).st_size
-        wanted = byte_range(req.request.headers.get("Range"), size)
-        first, last = wanted if wanted is not None else (0, size - 1)
-        resp = web.StreamResponse(status=206 if wanted is not None else 200, headers={
-            "Content-Type": "audio/wav", "Accept-Ranges": "bytes", "Content-Length": str(max(last - first + 1, 0)),
-            "Content-Disposition": f'inline; filename="{path.name}"'})
-        if wanted is not None:
-            resp.headers["Content-Range"] = f"bytes {first}-{last}/{size}"
-        await resp.prepare(req.request)
-        await asyncio.to_thread(fh.seek, first)
-        left = last - first + 1
-        while left > 0:
-            chunk = await asyncio.to_thread(fh.read, min(CHUNK, left))
-            if not chunk:
-                break
-            await resp.write(chunk)
-            left -= len(chunk)
-        await resp.write_eof()
-        return resp
-    finally:
-        await asyncio.to_thread(fh.close)
+    return await send_range(req.request, path, "audio/wav")
 
 
 @api.route("GET", "/domains/{domain}/recording-policy", response=RecordingPolicyOut, tag="recordings")

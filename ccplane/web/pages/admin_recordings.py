@@ -5,7 +5,6 @@ seeks); the service applies the monitoring groups' rule: a supervisor hears only
 the queues its groups cover (anything else is 404, as in the API)."""
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -14,15 +13,14 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from ...errors import ApiError, RangeNotSatisfiable
-from ...features.recordings.domain import byte_range
 from ...features.recordings.schemas import RecordingQuery
 from ..keys import SERVICES
+from ..ranges import send_range
 from . import SESSION, Session, render
 from . import page as session_page
 from .admin import MANAGERS, page
 
 ZONE = ZoneInfo("America/Sao_Paulo")
-CHUNK = 256 * 1024
 PAGE = 50
 KINDS = {"attendance": "Atendimento", "consultation": "Consulta (transferência)", "internal": "Interna",
          "outbound": "Saída"}
@@ -73,36 +71,15 @@ async def audio(request: web.Request) -> web.StreamResponse:
     raw = request.match_info["id"]
     if not raw.isdigit() or len(raw) > 12:
         return web.Response(status=404, text="recording not found")
+    disposition = "attachment" if request.query.get("download") else "inline"
     try:
         path = await request.app[SERVICES].recordings.audio(session.principal, session.domain or "", int(raw))
-        size = (await asyncio.to_thread(path.stat)).st_size
-        wanted = byte_range(request.headers.get("Range"), size)
+        return await send_range(request, path, "audio/wav", disposition=disposition,
+                                headers={"Cache-Control": "private, no-store"})
     except RangeNotSatisfiable as exc:
         return web.Response(status=416, text=exc.message, headers={"Content-Range": f"bytes */{exc.size}"})
     except ApiError as exc:
         return web.Response(status=exc.status, text=exc.message)
-    first, last = wanted if wanted is not None else (0, size - 1)
-    disposition = "attachment" if request.query.get("download") else "inline"
-    resp = web.StreamResponse(status=206 if wanted is not None else 200, headers={
-        "Content-Type": "audio/wav", "Accept-Ranges": "bytes", "Content-Length": str(max(last - first + 1, 0)),
-        "Content-Disposition": f'{disposition}; filename="{path.name}"', "Cache-Control": "private, no-store"})
-    if wanted is not None:
-        resp.headers["Content-Range"] = f"bytes {first}-{last}/{size}"
-    fh = await asyncio.to_thread(open, path, "rb")
-    try:
-        await resp.prepare(request)
-        await asyncio.to_thread(fh.seek, first)
-        left = last - first + 1
-        while left > 0:
-            chunk = await asyncio.to_thread(fh.read, min(CHUNK, left))
-            if not chunk:
-                break
-            await resp.write(chunk)
-            left -= len(chunk)
-        await resp.write_eof()
-    finally:
-        await asyncio.to_thread(fh.close)
-    return resp
 
 
 def register(app: web.Application) -> None:

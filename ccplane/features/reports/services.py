@@ -22,7 +22,7 @@ from ...web.context import READ_ROLES, Principal
 from ..agents.models import AgentSession
 from ..attendances.models import Attendance
 from ..calls.models import CallLeg, CallRecord
-from ..common import as_utc, iso
+from ..common import DEFAULT_ZONE, as_utc, iso
 from ..domains.services import resolve_domain
 from ..recordings.models import Recording
 from ..users.models import User
@@ -60,7 +60,7 @@ class Report:
         # one offset for the whole period, so SQLite and PostgreSQL agree (a DST
         # change inside the period shifts the later buckets by an hour; the
         # default zone, America/Sao_Paulo, has had no DST since 2019).
-        self.offset = int(ZoneInfo(q.timezone).utcoffset(q.from_.replace(tzinfo=None)).total_seconds())  # type: ignore[union-attr]
+        self.offset = int(ZoneInfo(q.timezone or DEFAULT_ZONE).utcoffset(q.from_.replace(tzinfo=None)).total_seconds())  # type: ignore[union-attr]
 
     # -- dialect pieces -----------------------------------------------------------------
     def seconds(self, a: Any, b: Any) -> ColumnElement[Any]:

@@ -72,6 +72,34 @@ def test_answered_call_hung_up_by_the_agent() -> None:
     assert call.end_reason == "agent_hangup"
 
 
+def _raced(events: list[AmiEvent], reason: str, first_out: str) -> list[AmiEvent]:
+    """What Asterisk sends when both sides go at once (seen on a loaded box): app_queue's
+    AgentComplete names the wrong side, and ``first_out``'s Hangups come first."""
+    def redo(e: AmiEvent) -> AmiEvent:
+        return decode_event({**e.fields, "Reason": reason}) if e.name == "AgentComplete" else e
+    hangups = [e for e in events if e.name == "Hangup" and e.fields["Channel"].startswith(first_out)]
+    rest = [redo(e) for e in events if e not in hangups]
+    first = next(i for i, e in enumerate(rest) if e.name == "Hangup")
+    return rest[:first] + hangups + rest[first:]
+
+
+def test_who_hung_up_is_the_first_hangup_request_not_asterisks_racy_reason() -> None:
+    raced = _raced(transcript("queue_answered_caller_hangup"), "agent", "Local/answer@")
+    assert [e.fields["Reason"] for e in raced if e.name == "AgentComplete"] == ["agent"]
+    _, [call] = run(raced)
+    assert call.legs[-1].result == "caller" and call.end_reason == "caller_hangup"
+    raced = _raced(transcript("queue_answered_agent_hangup"), "caller", "Local/q@")
+    _, [call] = run(raced)
+    assert call.legs[-1].result == "agent" and call.end_reason == "agent_hangup"
+
+
+def test_without_hangup_requests_asterisks_reason_stands() -> None:
+    events = [e for e in _raced(transcript("queue_answered_caller_hangup"), "agent", "Local/answer@")
+              if e.name not in ("HangupRequest", "SoftHangupRequest")]
+    _, [call] = run(events)
+    assert call.legs[-1].result == "agent" and call.end_reason == "agent_hangup"
+
+
 def test_unanswered_offers_then_the_caller_abandons() -> None:
     out, [call] = run(transcript("queue_noanswer_abandon"))
     failed = [e for e in out if isinstance(e, ev.OfferFailed)]

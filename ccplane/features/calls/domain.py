@@ -12,6 +12,11 @@ What Asterisk 22 does, as recorded in ``tests/unit/transcripts``:
   ``dest_uniqueid``), DialEnd, AgentRingNoAnswer / AgentDump, the member's
   Hangup; the answer is DialEnd ANSWER, QueueCallerLeave, *then*
   AgentConnect; AgentComplete may come after every Hangup;
+- who hung up a conversation: AgentComplete's ``Reason`` (and the order of the
+  Hangups) is a race when both sides go at once (app_queue looks at which
+  channel's hangup it sees first); the side that asked first gets the first
+  HangupRequest / SoftHangupRequest, before it leaves the bridge and before the
+  bridge hangs the other side up, so that request decides;
 - QueueCallerAbandon is sent both when the caller hangs up and when Queue()
   times out: the dialplan reports the exit (UserEvent ``CcplaneQueueExit``
   with QUEUESTATUS) when Queue() returns, so a call that leaves the queue
@@ -31,7 +36,7 @@ from typing import Protocol
 
 from ...asterisk.events import (AgentEvent, AmiEvent, AttendedTransfer, BlindTransfer, ChannelEvent,
                                 ChannelSnapshot, CoreShowChannel, DestChannelEvent, DialEnd, Hangup,
-                                QueueCallerEvent, UserEvent)
+                                HangupRequest, QueueCallerEvent, UserEvent)
 from . import events as ev
 
 
@@ -123,6 +128,7 @@ class Leg:
     exit_reported: bool = False
     dialled: bool = False  # an agent leg that a Dial made (a transfer to an agent's extension), not a queue
     consult: bool = False  # dialled during an attended transfer's consultation
+    hangup_by: str | None = None  # caller | callee: whose hangup request came first while this leg talked
 
     def record(self) -> dict[str, object]:
         return {"kind": self.kind, "started_at": self.started_at, "answered_at": self.answered_at,
@@ -221,11 +227,13 @@ class CallTracker:
             "AgentDump": self._on_dump, "AgentConnect": self._on_connect, "AgentComplete": self._on_complete,
             "BlindTransfer": self._on_blind_transfer, "AttendedTransfer": self._on_attended_transfer,
             "UserEvent": self._on_user_event, "NewCallerid": self._on_new_callerid,
+            "HangupRequest": self._on_hangup_request, "SoftHangupRequest": self._on_hangup_request,
         }
 
     EVENTS = ("Newchannel", "Hangup", "DialBegin", "DialEnd", "QueueCallerJoin", "QueueCallerLeave",
               "QueueCallerAbandon", "AgentCalled", "AgentRingNoAnswer", "AgentDump", "AgentConnect",
-              "AgentComplete", "BlindTransfer", "AttendedTransfer", "UserEvent", "NewCallerid")
+              "AgentComplete", "BlindTransfer", "AttendedTransfer", "UserEvent", "NewCallerid",
+              "HangupRequest", "SoftHangupRequest")
 
     # -- queries -------------------------------------------------------------------
     def call_of(self, uniqueid: str | None) -> Call | None:
@@ -327,6 +335,21 @@ class CallTracker:
             self._touch(call)
         return []
 
+    def _on_hangup_request(self, e: AmiEvent, now: float) -> list[ev.CallEvent]:
+        """The first hangup request of either side of a conversation says who ended it."""
+        assert isinstance(e, HangupRequest)
+        uid = e.uniqueid or ""
+        call = self.call_of(uid)
+        if call is None:
+            return []
+        caller = uid in (call.caller_uniqueid, _queue_caller(call))
+        for leg in reversed(call.legs):
+            if leg.kind in ("agent", "extension", "external") and leg.answered_at is not None \
+                    and leg.ended_at is None and leg.result is None and leg.hangup_by is None \
+                    and (caller or leg.uniqueid == uid):
+                leg.hangup_by = "caller" if caller else "callee"
+        return []
+
     def _on_hangup(self, e: AmiEvent, now: float) -> list[ev.CallEvent]:
         assert isinstance(e, Hangup)
         uid = e.uniqueid or ""
@@ -340,9 +363,11 @@ class CallTracker:
         out: list[ev.CallEvent] = []
         if uid in (call.caller_uniqueid, _queue_caller(call)) and not call.caller_gone:
             # the caller hung up first unless the answering side already went
-            call.caller_gone = not any(leg.kind in ("agent", "extension", "external") and leg.answered_at
-                                       and leg.result not in _HANDED_OVER
-                                       and (leg.uniqueid in self._gone or leg.ended_at) for leg in call.legs)
+            talking = [leg for leg in call.legs if leg.kind in ("agent", "extension", "external")
+                       and leg.answered_at and leg.result not in _HANDED_OVER]
+            asked = [leg.hangup_by for leg in talking if leg.hangup_by]
+            call.caller_gone = asked[-1] == "caller" if asked else not any(
+                leg.uniqueid in self._gone or leg.ended_at for leg in talking)
         offer = call.leg_of(uid, "offer")
         if offer is not None and offer.ended_at is None:
             outcome = Outcome.LOST if offer.withdrawn else classify_offer(
@@ -363,7 +388,7 @@ class CallTracker:
             if dialled and leg.uniqueid == uid and leg.ended_at is None:
                 leg.ended_at = now
                 if leg.kind == "agent" and leg.answered_at:
-                    leg.result = leg.result or ("caller" if call.caller_gone else "agent")
+                    leg.result = leg.result or _who_hung_up(leg, call.caller_gone)
                 else:
                     leg.result = leg.result or ("answered" if leg.answered_at
                                                 else _dial_result(leg.dial_status, e.cause))
@@ -384,7 +409,7 @@ class CallTracker:
             if leg.ended_at is None:
                 leg.ended_at = now
                 if leg.kind == "agent":
-                    leg.result = leg.result or ("caller" if call.caller_gone else "agent")
+                    leg.result = leg.result or _who_hung_up(leg, call.caller_gone)
                     out += self._emit(call, _leg_ended(call, leg, now, leg.result))
                 elif leg.kind == "offer":
                     leg.result = leg.result or Outcome.LOST.value
@@ -629,6 +654,8 @@ class CallTracker:
         if call is None or leg is None or leg.result is not None:
             return []
         reason = (getattr(e, "reason", None) or "unknown").lower()
+        if reason in ("caller", "agent") and leg.hangup_by:
+            reason = _who_hung_up(leg, reason == "caller")  # Asterisk's own answer is a race
         if leg.consult and call.transfer is not None and call.transfer.mode == "attended":
             reason = "consultation"  # a queue's agent consulted by an attended transfer that did not happen
         leg.result = reason
@@ -933,6 +960,13 @@ def _uid(snapshot: ChannelSnapshot | None) -> str | None:
     return snapshot.uniqueid if snapshot else None
 
 
+def _who_hung_up(leg: Leg, caller_gone: bool) -> str:
+    """``caller`` or ``agent``: the first hangup request of the conversation, else what was seen."""
+    if leg.hangup_by:
+        return "caller" if leg.hangup_by == "caller" else "agent"
+    return "caller" if caller_gone else "agent"
+
+
 def _queue_caller(call: Call) -> str | None:
     queue = [leg for leg in call.legs if leg.kind == "queue" and not leg.consult]
     return queue[-1].uniqueid if queue else call.caller_uniqueid
@@ -986,6 +1020,8 @@ def _end_reason(call: Call) -> str:
         last = answered[-1]
         if last.kind == "agent":
             return "agent_hangup" if last.result == "agent" else "caller_hangup"
+        if last.hangup_by:
+            return "caller_hangup" if last.hangup_by == "caller" else "callee_hangup"
         return "caller_hangup" if call.caller_gone else "callee_hangup"
     queues = [leg for leg in legs if leg.kind == "queue"]
     if queues:

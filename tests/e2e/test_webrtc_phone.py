@@ -168,17 +168,25 @@ async def test_webrtc_agent_answers_from_the_page_with_media_then_rejects(
                 assert st["Maximum amplitude"] > 0.05 and st["RMS     amplitude"] > 0.001, (name, st)
 
             seen: list[Any] = []
+            # the queue's supervisor (a member of the monitoring group that covers it) reads it
+            await root.ok("POST", f"/domains/{domain}/monitoring-groups", {"name": "Web", "queues": ["web"]}, 201)
+            sv_name, sv_pass = f"sv{secrets.token_hex(3)}", secrets.token_urlsafe(10)
+            await root.ok("POST", f"/domains/{domain}/users", {"username": sv_name, "name": "Sara Supervisora",
+                                                               "role": "supervisor", "password": sv_pass,
+                                                               "monitoring_groups": ["Web"]}, 201)
+            supervisor = await root.login(sv_name, sv_pass)
 
             async def quality() -> list[dict[str, Any]] | None:
-                items = (await root.ok("GET", f"/domains/{domain}/calls/{call_id}/quality"))["items"]
+                items = (await supervisor.ok("GET", f"/domains/{domain}/calls/{call_id}/quality"))["items"]
                 seen[:] = [items]
                 return items if items and items[0]["packets_received"] >= 100 else None
             q = (await eventually(quality, timeout=10, what="the page's call-quality report",
                                   details=lambda: repr(seen)))[0]
             assert (q["agent"], q["extension"]) == (username, "7701"), q
             assert q["packets_sent"] > 0 and q["samples"] >= 1 and 1.0 <= q["mos_min"] <= q["mos"] <= 4.5, q
-            status, _ = await root.call("GET", f"/domains/{domain}/calls/{call_id}/quality")
-            assert status == 200
+            agent_api = await root.login(username, password)  # the agent reports it, supervisors read it
+            status, _ = await agent_api.call("GET", f"/domains/{domain}/calls/{call_id}/quality")
+            assert status == 403
 
             # reject from the page: out for reject_delay, then offered again
             await page.wait_for_selector("#state.s-available", timeout=10000)
@@ -364,6 +372,55 @@ async def test_ten_webrtc_agents_in_one_browser_answer_a_burst_with_media(
                 assert st["packets_sent"] > 0 and st["packets_received"] > 0 and st["dtls"] == "connected", st
             calls = (await root.ok("GET", f"/domains/{domain}/calls?limit=100"))["items"]
             assert len({c["agent"] for c in calls if c["agent"]}) == n, calls
+        finally:
+            await browser.close()
+
+
+NOTICES = """() => {  // a hidden tab: record the desktop notifications and ring tones the page makes
+    Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
+    Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
+    window.__notices = []; window.__tones = 0;
+    class RecordedNotification {
+        constructor(title, options) { this.title = title; this.options = options || {}; this.closed = false;
+                                      window.__notices.push(this); }
+        close() { this.closed = true; }
+        static get permission() { return 'granted'; }
+        static requestPermission() { return Promise.resolve('granted'); }
+    }
+    window.Notification = RecordedNotification;
+    const start = OscillatorNode.prototype.start;
+    OscillatorNode.prototype.start = function (...a) { window.__tones += 1; return start.apply(this, a); };
+}"""
+
+
+async def test_a_call_rings_a_hidden_agent_tab_with_a_tone_and_a_desktop_notification(
+        app_client: Any, root: ApiCaller, scene: Any, tmp_path: Path) -> None:  # noqa: F811
+    domain = scene.domain
+    await scene.extension("7741", kind="webrtc")
+    username, password = await _webrtc_agent(root, domain, "7741", "Nina Notifica")
+    await scene.queue("hid", strategy="ringall", ring_timeout=20, retry=1, wrapup_time=0)
+    base = str(app_client.make_url("/")).rstrip("/")
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+        try:
+            ctx = await browser.new_context(ignore_https_errors=True)
+            await ctx.add_init_script(f"({NOTICES})();")
+            page = await ctx.new_page()
+            await login(page, base, username, password, "/agent")
+            await page.wait_for_selector("#phone-reg.r-registered", timeout=15000)
+            agent = await root.login(username, password)
+            await agent.ok("POST", f"/domains/{domain}/agents/{username}/session",
+                           {"queues": ["hid"], "extension": "7741"}, 201)
+            assert await page.evaluate("() => window.__notices.length") == 0
+            caller = await _originate_echo(scene, "hid")
+            await page.wait_for_selector("#phone[data-state=ringing]", timeout=10000)
+            notices = await page.evaluate(
+                "() => window.__notices.map(n => [n.title, n.options.tag, n.options.requireInteraction, n.closed])")
+            assert notices == [["Chamada recebida de Cliente · 11987650000", "ccplane-call", True, False]], notices
+            assert await page.evaluate("() => window.__tones") == 1  # the ring tone plays in the page
+            await scene.hangup(caller)  # the caller gives up: the notification goes with the ring
+            await page.wait_for_selector("#phone[data-state=idle]", timeout=10000)
+            assert await page.evaluate("() => window.__notices.map(n => n.closed)") == [True]
         finally:
             await browser.close()
 

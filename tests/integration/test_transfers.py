@@ -91,6 +91,50 @@ async def test_blind_transfer_between_two_agents(scene: Scene) -> None:
     assert abs(talk_two - (hung - second_answered)) <= 1.0, (talk_two, hung - second_answered)
     assert [leg["kind"] for leg in j["legs"]].count("transfer") == 1
     assert len(j["protocols"]) == 2 and j["protocols"][0] < j["protocols"][1]
+    await statistics_split_at_the_transfer(scene, j, {first.username: transferred - answered,  # type: ignore[attr-defined]
+                                                      second.username: hung - second_answered})  # type: ignore[attr-defined]
+
+
+async def test_blind_transfer_rings_the_target_whatever_its_agent_state(scene: Scene) -> None:
+    """A blind transfer to an extension dials the phone itself: its agent being paused (for
+    the queues) does not stop it ringing; the journey ends with the second agent's talk."""
+    first, second = await two_agents(scene)
+    await second.ok("POST", f"/domains/{scene.domain}/agents/{second.username}/pause",  # type: ignore[attr-defined]
+                    {"reason": "Almoço"})
+    assert await state_of(scene, second) == "paused"
+    caller, _ = await answered_by_first(scene)
+    call = call_id_of(caller)
+    status, body = await first.call("POST", f"/domains/{scene.domain}/calls/{call}/transfer",
+                                    {"mode": "blind", "to": "7302"})
+    assert status == 202, body
+    await target_answered(scene, "7302")
+    await scene.hangup(caller)
+    j = await journey(scene, call)
+    agents = [leg for leg in j["legs"] if leg["kind"] == "agent"]
+    assert [(leg["agent"], leg["result"]) for leg in agents][0] == (first.username, "transfer")  # type: ignore[attr-defined]
+    assert agents[-1]["agent"] == second.username and agents[-1]["answered_at"]  # type: ignore[attr-defined]
+    assert j["ended_reason"] == "caller_hangup"
+
+
+async def statistics_split_at_the_transfer(scene: Scene, j: dict[str, Any], talks: dict[str, float]) -> None:
+    """Each protocol's attendance and each agent's row of the agent-activity report
+    count that agent's own talk (±1 s of what the test measured), not the whole call."""
+    for protocol, (agent, talk) in zip(j["protocols"], talks.items()):
+        async def attendance(protocol: str = protocol) -> dict[str, Any] | None:
+            items = (await scene.root.ok("GET", f"/domains/{scene.domain}/attendances?protocol={protocol}"))["items"]
+            return items[0] if items and items[0]["talk_time"] is not None else None
+        row = await eventually(attendance, timeout=10, what=f"attendance {protocol} ended")
+        assert row["agent"] == agent and abs(row["talk_time"] - talk) <= 1.0, (row, talk)
+    start = epoch(j["started_at"]) - 60
+    period = "from={}&to={}".format(*(datetime.fromtimestamp(t).astimezone().isoformat().replace("+", "%2B")
+                                      for t in (start, start + 3600)))
+    items = (await scene.root.ok("GET", f"/domains/{scene.domain}/reports/agent-activity?{period}"))["items"]
+    by_agent = {r["agent"]: r for r in items}
+    for agent, talk in talks.items():
+        assert by_agent[agent]["calls"] == 1 and abs(by_agent[agent]["talk_total"] - talk) <= 1.0, \
+            (agent, by_agent[agent], talk)
+    whole = epoch(j["ended_at"]) - epoch(j["answered_at"])
+    assert whole > max(talks.values()) + 1.0  # what queue_log would have charged the first agent
 
 
 async def target_answered(scene: Scene, number: str, timeout: float = 15) -> float:
@@ -318,6 +362,27 @@ async def test_attended_transfer_from_the_phone_is_followed(scene: Scene) -> Non
     assert [leg["agent"] for leg in agents] == [first.username, second.username]  # type: ignore[attr-defined]
     assert agents[0]["result"] == "transfer" and agents[1]["answered_at"] is not None
     assert abs(epoch(agents[0]["ended_at"]) - epoch(agents[0]["answered_at"]) - (completed - answered)) <= 1.0
+    assert len(j["protocols"]) == 2
+
+
+async def test_blind_transfer_with_the_phones_hash_key_is_followed(scene: Scene) -> None:
+    """Asterisk's blind transfer key (# then the number, features.conf) from the agent's phone."""
+    first, second = await two_agents(scene)
+    caller, answered = await answered_by_first(scene)
+    call = call_id_of(caller)
+    await asyncio.sleep(1)
+    await scene.phones[0].command("sndcode", "#7302#")
+    [(transferred, bt)] = await scene.recorder.wait_for("BlindTransfer", timeout=15)
+    assert bt.fields.get("Result") == "Success" and bt.fields.get("Extension") == "7302", bt.fields
+    await wrapup_from(scene, first, transferred, 30)
+    await target_answered(scene, "7302")
+    assert await eventually(lambda: _state_is(scene, second, "in_call"), timeout=10, what="agent 2 in call")
+    await scene.hangup(caller)
+    j = await journey(scene, call)
+    agents = [leg for leg in j["legs"] if leg["kind"] == "agent"]
+    assert [leg["agent"] for leg in agents] == [first.username, second.username]  # type: ignore[attr-defined]
+    assert agents[0]["result"] == "transfer" and agents[1]["answered_at"] is not None
+    assert abs(epoch(agents[0]["ended_at"]) - epoch(agents[0]["answered_at"]) - (transferred - answered)) <= 1.0
     assert len(j["protocols"]) == 2
 
 

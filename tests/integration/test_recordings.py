@@ -125,6 +125,27 @@ async def test_attended_transfer_yields_consultation_and_attendance(scene: Scene
         assert abs(stats["Length (seconds)"] - r["duration"]) <= 0.1, (kind, stats, r)
         print(f"{kind}: sox RMS amplitude {stats['RMS     amplitude']:.3f}, length {stats['Length (seconds)']:.2f} s")
 
+    # the list's filters (protocol, agent, period) and a domain administrator, who sees every recording
+    d, mine = scene.domain, {str(r["id"]) for r in items}
+
+    async def listed(query: str, who: ApiCaller = scene.root) -> set[str]:
+        return {str(r["id"]) for r in (await who.ok("GET", f"/domains/{d}/recordings?{query}"))["items"]}
+    assert await listed(f"protocol={call['protocols'][0]}") == mine
+    assert await listed("protocol=19990101000001") == set()
+    assert await listed(f"agent={agent.username}") == mine  # type: ignore[attr-defined]
+    assert await listed("agent=ninguem") == set()
+    around = "from={}&to={}".format(*(time.strftime("%Y-%m-%dT%H:%M:%S%%2B00:00", time.gmtime(t))
+                                      for t in (time.time() - 600, time.time() + 60)))
+    assert mine <= await listed(around)
+    assert await listed("from=2001-01-01T00:00:00%2B00:00&to=2001-01-02T00:00:00%2B00:00") == set()
+    status, body = await scene.root.call("GET", f"/domains/{d}/recordings?from=ontem")
+    assert_error(status, body, 422, "from")
+    admin_name = f"adm-{secrets.token_hex(4)}"
+    await scene.root.ok("POST", f"/domains/{d}/users", {"username": admin_name, "name": "Adm", "role": "admin",
+                                                        "password": "s3cret-pass"}, 201)
+    admin = await scene.root.login(admin_name, "s3cret-pass")
+    assert await listed(f"call={call_id_of(caller)}", admin) == mine  # no monitoring group needed
+
 
 async def next_event(ws: Any, types: tuple[str, ...], timeout: float = 10) -> dict[str, Any]:
     async def find() -> dict[str, Any]:

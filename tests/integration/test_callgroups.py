@@ -50,8 +50,15 @@ async def test_call_group_bad_input(scene: Scene) -> None:
     got, out = await scene.root.call("POST", base, {**ok, "name": "outro"})
     assert_error(got, out, 409, "number")
     did = "55" + str(int(scene.domain[1:], 16) % 10**8).zfill(8)
-    await scene.root.ok("POST", f"/domains/{scene.domain}/routes",
-                        {"did": did, "destination": {"type": "callgroup", "target": "recepcao"}}, 201)
+    route = await scene.root.ok("POST", f"/domains/{scene.domain}/routes",  # API.md's spelling
+                                {"did": did, "destination": {"type": "call_group", "target": "recepcao"}}, 201)
+    assert route["destination"] == {"type": "call_group", "target": "recepcao"}
+    alias = await scene.root.ok("POST", f"/domains/{scene.domain}/routes",  # the older one is taken too
+                                {"did": did + "8", "destination": {"type": "callgroup", "target": "recepcao"}}, 201)
+    assert alias["destination"] == {"type": "call_group", "target": "recepcao"}
+    second = await scene.root.ok("POST", base, {"name": "fundos", "number": "8103", "extensions": ["8101"],
+                                                "no_answer": {"type": "call_group", "target": "recepcao"}}, 201)
+    assert second["no_answer"] == {"type": "call_group", "target": "recepcao"}
     got, out = await scene.root.call("DELETE", f"{base}/recepcao")
     assert_error(got, out, 409, "name")
     got, out = await scene.root.call("POST", f"/domains/{scene.domain}/routes",

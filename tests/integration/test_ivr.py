@@ -297,3 +297,25 @@ async def test_invalid_tree_is_refused_with_the_node_path(scene: Scene) -> None:
         assert path in body["error"]["message"]
     assert (await scene.root.ok("GET", f"/domains/{scene.domain}/ivrs"))["total"] == 0
     assert scene.services.renderer.out_dir.joinpath("extensions.conf").read_bytes() == before
+
+
+async def test_contract_terminals_call_group_and_a_callback_without_target(scene: Scene) -> None:
+    """API.md's spellings: ``{"type": "call_group", "target"}`` and ``{"type": "callback"}`` (it
+    joins the tree's queue); the tree comes back as it was sent and renders into the dialplan."""
+    d = scene.domain
+    await scene.queue("qc")
+    await scene.extension("8301")
+    await scene.root.ok("POST", f"/domains/{d}/call-groups", {"name": "balcao", "number": "8300",
+                                                              "extensions": ["8301"]}, 201)
+    tree = {"type": "menu", "prompt": "beep", "options": {
+        "1": {"type": "queue", "target": "qc"}, "2": {"type": "call_group", "target": "balcao"},
+        "9": {"type": "callback"}}}
+    made = await scene.root.ok("POST", f"/domains/{d}/ivrs", {"name": "contrato", "root": tree}, 201)
+    assert made["root"] == tree
+    assert (await scene.root.ok("GET", f"/domains/{d}/ivrs/contrato"))["root"] == tree
+    plan = scene.services.renderer.out_dir.joinpath("extensions.conf").read_text()
+    assert f"Goto(ccplane-callgroups,{d}_balcao,1)" in plan
+    assert f"Gosub(ccplane-callback-request,s,1({d},qc,{scene.qname('qc')}))" in plan
+    status, body = await scene.root.call("POST", f"/domains/{d}/ivrs", {"name": "semfila", "root": {
+        "type": "menu", "prompt": "beep", "options": {"9": {"type": "callback"}}}})
+    assert_error(status, body, 422, "root.options.9.target")

@@ -378,8 +378,9 @@ def test_self_name_only_excuses_ivr_targets() -> None:
 
 
 def test_callback_node_names_the_queue_whose_line_it_joins() -> None:
-    err = error_of({"type": "callback"})
-    assert (err.path, err.message) == ("root.target", "is required")
+    err = error_of({"type": "callback"})  # no target and no queue in the tree to take it from
+    assert (err.path, err.message) == (
+        "root.target", "is required: a callback without a target joins the tree's queue, and this tree has none")
     err = error_of(menu({"1": queue(), "2": {"type": "callback", "target": "ghost"}}))
     assert (err.path, err.message) == ("root.options.2.target", "no such queue: ghost")
     nodes = validate_tree(menu({"1": queue(), "2": {"type": "callback", "target": "sales"}}), catalog())
@@ -388,6 +389,25 @@ def test_callback_node_names_the_queue_whose_line_it_joins() -> None:
                                                               ("hangup", None)]
     model = tree_model("acme", "main", {"type": "callback", "target": "sales"}, set())
     assert model["nodes"][0]["goto"] == "Gosub(ccplane-callback-request,s,1(acme,sales,acme_sales))"
+
+
+def test_callback_node_without_a_target_joins_the_trees_queue() -> None:
+    """API.md's ``{"type": "callback"}``: the line it joins is the tree's (first) queue."""
+    tree = menu({"1": queue(), "9": {"type": "callback"}})
+    nodes = validate_tree(tree, catalog())
+    assert [(n.type, n.spec.get("target")) for n in nodes if n.type == "callback"] == [("callback", "sales")]
+    model = tree_model("acme", "main", tree, set())
+    assert "Gosub(ccplane-callback-request,s,1(acme,sales,acme_sales))" in [n.get("goto") for n in model["nodes"]]
+
+
+def test_call_group_is_the_contracts_spelling_of_callgroup() -> None:
+    for spelling in ("call_group", "callgroup"):
+        [node] = validate_tree({"type": spelling, "target": "reception"}, catalog(callgroups={"reception"}))
+        assert (node.type, node.spec["target"]) == ("callgroup", "reception")
+        err = error_of({"type": spelling, "target": "ghost"}, catalog(callgroups={"reception"}))
+        assert (err.path, err.message) == ("root.target", "no such callgroup: ghost")
+    model = tree_model("acme", "main", {"type": "call_group", "target": "reception"}, set())
+    assert model["nodes"][0]["goto"] == "Goto(ccplane-callgroups,acme_reception,1)"
 
 
 # --- size limits ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from ..common import Input, NotNull
 
@@ -15,8 +15,13 @@ Extensions = Annotated[list[Number], Field(min_length=1, max_length=100)]
 
 class NoAnswer(Input):
     """Where the caller goes when no extension of the group answers."""
-    type: Literal["queue", "ivr", "extension", "callgroup", "hangup"]
+    type: Literal["queue", "ivr", "extension", "call_group", "callgroup", "hangup"]
     target: Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$")] | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _one_spelling(cls, value: str) -> str:
+        return "callgroup" if value == "call_group" else value  # stored as before; shown as API.md spells it
 
     @model_validator(mode="after")
     def _target_matches_type(self) -> "NoAnswer":

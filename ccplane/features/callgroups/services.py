@@ -13,7 +13,7 @@ from ..domains.models import Domain
 from ..domains.services import resolve_domain
 from ..extensions.models import Extension
 from ..routes.models import InboundRoute
-from ..routes.services import check_destination
+from ..routes.services import api_type, check_destination
 from .models import CallGroup
 from .schemas import CallGroupCreate, CallGroupOut, CallGroupUpdate, NoAnswer
 
@@ -24,7 +24,8 @@ WRITERS = ADMIN_ROLES | {"supervisor"}
 def group_view(g: CallGroup) -> CallGroupOut:
     return CallGroupOut(name=g.name, number=g.number, strategy=g.strategy, extensions=list(g.extensions),
                         ring_timeout=g.ring_timeout,
-                        no_answer={"type": str(g.no_answer.get("type")), "target": g.no_answer.get("target")})  # type: ignore[arg-type]
+                        no_answer={"type": api_type(str(g.no_answer.get("type"))),
+                                   "target": g.no_answer.get("target")})  # type: ignore[arg-type]
 
 
 class CallGroupService:

@@ -2,8 +2,9 @@
 dialplan templates render (one context per node).
 
 A tree is JSON (API.md): ``menu``, ``collect``, ``play`` and the terminals
-``queue``, ``extension``, ``ivr``, ``callgroup``, ``hangup``, ``callback``. Adding a node kind
-means one entry in ``NODE_KINDS`` and one branch in the template.
+``queue``, ``extension``, ``ivr``, ``call_group`` (``callgroup`` is taken too),
+``hangup``, ``callback``. Adding a node kind means one entry in ``NODE_KINDS``
+and one branch in the template.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from typing import Any, Callable
 DIGIT_KEYS = set("0123456789*#")
 PROMPT_RE = re.compile(r"[a-z0-9][a-z0-9_/-]{0,79}")
 TARGET_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
-TERMINALS = {"queue", "extension", "ivr", "callgroup", "hangup", "callback"}
+TERMINALS = {"queue", "extension", "ivr", "call_group", "callgroup", "hangup", "callback"}
+ALIASES = {"call_group": "callgroup"}  # the contract's spelling -> the one the dialplan renders
 MAX_NODES = 200
 MAX_DEPTH = 12
 
@@ -35,11 +37,13 @@ NODE_KINDS: dict[str, NodeKind] = {
     "queue": NodeKind({"target": "target"}, frozenset({"target"})),
     "extension": NodeKind({"target": "target"}, frozenset({"target"})),
     "ivr": NodeKind({"target": "target"}, frozenset({"target"})),
+    "call_group": NodeKind({"target": "target"}, frozenset({"target"})),
     "callgroup": NodeKind({"target": "target"}, frozenset({"target"})),
     "hangup": NodeKind({}, frozenset()),
     # the caller leaves a callback (features/callbacks): it joins the target queue's line
-    # at its end, confirmed number and all, as a waiting caller pressing the queue's key does
-    "callback": NodeKind({"target": "target"}, frozenset({"target"})),
+    # at its end, confirmed number and all, as a waiting caller pressing the queue's key does;
+    # with no target, the tree's queue (its first queue node, depth first)
+    "callback": NodeKind({"target": "target"}, frozenset()),
 }
 CHECKS = {"cpf_registered"}
 # ccplane's own pt-BR prompts (features/ivr/system_prompts.py), generated at start.
@@ -97,7 +101,7 @@ def validate_tree(root: Any, catalog: Catalog, *, self_name: str | None = None) 
         for key in kind.fields:  # in declaration order: the same error every time
             if key in kind.required and key not in node:
                 raise TreeError(f"{path}.{key}", "is required")
-        flat = FlatNode(len(nodes), path, kind_name, {})
+        flat = FlatNode(len(nodes), path, ALIASES.get(kind_name, kind_name), {})
         nodes.append(flat)
         for key, rule in kind.fields.items():
             value = node.get(key)
@@ -137,6 +141,14 @@ def validate_tree(root: Any, catalog: Catalog, *, self_name: str | None = None) 
         return flat.index
 
     walk(root, "root", 0)
+    untargeted = [n for n in nodes if n.type == "callback" and "target" not in n.spec]
+    if untargeted:
+        queue = next((n.spec["target"] for n in nodes if n.type == "queue"), None)
+        if queue is None:
+            raise TreeError(f"{untargeted[0].path}.target",
+                            "is required: a callback without a target joins the tree's queue, and this tree has none")
+        for n in untargeted:
+            n.spec["target"] = queue
     return nodes
 
 
@@ -146,11 +158,11 @@ def _check_target(kind: str, value: Any, where: str, catalog: Catalog, self_name
     if not catalog.strict:
         return
     known = {"queue": catalog.queues, "callback": catalog.queues, "extension": catalog.extensions,
-             "ivr": catalog.ivrs, "callgroup": catalog.callgroups}[kind]
+             "ivr": catalog.ivrs, "callgroup": catalog.callgroups, "call_group": catalog.callgroups}[kind]
     if kind == "ivr" and value == self_name:
         return  # a deliberate return to this tree's start
     if value not in known:
-        raise TreeError(where, f"no such {'queue' if kind == 'callback' else kind}: {value}")
+        raise TreeError(where, f"no such {'queue' if kind == 'callback' else ALIASES.get(kind, kind)}: {value}")
 
 
 # Transitions a call takes with no key pressed: a play's next, a menu's

@@ -9,11 +9,12 @@ from ..common import Input, Timestamp
 # A node tree (API.md): described here by its node types and fields; the
 # server checks the rest (required fields per type, targets, prompts, loops,
 # depth) and names the path of what it refuses.
-_NODE_TYPES = ["menu", "collect", "play", "queue", "extension", "ivr", "hangup", "callback"]
+_NODE_TYPES = ["menu", "collect", "play", "queue", "extension", "ivr", "call_group", "callgroup", "hangup", "callback"]
 IVR_NODE_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["type"],
-    "description": "an IVR node: menu, collect, play, or a terminal (queue, extension, ivr, hangup, "
-                   "callback: target names the queue whose line the callback joins)",
+    "description": "an IVR node: menu, collect, play, or a terminal (queue, extension, ivr, call_group "
+                   "(also spelled callgroup), hangup, callback: target names the queue whose line the callback "
+                   "joins; without it, the tree's first queue node's queue)",
     "properties": {
         "type": {"enum": _NODE_TYPES}, "prompt": {"type": "string"}, "target": {"type": "string"},
         "options": {"type": "object", "additionalProperties": {"type": "object"}},

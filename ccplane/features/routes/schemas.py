@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from ..common import Input, NotNull, PlainText, Timestamp
 
@@ -11,8 +11,13 @@ Target = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r
 
 
 class Destination(Input):
-    type: Literal["queue", "ivr", "extension", "callgroup", "hangup"]
+    type: Literal["queue", "ivr", "extension", "call_group", "callgroup", "hangup"]
     target: Target | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _one_spelling(cls, value: str) -> str:
+        return "callgroup" if value == "call_group" else value  # stored as before; shown as API.md spells it
 
     @model_validator(mode="after")
     def _target_matches_type(self) -> "Destination":

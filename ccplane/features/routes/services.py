@@ -33,8 +33,13 @@ async def check_destination(s: AsyncSession, domain: Domain, kind: str, target: 
         raise ValidationFailed(f"no such {kind}: {target}", field=field)
 
 
+def api_type(kind: str) -> str:
+    """A destination's type as API.md spells it (``call_group``; stored as ``callgroup``)."""
+    return "call_group" if kind == "callgroup" else kind
+
+
 def route_view(r: InboundRoute) -> RouteOut:
-    return RouteOut(did=r.did, destination={"type": r.destination_type, "target": r.destination_target},
+    return RouteOut(did=r.did, destination={"type": api_type(r.destination_type), "target": r.destination_target},
                     reject_delay=r.reject_delay)
 
 

@@ -113,6 +113,15 @@ class ListQuery(BaseModel):
     offset: Offset = 0
 
 
+def window(rows: list[T], query: ListQuery) -> list[T]:
+    """One page of a list held whole (a domain's configuration: routes, trunks, IVRs...).
+
+    >>> window(list(range(7)), ListQuery(limit=3, offset=5))
+    [5, 6]
+    """
+    return rows[query.offset:query.offset + query.limit]
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int

@@ -136,3 +136,21 @@ async def test_list_paging_validation(root: ApiCaller, domain: str) -> None:
     assert_error(got, resp, 422, "limit")
     got, resp = await root.call("GET", f"/domains/{domain}/extensions?offset=-1")
     assert_error(got, resp, 422, "offset")
+
+
+async def test_configuration_lists_page_too(root: ApiCaller, domain: str) -> None:
+    """API.md: every list takes ?limit=&offset= and answers {items, total} (the blacklist as
+    one of the lists a domain holds whole: routes, trunks, IVRs, call groups...)."""
+    numbers = [f"1198888{i:04d}" for i in range(7)]
+    for number in numbers:
+        await root.ok("POST", f"/domains/{domain}/blacklist", {"number": number}, 201)
+    everything = await root.ok("GET", f"/domains/{domain}/blacklist")
+    assert everything["total"] == 7 and len(everything["items"]) == 7
+    page = await root.ok("GET", f"/domains/{domain}/blacklist?limit=3&offset=5")
+    assert page["total"] == 7 and page["items"] == everything["items"][5:]
+    for path in ("blacklist", "routes", "trunks", "outbound-routes", "ivrs", "call-groups"):
+        got, resp = await root.call("GET", f"/domains/{domain}/{path}?limit=0")
+        assert_error(got, resp, 422, "limit")
+        got, resp = await root.call("GET", f"/domains/{domain}/{path}?offset=-1")
+        assert_error(got, resp, 422, "offset")
+        assert (await root.ok("GET", f"/domains/{domain}/{path}?limit=1&offset=0"))["total"] >= 0

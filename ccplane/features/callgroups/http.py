@@ -1,18 +1,18 @@
 from __future__ import annotations
 
 from ...web.routing import Api, Req
-from ..common import Page
+from ..common import ListQuery, Page, window
 from .schemas import CallGroupCreate, CallGroupOut, CallGroupUpdate
 
 api = Api()
 GROUPS = "/domains/{domain}/call-groups"
 
 
-@api.route("GET", GROUPS, response=Page[CallGroupOut], tag="call-groups")
+@api.route("GET", GROUPS, query=ListQuery, response=Page[CallGroupOut], tag="call-groups")
 async def list_groups(req: Req) -> Page[CallGroupOut]:
     """Call groups (ring groups): extensions that ring together or in order."""
     rows = await req.services.callgroups.list(req.me, req.params["domain"])
-    return Page[CallGroupOut](items=rows, total=len(rows))
+    return Page[CallGroupOut](items=window(rows, req.query), total=len(rows))
 
 
 @api.route("POST", GROUPS, body=CallGroupCreate, response=CallGroupOut, status=201, tag="call-groups")

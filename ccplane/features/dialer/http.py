@@ -5,7 +5,7 @@ from typing import Any
 from ...errors import BadRequest
 from ...web.body import read_body
 from ...web.routing import Api, Req, path_id
-from ..common import ListQuery, Page
+from ..common import ListQuery, Page, window
 from .domain import csv_rows
 from .schemas import (CampaignCreate, CampaignOut, CampaignUpdate, ContactOut, ContactQuery, ContactsIn, ImportOut,
                       NumberIn, NumberOut)
@@ -93,11 +93,11 @@ async def list_contacts(req: Req) -> Page[ContactOut]:
     return Page[ContactOut](items=rows, total=total)
 
 
-@api.route("GET", BASE + "/{id}/blacklist", response=Page[NumberOut], tag="campaigns")
+@api.route("GET", BASE + "/{id}/blacklist", query=ListQuery, response=Page[NumberOut], tag="campaigns")
 async def list_campaign_blacklist(req: Req) -> Page[NumberOut]:
     """Numbers this campaign never dials."""
     rows = await req.services.campaigns.blacklist(req.me, req.params["domain"], _id(req))
-    return Page[NumberOut](items=rows, total=len(rows))
+    return Page[NumberOut](items=window(rows, req.query), total=len(rows))
 
 
 @api.route("POST", BASE + "/{id}/blacklist", body=NumberIn, response=NumberOut, status=201, tag="campaigns")
@@ -112,11 +112,11 @@ async def remove_campaign_blacklist(req: Req) -> None:
     await req.services.campaigns.unblock(req.me, req.params["domain"], _id(req), req.params["number"])
 
 
-@api.route("GET", DNC, response=Page[NumberOut], tag="campaigns")
+@api.route("GET", DNC, query=ListQuery, response=Page[NumberOut], tag="campaigns")
 async def list_do_not_call(req: Req) -> Page[NumberOut]:
     """The domain's do-not-call list: no campaign dials these numbers."""
     rows = await req.services.campaigns.blacklist(req.me, req.params["domain"], None)
-    return Page[NumberOut](items=rows, total=len(rows))
+    return Page[NumberOut](items=window(rows, req.query), total=len(rows))
 
 
 @api.route("POST", DNC, body=NumberIn, response=NumberOut, status=201, tag="campaigns")

@@ -7,18 +7,18 @@ from aiohttp import web
 from ...web.body import open_multipart
 from ...web.ranges import send_range
 from ...web.routing import Api, Req
-from ..common import Page
+from ..common import ListQuery, Page, window
 from .schemas import IvrCreate, IvrOut, IvrStepOut, IvrUpdate
 
 api = Api()
 BASE = "/domains/{domain}/ivrs"
 
 
-@api.route("GET", BASE, response=Page[IvrOut], tag="ivr")
+@api.route("GET", BASE, query=ListQuery, response=Page[IvrOut], tag="ivr")
 async def list_ivrs(req: Req) -> Page[IvrOut]:
     """The domain's IVR trees."""
     rows = await req.services.ivrs.list(req.me, req.params["domain"])
-    return Page[IvrOut](items=rows, total=len(rows))
+    return Page[IvrOut](items=window(rows, req.query), total=len(rows))
 
 
 @api.route("POST", BASE, body=IvrCreate, response=IvrOut, status=201, tag="ivr")

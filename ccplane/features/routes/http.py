@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ...web.routing import Api, Req
-from ..common import ListQuery, Page
+from ..common import ListQuery, Page, window
 from .schemas import BlacklistCreate, BlacklistOut, RejectionOut, RouteCreate, RouteOut, RouteUpdate
 
 api = Api()
@@ -9,11 +9,11 @@ ROUTES = "/domains/{domain}/routes"
 BLACKLIST = "/domains/{domain}/blacklist"
 
 
-@api.route("GET", ROUTES, response=Page[RouteOut], tag="routes")
+@api.route("GET", ROUTES, query=ListQuery, response=Page[RouteOut], tag="routes")
 async def list_routes(req: Req) -> Page[RouteOut]:
     """Inbound routes: DID -> destination."""
     rows = await req.services.routes.list(req.me, req.params["domain"])
-    return Page[RouteOut](items=rows, total=len(rows))
+    return Page[RouteOut](items=window(rows, req.query), total=len(rows))
 
 
 @api.route("POST", ROUTES, body=RouteCreate, response=RouteOut, status=201, tag="routes")
@@ -34,11 +34,11 @@ async def delete_route(req: Req) -> None:
     await req.services.routes.delete(req.me, req.params["domain"], req.params["did"])
 
 
-@api.route("GET", BLACKLIST, response=Page[BlacklistOut], tag="blacklist")
+@api.route("GET", BLACKLIST, query=ListQuery, response=Page[BlacklistOut], tag="blacklist")
 async def list_blacklist(req: Req) -> Page[BlacklistOut]:
     """Blacklisted caller numbers (normalised) and the forms each matches."""
     rows = await req.services.routes.blacklist(req.me, req.params["domain"])
-    return Page[BlacklistOut](items=rows, total=len(rows))
+    return Page[BlacklistOut](items=window(rows, req.query), total=len(rows))
 
 
 @api.route("POST", BLACKLIST, body=BlacklistCreate, response=BlacklistOut, status=201, tag="blacklist")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ...web.routing import Api, Req
-from ..common import Page
+from ..common import ListQuery, Page, window
 from .schemas import OutboundRouteCreate, OutboundRouteOut, TrunkCreate, TrunkOut
 
 api = Api()
@@ -9,11 +9,11 @@ TRUNKS = "/domains/{domain}/trunks"
 ROUTES = "/domains/{domain}/outbound-routes"
 
 
-@api.route("GET", TRUNKS, response=Page[TrunkOut], tag="trunks")
+@api.route("GET", TRUNKS, query=ListQuery, response=Page[TrunkOut], tag="trunks")
 async def list_trunks(req: Req) -> Page[TrunkOut]:
     """The domain's SIP trunks."""
     rows = await req.services.trunks.list(req.me, req.params["domain"])
-    return Page[TrunkOut](items=rows, total=len(rows))
+    return Page[TrunkOut](items=window(rows, req.query), total=len(rows))
 
 
 @api.route("POST", TRUNKS, body=TrunkCreate, response=TrunkOut, status=201, tag="trunks")
@@ -28,11 +28,11 @@ async def delete_trunk(req: Req) -> None:
     await req.services.trunks.delete(req.me, req.params["domain"], req.params["name"])
 
 
-@api.route("GET", ROUTES, response=Page[OutboundRouteOut], tag="trunks")
+@api.route("GET", ROUTES, query=ListQuery, response=Page[OutboundRouteOut], tag="trunks")
 async def list_outbound_routes(req: Req) -> Page[OutboundRouteOut]:
     """Outbound routes: dialled patterns -> trunks in order of preference."""
     rows = await req.services.trunks.routes(req.me, req.params["domain"])
-    return Page[OutboundRouteOut](items=rows, total=len(rows))
+    return Page[OutboundRouteOut](items=window(rows, req.query), total=len(rows))
 
 
 @api.route("POST", ROUTES, body=OutboundRouteCreate, response=OutboundRouteOut, status=201, tag="trunks")

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...errors import BadRequest
-from ...web.body import read_body
+from aiohttp import BodyPartReader, web
+
+from ...errors import BadRequest, PayloadTooLarge
+from ...web.body import open_multipart, read_body
 from ...web.routing import Api, Req, path_id
 from ..common import ListQuery, Page, window
 from .domain import csv_rows
@@ -66,13 +68,29 @@ for _name in ("start", "pause", "resume", "stop"):
     api.route("POST", BASE + "/{id}/" + _name, response=CampaignOut, tag="campaigns")(_action(_name))
 
 
+async def _csv_upload(request: web.Request) -> bytes:
+    """The CSV file of a multipart/form-data upload (its first file part, at most MAX_CSV bytes)."""
+    reader = await open_multipart(request, "a CSV file part (e.g. 'file')")
+    while (part := await reader.next()) is not None:
+        if isinstance(part, BodyPartReader) and part.filename is not None:
+            raw = bytearray()
+            while chunk := await part.read_chunk():
+                raw += chunk
+                if len(raw) > MAX_CSV:
+                    raise PayloadTooLarge(f"the CSV file is larger than {MAX_CSV} bytes")
+            return bytes(raw)
+    raise BadRequest("the upload has no file: send the CSV as a file part (e.g. 'file')", field="file")
+
+
 @api.route("POST", BASE + "/{id}/contacts", body=ContactsIn, response=ImportOut, status=201, tag="campaigns",
-           accepts=("text/csv",))
+           accepts=("text/csv", "multipart/form-data"))
 async def import_contacts(req: Req) -> ImportOut:
-    """Contacts as a JSON list of {number, name, data} or a CSV (header: number/numero/telefone, name/nome,
-    other columns as data). Every row is validated (Brazilian numbers); any bad row refuses all (422)."""
-    if req.body is None:  # text/csv
-        raw = await read_body(req.request, MAX_CSV)
+    """Contacts as a JSON list of {number, name, data}, or a CSV (header: number/numero/telefone, name/nome,
+    other columns as data) sent as the body (text/csv) or uploaded as a file (multipart/form-data). Every
+    row is validated (Brazilian numbers); any bad row refuses all (422)."""
+    if req.body is None:  # text/csv or a file upload
+        multipart = req.request.headers.get("Content-Type", "").lower().startswith("multipart/")
+        raw = await (_csv_upload(req.request) if multipart else read_body(req.request, MAX_CSV))
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:

@@ -177,8 +177,13 @@ async def test_panel_groups_thresholds_tone_spy_quality_and_kiosk(
 
 
 async def test_thresholds_form_on_the_panel(app_client: Any, root: ApiCaller, domain: str, tmp_path: Path) -> None:
+    """An administrator sets every queue's row and each queue's; a supervisor, only their
+    monitoring groups' queues (the API refuses any other row)."""
     await root.ok("POST", f"/domains/{domain}/queues", {"name": "suporte"}, 201)
-    sv_user, sv_pass = await _user(root, domain, "supervisor", "Sara Supervisora")
+    await root.ok("POST", f"/domains/{domain}/queues", {"name": "vendas"}, 201)
+    await root.ok("POST", f"/domains/{domain}/monitoring-groups", {"name": "Suporte/N1", "queues": ["suporte"]}, 201)
+    sv_user, sv_pass = await _user(root, domain, "admin", "Alice Administradora")
+    own_user, own_pass = await _user(root, domain, "supervisor", "Sara Supervisora", monitoring_groups=["Suporte/N1"])
     base = str(app_client.make_url("/")).rstrip("/")
     async with playwright_api.async_playwright() as p:
         browser = await _launch(p)
@@ -204,6 +209,22 @@ async def test_thresholds_form_on_the_panel(app_client: Any, root: ApiCaller, do
             assert sorted((i["queue"], i["figure"], i["yellow"], i["red"]) for i in items) == [
                 ("", "longest_wait", 30, 60), ("suporte", "waiting", 3, 5)]
             assert await sv.input_value("#t-suporte-waiting-yellow") == "3"
+            # the supervisor of Suporte/N1: the suporte row only, every queue's row is the administrators'
+            own = await (await browser.new_context(viewport={"width": 1440, "height": 900})).new_page()
+            await login(own, base, own_user, own_pass, "/supervisor")
+            await own.click("#thresholds summary")
+            await own.wait_for_selector("#thresholds-scope:visible")
+            assert await own.locator("#t--longest_wait-yellow").count() == 0
+            assert await own.locator("#t-vendas-waiting-yellow").count() == 0
+            await own.fill("#t-suporte-waiting-yellow", "4")
+            await own.fill("#t-suporte-waiting-red", "8")
+            await own.click("#thresholds button[type=submit]")
+            await own.wait_for_selector("#thresholds[open] .ok")
+            items = (await root.ok("GET", f"/domains/{domain}/panel-thresholds"))["items"]
+            assert sorted((i["queue"], i["figure"], i["yellow"], i["red"]) for i in items) == [
+                ("", "longest_wait", 30, 60), ("suporte", "waiting", 4, 8)]
+            assert await axe_violations(own) == []
+            await shot(own, tmp_path, "supervisor-thresholds-own-groups.png", full_page=True)
         finally:
             await browser.close()
 

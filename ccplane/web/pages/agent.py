@@ -7,11 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from ...errors import ApiError, Conflict
 from ...features.agents.schemas import LoginRequest, PauseRequest
 from ..keys import SERVICES
 from . import LANG, SESSION, Session, page, render
+from .field_errors import localize, pydantic_errors
 from .i18n import translator
 from .phone import no_store, phone_context  # issue 15: the agent screen is the phone
 
@@ -106,13 +108,14 @@ async def act(request: web.Request) -> web.StreamResponse:
         # the service's one logout refusal besides "not logged in" is the call in progress
         key = {"logout": "in_call" if "in progress" in exc.message else "conflict",
                "session": "extension" if exc.field == "extension" else "conflict"}.get(what, "conflict")
-        return await _screen(request, status=409, error=key, detail=exc.message, chosen=chosen)
+        return await _screen(request, status=409, error=key, detail=localize(exc, request), chosen=chosen)
     except ApiError as exc:
-        return await _screen(request, status=exc.status, error="invalid", detail=exc.message, chosen=chosen)
+        return await _screen(request, status=exc.status, error="invalid", detail=localize(exc, request), chosen=chosen)
     except ValueError as exc:  # pydantic's ValidationError: the form's fields
         field = "reason" if what == "pause" else ("queues" if not chosen else "extension")
-        return await _screen(request, status=400, error=f"field_{field}", detail=str(exc).splitlines()[0],
-                             chosen=chosen)
+        detail = next(iter(pydantic_errors(exc, request).values())) if isinstance(exc, ValidationError) \
+            else str(exc).splitlines()[0]
+        return await _screen(request, status=400, error=f"field_{field}", detail=detail, chosen=chosen)
     raise web.HTTPSeeOther("/agent")
 
 

@@ -13,6 +13,7 @@ from ...errors import ApiError, Conflict
 from ...features.agents.schemas import LoginRequest, PauseRequest
 from ..keys import SERVICES
 from . import LANG, SESSION, Session, page, render
+from .alerts import domain_zone
 from .field_errors import localize, pydantic_errors
 from .i18n import translator
 from .phone import no_store, phone_context  # issue 15: the agent screen is the phone
@@ -65,6 +66,7 @@ async def _screen(request: web.Request, status: int = 200, error: str | None = N
     phone = await phone_context(request, session, lang)  # issue 15
     return no_store(render(request, "agent.html", status=status, me=me, queues=queues, chosen=chosen or [],
                            offered=offered, error=error, detail=detail, reasons=PAUSE_REASONS,
+                           zone=(await domain_zone(request)).key,
                            labels=_labels(lang), dispositions=await _dispositions(request, session, me), **phone),
                     phone)
 

@@ -165,7 +165,7 @@ async def test_ivr_error_at_the_node_csrf_and_an_agent_on_admin(app_client: Any,
             await sv.select_option("fieldset[data-path='root.options.2'] > .row select", "queue")
             await sv.fill("fieldset[data-path='root.options.2'] [data-path='root.options.2.target'] input", "vendas")
             await sv.click("#ivr-save")
-            await sv.wait_for_selector(f"{option}.has-error > .node-error:has-text('no such queue: inexistente')")
+            await sv.wait_for_selector(f"{option}.has-error > .node-error:has-text('Não há fila inexistente neste domínio.')")
             assert await sv.locator("fieldset.has-error").count() == 1  # the one node the API named
             await shot(sv, tmp_path, "admin-ivr-error.png", full_page=True)
             assert await axe_violations(sv) == []

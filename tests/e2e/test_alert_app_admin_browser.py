@@ -77,7 +77,7 @@ async def test_customise_the_alert_app_with_a_live_preview(app_client: Any, root
             await page.fill(_f("ack_deadlines.red"), "2")
             await page.click("#app-form button[type=submit]")
             await page.wait_for_selector("[id='e-colors.yellow']")
-            assert "pattern" in (await page.text_content("[id='e-colors.yellow']") or "")
+            assert "#RRGGBB" in (await page.text_content("[id='e-colors.yellow']") or "")
             assert "5" in (await page.text_content("[id='e-ack_deadlines.red']") or "")
             assert await page.get_attribute(_f("colors.yellow"), "aria-invalid") == "true"
             await page.wait_for_selector(".error-summary a[href='#f-colors.yellow']")

@@ -68,7 +68,7 @@ async def test_upload_play_use_in_an_ivr_and_asterisk_plays_it(app_client: Any, 
             await page.fill("#f-name", "nota")
             await page.set_input_files("#f-file", str(junk))
             await page.click("#upload button[type=submit]")
-            await page.wait_for_selector("#e-file:has-text('WAV or an MP3')")
+            await page.wait_for_selector("#e-file:has-text('O arquivo precisa ser um som WAV ou MP3.')")
             await page.wait_for_selector(".error-summary a[href='#f-file']")
             assert await axe_violations(page) == []
             assert await root.ok("GET", f"/domains/{domain}/prompts") == []

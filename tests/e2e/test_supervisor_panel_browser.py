@@ -12,6 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import playwright.async_api as playwright_api  # missing, the run fails (never a skip)
 import pytest
@@ -25,6 +26,8 @@ from tests.support.waiting import eventually
 COUNT_TONES = """window.__tones = 0;
 (function () { var C = window.AudioContext; if (!C) return; var make = C.prototype.createOscillator;
   C.prototype.createOscillator = function () { window.__tones += 1; return make.apply(this, arguments); }; })();"""
+
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 @pytest.fixture(autouse=True)
@@ -177,8 +180,13 @@ async def test_panel_groups_thresholds_tone_spy_quality_and_kiosk(
 
 
 async def test_thresholds_form_on_the_panel(app_client: Any, root: ApiCaller, domain: str, tmp_path: Path) -> None:
+    """An administrator sets every queue's row and each queue's; a supervisor, only their
+    monitoring groups' queues (the API refuses any other row)."""
     await root.ok("POST", f"/domains/{domain}/queues", {"name": "suporte"}, 201)
-    sv_user, sv_pass = await _user(root, domain, "supervisor", "Sara Supervisora")
+    await root.ok("POST", f"/domains/{domain}/queues", {"name": "vendas"}, 201)
+    await root.ok("POST", f"/domains/{domain}/monitoring-groups", {"name": "Suporte/N1", "queues": ["suporte"]}, 201)
+    sv_user, sv_pass = await _user(root, domain, "admin", "Alice Administradora")
+    own_user, own_pass = await _user(root, domain, "supervisor", "Sara Supervisora", monitoring_groups=["Suporte/N1"])
     base = str(app_client.make_url("/")).rstrip("/")
     async with playwright_api.async_playwright() as p:
         browser = await _launch(p)
@@ -204,6 +212,22 @@ async def test_thresholds_form_on_the_panel(app_client: Any, root: ApiCaller, do
             assert sorted((i["queue"], i["figure"], i["yellow"], i["red"]) for i in items) == [
                 ("", "longest_wait", 30, 60), ("suporte", "waiting", 3, 5)]
             assert await sv.input_value("#t-suporte-waiting-yellow") == "3"
+            # the supervisor of Suporte/N1: the suporte row only, every queue's row is the administrators'
+            own = await (await browser.new_context(viewport={"width": 1440, "height": 900})).new_page()
+            await login(own, base, own_user, own_pass, "/supervisor")
+            await own.click("#thresholds summary")
+            await own.wait_for_selector("#thresholds-scope:visible")
+            assert await own.locator("#t--longest_wait-yellow").count() == 0
+            assert await own.locator("#t-vendas-waiting-yellow").count() == 0
+            await own.fill("#t-suporte-waiting-yellow", "4")
+            await own.fill("#t-suporte-waiting-red", "8")
+            await own.click("#thresholds button[type=submit]")
+            await own.wait_for_selector("#thresholds[open] .ok")
+            items = (await root.ok("GET", f"/domains/{domain}/panel-thresholds"))["items"]
+            assert sorted((i["queue"], i["figure"], i["yellow"], i["red"]) for i in items) == [
+                ("", "longest_wait", 30, 60), ("suporte", "waiting", 4, 8)]
+            assert await axe_violations(own) == []
+            await shot(own, tmp_path, "supervisor-thresholds-own-groups.png", full_page=True)
         finally:
             await browser.close()
 
@@ -211,6 +235,7 @@ async def test_thresholds_form_on_the_panel(app_client: Any, root: ApiCaller, do
 async def test_agent_call_card_ringing_to_qualification_and_a_callback(
         app_client: Any, root: ApiCaller, scene: Any, tmp_path: Path) -> None:  # noqa: F811
     domain = scene.domain
+    await root.ok("PATCH", f"/domains/{domain}", {"timezone": "Asia/Tokyo"})  # the agent's browser is in São Paulo
     phone = await scene.extension("7631", phone="manual")
     await scene.queue("retencao", extensions=["7631"], wrapup_time=8,
                       dispositions=["Cancelamento revertido", "Cancelado", "Dúvida"])
@@ -221,7 +246,8 @@ async def test_agent_call_card_ringing_to_qualification_and_a_callback(
     async with playwright_api.async_playwright() as p:
         browser = await _launch(p)
         try:
-            ag = await (await browser.new_context(viewport={"width": 1366, "height": 900})).new_page()
+            ag = await (await browser.new_context(viewport={"width": 1366, "height": 900},
+                                                  timezone_id="America/Sao_Paulo")).new_page()
             await login(ag, base, ag_user, ag_pass, "/agent")
             await ag.check("input[name=queues][value=retencao]")
             await ag.click("#choose-queues button[type=submit]")
@@ -244,7 +270,11 @@ async def test_agent_call_card_ringing_to_qualification_and_a_callback(
             # schedule a callback from the call card (the caller's number is filled in)
             await ag.wait_for_selector("#callback:visible")
             assert await ag.input_value("#callback-number") == "11987650000"
-            when = (datetime.now() + timedelta(days=1)).strftime("%Y-%m-%dT14:30")  # the browser's zone is the box's
+            assert "Asia/Tokyo" in await ag.inner_text("#callback-zone")
+            # the form starts an hour ahead on the domain's wall clock (Tokyo's, not the browser's)
+            start = datetime.strptime(await ag.input_value("#callback-at"), "%Y-%m-%dT%H:%M").replace(tzinfo=TOKYO)
+            assert timedelta(minutes=55) < start - datetime.now(TOKYO) < timedelta(minutes=65)
+            when = (datetime.now(TOKYO) + timedelta(days=1)).strftime("%Y-%m-%dT14:30")  # typed on Tokyo's clock
             await ag.fill("#callback-at", when)
             await ag.fill("#callback-note", "Retornar com a proposta")
             await ag.click("#callback button[type=submit]")
@@ -253,8 +283,8 @@ async def test_agent_call_card_ringing_to_qualification_and_a_callback(
             mine = [c for c in found if c["number"] == "11987650000"]
             assert len(mine) == 1, found
             at = datetime.fromisoformat(mine[0]["at"])
-            expected = await ag.evaluate("w => new Date(w).getTime() / 1000", when)
-            assert at.utcoffset() is not None and at.timestamp() == expected, (mine, when)
+            expected = datetime.strptime(when, "%Y-%m-%dT%H:%M").replace(tzinfo=TOKYO)
+            assert at.utcoffset() is not None and at == expected, (mine, when)
             assert (mine[0]["queue"], mine[0]["agent"], mine[0]["note"]) == ("retencao", ag_user,
                                                                               "Retornar com a proposta")
             await shot(ag, tmp_path, "agent-callback.png")

@@ -151,6 +151,7 @@ async def test_campaigns_page(app_client: Any, root: ApiCaller, domain: str) -> 
     bad = await app_client.post("/admin/campaigns/new", data=_campaign_form(csrf, hours_wed="10:00-09:00"))
     text = await bad.text()
     assert bad.status == 400 and 'id="e-hours_wed"' in text and 'href="#f-hours_wed"' in text
+    assert 'id="e-hours_wed">Uma janela termina depois de começar (10:00-09:00).</p>' in text  # pt-BR
     bad = await app_client.post("/admin/campaigns/new", data=_campaign_form(csrf, hours_thu="manhã"))
     assert bad.status == 400 and 'id="e-hours_thu"' in await bad.text()
     bad = await app_client.post("/admin/campaigns/new", data=_campaign_form(csrf, ratio="5"))
@@ -210,7 +211,7 @@ async def test_campaigns_page(app_client: Any, root: ApiCaller, domain: str) -> 
         assert resp.status == 303, action
         assert (await root.ok("GET", f"/domains/{domain}/campaigns/{cid}"))["status"] == status
     resp = await app_client.post(f"/admin/campaigns/{cid}/pause", data={"csrf": csrf})
-    assert resp.status == 409 and "cannot pause" in await resp.text()
+    assert resp.status == 409 and "não permite esta ação no estado atual" in await resp.text()
     assert (await root.ok("GET", f"/domains/{domain}/campaigns/{cid}"))["status"] == "stopped"
     resp = await app_client.get("/admin/campaigns/999999")
     assert resp.status == 404
@@ -277,7 +278,7 @@ async def test_callbacks_page(app_client: Any, root: ApiCaller, domain: str) -> 
     assert datetime.fromisoformat(got["at"]) == moved
     resp = await app_client.post(f"/admin/callbacks/{first['id']}/reschedule",
                                  data={"csrf": csrf, "at": "2020-01-01T10:00"})
-    assert resp.status == 422 and "in the past" in await resp.text()
+    assert resp.status == 422 and "A data e a hora já passaram." in await resp.text()  # pt-BR, not the API's
     assert datetime.fromisoformat((await root.ok("GET", f"/domains/{domain}/callbacks/{first['id']}"))["at"]) == moved
     resp = await app_client.post(f"/admin/callbacks/{first['id']}/cancel", data={"csrf": csrf}, allow_redirects=False)
     assert resp.status == 303

@@ -150,7 +150,7 @@ async def test_agent_screen_without_an_offered_extension_explains_why(app_client
     page = await (await app_client.get("/agent?queues=vendas")).text()
     assert 'id="no-extension"' in page and "registrados no servidor" in page
     refused = await app_client.post("/agent/session", data={"csrf": csrf, "queues": "vendas", "extension": "7777"})
-    assert refused.status == 409 and "extension 7777 does not exist" in await refused.text()
+    assert refused.status == 409 and "O ramal 7777 não existe neste domínio." in await refused.text()
     nothing = await app_client.post("/agent/session", data={"csrf": csrf, "extension": "7777"})
     assert nothing.status == 400 and 'href="#queues-fieldset"' in await nothing.text()
 

@@ -224,7 +224,7 @@ async def _available(root: ApiCaller, domain: str, username: str) -> bool:
 
 async def test_panel_thresholds_stored_and_validated(root: ApiCaller, domain: str) -> None:
     await root.ok("POST", f"/domains/{domain}/queues", {"name": "vendas"}, 201)
-    sup = await root.new_user(domain, "supervisor")
+    sup = await root.new_user(domain, "admin")  # an administrator sets any queue's rows and the domain's default
     agent = await root.new_user(domain, "agent")
     assert (await sup.ok("GET", f"/domains/{domain}/panel-thresholds")) == {"items": [], "total": 0}
     items = [{"figure": "longest_wait", "yellow": 30, "red": 60},
@@ -249,3 +249,43 @@ async def test_panel_thresholds_stored_and_validated(root: ApiCaller, domain: st
     assert_error(status, body, 403)
     after = await root.ok("GET", f"/domains/{domain}/panel-thresholds")
     assert after["total"] == 3  # nothing half-written by the refusals
+
+
+async def test_a_supervisor_sets_thresholds_of_their_groups_queues_only(root: ApiCaller, domain: str) -> None:
+    """A supervisor's PUT covers their monitoring groups' queues: a row for another queue or for
+    every queue (the domain's default) is 403 naming items[i].queue and changes nothing; an
+    accepted PUT replaces their queues' rows and keeps the administrators' others."""
+    for q in ("suporte", "vendas", "cobranca"):
+        await root.ok("POST", f"/domains/{domain}/queues", {"name": q}, 201)
+    await root.ok("POST", f"/domains/{domain}/monitoring-groups", {"name": "Atendimento/Suporte",
+                                                                     "queues": ["suporte", "cobranca"]}, 201)
+    await root.ok("POST", f"/domains/{domain}/monitoring-groups", {"name": "Comercial", "queues": ["vendas"]}, 201)
+    sup = await root.new_user(domain, "supervisor")
+    await root.ok("PATCH", f"/domains/{domain}/users/{sup.username}",  # type: ignore[attr-defined]
+                  {"monitoring_groups": ["Atendimento/Suporte"]})
+    admin = await root.new_user(domain, "admin")
+    default = [{"figure": "longest_wait", "yellow": 30, "red": 60},
+               {"queue": "vendas", "figure": "waiting", "yellow": 2, "red": 4},
+               {"queue": "suporte", "figure": "waiting", "yellow": 5, "red": 9}]
+    await admin.ok("PUT", f"/domains/{domain}/panel-thresholds", {"items": default})
+    mine = {"queue": "suporte", "figure": "waiting", "yellow": 1, "red": 3}
+    for bad, field in (([mine, {"queue": "vendas", "figure": "waiting", "yellow": 1, "red": 2}], "items[1].queue"),
+                       ([{"figure": "service_level", "yellow": 80, "red": 60}], "items[0].queue")):
+        status, body = await sup.call("PUT", f"/domains/{domain}/panel-thresholds", {"items": bad})
+        assert_error(status, body, 403, field)
+    status, body = await sup.call("PUT", f"/domains/{domain}/panel-thresholds",
+                                  {"items": [{"queue": "nada", "figure": "waiting", "yellow": 1, "red": 2}]})
+    assert_error(status, body, 422, "items[0].queue")
+    rows = lambda got: sorted((i["queue"], i["figure"], i["yellow"], i["red"]) for i in got["items"])  # noqa: E731
+    assert rows(await root.ok("GET", f"/domains/{domain}/panel-thresholds")) == [
+        ("", "longest_wait", 30, 60), ("suporte", "waiting", 5, 9), ("vendas", "waiting", 2, 4)]  # unchanged
+    saved = await sup.ok("PUT", f"/domains/{domain}/panel-thresholds",
+                         {"items": [mine, {"queue": "cobranca", "figure": "longest_wait", "yellow": 40, "red": 90}]})
+    assert rows(saved) == [("", "longest_wait", 30, 60), ("cobranca", "longest_wait", 40, 90),
+                           ("suporte", "waiting", 1, 3), ("vendas", "waiting", 2, 4)]
+    cleared = await sup.ok("PUT", f"/domains/{domain}/panel-thresholds", {"items": []})  # their rows only
+    assert rows(cleared) == [("", "longest_wait", 30, 60), ("vendas", "waiting", 2, 4)]
+    # an administrator: any queue of the domain, and a PUT replaces every row
+    saved = await admin.ok("PUT", f"/domains/{domain}/panel-thresholds",
+                           {"items": [{"queue": "vendas", "figure": "waiting", "yellow": 3, "red": 5}]})
+    assert rows(saved) == [("vendas", "waiting", 3, 5)]

@@ -66,6 +66,8 @@ def test_the_alert_app_form_maps_to_the_api_body_and_back() -> None:
         raise AssertionError("accepted")
     except ValidationError as exc:
         assert sorted(field_errors(exc)) == ["ack_deadlines.red", "colors.yellow"]
+        assert field_errors(exc)["colors.yellow"] == "Use uma cor no formato #RRGGBB (ex.: #1f3a68)."  # pt-BR from the catalogue
+        assert field_errors(exc, "en")["colors.yellow"] == "Use a colour as #RRGGBB (e.g. #1f3a68)."
     stored = SimpleNamespace(app_name="Rede", call_number=None, show_logo=False, colors={"red": "#b00020"},
                              texts={"red": {"button": "Socorro", "message": "Ok"}, "call_now": {"button": "Ligar"}},
                              ack_deadlines={"red": 15, "yellow": 60})

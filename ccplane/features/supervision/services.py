@@ -98,16 +98,23 @@ class ThresholdService:
         return [ThresholdOut(queue=r.queue, figure=r.figure, yellow=r.yellow, red=r.red) for r in rows]
 
     async def replace(self, me: Principal, slug: str, items: list[ThresholdIn]) -> list[ThresholdOut]:
-        """Replace every threshold of the domain (all checked first: a refusal changes nothing)."""
+        """Replace the thresholds (all checked first: a refusal changes nothing). An administrator
+        replaces every row of the domain; a supervisor only the rows of their monitoring groups'
+        queues (the domain's default, ``queue: ""``, and other queues' rows are the administrators'
+        and stay as they are): a row for any other queue is 403 naming ``items[i].queue``."""
         async with self.sessions() as s:
             domain = await resolve_domain(s, me, slug)
             me.require(READ_ROLES, "change the panel's thresholds")
             queues = set(await s.scalars(select(Queue.name).where(Queue.domain_id == domain.id)))
+            mine = await covered_queues(s, domain.id, me.user_id) if me.role == "supervisor" else None
             seen: set[tuple[str, str]] = set()
             for i, item in enumerate(items):
                 if item.queue and item.queue not in queues:
                     raise ValidationFailed(f"items[{i}].queue: no queue {item.queue} in this domain",
                                            field=f"items[{i}].queue")
+                if mine is not None and item.queue not in mine:
+                    raise Forbidden(f"items[{i}].queue: queue {item.queue or '(every queue)'} is not in your "
+                                    "monitoring groups", field=f"items[{i}].queue")
                 if item.figure == "service_level" and (item.yellow > 100 or item.red > 100):
                     raise ValidationFailed(f"items[{i}]: a service level is a percentage (0 to 100)",
                                            field=f"items[{i}].yellow")
@@ -119,7 +126,10 @@ class ThresholdService:
                     raise ValidationFailed(f"items[{i}]: {item.figure} of {item.queue or 'every queue'} given twice",
                                            field=f"items[{i}].figure")
                 seen.add((item.queue, item.figure))
-            await s.execute(delete(PanelThreshold).where(PanelThreshold.domain_id == domain.id))
+            replaced = delete(PanelThreshold).where(PanelThreshold.domain_id == domain.id)
+            if mine is not None:
+                replaced = replaced.where(PanelThreshold.queue.in_(sorted(mine)))
+            await s.execute(replaced)
             for item in items:
                 s.add(PanelThreshold(domain_id=domain.id, queue=item.queue, figure=item.figure,
                                      yellow=item.yellow, red=item.red))

@@ -13,9 +13,10 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable
+from urllib.parse import quote
 
 import jinja2
-from aiohttp import web
+from aiohttp import BodyPartReader, MultipartReader, web
 
 from ...errors import TooManyRequests
 from ..keys import SERVICES
@@ -28,6 +29,15 @@ HERE = Path(__file__).parent
 ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                          autoescape=jinja2.select_autoescape(["html"]), enable_async=False)
 ENV.globals["role_label"] = role_label  # {{ _(role_label(session.role)) }}: never the raw role code
+
+
+def path_segment(value: object) -> str:
+    """A name as one URL path segment: every reserved character quoted, "/" too (Jinja's
+    ``urlencode`` keeps "/", which split a monitoring group named "Norte/Sul" in two)."""
+    return quote(str(value), safe="")
+
+
+ENV.filters["pathq"] = path_segment  # href="/admin/queues/{{ q.name|pathq }}"
 HOME_BY_ROLE = {"agent": "/agent", "supervisor": "/supervisor"}
 
 
@@ -101,22 +111,83 @@ def render(request: web.Request, template: str, status: int = 200, **ctx: Any) -
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def page(roles: frozenset[str] | None = None) -> Callable[[Handler], Handler]:
-    """A page that needs a session (and one of ``roles``); POSTs need the CSRF token."""
+def page(roles: frozenset[str] | None = None, *, multipart: bool = False) -> Callable[[Handler], Handler]:
+    """A page that needs a session (and one of ``roles``); POSTs need the CSRF token.
+
+    A form larger than the server's body limit is answered with the page's 413 naming the
+    limit. ``multipart``: an upload form streamed by its handler (no body limit here); its
+    first field is the CSRF token, and the handler reads the rest from ``request[MULTIPART]``."""
     def wrap(handler: Handler) -> Handler:
         async def inner(request: web.Request) -> web.StreamResponse:
             request[LANG] = _lang(request)
             session = await load_session(request)
             if session is None:
-                raise web.HTTPFound("/login?next=" + request.path)
+                raise web.HTTPFound("/login?next=" + quote(request.raw_path, safe=""))
             request[SESSION] = session
             if roles is not None and session.role not in roles:
                 return render(request, "error.html", status=403, message="forbidden")
-            if request.method == "POST":
-                await check_csrf(request, session.csrf)
+            if request.method == "POST" and multipart:
+                await check_multipart_csrf(request, session.csrf)
+            elif request.method == "POST":
+                try:
+                    await check_csrf(request, session.csrf)
+                except web.HTTPRequestEntityTooLarge:
+                    return await too_large(request, request.client_max_size)
             return await handler(request)
         return inner
     return wrap
+
+
+MULTIPART: web.RequestKey[MultipartReader] = web.RequestKey("page_multipart")
+TOO_LARGE = "O arquivo passa do limite de {limit}. Envie um arquivo menor."
+DRAIN_LIMIT = 256 * 1024 * 1024  # what is read (and dropped) of a refused upload so the browser shows the answer
+
+
+def size_label(limit: int) -> str:
+    """4194304 → "4 MB" (the pages' unit for upload limits)."""
+    if limit >= 1024 * 1024:
+        return f"{limit / 1024 / 1024:g} MB"
+    return f"{limit / 1024:g} KB"
+
+
+def too_large_message(request: web.Request, limit: int) -> str:
+    from .i18n import translator
+    return translator(request.get(LANG) or "pt_BR")(TOO_LARGE).format(limit=size_label(limit))
+
+
+async def drain(request: web.Request) -> None:
+    """Read what is left of a refused body: a browser still sending it would not show the
+    answer (the connection would be reset under it)."""
+    seen = 0
+    while seen < DRAIN_LIMIT:
+        chunk = await request.content.readany()
+        if not chunk:
+            return
+        seen += len(chunk)
+
+
+async def too_large(request: web.Request, limit: int) -> web.Response:
+    """The page's 413: the form's body passed the server's limit (nothing was read into a form)."""
+    await drain(request)
+    return render(request, "admin_error.html", status=413, status_code=413,
+                  message=too_large_message(request, limit))
+
+
+async def check_multipart_csrf(request: web.Request, expected: str) -> None:
+    """The first part of an upload form is its CSRF token; the reader is kept for the handler."""
+    from ...errors import ApiError
+    from ..body import open_multipart
+    sent = ""
+    try:
+        reader = await open_multipart(request, "the form's fields")
+        part = await reader.next()
+        if isinstance(part, BodyPartReader) and part.name == "csrf":
+            sent = (await part.text()).strip()
+        request[MULTIPART] = reader
+    except ApiError:
+        sent = ""
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise web.HTTPForbidden(text="CSRF token missing or wrong")
 
 
 async def check_csrf(request: web.Request, expected: str) -> None:

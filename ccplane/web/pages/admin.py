@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -16,6 +17,7 @@ from ...features.queues.schemas import QueueCreate, QueueUpdate
 from ...features.users.schemas import UserCreate, UserUpdate
 from ..keys import SERVICES
 from . import SESSION, Session, render
+from .field_errors import api_errors, localize, pydantic_errors
 from . import page as session_page
 
 MANAGERS = frozenset({"root", "superuser", "admin", "supervisor"})  # queues, IVR (the product: supervisors too)
@@ -25,7 +27,7 @@ STRATEGIES = (("ringall", "Todos ao mesmo tempo"), ("linear", "Em sequência"), 
               ("random", "Aleatório"))
 
 
-def page(roles: frozenset[str]) -> Any:
+def page(roles: frozenset[str], *, multipart: bool = False) -> Any:
     """A page of the administration: a session with one of ``roles``; a refusal of the
     services (no domain chosen, an object of another domain) is shown as a page."""
     def wrap(handler: Any) -> Any:
@@ -34,9 +36,9 @@ def page(roles: frozenset[str]) -> Any:
                 response: web.StreamResponse = await handler(request)
             except ApiError as exc:
                 return render(request, "admin_error.html", status=exc.status, status_code=exc.status,
-                              message=exc.message)
+                              message=localize(exc, request))
             return response
-        return session_page(roles)(guarded)
+        return session_page(roles, multipart=multipart)(guarded)
     return wrap
 
 
@@ -147,14 +149,6 @@ def _queue_body(form: Any, creating: bool) -> tuple[dict[str, Any], dict[str, st
     return body, errors
 
 
-def pydantic_errors(exc: ValidationError) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for err in exc.errors():
-        loc = [str(x) for x in err.get("loc", ()) if not isinstance(x, int)]
-        out.setdefault(loc[0] if loc else "__all__", err.get("msg", "invalid"))
-    return out
-
-
 def _queue_values(q: Any) -> dict[str, Any]:
     values = q.model_dump() if hasattr(q, "model_dump") else dict(q)
     values["extensions"] = ", ".join(values.get("extensions") or [])
@@ -203,7 +197,7 @@ async def queue_edit(request: web.Request) -> web.StreamResponse:
     try:
         q = await request.app[SERVICES].queues.get(session.principal, session.domain or "", request.match_info["name"])
     except ApiError as exc:
-        return render(request, "admin_error.html", status=exc.status, status_code=exc.status, message=exc.message)
+        return render(request, "admin_error.html", status=exc.status, status_code=exc.status, message=localize(exc, request))
     return await _queue_form(request, q.name, _queue_values(q), {})
 
 
@@ -229,11 +223,11 @@ async def queue_save(request: web.Request) -> web.StreamResponse:
             await services.queues.update(session.principal, session.domain or "", name,
                                          QueueUpdate.model_validate(body))
     except ValidationError as exc:
-        return await _queue_form(request, name if "name" not in body else None, shown, pydantic_errors(exc), 400)
+        return await _queue_form(request, name if "name" not in body else None, shown, pydantic_errors(exc, request), 400)
     except ApiError as exc:
         return await _queue_form(request, name if "name" not in body else None, shown,
-                                 {exc.field or "__all__": exc.message}, exc.status)
-    raise web.HTTPSeeOther(f"/admin/queues?saved={name}")
+                                 api_errors(exc, request), exc.status)
+    raise web.HTTPSeeOther("/admin/queues?saved=" + quote(name, safe=""))
 
 
 # -- team --------------------------------------------------------------------
@@ -269,10 +263,10 @@ async def user_save(request: web.Request) -> web.StreamResponse:
             await services.users.update(session.principal, session.domain or "", username,
                                         UserUpdate.model_validate(change))
     except ValidationError as exc:
-        return await _users_again(request, pydantic_errors(exc), form)
+        return await _users_again(request, pydantic_errors(exc, request), form)
     except ApiError as exc:
-        return await _users_again(request, {exc.field or "__all__": exc.message}, form, exc.status)
-    raise web.HTTPSeeOther(f"/admin/users?saved={username}")
+        return await _users_again(request, api_errors(exc, request), form, exc.status)
+    raise web.HTTPSeeOther("/admin/users?saved=" + quote(username, safe=""))
 
 
 async def _users_again(request: web.Request, errors: dict[str, str], form: Any, status: int = 400) -> web.StreamResponse:
@@ -307,10 +301,10 @@ async def extension_save(request: web.Request) -> web.StreamResponse:
         await request.app[SERVICES].extensions.create(session.principal, session.domain or "",
                                                       ExtensionCreate.model_validate(values))
     except ValidationError as exc:
-        return await _extensions(request, pydantic_errors(exc), values, 400)
+        return await _extensions(request, pydantic_errors(exc, request), values, 400)
     except ApiError as exc:
-        return await _extensions(request, {exc.field or "__all__": exc.message}, values, exc.status)
-    raise web.HTTPSeeOther(f"/admin/extensions?saved={values['number']}")
+        return await _extensions(request, api_errors(exc, request), values, exc.status)
+    raise web.HTTPSeeOther("/admin/extensions?saved=" + quote(values["number"], safe=""))
 
 
 @page(ADMINS)
@@ -343,7 +337,7 @@ async def ivr_edit(request: web.Request) -> web.StreamResponse:
             tree = await services.ivrs.get(session.principal, session.domain or "", name)
             root, exists = tree.root, True
         except ApiError as exc:
-            return render(request, "admin_error.html", status=exc.status, status_code=exc.status, message=exc.message)
+            return render(request, "admin_error.html", status=exc.status, status_code=exc.status, message=localize(exc, request))
     queue_items, _t = await services.queues.list(session.principal, session.domain or "", 500, 0)
     return render(request, "admin_ivr_edit.html", name=name, root=root, exists=exists,
                   queues=[q.name for q in queue_items])
@@ -370,11 +364,12 @@ async def ivr_save(request: web.Request) -> web.StreamResponse:
             await services.ivrs.create(session.principal, session.domain or "",
                                        IvrCreate.model_validate({"name": name, "root": root}))
     except ValidationError as exc:
-        field = next(iter(pydantic_errors(exc)))
-        return web.json_response({"error": {"code": "validation_failed", "message": str(exc.errors()[0]["msg"]),
-                                            "field": field}}, status=422)
-    except ApiError as exc:
-        return web.json_response(exc.to_json(), status=exc.status)
+        field, message = next(iter(pydantic_errors(exc, request).items()))
+        return web.json_response({"error": {"code": "validation_failed", "message": message, "field": field}},
+                                 status=422)
+    except ApiError as exc:  # the message in the page's language, the field (a node's path) as the API names it
+        return web.json_response({"error": {"code": exc.code, "message": localize(exc, request), "field": exc.field}},
+                                 status=exc.status)
     return web.json_response({"ok": True, "name": name})
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from pydantic import ValidationError
 
 from ...errors import ApiError
@@ -16,8 +16,10 @@ from ...features.dialer.domain import DAYS, csv_rows
 from ...features.dialer.schemas import CampaignCreate, CampaignUpdate, NumberIn
 from ...features.dialer.services import ACTIONS, RowsInvalid
 from ..keys import SERVICES
-from . import SESSION, Session, render
-from .admin import MANAGERS, page, pydantic_errors
+from . import MULTIPART, SESSION, Session, drain, render, too_large_message
+from .admin import MANAGERS, page
+from .alerts import domain_zone
+from .field_errors import api_errors, localize, pydantic_errors
 
 DAY_LABELS = {"mon": "Segunda", "tue": "Terça", "wed": "Quarta", "thu": "Quinta", "fri": "Sexta", "sat": "Sábado",
               "sun": "Domingo"}
@@ -55,9 +57,9 @@ def _hours_of(form: Any, errors: dict[str, str]) -> dict[str, list[list[str]]]:
     return hours
 
 
-def _body(form: Any, errors: dict[str, str]) -> dict[str, Any]:
+def _body(form: Any, errors: dict[str, str], zone: str) -> dict[str, Any]:
     body: dict[str, Any] = {"name": str(form.get("name", "")).strip(), "queue": str(form.get("queue", "")).strip(),
-                            "timezone": str(form.get("timezone", "")).strip() or "America/Sao_Paulo",
+                            "timezone": str(form.get("timezone", "")).strip() or zone,
                             "calling_hours": _hours_of(form, errors)}
     for key, kind, message in (("ratio", float, "Informe um número entre 1 e 3 (ex.: 1,5)."),
                                ("max_attempts", int, "Informe um número inteiro."),
@@ -124,7 +126,8 @@ async def _form(request: web.Request, campaign: Any | None, values: dict[str, An
 
 @page(MANAGERS)
 async def campaign_new(request: web.Request) -> web.StreamResponse:
-    return await _form(request, None, _values(None), {})
+    # a new campaign calls in the domain's zone unless told otherwise
+    return await _form(request, None, {**_values(None), "timezone": (await domain_zone(request)).key}, {})
 
 
 @page(MANAGERS)
@@ -142,7 +145,7 @@ async def campaign_save(request: web.Request) -> web.StreamResponse:
     campaign = await services.campaigns.get(me, slug, cid) if cid is not None else None
     form = await request.post()
     errors: dict[str, str] = {}
-    body = _body(form, errors)
+    body = _body(form, errors, (await domain_zone(request)).key)
     shown = {k: str(form.get(k, "")) for k in ("name", "queue", "timezone", "ratio", "max_attempts",
                                                  "retry_interval")}
     shown.update({f"hours_{d}": str(form.get(f"hours_{d}", "")) for d in DAYS})
@@ -154,18 +157,19 @@ async def campaign_save(request: web.Request) -> web.StreamResponse:
         else:
             saved = await services.campaigns.update(me, slug, cid, CampaignUpdate.model_validate(body))
     except ValidationError as exc:
-        return await _form(request, campaign, shown, _hours_errors(pydantic_errors(exc), exc), 400)
+        return await _form(request, campaign, shown, _hours_errors(pydantic_errors(exc, request), exc), 400)
     except ApiError as exc:
-        return await _form(request, campaign, shown, {exc.field or "__all__": exc.message}, exc.status)
+        return await _form(request, campaign, shown, api_errors(exc, request), exc.status)
     raise web.HTTPSeeOther(f"/admin/campaigns/{saved.id}?saved=1")
 
 
 def _hours_errors(errors: dict[str, str], exc: ValidationError) -> dict[str, str]:
     """A refused calling_hours names its day (``mon: ...``): shown at that day's field."""
-    message = errors.pop("calling_hours", None)
+    message = errors.pop("calling_hours", None)  # already in the page's language
     if message is not None:
-        day = next((d for d in DAYS if f"{d}:" in message), None)
-        errors[f"hours_{day}" if day else "hours_mon"] = message.removeprefix("Value error, ")
+        raw = next((str(e.get("msg", "")) for e in exc.errors() if e.get("loc", ("",))[0] == "calling_hours"), "")
+        day = next((d for d in DAYS if f"{d}:" in raw), None)
+        errors[f"hours_{day}" if day else "hours_mon"] = message
     return errors
 
 
@@ -183,24 +187,44 @@ async def campaign_action(request: web.Request) -> web.StreamResponse:
             raise
         items, total = await services.campaigns.list(me, slug, 500, 0)
         return render(request, "admin_campaigns.html", status=exc.status, items=items, total=total,
-                      actions_for=actions_for, saved=None, error=exc.message, **_labels())
+                      actions_for=actions_for, saved=None, error=localize(exc, request), **_labels())
     raise web.HTTPSeeOther(f"/admin/campaigns?saved={c.id}")
 
 
-@page(MANAGERS)
+async def _csv_upload(request: web.Request) -> bytes | None:
+    """The form's ``file`` part, streamed (the CSRF token came first); at most MAX_CSV + 1 bytes
+    are kept: more means the file is over the limit. None: no file was sent."""
+    reader = request[MULTIPART]
+    raw: bytes | None = None
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            continue
+        if part.name != "file" or raw is not None:
+            await part.release()
+            continue
+        buf = bytearray()
+        while chunk := await part.read_chunk(64 * 1024):
+            buf += chunk
+            if len(buf) > MAX_CSV:
+                await drain(request)
+                return bytes(buf)
+        raw = bytes(buf) if part.filename or buf else None
+    return raw
+
+
+@page(MANAGERS, multipart=True)
 async def campaign_contacts(request: web.Request) -> web.StreamResponse:
-    """The CSV upload: all rows or none; a refused file lists every bad row."""
+    """The CSV upload (streamed: the CSRF token first, then the file): all rows or none; a refused
+    file lists every bad row; a file over the limit is refused naming the limit."""
     session: Session = request[SESSION]
     services, slug, me = request.app[SERVICES], session.domain or "", session.principal
     cid = _cid(request)
     campaign = await services.campaigns.get(me, slug, cid)
-    form = await request.post()
-    upload = form.get("file")
-    if upload is None or not hasattr(upload, "file"):
+    raw = await _csv_upload(request)
+    if not raw:
         return await _form(request, campaign, _values(campaign), {"file": "Escolha um arquivo CSV."}, 400)
-    raw = upload.file.read(MAX_CSV + 1)
     if len(raw) > MAX_CSV:
-        return await _form(request, campaign, _values(campaign), {"file": "O arquivo passa de 4 MB."}, 413)
+        return await _form(request, campaign, _values(campaign), {"file": too_large_message(request, MAX_CSV)}, 413)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -214,7 +238,7 @@ async def campaign_contacts(request: web.Request) -> web.StreamResponse:
         return await _form(request, campaign, _values(campaign), {}, 422, import_errors=exc.rows,
                            import_total=len(rows))
     except ApiError as exc:
-        return await _form(request, campaign, _values(campaign), {"file": exc.message}, exc.status)
+        return await _form(request, campaign, _values(campaign), {"file": localize(exc, request)}, exc.status)
     campaign = await services.campaigns.get(me, slug, cid)
     return await _form(request, campaign, _values(campaign), {}, imported=result)
 
@@ -234,10 +258,10 @@ async def campaign_blacklist(request: web.Request) -> web.StreamResponse:
             await services.campaigns.block(me, slug, cid, NumberIn.model_validate(values))
     except ValidationError as exc:
         return await _form(request, campaign, _values(campaign), {}, 400, block_values=values,
-                           block_errors=pydantic_errors(exc))
+                           block_errors=pydantic_errors(exc, request))
     except ApiError as exc:
         return await _form(request, campaign, _values(campaign), {}, exc.status, block_values=values,
-                           block_errors={exc.field or "number": exc.message})
+                           block_errors=api_errors(exc, request, "number"))
     raise web.HTTPSeeOther(f"/admin/campaigns/{cid}#blacklist")
 
 

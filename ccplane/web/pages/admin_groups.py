@@ -15,7 +15,8 @@ from ...features.monitoring_groups.schemas import GroupCreate, GroupUpdate
 from ...features.users.schemas import UserUpdate
 from ..keys import SERVICES
 from . import SESSION, Session, render
-from .admin import ADMINS, MANAGERS, page, pydantic_errors
+from .admin import ADMINS, MANAGERS, page
+from .field_errors import api_errors, pydantic_errors
 
 
 async def _context(request: web.Request) -> dict[str, Any]:
@@ -89,10 +90,10 @@ async def group_save(request: web.Request) -> web.StreamResponse:
             saved = await services.monitoring_groups.update(me, slug, name, GroupUpdate.model_validate(body))
         await _members(request, saved.name, name, set(values["members"]))
     except ValidationError as exc:
-        return await _again(request, template, name, pydantic_errors(exc), values)
+        return await _again(request, template, name, pydantic_errors(exc, request), values)
     except ApiError as exc:
-        return await _again(request, template, name, {exc.field or "__all__": exc.message}, values, exc.status)
-    raise web.HTTPSeeOther("/admin/monitoring-groups?saved=" + quote(saved.name))
+        return await _again(request, template, name, api_errors(exc, request), values, exc.status)
+    raise web.HTTPSeeOther("/admin/monitoring-groups?saved=" + quote(saved.name, safe=""))
 
 
 async def _again(request: web.Request, template: str, name: str | None, errors: dict[str, str],
@@ -111,7 +112,7 @@ async def group_delete(request: web.Request) -> web.StreamResponse:
     session: Session = request[SESSION]
     name = request.match_info["name"]
     await request.app[SERVICES].monitoring_groups.delete(session.principal, session.domain or "", name)
-    raise web.HTTPSeeOther("/admin/monitoring-groups?deleted=" + quote(name))
+    raise web.HTTPSeeOther("/admin/monitoring-groups?deleted=" + quote(name, safe=""))
 
 
 def register(app: web.Application) -> None:

@@ -5,6 +5,7 @@ seeks); the service applies the monitoring groups' rule: a supervisor hears only
 the queues its groups cover (anything else is 404, as in the API)."""
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -19,12 +20,16 @@ from ..ranges import send_range
 from . import SESSION, Session, render
 from . import page as session_page
 from .admin import MANAGERS, page
+from .alerts import domain_zone
 
-ZONE = ZoneInfo("America/Sao_Paulo")
 PAGE = 50
 KINDS = {"attendance": "Atendimento", "consultation": "Consulta (transferência)", "internal": "Interna",
          "outbound": "Saída"}
 STATUS = {"recording": "Gravando", "ready": "Pronta", "missing": "Arquivo ausente"}
+
+
+def _local(at: datetime | None, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).strftime("%d/%m/%Y %H:%M:%S") if at else "—"
 
 
 def _day(raw: str) -> date | None:
@@ -40,6 +45,7 @@ async def recordings(request: web.Request) -> web.StreamResponse:
     q = request.query
     f = {k: str(q.get(k, "")).strip()[:64] for k in ("from", "to", "agent", "queue", "protocol", "call")}
     errors: dict[str, str] = {}
+    zone = await domain_zone(request)  # the days of the filter and the times shown: the domain's zone
     query: dict[str, Any] = {k: f[k] for k in ("agent", "queue", "protocol", "call") if f[k]}
     for key, target, shift in (("from", "from", 0), ("to", "to", 1)):
         if f[key]:
@@ -47,7 +53,7 @@ async def recordings(request: web.Request) -> web.StreamResponse:
             if day is None:
                 errors[key] = "Informe uma data (AAAA-MM-DD)."
             else:
-                query[target] = datetime.combine(day + timedelta(days=shift), time(), ZONE).isoformat()
+                query[target] = datetime.combine(day + timedelta(days=shift), time(), zone).isoformat()
     offset = int(q["offset"]) if str(q.get("offset", "")).isdigit() and len(str(q["offset"])) < 9 else 0
     items: list[Any] = []
     total = 0
@@ -60,8 +66,8 @@ async def recordings(request: web.Request) -> web.StreamResponse:
     keep = urlencode({k: v for k, v in f.items() if v})
     return render(request, "admin_recordings.html", items=items, total=total, filters=f, errors=errors,
                   queues=[x.name for x in queues], agents=agents, kinds=KINDS, statuses=STATUS,
-                  local=lambda at: at.astimezone(ZONE).strftime("%d/%m/%Y %H:%M:%S") if at else "—",
-                  offset=offset, page_size=PAGE, keep=keep, zone=str(ZONE))
+                  local=functools.partial(_local, zone=zone),
+                  offset=offset, page_size=PAGE, keep=keep, zone=zone.key)
 
 
 @session_page(MANAGERS)

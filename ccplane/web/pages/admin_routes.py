@@ -13,7 +13,8 @@ from ...features.routes.schemas import BlacklistCreate, RouteCreate
 from ...features.trunks.schemas import OutboundRouteCreate, TrunkCreate
 from ..keys import SERVICES
 from . import SESSION, Session, render
-from .admin import ADMINS, MANAGERS, page, pydantic_errors
+from .admin import ADMINS, MANAGERS, page
+from .field_errors import localize, pydantic_errors
 
 DESTINATIONS = (("queue", "Fila"), ("ivr", "URA"), ("extension", "Ramal"), ("hangup", "Desligar"))
 
@@ -80,14 +81,14 @@ async def routes_post(request: web.Request) -> web.StreamResponse:
         else:
             raise web.HTTPNotFound()
     except ValidationError as exc:
-        found = pydantic_errors(exc)
+        found = pydantic_errors(exc, request)
         if "destination" in found:
             found["target"] = found.pop("destination")
         return await _routes(request, found, values, 400)
     except ApiError as exc:
         field = exc.field or "__all__"
         field = "target" if field.startswith("destination") else field
-        return await _routes(request, {field: exc.message}, values, exc.status)
+        return await _routes(request, {field: localize(exc, request)}, values, exc.status)
     raise web.HTTPSeeOther("/admin/routes?saved=1")
 
 
@@ -151,7 +152,7 @@ async def trunks_post(request: web.Request) -> web.StreamResponse:
         else:
             raise web.HTTPNotFound()
     except ValidationError as exc:
-        found = pydantic_errors(exc)
+        found = pydantic_errors(exc, request)
         if what == "route" and "name" in found:
             found["route_name"] = found.pop("name")
         return await _trunks(request, found, values, 400)
@@ -159,7 +160,7 @@ async def trunks_post(request: web.Request) -> web.StreamResponse:
         field = exc.field or "__all__"
         if what == "route" and field == "name":
             field = "route_name"
-        return await _trunks(request, {field: exc.message}, values, exc.status)
+        return await _trunks(request, {field: localize(exc, request)}, values, exc.status)
     raise web.HTTPSeeOther("/admin/trunks?saved=1")
 
 

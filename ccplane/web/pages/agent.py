@@ -7,11 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from ...errors import ApiError, Conflict
 from ...features.agents.schemas import LoginRequest, PauseRequest
 from ..keys import SERVICES
 from . import LANG, SESSION, Session, page, render
+from .alerts import domain_zone
+from .field_errors import localize, pydantic_errors
 from .i18n import translator
 from .phone import no_store, phone_context  # issue 15: the agent screen is the phone
 
@@ -63,6 +66,7 @@ async def _screen(request: web.Request, status: int = 200, error: str | None = N
     phone = await phone_context(request, session, lang)  # issue 15
     return no_store(render(request, "agent.html", status=status, me=me, queues=queues, chosen=chosen or [],
                            offered=offered, error=error, detail=detail, reasons=PAUSE_REASONS,
+                           zone=(await domain_zone(request)).key,
                            labels=_labels(lang), dispositions=await _dispositions(request, session, me), **phone),
                     phone)
 
@@ -106,13 +110,14 @@ async def act(request: web.Request) -> web.StreamResponse:
         # the service's one logout refusal besides "not logged in" is the call in progress
         key = {"logout": "in_call" if "in progress" in exc.message else "conflict",
                "session": "extension" if exc.field == "extension" else "conflict"}.get(what, "conflict")
-        return await _screen(request, status=409, error=key, detail=exc.message, chosen=chosen)
+        return await _screen(request, status=409, error=key, detail=localize(exc, request), chosen=chosen)
     except ApiError as exc:
-        return await _screen(request, status=exc.status, error="invalid", detail=exc.message, chosen=chosen)
+        return await _screen(request, status=exc.status, error="invalid", detail=localize(exc, request), chosen=chosen)
     except ValueError as exc:  # pydantic's ValidationError: the form's fields
         field = "reason" if what == "pause" else ("queues" if not chosen else "extension")
-        return await _screen(request, status=400, error=f"field_{field}", detail=str(exc).splitlines()[0],
-                             chosen=chosen)
+        detail = next(iter(pydantic_errors(exc, request).values())) if isinstance(exc, ValidationError) \
+            else str(exc).splitlines()[0]
+        return await _screen(request, status=400, error=f"field_{field}", detail=detail, chosen=chosen)
     raise web.HTTPSeeOther("/agent")
 
 

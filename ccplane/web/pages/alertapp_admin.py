@@ -17,6 +17,7 @@ from ...features.alerts.schemas import AlertAppUpdate
 from ..keys import SERVICES
 from . import SESSION, Session, render
 from .admin import ADMINS, page
+from .field_errors import api_errors, page_language, pydantic_message
 from .alertapp import DEFAULT_COLORS
 
 LEVELS = ("red", "yellow", "green")
@@ -68,12 +69,14 @@ def body_of(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
     return body, errors
 
 
-def field_errors(exc: ValidationError) -> dict[str, str]:
-    """pydantic's errors keyed by the form field: the whole location, dotted."""
+def field_errors(exc: ValidationError, request: web.Request | str = "pt_BR") -> dict[str, str]:
+    """pydantic's errors keyed by the form field: the whole location, dotted; the message in
+    the page's language."""
+    _ = page_language(request)
     out: dict[str, str] = {}
     for err in exc.errors():
         key = ".".join(str(x) for x in err.get("loc", ())) or "__all__"
-        out.setdefault(key, str(err.get("msg", "invalid")))
+        out.setdefault(key, pydantic_message(err, _))
     return out
 
 
@@ -104,9 +107,9 @@ async def alert_app_save(request: web.Request) -> web.StreamResponse:
         update = AlertAppUpdate.model_validate(body)
         await request.app[SERVICES].alerts.put_config(session.principal, session.domain or "", update)
     except ValidationError as exc:
-        return await _form(request, shown, field_errors(exc), status=422)
+        return await _form(request, shown, field_errors(exc, request), status=422)
     except ApiError as exc:
-        return await _form(request, shown, {exc.field or "__all__": exc.message}, status=exc.status)
+        return await _form(request, shown, api_errors(exc, request), status=exc.status)
     raise web.HTTPSeeOther("/admin/alert-app?saved=1")
 
 

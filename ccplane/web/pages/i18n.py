@@ -68,3 +68,5 @@ from .i18n_supervisor import EN_SUPERVISOR  # noqa: E402 - the supervisor panel'
 EN.update({k: v for k, v in EN_SUPERVISOR.items() if k not in EN})
 from .i18n_admin_ops import EN_ADMIN_OPS  # noqa: E402 - groups, campaigns, callbacks, recordings pages
 EN.update({k: v for k, v in EN_ADMIN_OPS.items() if k not in EN})
+from .i18n_errors import EN_ERRORS  # noqa: E402 - the API's refusals as the pages show them
+EN.update({k: v for k, v in EN_ERRORS.items() if k not in EN})

@@ -13,11 +13,13 @@ from aiohttp import BodyPartReader, web
 
 from ...errors import ApiError
 from ...features.ivr.http import send_wav
+from ...features.ivr.prompts import MAX_UPLOAD
 from ...web.body import open_multipart
 from ..keys import SERVICES
-from . import LANG, SESSION, Session, _lang, load_session, render
+from . import LANG, SESSION, Session, _lang, drain, load_session, render, too_large_message
 from .i18n import translator
 from .admin import MANAGERS, page
+from .field_errors import api_errors, localize
 
 UPLOAD_ACCEPT = ".wav,.mp3,audio/wav,audio/x-wav,audio/mpeg"
 IN_USE = "O áudio {name} é tocado por nós de URA ({nodes}): altere esses nós antes de excluí-lo."
@@ -57,7 +59,10 @@ async def upload(request: web.Request) -> web.StreamResponse:
     try:
         name = await request.app[SERVICES].prompts.upload(session.principal, session.domain or "", reader)
     except ApiError as exc:
-        return await _list(request, {exc.field or "__all__": exc.message}, {}, exc.status)
+        if exc.status == 413:  # over the limit: the rest of the file is read and dropped, the limit named
+            await drain(request)
+            return await _list(request, {"file": too_large_message(request, MAX_UPLOAD)}, {}, 413)
+        return await _list(request, api_errors(exc, request), {}, exc.status)
     raise web.HTTPSeeOther(f"/admin/prompts?saved={name}")
 
 
@@ -76,7 +81,7 @@ async def delete(request: web.Request) -> web.StreamResponse:
     try:
         await request.app[SERVICES].prompts.delete(session.principal, session.domain or "", name)
     except ApiError as exc:
-        message = exc.message
+        message = localize(exc, request)
         if exc.status == 409:  # in use: say which nodes in the page's language
             items = await request.app[SERVICES].prompts.details(session.principal, session.domain or "")
             nodes = next((p.used_by for p in items if p.name == name), [])

@@ -11,6 +11,7 @@ from ...errors import ApiError
 from ..keys import SERVICES
 from ..live import log as live_log
 from . import LANG, SESSION, Session, page, render
+from .field_errors import localize
 from .i18n import translator
 
 SUPERVISORS = frozenset({"root", "superuser", "admin", "supervisor"})
@@ -76,6 +77,15 @@ async def _queue_names(request: web.Request, session: Session) -> list[str]:
     return [q.name for q in items]
 
 
+async def _form_queues(request: web.Request, session: Session) -> list[str]:
+    """The rows of the thresholds form: "" (every queue) and each queue for administrators; a
+    supervisor sets only their monitoring groups' queues (the API refuses any other row)."""
+    if session.role == "supervisor":
+        mine = {q for g in await _groups(request, session) for q in g["queues"]}
+        return [q for q in await _queue_names(request, session) if q in mine]
+    return [""] + await _queue_names(request, session)
+
+
 async def _panel(request: web.Request, status: int = 200, error: dict[str, str] | None = None,
                  typed: list[dict[str, Any]] | None = None) -> web.Response:
     session: Session = request[SESSION]
@@ -93,7 +103,7 @@ async def _panel(request: web.Request, status: int = 200, error: dict[str, str] 
                agent_queues=await _agent_queues(request, session) if groups else {})
     if kiosk:
         return render(request, "supervisor_kiosk.html", status=status, **ctx)
-    queues = await _queue_names(request, session)
+    queues = await _form_queues(request, session)
     form = {(t["queue"], t["figure"]): t for t in (typed if typed is not None else thresholds)}
     return render(request, "supervisor.html", status=status, queue_names=queues, threshold_form=form,
                   figure_names=FIGURES, error=error, saved=request.query.get("saved") == "thresholds", **ctx)
@@ -113,7 +123,7 @@ async def thresholds(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     typed: list[dict[str, Any]] = []
     items: list[ThresholdIn] = []
-    for queue in [""] + await _queue_names(request, session):
+    for queue in await _form_queues(request, session):
         for figure in FIGURES:
             yellow = str(form.get(f"t-{queue}-{figure}-yellow", "")).strip().replace(",", ".")
             red = str(form.get(f"t-{queue}-{figure}-red", "")).strip().replace(",", ".")
@@ -131,6 +141,9 @@ async def thresholds(request: web.Request) -> web.StreamResponse:
     try:
         await request.app[SERVICES].thresholds.replace(session.principal, session.domain or "", items)
     except ApiError as exc:
+        if exc.status == 403:  # a queue outside the supervisor's groups (the groups changed meanwhile)
+            return await _panel(request, 403, {"field": "thresholds", "message": "forbidden",
+                                               "text": localize(exc, request)}, typed)
         index = exc.field.split("]")[0].split("[")[-1] if exc.field and "[" in exc.field else ""
         part = "red" if exc.field and exc.field.endswith(".red") else "yellow"
         bad = items[int(index)] if index.isdigit() and int(index) < len(items) else None

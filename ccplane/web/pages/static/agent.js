@@ -71,16 +71,29 @@
     $("qualify-msg").textContent = "";
   }
   function pad(n) { return ("0" + n).slice(-2); }
+  // Callback times are typed on the domain's wall clock (A.zone), whatever the browser's zone.
+  var zone = A.zone || "America/Sao_Paulo";
+  function wallClock(ms) {  // the domain's wall clock at an instant: {y, mo, d, h, mi, s}
+    var p = {};
+    new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit" }).formatToParts(new Date(ms)).forEach(function (x) { p[x.type] = x.value; });
+    return { y: +p.year, mo: +p.month, d: +p.day, h: +p.hour % 24, mi: +p.minute, s: +p.second };
+  }
+  function offsetAt(ms) {  // minutes east of UTC of the domain's zone at an instant
+    var w = wallClock(ms);
+    return Math.round((Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s) - Math.floor(ms / 1000) * 1000) / 60000);
+  }
   function callbackDefaults(call) {
     $("callback-number").value = (call.caller || "").replace(/[^0-9+]/g, "");
-    var at = new Date(Date.now() + 3600 * 1000);  // in an hour, the agent adjusts it
-    $("callback-at").value = at.getFullYear() + "-" + pad(at.getMonth() + 1) + "-" + pad(at.getDate()) + "T" + pad(at.getHours()) + ":" + pad(at.getMinutes());
+    var w = wallClock(Date.now() + 3600 * 1000);  // in an hour, the agent adjusts it
+    $("callback-at").value = w.y + "-" + pad(w.mo) + "-" + pad(w.d) + "T" + pad(w.h) + ":" + pad(w.mi);
     $("callback-msg").textContent = "";
   }
-  function isoWithOffset(local) {  // "2026-12-07T14:30" in the browser's zone -> with its offset
-    var d = new Date(local); if (isNaN(d.getTime())) return null;
-    var off = -d.getTimezoneOffset(), sign = off >= 0 ? "+" : "-"; off = Math.abs(off);
-    return local.length === 16 ? local + ":00" + sign + pad(Math.floor(off / 60)) + ":" + pad(off % 60) : null;
+  function isoWithOffset(local) {  // "2026-12-07T14:30" on the domain's wall clock -> with that zone's offset
+    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(local || ""); if (!m) return null;
+    var wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+    var off = offsetAt(wall - offsetAt(wall) * 60000), sign = off >= 0 ? "+" : "-"; off = Math.abs(off);
+    return local + ":00" + sign + pad(Math.floor(off / 60)) + ":" + pad(off % 60);
   }
   function loadPath(id) {
     if (pathOf[id] !== undefined) return;
@@ -157,7 +170,7 @@
     var body = { number: $("callback-number").value, at: at, agent: me, note: $("callback-note").value };
     if (c.queue) body.queue = c.queue;
     api("/callbacks", body, "callback-msg", function (j) {
-      return L.callback_saved.replace("{at}", new Date(j.at).toLocaleString(document.documentElement.lang)); });
+      return L.callback_saved.replace("{at}", new Date(j.at).toLocaleString(document.documentElement.lang, { timeZone: zone })); });
   });
   setInterval(function () { renderState(); renderCall(); }, 1000);  // countdown and timers tick
   renderState();

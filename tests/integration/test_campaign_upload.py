@@ -44,3 +44,22 @@ async def test_contacts_csv_uploaded_as_a_file(scene: Scene) -> None:
     items = (await scene.root.ok("GET", f"{base}/{camp['id']}/contacts"))["items"]
     assert [(c["number"], c["name"], c["data"]) for c in items] == [
         ("11987654321", "Ana", {"plano": "ouro"}), ("2125551234", "Duda", {"plano": "prata"})]
+
+
+async def test_a_new_campaign_takes_its_first_contacts(scene: Scene) -> None:
+    """API.md lists `contacts` among a campaign's fields: given on create, they are checked row by
+    row (any bad row refuses the campaign too) and read back as a count."""
+    await scene.queue("q")
+    base = f"/domains/{scene.domain}/campaigns"
+    status, body = await scene.root.call("POST", base, {"name": "Lista", "queue": "q", "contacts": [
+        {"number": "11987654321"}, {"number": "123"}]})
+    assert_error(status, body, 422, "contacts.2.number")
+    assert (await scene.root.ok("GET", base))["total"] == 0  # no campaign half-made
+    camp = await scene.root.ok("POST", base, {"name": "Lista", "queue": "q", "contacts": [
+        {"number": "(11) 98765-4321", "name": "Ana", "data": {"plano": "ouro"}}, {"number": "2125551234"}]}, 201)
+    assert camp["contacts"] == 2 and camp["status"] == "draft"
+    items = (await scene.root.ok("GET", f"{base}/{camp['id']}/contacts"))["items"]
+    assert [(c["number"], c["name"], c["data"]) for c in items] == [
+        ("11987654321", "Ana", {"plano": "ouro"}), ("2125551234", "", {})]
+    empty = await scene.root.ok("POST", base, {"name": "Vazia", "queue": "q"}, 201)
+    assert empty["contacts"] == 0

@@ -35,6 +35,9 @@ class CampaignCreate(Input):
     max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
     retry_interval: Annotated[int, Field(ge=1, le=7 * 86400)] = 600
     ratio: Annotated[float, Field(ge=1.0, le=3.0, strict=False)] = 1.0
+    # API.md's `contacts` on a new campaign: its first contacts ({number, name, data}), checked
+    # row by row like POST …/contacts; any bad row refuses the campaign too (read back as a count)
+    contacts: Annotated[list[dict[str, Any]], Field(max_length=10_000)] | None = None
 
     @field_validator("calling_hours")
     @classmethod

@@ -91,10 +91,19 @@ class CampaignService:
             await self._check_queue(s, domain, body.queue)
             if await s.scalar(select(Campaign.id).where(Campaign.domain_id == domain.id, Campaign.name == body.name)):
                 raise Conflict(f"campaign {body.name} exists", field="name")
+            items = body.contacts or []
+            parsed = rules.parse_contacts(items)
+            if parsed.errors:
+                raise RowsInvalid(sorted(parsed.errors, key=lambda e: e["row"]), len(items))
             c = Campaign(domain_id=domain.id, name=body.name, queue=body.queue, status="draft",
                          calling_hours=dict(body.calling_hours), timezone=body.timezone,
                          max_attempts=body.max_attempts, retry_interval=body.retry_interval, ratio=body.ratio)
             s.add(c)
+            if parsed.rows:
+                await s.flush()
+                now = datetime.now(UTC)
+                s.add_all([CampaignContact(campaign_id=c.id, number=r["number"], name=r["name"], data=r["data"],
+                                           status="pending", updated_at=now) for r in parsed.rows])
             try:
                 await s.commit()
             except IntegrityError:

@@ -51,7 +51,9 @@ async def test_nullable_in_the_document_means_null_is_accepted(root: ApiCaller, 
                                              ("QueueUpdate", "callback_key"),
                                              ("AlertAppUpdate", "call_number"),
                                              ("AlertAppUpdate", "monitoring_queue"),
-                                             ("AlertAppUpdate", "escalation_queue")}, (name, field)
+                                             ("AlertAppUpdate", "escalation_queue"),
+                                             ("TrunkUpdate", "username"), ("TrunkUpdate", "secret"),
+                                             ("TrunkUpdate", "caller_id")}, (name, field)
 
 
 async def test_query_parameters_keep_their_bounds(root: ApiCaller) -> None:

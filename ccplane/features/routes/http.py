@@ -22,6 +22,12 @@ async def create_route(req: Req) -> RouteOut:
     return await req.services.routes.create(req.me, req.params["domain"], req.body)
 
 
+@api.route("GET", ROUTES + "/{did}", response=RouteOut, tag="routes")
+async def get_route(req: Req) -> RouteOut:
+    """One inbound route."""
+    return await req.services.routes.get(req.me, req.params["domain"], req.params["did"])
+
+
 @api.route("PATCH", ROUTES + "/{did}", body=RouteUpdate, response=RouteOut, tag="routes")
 async def update_route(req: Req) -> RouteOut:
     """Change a route's destination or reject delay."""
@@ -45,6 +51,12 @@ async def list_blacklist(req: Req) -> Page[BlacklistOut]:
 async def add_blacklist(req: Req) -> BlacklistOut:
     """Reject this caller's inbound calls before any IVR or queue."""
     return await req.services.routes.block(req.me, req.params["domain"], req.body)
+
+
+@api.route("GET", BLACKLIST + "/{number}", response=BlacklistOut, tag="blacklist")
+async def get_blacklisted(req: Req) -> BlacklistOut:
+    """One blacklisted number (404 when the caller is not blacklisted)."""
+    return await req.services.routes.blocked(req.me, req.params["domain"], req.params["number"])
 
 
 @api.route("DELETE", BLACKLIST + "/{number}", status=204, tag="blacklist")

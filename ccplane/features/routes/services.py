@@ -90,6 +90,12 @@ class RouteService:
         await self.changed()
         return route_view(route)
 
+    async def get(self, me: Principal, slug: str, did: str) -> RouteOut:
+        me.require(READ_ROLES, "read routes")
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            return route_view(await self._find(s, domain, did))
+
     async def delete(self, me: Principal, slug: str, did: str) -> None:
         me.require(WRITERS, "delete routes")
         async with self.sessions() as s:
@@ -133,6 +139,21 @@ class RouteService:
                 raise Conflict(f"{number} is already blacklisted", field="number") from None
         await self.changed()
         return BlacklistOut(number=number, reason=body.reason, matches=caller_patterns(number))
+
+    async def blocked(self, me: Principal, slug: str, number: str) -> BlacklistOut:
+        """One blacklisted number (given in any of the forms it matches)."""
+        me.require(READ_ROLES, "read the blacklist")
+        try:
+            canonical = normalize_number(number)
+        except ValueError:
+            raise NotFound(f"{number} is not blacklisted", field="number") from None
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            row = await s.scalar(select(BlacklistEntry).where(BlacklistEntry.domain_id == domain.id,
+                                                              BlacklistEntry.number == canonical))
+            if row is None:
+                raise NotFound(f"{number} is not blacklisted", field="number")
+            return BlacklistOut(number=row.number, reason=row.reason, matches=caller_patterns(row.number))
 
     async def unblock(self, me: Principal, slug: str, number: str) -> None:
         me.require(WRITERS, "change the blacklist")

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from ..common import Input
+from ..common import Input, NotNull
 
 TrunkName = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Host = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9.-]+$")]
@@ -40,6 +40,18 @@ class TrunkCreate(Input):
     match: Annotated[list[SourceMatch], Field(max_length=20)] = []
 
 
+class TrunkUpdate(Input):
+    """Change a trunk: only the fields sent (its name stays)."""
+    host: NotNull[Host] = None
+    port: NotNull[Annotated[int, Field(ge=1, le=65535)]] = None
+    transport: NotNull[Literal["udp", "tcp"]] = None
+    username: Cred | None = None
+    secret: Cred | None = None
+    registration: NotNull[bool] = Field(None, alias="register")
+    caller_id: Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{2,20}$")] | None = None
+    match: NotNull[Annotated[list[SourceMatch], Field(max_length=20)]] = None
+
+
 class TrunkOut(BaseModel):
     model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
     name: str
@@ -62,6 +74,14 @@ class OutboundRouteCreate(Input):
     prefix: Annotated[str, StringConstraints(max_length=10, pattern=r"^\+?[0-9]*$")] = ""
     # record the calls placed through this route
     record: bool = False
+
+
+class OutboundRouteUpdate(Input):
+    patterns: NotNull[Annotated[list[Pattern], Field(min_length=1, max_length=50)]] = None
+    trunks: NotNull[Annotated[list[TrunkName], Field(min_length=1, max_length=10)]] = None
+    strip: NotNull[Annotated[int, Field(ge=0, le=20)]] = None
+    prefix: NotNull[Annotated[str, StringConstraints(max_length=10, pattern=r"^\+?[0-9]*$")]] = None
+    record: NotNull[bool] = None
 
 
 class OutboundRouteOut(BaseModel):

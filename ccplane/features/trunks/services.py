@@ -12,7 +12,7 @@ from ...errors import Conflict, NotFound, ValidationFailed
 from ...web.context import ADMIN_ROLES, READ_ROLES, Principal
 from ..domains.services import resolve_domain
 from .models import OutboundRoute, Trunk
-from .schemas import OutboundRouteCreate, OutboundRouteOut, TrunkCreate, TrunkOut
+from .schemas import OutboundRouteCreate, OutboundRouteOut, OutboundRouteUpdate, TrunkCreate, TrunkOut, TrunkUpdate
 
 Changed = Callable[[], Awaitable[None]]
 
@@ -23,6 +23,11 @@ def trunk_endpoint(slug: str, name: str) -> str:
 
 class Reachability(Protocol):
     def reachability(self, endpoint: str) -> str: ...
+
+
+def _route_view(r: OutboundRoute) -> OutboundRouteOut:
+    return OutboundRouteOut(name=r.name, patterns=list(r.patterns), trunks=list(r.trunks), strip=r.strip,
+                            prefix=r.prefix, record=r.record)
 
 
 class TrunkService:
@@ -97,6 +102,36 @@ class TrunkService:
         await self.changed()
         return self.view(domain.slug, trunk)
 
+    async def get(self, me: Principal, slug: str, name: str) -> TrunkOut:
+        me.require(READ_ROLES, "read trunks")
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            return self.view(domain.slug, await self._trunk(s, domain.id, name))
+
+    async def update(self, me: Principal, slug: str, name: str, body: TrunkUpdate) -> TrunkOut:
+        me.require(ADMIN_ROLES, "change trunks")
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            trunk = await self._trunk(s, domain.id, name)
+            changes = body.model_dump(exclude_unset=True)
+            if "registration" in changes:
+                changes["register"] = changes.pop("registration")
+            for key, value in changes.items():
+                setattr(trunk, key, value)
+            if trunk.register and not (trunk.username and trunk.secret):
+                raise ValidationFailed("a registering trunk needs username and secret", field="register")
+            await s.commit()
+            out = self.view(domain.slug, trunk)
+        await self.changed()
+        return out
+
+    @staticmethod
+    async def _trunk(s: AsyncSession, domain_id: int, name: str) -> Trunk:
+        trunk = await s.scalar(select(Trunk).where(Trunk.domain_id == domain_id, Trunk.name == name))
+        if trunk is None:
+            raise NotFound(f"trunk {name} not found", field="name")
+        return trunk
+
     async def delete(self, me: Principal, slug: str, name: str) -> None:
         me.require(ADMIN_ROLES, "delete trunks")
         async with self.sessions() as s:
@@ -117,8 +152,7 @@ class TrunkService:
             domain = await resolve_domain(s, me, slug)
             rows = await s.scalars(select(OutboundRoute).where(OutboundRoute.domain_id == domain.id)
                                    .order_by(OutboundRoute.name))
-            return [OutboundRouteOut(name=r.name, patterns=r.patterns, trunks=r.trunks, strip=r.strip,
-                                     prefix=r.prefix, record=r.record) for r in rows]
+            return [_route_view(r) for r in rows]
 
     async def create_route(self, me: Principal, slug: str, body: OutboundRouteCreate) -> OutboundRouteOut:
         me.require(ADMIN_ROLES, "create outbound routes")
@@ -138,6 +172,37 @@ class TrunkService:
                 raise Conflict(f"outbound route {body.name} already exists", field="name") from None
         await self.changed()
         return OutboundRouteOut(**body.model_dump())
+
+    async def route(self, me: Principal, slug: str, name: str) -> OutboundRouteOut:
+        me.require(READ_ROLES, "read outbound routes")
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            return _route_view(await self._route(s, domain.id, name))
+
+    async def update_route(self, me: Principal, slug: str, name: str, body: OutboundRouteUpdate) -> OutboundRouteOut:
+        me.require(ADMIN_ROLES, "change outbound routes")
+        async with self.sessions() as s:
+            domain = await resolve_domain(s, me, slug)
+            row = await self._route(s, domain.id, name)
+            if body.trunks is not None:
+                names = set(await s.scalars(select(Trunk.name).where(Trunk.domain_id == domain.id)))
+                missing = [t for t in body.trunks if t not in names]
+                if missing:
+                    raise ValidationFailed(f"no such trunk(s): {', '.join(missing)}", field="trunks")
+            for key, value in body.model_dump(exclude_unset=True).items():
+                setattr(row, key, value)
+            await s.commit()
+            out = _route_view(row)
+        await self.changed()
+        return out
+
+    @staticmethod
+    async def _route(s: AsyncSession, domain_id: int, name: str) -> OutboundRoute:
+        row = await s.scalar(select(OutboundRoute).where(OutboundRoute.domain_id == domain_id,
+                                                         OutboundRoute.name == name))
+        if row is None:
+            raise NotFound(f"outbound route {name} not found", field="name")
+        return row
 
     async def delete_route(self, me: Principal, slug: str, name: str) -> None:
         me.require(ADMIN_ROLES, "delete outbound routes")

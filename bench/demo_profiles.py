@@ -132,6 +132,8 @@ async def records(root: Api, report: dict[str, Any]) -> tuple[list[Row], list[fl
     for level in LEVELS:
         got = await root.ok("GET", f"{d}/alerts?level={level}&limit=1&{window}")
         rows.append(Row(f"alerts {level}", report["alerts"][level], got["total"]))
+    rows.append(Row("alert posts (new + repeated)", sum(report["alert_posts"].values()),
+                    sum(r.ccplane for r in rows[-3:]) + report["alerts_repeated"]))
     waits = [float(j["wait_time"]) for j in ours if j["answered_at"] and j.get("wait_time") is not None]
     return rows, waits
 

@@ -1,7 +1,9 @@
 """The traffic generator: real calls from the carrier sandbox into the demo's
 DIDs (IVR choices pressed as real DTMF, callers who give up), and alerts of each
 level posted through the alert app's API. It counts what it did, so its figures
-can be checked against ccplane's journeys and reports.
+can be checked against ccplane's journeys and reports (alerts: the new ones; a
+post ccplane answers as a repeat of the person's still-new alert of that level,
+a stuck button, is counted apart).
 
 Profiles: ``steady`` (calls at the rate, an alert every 15 s), ``spike`` (three
 times the rate in the middle third of the run), ``alert-storm`` (half the call
@@ -61,7 +63,9 @@ class Generator:
     rng: random.Random = field(init=False)
     calls: dict[str, PlacedCall] = field(default_factory=dict)
     by_channel: dict[str, PlacedCall] = field(default_factory=dict)
-    alerts: dict[str, int] = field(default_factory=lambda: {level: 0 for level in LEVELS})
+    alerts: dict[str, int] = field(default_factory=lambda: {level: 0 for level in LEVELS})  # new alerts
+    alert_posts: dict[str, int] = field(default_factory=lambda: {level: 0 for level in LEVELS})
+    alerts_repeated: int = 0     # posts ccplane took as a repeat of the person's open alert (same level)
     alerts_acked: int = 0
     transfers_refused: int = 0
     scheduled: list[str] = field(default_factory=list)  # numbers an agent booked a callback for
@@ -241,6 +245,12 @@ class Generator:
                 token = self._app_tokens[cpf] = str(login["access_token"])
             app = Api(self.api.session, self.api.base_url, token)
             created = await app.ok("POST", f"/app/{DOMAIN}/alerts", {"level": level, "location": location})
+            self.alert_posts[level] += 1
+            if created.get("duplicate"):
+                # the same person pressed the same level while its alert is still new (within
+                # ccplane's window): ccplane answers with that alert, a stuck button, not a new one
+                self.alerts_repeated += 1
+                return
             self.alerts[level] += 1
             if ack:
                 await asyncio.sleep(self.rng.uniform(2, 6))
@@ -272,5 +282,6 @@ class Generator:
                           "to": {c.number: c.transferred_to for c in calls if c.transferred_to}},
             "callback_requests": sorted(c.number for c in calls if c.callback),
             "callbacks_scheduled": sorted(self.scheduled), "callbacks_schedule_refused": self.schedules_refused,
-            "alerts": dict(self.alerts), "alerts_acked": self.alerts_acked, "failures": self.failures,
+            "alerts": dict(self.alerts), "alert_posts": dict(self.alert_posts),
+            "alerts_repeated": self.alerts_repeated, "alerts_acked": self.alerts_acked, "failures": self.failures,
         }

@@ -1,13 +1,17 @@
 """Issue 14 acceptance: `ccplane demo` for 60 s at a fixed seed, in a subprocess
 with its own database, sandbox instances (main and carrier) and port. ccplane's
 journeys, reports and alerts must match what the traffic generator says it did;
-the API shows agents in varied states during the run; Ctrl-C leaves no child."""
+the API shows agents in varied states during the run; Ctrl-C leaves no child and
+no channel on either sandbox. A second, short run on the same database reuses
+the demo domain (same users, the printed passwords still work, the first run's
+journeys still there) and is stopped by Ctrl-C with calls in progress."""
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -21,12 +25,14 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
+from ccplane.asterisk.ami import AmiClient
 from ccplane.asterisk.sandbox import Sandbox
 from ccplane.demo.baresip import free_port
+from ccplane.demo.carrier import start_carrier
 from ccplane.demo.client import Api
 from ccplane.demo.provision import DID_IVR, DID_SUPPORT, DOMAIN, SALES, SUPPORT
 from ccplane.demo.runner import carrier_settings
-from ccplane.settings import load_settings
+from ccplane.settings import SandboxSettings, load_settings
 from tests.support.sandboxes import instance_env
 from tests.support.waiting import eventually
 
@@ -81,16 +87,70 @@ def iso(value: str, shift: float = 0) -> str:
     return (datetime.fromisoformat(value) + timedelta(seconds=shift)).isoformat()
 
 
+def quiet(_message: str) -> None:
+    pass
+
+
 @pytest.fixture
 def demo_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCPLANE_")}
     env.update(DEMO_SANDBOX)
     env.update({"CCPLANE_ASTERISK_TAKE_OVER": "1", "CCPLANE_LOG_FORMAT": "text",
                 "CCPLANE_AUTH_SECRET_KEY": secrets.token_hex(32), "PYTHONUNBUFFERED": "1"})
-    yield env
     main = load_settings(env=env).sandbox
-    for settings in (main, carrier_settings(main)):  # whatever a failed run left behind
-        Sandbox(settings, progress=lambda _m: None).down()
+    # both sandboxes up before the demo (scripts/run.sh starts the main one too): a demo keeps
+    # running what it did not start, so after its Ctrl-C the test asks both for channels left
+    try:
+        Sandbox(main, progress=quiet).up()
+        start_carrier(carrier_settings(main), progress=quiet)
+        yield env
+    finally:
+        for settings in (main, carrier_settings(main)):
+            Sandbox(settings, progress=quiet).down()
+
+
+async def channels_on(settings: SandboxSettings) -> list[str]:
+    """The channels a running sandbox instance has (AMI CoreShowChannels)."""
+    state = Sandbox(settings, progress=quiet).load_state()
+    assert state is not None and state.pid is not None and alive(state.pid), f"{settings.name} is not running"
+    ami = AmiClient("127.0.0.1", state.ami_port, state.ami_username, state.ami_secret)
+    await ami.start()
+    try:
+        await ami.wait_connected(10)
+        items = await ami.action({"Action": "CoreShowChannels"})
+    finally:
+        await ami.stop()
+    return [str(i.get("Channel")) for i in items if i.get("Event") == "CoreShowChannel"]
+
+
+async def assert_no_channels(env: dict[str, str]) -> None:
+    """Neither sandbox has a channel left (the demo hung every one up before it exited;
+    Asterisk destroys a hung-up channel asynchronously, hence the short wait)."""
+    main = load_settings(env=env).sandbox
+    left: dict[str, list[str]] = {}
+
+    async def none_left() -> bool:
+        for settings in (main, carrier_settings(main)):
+            left[settings.name] = await channels_on(settings)
+        return not any(left.values())
+    await eventually(none_left, timeout=5, interval=0.2, what="no channel on either sandbox",
+                     details=lambda: repr(left))
+
+
+LOGIN_LINE = re.compile(r"^\s+(?:root|admin|supervisor|agent)\s+(\S+) / (\S+)", re.M)
+
+
+def printed_logins(stderr: str) -> dict[str, str]:
+    """The logins (user: password) the demo's banner printed."""
+    return dict(LOGIN_LINE.findall(stderr.split("logins (user / password)", 1)[1]))
+
+
+async def demo_users(root: Api) -> dict[str, str]:
+    """The demo domain's users: username -> created_at (a user created again would differ)."""
+    items = (await root.ok("GET", f"/domains/{DOMAIN}/users?limit=500"))["items"]
+    usernames = [u["username"] for u in items]
+    assert len(usernames) == len(set(usernames)), usernames
+    return {u["username"]: u["created_at"] for u in items}
 
 
 async def test_demo_run_matches_ccplane_records(tmp_path: Path, demo_env: dict[str, str]) -> None:
@@ -133,6 +193,7 @@ async def test_demo_run_matches_ccplane_records(tmp_path: Path, demo_env: dict[s
                 assert len(set().union(*states.values()) - {"offline", "inactive"}) >= 3, states
                 report = json.loads(report_path.read_text())
                 await check_records(root, report)
+                users = await demo_users(root)
         finally:
             seen_children |= children_of(proc.pid)
             if proc.poll() is None:
@@ -147,6 +208,66 @@ async def test_demo_run_matches_ccplane_records(tmp_path: Path, demo_env: dict[s
         left = [pid for pid in seen_children if alive(pid)]
         assert not left, f"children left after Ctrl-C: {left}"
         assert time.monotonic() - started < 150
+        await assert_no_channels(env)
+        if url.startswith("sqlite"):  # left for inspection
+            assert Path(url.split("///", 1)[1]).stat().st_size > 0, url
+        first = printed_logins((tmp_path / "stderr").read_text(errors="replace"))
+        assert first == {u: creds[u] for u in first} and len(first) == 3 + AGENTS + 2, first
+        await second_run(tmp_path, env, port, creds_path, report, users, first)
+
+
+async def second_run(tmp_path: Path, env: dict[str, str], port: int, creds_path: Path, report: dict[str, Any],
+                     users: dict[str, str], logins: dict[str, str]) -> None:
+    """The demo again on the same database and credentials file: it reuses the demo
+    domain (no duplicate, the same users, the same printed passwords, which still log
+    in), the first run's journeys are still there; Ctrl-C with calls in progress
+    leaves no child and no channel on either sandbox."""
+    cmd = [sys.executable, "-m", "ccplane", "demo", "--duration", "0", "--seed", str(SEED + 1),
+           "--rate", "60", "--agents", str(AGENTS), "--port", str(port), "--credentials", str(creds_path)]
+    err_path = tmp_path / "stderr2"
+    with open(tmp_path / "stdout2", "wb") as out, open(err_path, "wb") as err:
+        proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+    seen_children: set[int] = set()
+
+    def log_tail() -> str:
+        return err_path.read_text(errors="replace")[-4000:]
+    try:
+        async with aiohttp.ClientSession() as session:
+            base = f"http://127.0.0.1:{port}"
+
+            async def banner() -> bool:
+                assert proc.poll() is None, f"the second run exited ({proc.returncode}):\n{log_tail()}"
+                return "logins (user / password)" in err_path.read_text(errors="replace")
+            await eventually(banner, timeout=60, interval=0.5, what="the second run's banner", details=log_tail)
+            again = printed_logins(err_path.read_text(errors="replace"))
+            assert again == logins, (again, logins)
+            for username, password in again.items():  # every printed password still logs in
+                await Api(session, base).login(username, password)
+            root = await Api(session, base).login("demo-root", again["demo-root"])
+            assert await demo_users(root) == users
+            window = urlencode({"from": iso(report["started_at"], -1), "to": iso(report["ended_at"], 1)})
+            kept = (await root.ok("GET", f"/domains/{DOMAIN}/calls?status=ended&limit=500&{window}"))["items"]
+            assert len([j for j in kept if j["did"] in (DID_IVR, DID_SUPPORT)]) == report["calls"]["placed"]
+
+            async def talking() -> bool:  # a caller in conversation with an agent: Ctrl-C now
+                seen_children.update(children_of(proc.pid))
+                active = (await root.ok("GET", f"/domains/{DOMAIN}/calls"))["items"]
+                return any(c["answered_at"] and c["agent"] for c in active)
+            await eventually(talking, timeout=60, interval=0.2, what="a call answered in the second run",
+                             details=log_tail)
+    finally:
+        seen_children |= children_of(proc.pid)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            code = proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise AssertionError(f"the second run ignored Ctrl-C for 30 s:\n{log_tail()}") from None
+    assert code == 0, log_tail()
+    left = [pid for pid in seen_children if alive(pid)]
+    assert seen_children and not left, (seen_children, left)
+    await assert_no_channels(env)
 
 
 async def check_records(root: Api, report: dict[str, Any]) -> None:

@@ -205,6 +205,15 @@ def _snapshot(cls: type, prefix: str) -> _Convert:
 _T = TypeVar("_T", bound=type)
 EVENT_TYPES: dict[str, type[AmiEvent]] = {}
 _SPECS: dict[type, list[tuple[str, _Convert]]] = {}
+_BY_KEY: dict[type, dict[str, tuple[str, _Convert]]] = {}
+_ALWAYS: dict[type, list[tuple[str, _Convert]]] = {}
+
+
+def _is_simple(hint: Any) -> bool:
+    """A str/int/float/bool attribute (optional): its converter gives None for a missing key."""
+    args = typing.get_args(hint)
+    kind = next(arg for arg in args if arg is not type(None)) if type(None) in args else hint
+    return kind in _SIMPLE
 
 
 @dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(field,))
@@ -218,7 +227,14 @@ def _event(*names: str) -> Callable[[_T], _T]:
 
     def register(cls: _T) -> _T:
         cls = _frozen(cls)
-        _SPECS[cls] = [(attr, conv) for attr, _, conv in _spec(cls)]
+        spec = _spec(cls)
+        _SPECS[cls] = [(attr, conv) for attr, _, conv in spec]
+        hints = typing.get_type_hints(cls)
+        # decode_event converts only the keys a frame has (a missing simple key is the
+        # attribute's default, None, what its converter would give); variables and
+        # prefixed snapshots are converted every time
+        _BY_KEY[cls] = {key: (attr, conv) for attr, key, conv in spec if _is_simple(hints[attr])}
+        _ALWAYS[cls] = [(attr, conv) for attr, key, conv in spec if not _is_simple(hints[attr])]
         EVENT_TYPES.update(dict.fromkeys(names, cls))
         return cls
 
@@ -338,7 +354,11 @@ def decode_event(fields: Fields) -> AmiEvent:
     cls = EVENT_TYPES.get(name)
     if cls is None:
         return AmiEvent(name=name, fields=fields)
-    return cls(name=name, fields=fields, **{attr: conv(fields) for attr, conv in _SPECS[cls]})
+    by_key = _BY_KEY[cls]
+    values = {hit[0]: hit[1](fields) for hit in map(by_key.get, fields) if hit is not None}
+    for attr, conv in _ALWAYS[cls]:
+        values[attr] = conv(fields)
+    return cls(name=name, fields=fields, **values)
 
 
 def frames_to_events(frames: Iterable[Fields]) -> list[AmiEvent]:

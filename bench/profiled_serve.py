@@ -3,7 +3,9 @@
 benchmarks, not part of the product. ``bench/sip_load.py --profile`` runs ccplane
 through it; at exit (SIGTERM: aiohttp shuts down gracefully) it writes the
 stats as pstat to ``$CCPLANE_PROFILE_OUT`` and prints the top functions by own
-time and by total time to ``$CCPLANE_PROFILE_OUT.txt``.
+time and by total time to ``$CCPLANE_PROFILE_OUT.txt``. A SIGUSR1 starts the
+stats afresh: sip_load.py sends one when its steps start, so the set-up (users,
+extensions, agent logins) is left out.
 
 yappi must be installed in the environment (``pip install yappi``); it slows
 the process about 2x, so read shares, not absolute figures.
@@ -16,6 +18,7 @@ import gc
 import io
 import os
 import pstats
+import signal
 import sys
 import time
 from typing import Any
@@ -94,6 +97,15 @@ def main() -> int:
     statements = _count_statements()
     yappi.set_clock_type("cpu")
     yappi.start(builtins=True, profile_threads=True)
+
+    def _restart(_signum: int, _frame: Any) -> None:
+        """SIGUSR1 (sip_load.py sends it when the measured steps start): forget the
+        set-up (users, extensions, logins) so the stats cover the load alone."""
+        yappi.stop()
+        yappi.clear_stats()
+        statements.clear()
+        yappi.start(builtins=True, profile_threads=True)
+    signal.signal(signal.SIGUSR1, _restart)
     code = 0
     try:
         from ccplane.__main__ import main as ccplane_main

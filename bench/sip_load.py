@@ -29,6 +29,7 @@ import json
 import os
 import secrets
 import signal
+import statistics
 import socket
 import subprocess
 import sys
@@ -502,7 +503,7 @@ def _machine_busy() -> tuple[float, float]:
     return sum(fields) - idle, sum(fields)
 
 
-async def main(args: argparse.Namespace) -> None:
+async def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     settings = load_settings()
     sandbox = Sandbox(settings.sandbox, progress=lambda _m: None)
     state = sandbox.up()
@@ -596,6 +597,8 @@ async def main(args: argparse.Namespace) -> None:
               f"{base['bare_health_p99_ms']:.1f} ms), machine "
               f"{(busy1[0] - busy0[0]) / max(1.0, busy1[1] - busy0[1]) * 100:.0f}% busy (all processes)", flush=True)
         results = []
+        if args.profile:  # profile the steps only, not the set-up (bench/profiled_serve.py)
+            serve.send_signal(signal.SIGUSR1)
         for rate in args.rates:
             before = (await api.call("GET", f"/domains/{DOMAIN}/queue-calls?limit=1"))["total"]
             busy0 = _machine_busy()
@@ -632,6 +635,7 @@ async def main(args: argparse.Namespace) -> None:
         print(f"work dir: {work}")
         failures = (await api.call("GET", "/health")).get("background_failures")
         print(f"ccplane background_failures: {failures}")
+        return results
     finally:
         await ami.stop()
         await api.http.close()
@@ -666,6 +670,10 @@ def parse() -> argparse.Namespace:
     p.add_argument("--ccplane-src", default="",
                    help="run ccplane serve from this source tree (e.g. `git archive <commit>` unpacked) "
                         "to compare two versions under the same load")
+    p.add_argument("--baseline-src", default="",
+                   help="also run the steps with ccplane from this source tree (e.g. `git archive` of main, "
+                        "unpacked), in turn with this tree, and print the CPU per call of both and the ratio")
+    p.add_argument("--rounds", type=int, default=1, help="with --baseline-src: baseline/this-tree pairs to run")
     p.add_argument("--restart-rate", type=float, default=0,
                    help="after the steps: calls/s offered while Asterisk is killed and restarted (0: no restart)")
     p.add_argument("--restart-after", type=float, default=8, help="seconds of load before the kill -9")
@@ -680,5 +688,34 @@ def parse() -> argparse.Namespace:
     return args
 
 
+async def compare(args: argparse.Namespace) -> None:
+    """``--baseline-src``: the same steps with the baseline tree and with this one, in
+    turn (baseline first), ``--rounds`` times, then ccplane's CPU per call of each
+    version (median over rounds) and the ratio, per rate."""
+    runs: dict[str, list[list[dict[str, Any]]]] = {"baseline": [], "this tree": []}
+    for n in range(args.rounds):
+        for label, src in (("baseline", args.baseline_src), ("this tree", "")):
+            print(f"--- round {n + 1}/{args.rounds}: {label} ({src or 'this tree'})", flush=True)
+            runs[label].append(await main(argparse.Namespace(**{**vars(args), "ccplane_src": src})))
+    print(f"\nccplane CPU per call, baseline ({args.baseline_src}) vs this tree, "
+          f"median of {args.rounds} round(s) each, same run:")
+    for i, rate in enumerate(args.rates):
+        def med(label: str, key: str, i: int = i) -> float:
+            return statistics.median(r[i][key] for r in runs[label])
+        base, this = med("baseline", "ccplane_ms_per_call"), med("this tree", "ccplane_ms_per_call")
+        base_i, this_i = med("baseline", "ccplane_ms_per_call_over_idle"), med("this tree", "ccplane_ms_per_call_over_idle")
+        base_x = statistics.median(r[i]["ccplane_cpu_pct"] / max(0.01, r[i]["asterisk_cpu_pct"]) for r in runs["baseline"])
+        this_x = statistics.median(r[i]["ccplane_cpu_pct"] / max(0.01, r[i]["asterisk_cpu_pct"])
+                                   for r in runs["this tree"])
+        ok = [f"{r[i]['success']}/{r[i]['offered']}" for r in runs["this tree"]]
+        rec = [f"{r[i]['records_stored']}/{r[i]['records_expected']}" for r in runs["this tree"]]
+        print(f"{rate:6g} calls/s: baseline {base:.2f} ms CPU/call ({base_i:.2f} over idle; {base_x:.2f}x Asterisk's), "
+              f"this tree {this:.2f} ms ({this_i:.2f} over idle; {this_x:.2f}x Asterisk's): "
+              f"ratio {this / max(0.001, base):.2f} ({this_i / max(0.001, base_i):.2f} over idle, "
+              f"{this_x / max(0.001, base_x):.2f} relative to Asterisk); this tree ok {ok}, records {rec}",
+              flush=True)
+
+
 if __name__ == "__main__":
-    asyncio.run(main(parse()))
+    parsed = parse()
+    asyncio.run(compare(parsed) if parsed.baseline_src else main(parsed))

@@ -37,8 +37,8 @@ from panoramisk.message import Message
 
 from ..aio import cancel_and_wait
 from ..errors import AmiActionFailed, AmiDisconnected, AmiNotConnected, AmiTimeout, AsteriskError
-from .events import AmiEvent, decode_event
-from .framing import message_fields
+from .events import AmiEvent, Fields, decode_event
+from .framing import FrameReader, message_fields
 
 log = logging.getLogger("ccplane.ami")
 
@@ -323,18 +323,20 @@ class AmiClient:
                 return
 
     def _stamp_reads(self, manager: _Manager) -> None:
-        """Note when each chunk of bytes arrived: panoramisk parses a chunk and
-        dispatches every complete event synchronously inside ``data_received``,
-        so an event's arrival is the read that completed it."""
+        """Read the link through :class:`FrameReader` (plain events reach
+        :meth:`_on_frame` as dicts, the rest goes through panoramisk) and note
+        when each chunk of bytes arrived: every complete event is dispatched
+        synchronously inside ``data_received``, so an event's arrival is the
+        read that completed it."""
         protocol = getattr(manager, "protocol", None)
         if protocol is None:
             return
-        original = protocol.data_received
+        reader = FrameReader(protocol, self._on_frame)
 
         def data_received(data: bytes) -> None:
             self._read_ns = time.perf_counter_ns()
             try:
-                original(data)
+                reader.data_received(data)
             finally:
                 self._read_ns = 0
         protocol.data_received = data_received
@@ -424,17 +426,22 @@ class AmiClient:
 
     # -- events --------------------------------------------------------------
     def _dispatch(self, _manager: Any, message: Message) -> None:
+        """Events that come through panoramisk (those the reader does not take)."""
+        self._on_frame(message_fields(message))
+
+    def _on_frame(self, fields: Fields) -> None:
         self._last_rx = time.monotonic()
         self.frames_received += 1
-        name = str(message.get("Event", "")).lower()
+        raw = fields.get("Event")
+        name = (raw if isinstance(raw, str) else "").lower()
         if name == "fullybooted":
             self._booted.set()
         if "*" not in self._wanted and name not in self._wanted:
             return  # nobody listens: skip decoding (most of Asterisk's events)
         try:
-            event = decode_event(message_fields(message))
+            event = decode_event(fields)
         except Exception:  # noqa: BLE001 - a bad frame must not kill the link
-            log.exception("ami.decode_failed %r", message)
+            log.exception("ami.decode_failed %r", fields)
             return
         name = event.name.lower()
         for pattern, handler in self._handlers:

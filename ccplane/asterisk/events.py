@@ -205,6 +205,34 @@ def _snapshot(cls: type, prefix: str) -> _Convert:
 _T = TypeVar("_T", bound=type)
 EVENT_TYPES: dict[str, type[AmiEvent]] = {}
 _SPECS: dict[type, list[tuple[str, _Convert]]] = {}
+_Setter = Callable[[Any, Any], None]
+_FAST: dict[type, tuple[list[tuple[_Setter, str, Callable[[_Raw], Any] | None]], list[tuple[_Setter, _Convert]],
+                        _Setter, _Setter]] = {}
+
+
+def _slot_setter(cls: type, attr: str) -> _Setter:
+    """The slot's own setter (a frozen dataclass refuses setattr after __init__)."""
+    for klass in cls.__mro__:
+        descriptor = klass.__dict__.get(attr)
+        if descriptor is not None and hasattr(descriptor, "__set__"):
+            return typing.cast(_Setter, descriptor.__set__)
+    raise TypeError(f"{cls.__name__}.{attr} is not a slot")
+
+
+def _simple_kind(hint: Any) -> Any:
+    args = typing.get_args(hint)
+    return next(arg for arg in args if arg is not type(None)) if type(None) in args else hint
+
+
+def _is_simple(hint: Any) -> bool:
+    """A str/int/float/bool attribute (optional): its converter gives None for a missing key."""
+    return _simple_kind(hint) in _SIMPLE
+
+
+def _simple_of(hint: Any) -> Callable[[_Raw], Any] | None:
+    """The raw value's converter; None for a str attribute (a str value is taken as is)."""
+    kind = _simple_kind(hint)
+    return None if kind is str else _SIMPLE[kind]
 
 
 @dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(field,))
@@ -218,7 +246,21 @@ def _event(*names: str) -> Callable[[_T], _T]:
 
     def register(cls: _T) -> _T:
         cls = _frozen(cls)
-        _SPECS[cls] = [(attr, conv) for attr, _, conv in _spec(cls)]
+        spec = _spec(cls)
+        _SPECS[cls] = [(attr, conv) for attr, _, conv in spec]
+        hints = typing.get_type_hints(cls)
+        # decode_event converts only the keys a frame has (a missing simple key is the
+        # attribute's default, None, what its converter would give); variables and
+        # prefixed snapshots are converted every time
+        # decode_event builds the instance without the dataclass __init__ (37 frozen
+        # setattrs for a channel event were most of an event's decoding): every slot is
+        # set through its descriptor, simple attributes from the frame (None when the key
+        # is missing, each one's default), variables and prefixed snapshots by their
+        # converters
+        _FAST[cls] = ([(_slot_setter(cls, attr), key, _simple_of(hints[attr]))
+                       for attr, key, conv in spec if _is_simple(hints[attr])],
+                      [(_slot_setter(cls, attr), conv) for attr, key, conv in spec if not _is_simple(hints[attr])],
+                      _slot_setter(cls, "name"), _slot_setter(cls, "fields"))
         EVENT_TYPES.update(dict.fromkeys(names, cls))
         return cls
 
@@ -338,7 +380,20 @@ def decode_event(fields: Fields) -> AmiEvent:
     cls = EVENT_TYPES.get(name)
     if cls is None:
         return AmiEvent(name=name, fields=fields)
-    return cls(name=name, fields=fields, **{attr: conv(fields) for attr, conv in _SPECS[cls]})
+    simple, always, set_name, set_fields = _FAST[cls]
+    event = object.__new__(cls)
+    set_name(event, name)
+    set_fields(event, fields)
+    get = fields.get
+    for setter, key, convert in simple:
+        raw = get(key)
+        if raw is None or (convert is None and raw.__class__ is str):
+            setter(event, raw)
+        else:
+            setter(event, (convert or _text)(raw))
+    for setter, conv in always:
+        setter(event, conv(fields))
+    return event
 
 
 def frames_to_events(frames: Iterable[Fields]) -> list[AmiEvent]:

@@ -4,11 +4,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import secrets
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ...errors import Conflict, Unauthorized
@@ -22,6 +25,16 @@ from .throttle import LoginThrottle
 from .schemas import TokenOut
 
 log = logging.getLogger("ccplane.auth")
+
+# A verified access token's principal is reused for this long (in this process) instead
+# of reading the user, their domains and the token's family again (3 queries a request).
+# Any write to the tables it comes from, by this process, forgets every cached one at
+# once (logout, refresh, password or role change, deactivation, domains); a change made
+# through another replica shows within this time.
+PRINCIPAL_TTL = 5.0
+PRINCIPAL_CACHE_MAX = 10_000
+_WRITE = ("INSERT", "UPDATE", "DELETE", "insert", "update", "delete")
+_AUTH_TABLES = re.compile(r"\b(users|memberships|refresh_families|domains)\b", re.IGNORECASE)
 
 
 def load_signing_key(settings: AuthSettings) -> bytes:
@@ -43,6 +56,36 @@ class AuthService:
         self.settings = settings
         self.signer = TokenSigner(load_signing_key(settings))
         self.throttle = LoginThrottle()  # shared with the app's CPF login (one count per address)
+        self._principals: dict[str, tuple[float, Principal]] = {}  # access token -> (until, principal)
+        self._generation = 0  # bumped by every forget(): a principal read across one is not cached
+        self._caching = self._watch_writes(sessions)
+
+    # -- the verified-token cache ------------------------------------------------------
+    def _watch_writes(self, sessions: async_sessionmaker[AsyncSession]) -> bool:
+        """Forget the cached principals on every write to their tables (when it is
+        executed and again when it commits, so a principal read in between is not kept).
+        False (no caching) when the sessions' engine cannot be watched."""
+        engine = getattr(sessions.kw.get("bind"), "sync_engine", None)
+        if engine is None:
+            return False
+
+        def on_statement(conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+            if statement.lstrip().startswith(_WRITE) and _AUTH_TABLES.search(statement):
+                conn.info["ccplane_auth_write"] = True
+                self.forget()
+
+        def on_end(conn: Any) -> None:
+            if conn.info.pop("ccplane_auth_write", False):
+                self.forget()
+        event.listen(engine, "before_cursor_execute", on_statement)
+        event.listen(engine, "commit", on_end)
+        event.listen(engine, "rollback", on_end)
+        return True
+
+    def forget(self) -> None:
+        """Every cached principal is read again at its next request."""
+        self._generation += 1
+        self._principals.clear()
 
     def _pair(self, user: User, family: str, generation: int) -> TokenOut:
         ttl = self.settings.access_token_ttl
@@ -113,8 +156,21 @@ class AuthService:
             return self._pair(user, family, generation + 1)
 
     async def principal(self, access_token: str) -> Principal:
+        now = time.monotonic()
+        cached = self._principals.get(access_token)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        generation = self._generation
         user = await self._user_for(access_token, "access")
-        return Principal(user.id, user.username, user.role, frozenset(d.id for d in user.domains))
+        principal = Principal(user.id, user.username, user.role, frozenset(d.id for d in user.domains))
+        if self._caching and generation == self._generation:
+            expires = self.signer.verify(access_token, "access").get("exp")
+            left = float(expires) - time.time() if isinstance(expires, (int, float)) else 0.0
+            if left > 0:
+                if len(self._principals) >= PRINCIPAL_CACHE_MAX:
+                    self._principals.clear()
+                self._principals[access_token] = (now + min(PRINCIPAL_TTL, left), principal)
+        return principal
 
     async def _user_for(self, token: str, typ: str) -> User:
         try:

@@ -58,6 +58,9 @@ OUTBOX = "ccplane-recordings"  # AstDB family the dialplan reports starts to
 USER_EVENT = "CcplaneRecording"
 PURGE_PREFIX = "recordings.purge."
 PURGE_AT_MOST_EVERY = timedelta(days=1)
+# recordings without a protocol looked up at start: an attendance comes within seconds of
+# its recording, so older ones will not get one
+UNLINKED_WINDOW = timedelta(days=1)
 
 
 async def purge_domain(domain_id: int) -> None:
@@ -87,10 +90,23 @@ class RecordingService:
         self._protocols: dict[str, str] = {}  # agent leg uniqueid -> protocol, to write on recordings
         self._protocol_task: asyncio.Future[None] | None = None
         self._known: OrderedDict[str, str] = OrderedDict()  # agent leg uniqueid -> protocol (recent)
+        # agent legs with a recording stored without its protocol (the attendance came later):
+        # only these need the UPDATE when their protocol is known. None: not read yet
+        # (every protocol is then written, as before)
+        self._unlinked: OrderedDict[str, None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
+        try:  # recordings an earlier process stored before their attendance
+            async with self.sessions() as s:
+                legs = await s.scalars(select(Recording.agent_uniqueid).where(
+                    Recording.protocol.is_(None), Recording.agent_uniqueid.is_not(None),
+                    Recording.started_at >= datetime.now(timezone.utc) - UNLINKED_WINDOW))
+                self._unlinked = OrderedDict.fromkeys(str(leg) for leg in legs)
+        except Exception:  # noqa: BLE001 - then every protocol is written, as before
+            log.warning("recordings.unlinked_unknown", exc_info=True)
+            self._unlinked = None
         self._tasks = [asyncio.create_task(self._store_reports(), name="recordings-reports"),
                        asyncio.create_task(self._finish_loop(), name="recordings-finish")]
 
@@ -195,6 +211,10 @@ class RecordingService:
             s.add(Recording(domain_id=domain_id, file=report.file, kind=report.kind, call_id=report.call_id,
                             queue=report.queue, agent=agent, agent_uniqueid=report.agent_uniqueid, protocol=protocol,
                             channel=report.channel, status="recording", started_at=_ts(report.at)))
+            if protocol is None and report.agent_uniqueid and self._unlinked is not None:
+                self._unlinked[report.agent_uniqueid] = None  # before the commit: see protocol_known
+                while len(self._unlinked) > 10000:
+                    self._unlinked.popitem(last=False)
             try:
                 await s.commit()
             except IntegrityError:
@@ -387,10 +407,16 @@ class RecordingService:
     def protocol_known(self, agent_uniqueid: str, protocol: str) -> None:
         """From the attendances feature (sync): a recording stored before its protocol takes it now.
         Gathered: one task writes what has come in meanwhile in one UPDATE (executemany)."""
-        self._protocols[agent_uniqueid] = protocol
         self._known[agent_uniqueid] = protocol  # a recording being stored now takes it from here
         while len(self._known) > 10000:
             self._known.popitem(last=False)
+        if self._unlinked is not None:
+            # no recording of this leg stored without a protocol (one being stored now reads
+            # _known after its commit): nothing to update, no transaction per attendance batch
+            if agent_uniqueid not in self._unlinked:
+                return
+            del self._unlinked[agent_uniqueid]
+        self._protocols[agent_uniqueid] = protocol
         if self._protocol_task is None or self._protocol_task.done():
             self._protocol_task = asyncio.ensure_future(self._set_protocols())
             watch(self._protocol_task, "recording protocols", agent_uniqueid=agent_uniqueid)

@@ -14,11 +14,25 @@ from sqlalchemy import update
 from ccplane.asterisk.sandbox import SandboxState
 from ccplane.features.dialer.models import CampaignContact
 from tests.support.api import assert_error
-from tests.support.carrier import carrier_trunk, mobile
+from tests.support.carrier import busy_mobile, carrier_trunk, mobile, silent_mobile
+from tests.support.live import LiveFeed, live_feed
 from tests.support.telephony import Recorder, Scene
 from tests.support.waiting import eventually
 
 ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def ts(value: str | None) -> float:
+    assert value is not None
+    return datetime.fromisoformat(value).timestamp()
+
+
+async def journey(scene: Scene, call_id: str) -> dict[str, Any]:
+    """The call's journey once it ended."""
+    async def ended() -> dict[str, Any] | None:
+        status, body = await scene.root.call("GET", f"/domains/{scene.domain}/calls/{call_id}")
+        return body if status == 200 and body["ended_at"] else None
+    return await eventually(ended, timeout=15, what=f"the journey of {call_id} ended")
 
 
 def dialled(carrier_events: Recorder) -> list[str]:
@@ -31,15 +45,22 @@ async def test_campaign_paces_to_the_free_agents_and_never_dials_a_blacklisted_n
     await scene.extension("2001", phone="auto")
     await scene.extension("2002", phone="auto")
     await scene.queue("ativo", strategy="rrmemory", ring_timeout=10, extensions=["2001", "2002"])
-    await scene.agent(["ativo"], "2001")
-    await scene.agent(["ativo"], "2002")
+    agents = [await scene.agent(["ativo"], "2001"), await scene.agent(["ativo"], "2002")]
+    async with live_feed(scene.root.client, scene.domain, scene.root.token) as feed, \
+            live_feed(scene.root.client, scene.domain, agents[0].token) as agents_feed:
+        await _paces_to_the_free_agents(scene, carrier_events, feed, agents_feed,
+                                        {a.username for a in agents})  # type: ignore[attr-defined]
+
+
+async def _paces_to_the_free_agents(scene: Scene, carrier_events: Recorder, feed: LiveFeed,
+                                    agents_feed: LiveFeed, agents: set[str]) -> None:
     base = f"/domains/{scene.domain}/campaigns"
     camp = await scene.root.ok("POST", base, {"name": "Renovação", "queue": "ativo", "calling_hours": ALL_DAY,
                                               "max_attempts": 2, "retry_interval": 1}, 201)
     numbers = [mobile() for _ in range(7)]
     blacklisted, later_dnc = numbers[2], numbers[6]
     imported = await scene.root.ok("POST", f"{base}/{camp['id']}/contacts",
-                                   [{"number": n, "name": f"Cliente {i}", "data": {"plano": "gold"}}
+                                   [{"number": n, "name": f"Cliente {i}", "data": {"plano": "gold", "codigo": f"C{i}"}}
                                     for i, n in enumerate(numbers)], 201)
     assert imported == {"imported": 7, "total": 7}
     await scene.root.ok("POST", f"{base}/{camp['id']}/blacklist", {"number": blacklisted}, 201)
@@ -91,7 +112,43 @@ async def test_campaign_paces_to_the_free_agents_and_never_dials_a_blacklisted_n
                 (await scene.root.ok("GET", f"{base}/{camp['id']}/contacts?limit=50"))["items"]}
     assert (contacts[blacklisted]["status"], contacts[blacklisted]["last_result"]) == ("skipped", "blacklisted")
     assert (contacts[later_dnc]["status"], contacts[later_dnc]["last_result"]) == ("skipped", "do_not_call")
+    assert contacts[blacklisted]["attempts"] == contacts[later_dnc]["attempts"] == 0  # a skip is no attempt
     assert all(contacts[n]["last_result"] == "answered" for n in numbers if n not in (blacklisted, later_dnc))
+
+    # the live feed: each dial, each skip with its reason, each answer with the contact's data
+    called = [n for n in numbers if n not in (blacklisted, later_dnc)]
+    dialing = {d["number"]: d for d in feed.of("campaign.dialing")}
+    assert sorted(dialing) == sorted(called) and len(feed.of("campaign.dialing")) == 5
+    for n, d in dialing.items():
+        assert (d["campaign"], d["contact"], d["attempt"]) == (camp["id"], contacts[n]["id"], 1), d
+        assert d["call"].startswith(f"cp{camp['id']}x{contacts[n]['id']}-"), d
+    assert sorted((d["number"], d["reason"], d["contact"]) for d in feed.of("campaign.skipped")) == sorted(
+        [(blacklisted, "blacklisted", contacts[blacklisted]["id"]),
+         (later_dnc, "do_not_call", contacts[later_dnc]["id"])])
+    for seen in (feed, agents_feed):  # the supervisor's feed and the agent's screen alike
+        answered = {d["contact"]["number"]: d for d in seen.of("campaign.answered")}
+        assert sorted(answered) == sorted(called)
+        for n, d in answered.items():
+            i = numbers.index(n)
+            assert (d["campaign"], d["campaign_name"], d["queue"]) == (camp["id"], "Renovação", "ativo"), d
+            assert (d["contact"]["id"], d["contact"]["name"], d["contact"]["data"]) == \
+                (contacts[n]["id"], f"Cliente {i}", {"plano": "gold", "codigo": f"C{i}"}), d
+    for n in called:  # each call's story, in order
+        mine = [t for t, d in feed.events if t.startswith("campaign.") and t != "campaign.status"
+                and n in (d.get("number"), d["contact"]["number"] if isinstance(d.get("contact"), dict) else None)]
+        assert mine == ["campaign.dialing", "campaign.answered", "campaign.connected", "campaign.call_ended",
+                        "campaign.contact_done"], (n, mine)
+    # the journey of one campaign call: the customer's number, then the queue and the agent who took it
+    one = dialing[called[0]]
+    j = await journey(scene, one["call"])
+    assert (j["caller"], j["caller_name"], j["direction"], j["queue"]) == \
+        (called[0], "Cliente 0", "outbound", "ativo"), j
+    assert j["agent"] in agents and len(j["protocols"]) == 1, j
+    assert [leg["kind"] for leg in j["legs"]] == ["external", "queue", "offer", "agent"], j["legs"]
+    external, queue, _, agent = j["legs"]
+    assert (external["number"], external["result"]) == (called[0], "answered"), external
+    assert (queue["queue"], queue["result"]) == ("ativo", "answered"), queue
+    assert agent["agent"] == j["agent"] and ts(agent["answered_at"]) >= ts(external["answered_at"]), agent
 
 
 async def test_no_call_outside_calling_hours(scene: Scene, carrier: SandboxState, carrier_events: Recorder) -> None:

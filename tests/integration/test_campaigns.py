@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 
 from ccplane.asterisk.sandbox import SandboxState
+from ccplane.features.dialer import domain as rules
+from ccplane.features.dialer import pacer as pacer_module
 from ccplane.features.dialer.models import CampaignContact
 from tests.support.api import assert_error
 from tests.support.carrier import busy_mobile, carrier_trunk, mobile, silent_mobile
@@ -292,3 +294,60 @@ async def test_contacts_whose_calls_vanished_are_settled_and_stop_holding_the_pa
     assert (got[talking]["status"], got[talking]["last_result"]) == ("done", "answered"), got[talking]
     assert got[live]["status"] == "dialing", got[live]
     await scene.services.ami.action({"Action": "Hangup", "Channel": f"cp{cid}x{live}-up-a"})
+
+
+def hours_around_now(tz: str, minutes: int = 30) -> dict[str, list[list[str]]]:
+    """Calling hours of today only, a window around now (in the campaign's time zone)."""
+    now = datetime.now(ZoneInfo(tz))
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = max(now - timedelta(minutes=minutes), midnight)
+    end = now + timedelta(minutes=minutes)
+    window = [start.strftime("%H:%M"), end.strftime("%H:%M") if end.date() == now.date() else "24:00"]
+    return {("mon", "tue", "wed", "thu", "fri", "sat", "sun")[now.weekday()]: [window]}
+
+
+async def test_busy_and_unanswered_contacts_are_retried_within_the_calling_hours_up_to_max_attempts(
+        scene: Scene, carrier: SandboxState, carrier_events: Recorder, monkeypatch: Any) -> None:
+    monkeypatch.setattr(pacer_module, "CUSTOMER_RING", 3)  # a contact's phone rings 3 s
+    await carrier_trunk(scene.root, scene.domain, carrier)
+    await scene.extension("2005", phone="auto")
+    await scene.queue("tenta", extensions=["2005"])
+    await scene.agent(["tenta"], "2005")
+    base = f"/domains/{scene.domain}/campaigns"
+    hours = hours_around_now("America/Sao_Paulo")
+    camp = await scene.root.ok("POST", base, {"name": "Insistente", "queue": "tenta", "calling_hours": hours,
+                                              "max_attempts": 3, "retry_interval": 2}, 201)
+    busy, silent = busy_mobile(), silent_mobile()  # the carrier: busy at once; rings unanswered
+    await scene.root.ok("POST", f"{base}/{camp['id']}/contacts",
+                        [{"number": busy, "name": "Ocupado"}, {"number": silent, "name": "Ausente"}], 201)
+    async with live_feed(scene.root.client, scene.domain, scene.root.token) as feed:
+        await scene.root.ok("POST", f"{base}/{camp['id']}/start")
+
+        async def finished() -> dict[str, Any] | None:
+            c = await scene.root.ok("GET", f"{base}/{camp['id']}")
+            return c if c["status"] == "finished" else None
+        done = await eventually(finished, timeout=60, interval=0.3, what="the campaign finished")
+    assert done["in_calling_hours"] is True and done["progress"]["failed"] == 2, done
+    contacts = {c["number"]: c for c in (await scene.root.ok("GET", f"{base}/{camp['id']}/contacts"))["items"]}
+    for number, result, answer in ((busy, "busy", "busy"), (silent, "no_answer", "never")):
+        c = contacts[number]
+        assert (c["status"], c["attempts"], c["last_result"]) == ("failed", 3, result), c
+        # dialled max_attempts times, as the live feed and the carrier saw it
+        dials = feed.of("campaign.dialing", lambda d, n=number: bool(d["number"] == n))
+        assert [d["attempt"] for d in dials] == [1, 2, 3], dials
+        assert len({d["call"] for d in dials}) == 3
+        got = carrier_events.matching("UserEvent", UserEvent="CarrierCall", Number=number)
+        assert [e.fields.get("Answer") for _, e in got] == [answer] * 3, got
+        # each miss: retried after retry_interval while attempts remain, then given up
+        failed = feed.of("campaign.attempt_failed", lambda d, n=number: bool(d["contact"]["number"] == n))
+        assert [(f["contact"]["status"], f["contact"]["last_result"], f["contact"]["attempts"]) for f in failed] == [
+            ("retry", result, 1), ("retry", result, 2), ("failed", result, 3)], failed
+        assert failed[0]["contact"]["next_attempt_at"] and failed[2]["contact"]["next_attempt_at"] is None
+        called_at = [t for t, _ in got]
+        assert all(b - a >= 2.0 - 0.5 for a, b in zip(called_at, called_at[1:])), called_at  # the retry interval
+        if number == silent:  # it rang the 3 s before each miss
+            assert all(b - a >= 3.0 for a, b in zip(called_at, called_at[1:])), called_at
+        # every attempt placed inside the calling hours (today's window around now)
+        placed = feed.timed("campaign.dialing", lambda d, n=number: bool(d["number"] == n))
+        assert len(placed) == 3 and all(rules.within_hours(hours, "America/Sao_Paulo", at) for at, _ in placed)
+    assert not feed.of("campaign.answered")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from aiohttp import WSMsgType
@@ -18,9 +19,15 @@ Match = Callable[[dict[str, Any]], bool]
 class LiveFeed:
     def __init__(self) -> None:
         self.events: list[tuple[str, dict[str, Any]]] = []  # (type, data), in the order they came
+        self.stamps: list[str] = []  # each event's "at", as sent
 
     def of(self, kind: str, match: Match | None = None) -> list[dict[str, Any]]:
         return [d for t, d in self.events if t == kind and (match is None or match(d))]
+
+    def timed(self, kind: str, match: Match | None = None) -> list[tuple[datetime, dict[str, Any]]]:
+        """(when the event was published, its data)."""
+        return [(datetime.fromisoformat(at), d) for (t, d), at in zip(self.events, self.stamps)
+                if t == kind and (match is None or match(d))]
 
     def kinds(self, prefix: str) -> list[str]:
         return [t for t, _ in self.events if t.startswith(prefix)]
@@ -47,6 +54,7 @@ async def live_feed(client: Any, domain: str, token: str) -> AsyncIterator[LiveF
             if msg.type != WSMsgType.TEXT:
                 break
             event = msg.json()
+            feed.stamps.append(str(event.get("at")))
             feed.events.append((str(event["type"]), dict(event.get("data") or {})))
     task = asyncio.create_task(read())
     try:

@@ -637,6 +637,23 @@ async def test_a_keyed_in_number_is_checked_then_called_back_and_the_caller_hung
     assert (await scene.root.ok("GET", f"/domains/{scene.domain}/callbacks"))["total"] == 1
 
 
+async def test_a_caller_who_keys_three_invalid_numbers_is_told_each_time_and_no_callback_is_left(
+        scene: Scene) -> None:
+    await paused_agent(scene, "errado", "3202", "8")
+    caller = await scene.call("errado", "1130000088")
+    await press(scene, caller, "8")
+    for attempt, typed in enumerate(("123#", "11812345678#", "00#"), 1):  # short; a mobile without its 9; no DDD
+        await scene.recorder.wait_for("Newexten", Uniqueid=caller, Application="Read", count=attempt, timeout=15)
+        await press(scene, caller, typed)
+    await scene.recorder.wait_for("Hangup", Uniqueid=caller, timeout=20)
+    told = [str(e.fields.get("AppData")) for _, e in scene.recorder.matching(
+        "Newexten", Uniqueid=caller, Application="Playback")]
+    assert told == [system_prompt("retorno-invalido")] * 3, told
+    assert len(scene.recorder.matching("Newexten", Uniqueid=caller, Application="Read")) == 3
+    assert not scene.recorder.matching("UserEvent", UserEvent="CcplaneCallbackRequest", Uniqueid=caller)
+    assert (await scene.root.ok("GET", f"/domains/{scene.domain}/callbacks"))["total"] == 0
+
+
 async def test_two_in_queue_callbacks_and_one_free_agent_never_two_callbacks_in_flight(
         scene: Scene, carrier: SandboxState, carrier_events: Recorder) -> None:
     await carrier_trunk(scene.root, scene.domain, carrier)

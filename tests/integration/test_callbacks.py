@@ -17,11 +17,14 @@ from sqlalchemy import func, select, update
 
 from ccplane.asterisk.ami import AmiClient
 from ccplane.asterisk.sandbox import SandboxState
+from ccplane.features.callbacks import engine as callback_engine
 from ccplane.features.callbacks.models import Callback
+from ccplane.features.ivr.system_prompts import system_prompt
 from ccplane.scheduler import JOBS_TABLE
 from ccplane.settings import Settings
 from tests.support.api import ApiCaller, assert_error
-from tests.support.carrier import carrier_trunk, mobile
+from tests.support.carrier import carrier_trunk, mobile, silent_mobile
+from tests.support.live import LiveFeed, live_feed
 from tests.support.replicas import answering, free_port, leading, request, serve
 from tests.support.telephony import Recorder, Scene
 from tests.support.waiting import eventually
@@ -45,11 +48,40 @@ async def rung_at(recorder: Recorder, endpoint: str, timeout: float) -> float:
     return await eventually(dialled, timeout=timeout, interval=0.05, what=f"the agent's phone {endpoint} rung")
 
 
+def ts(value: str | None) -> float:
+    assert value is not None
+    return datetime.fromisoformat(value).timestamp()
+
+
+async def journey(scene: Scene, call_id: str) -> dict[str, Any]:
+    """The call's journey once it ended."""
+    async def ended() -> dict[str, Any] | None:
+        status, body = await scene.root.call("GET", f"/domains/{scene.domain}/calls/{call_id}")
+        return body if status == 200 and body["ended_at"] else None
+    return await eventually(ended, timeout=15, what=f"the journey of {call_id} ended")
+
+
 async def callback_state(root: ApiCaller, domain: str, cid: int, *status: str) -> dict[str, Any]:
     async def reached() -> dict[str, Any] | None:
         cb = await root.ok("GET", f"/domains/{domain}/callbacks/{cid}")
         return cb if cb["status"] in status else None
     return await eventually(reached, timeout=20, what=f"callback {cid} {status}")
+
+
+async def press(scene: Scene, caller_uid: str, digits: str) -> None:
+    """The caller (the Local ;2 half in the queue) presses ``digits``: real DTMF from its ;1 half."""
+    outer = caller_uid.removesuffix("-2") + "-1"
+    for digit in digits:
+        await scene.services.ami.action({"Action": "PlayDTMF", "Channel": outer, "Digit": digit, "Duration": "120"})
+
+
+async def ask_for_callback(scene: Scene, caller_uid: str, key: str, number: str = "1") -> None:
+    """The waiting caller presses the queue's callback key, then ``number`` + # ("1": call back
+    the number I am calling from), and the request is reported."""
+    await press(scene, caller_uid, key)
+    await scene.recorder.wait_for("Newexten", Uniqueid=caller_uid, Application="Read", timeout=10)
+    await press(scene, caller_uid, number + "#")
+    await scene.recorder.wait_for("UserEvent", UserEvent="CcplaneCallbackRequest", Uniqueid=caller_uid, timeout=20)
 
 
 async def test_scheduled_callback_rings_the_agent_at_its_time_then_the_customer(
@@ -208,20 +240,19 @@ async def test_in_queue_callback_keeps_the_callers_place_agent_first_one_call_pe
     assert (q["callback_key"], q["callback_retries"]) == ("5", 1)
     agent = await scene.agent(["espera"], "3001")
     await agent.ok("POST", f"/domains/{scene.domain}/agents/{agent.username}/pause", {"reason": "reunião"})  # type: ignore[attr-defined]
+    async with live_feed(scene.root.client, scene.domain, scene.root.token) as feed:
+        await _in_queue_callback_keeps_the_callers_place(scene, carrier_events, agent, feed)
+
+
+async def _in_queue_callback_keeps_the_callers_place(scene: Scene, carrier_events: Recorder, agent: ApiCaller,
+                                                     feed: LiveFeed) -> None:
     number = mobile()
     first = await scene.call("espera", "1130000001")
     asker = await scene.call("espera", number)  # position 2
     third = await scene.call("espera", "1130000003")
 
     async def ask_callback(caller_uid: str) -> None:
-        outer = caller_uid.removesuffix("-2") + "-1"
-        await scene.services.ami.action({"Action": "PlayDTMF", "Channel": outer, "Digit": "5", "Duration": "120"})
-        await scene.recorder.wait_for("Newexten", Uniqueid=caller_uid, Application="Read", timeout=10)
-        for digit in "1#":  # "1": call back this number; "#" ends the entry
-            await scene.services.ami.action({"Action": "PlayDTMF", "Channel": outer, "Digit": digit,
-                                             "Duration": "120"})
-        await scene.recorder.wait_for("UserEvent", UserEvent="CcplaneCallbackRequest", Uniqueid=caller_uid,
-                                      timeout=20)
+        await ask_for_callback(scene, caller_uid, "5")
 
     await ask_callback(asker)
     base = f"/domains/{scene.domain}/callbacks"
@@ -232,6 +263,11 @@ async def test_in_queue_callback_keeps_the_callers_place_agent_first_one_call_pe
     cb = await eventually(the_callback, timeout=10, what="the in-queue callback placed")
     assert (cb["kind"], cb["number"], cb["queue"], cb["position"], cb["routed_to"]) == \
         ("in_queue", number, "espera", 2, "queue")
+    [started] = await feed.wait_for("callback.started", lambda d: d["id"] == cb["id"])
+    assert (started["kind"], started["number"], started["routed_to"], started["call"], started["status"],
+            started["attempts"]) == ("in_queue", number, "queue", cb["call"], "calling_agent", 1), started
+    [scheduled] = feed.of("callback.scheduled", lambda d: d["id"] == cb["id"])
+    assert (scheduled["number"], scheduled["queue"], scheduled["position"]) == (number, "espera", 2), scheduled
     placeholder = cb["call"].removesuffix("-a") + "-b"
     joined = await scene.recorder.wait_for("QueueCallerJoin", Uniqueid=placeholder, timeout=10)
     assert joined[0][1].fields.get("Position") == "2", joined[0][1].fields  # the caller's place, kept
@@ -245,6 +281,9 @@ async def test_in_queue_callback_keeps_the_callers_place_agent_first_one_call_pe
         return not [i for i in items if str(i.get("Key", "")).endswith(f"{again}-cbr")]
     await eventually(request_stored, timeout=5, what="the second request handled")
     assert (await scene.root.ok("GET", base))["total"] == 1
+    [dup] = await feed.wait_for("callback.duplicate")
+    assert dup == {"id": cb["id"], "number": number, "queue": "espera"}, dup
+    assert feed.kinds("callback.") == ["callback.scheduled", "callback.started", "callback.duplicate"]
 
     # the agent frees up: the first caller, then the callback (agent first, then the
     # customer at the carrier), and only then the third caller
@@ -264,7 +303,28 @@ async def test_in_queue_callback_keeps_the_callers_place_agent_first_one_call_pe
     done = await callback_state(scene.root, scene.domain, cb["id"], "completed")
     assert done["outcome"] == "answered"
     assert len(carrier_events.matching("UserEvent", UserEvent="CarrierCall", Number=number)) == 1
-    # the journey of the caller who asked records why it left the queue
+    [completed] = await feed.wait_for("callback.completed", lambda d: d["id"] == cb["id"])
+    assert (completed["outcome"], completed["status"], completed["call"]) == ("answered", "completed", cb["call"])
+    assert completed["agent_answered_at"] and completed["customer_answered_at"] and completed["ended_at"]
+    assert feed.kinds("callback.") == ["callback.scheduled", "callback.started", "callback.duplicate",
+                                       "callback.agent_answered", "callback.customer_answered",
+                                       "callback.completed"]
+    # the journey of the caller who asked records why it left the queue: for a callback
+    asked = await journey(scene, asker.removesuffix("-2") + "-1")
+    assert (asked["caller"], asked["queue"], asked["answered_at"], asked["ended_reason"]) == \
+        (number, "espera", None, "overflow"), asked
+    assert [(leg["kind"], leg["queue"], leg["result"], leg["detail"]) for leg in asked["legs"]] == \
+        [("queue", "espera", "callback", "callback")], asked["legs"]
+    # the callback's own call: the agent first (through the queue, at the kept place), then the customer
+    call = await journey(scene, cb["call"])
+    assert (call["caller"], call["queue"], call["agent"]) == (number, "espera", agent.username), call  # type: ignore[attr-defined]
+    legs = {leg["kind"]: leg for leg in call["legs"]}
+    assert [leg["kind"] for leg in call["legs"]] == ["queue", "offer", "agent", "external"], call["legs"]
+    assert (legs["queue"]["queue"], legs["queue"]["result"]) == ("espera", "answered")
+    assert (legs["agent"]["agent"], legs["agent"]["queue"]) == (agent.username, "espera")  # type: ignore[attr-defined]
+    assert (legs["external"]["number"], legs["external"]["result"]) == (number, "answered")
+    assert ts(legs["agent"]["answered_at"]) <= ts(legs["external"]["started_at"]) <= ts(legs["external"]["answered_at"])
+    assert len(call["protocols"]) == 1  # the agent's attendance of the callback
     await scene.hangup(third)
 
 
@@ -463,3 +523,183 @@ async def test_reaper_gives_up_a_callback_whose_call_vanished_and_spares_a_live_
     assert (told["status"], told["outcome"]) == ("completed", "answered"), told
     # the reaper re-arms itself on the scheduler (leader only, survives restarts)
     assert "callbacks.reaper" in await scene.services.scheduler.jobs("callbacks.reaper")
+
+
+# -- customers who do not answer, numbers keyed in, one agent for two callbacks --------------
+
+async def paused_agent(scene: Scene, queue: str, extension: str, key: str, **fields: Any) -> ApiCaller:
+    """A queue with callback key ``key`` and one agent (baresip, answers) on a break."""
+    await scene.extension(extension, phone="auto")
+    await scene.queue(queue, strategy="ringall", ring_timeout=10, wrapup_time=0, extensions=[extension],
+                      callback_key=key, **fields)
+    agent = await scene.agent([queue], extension)
+    await agent.ok("POST", f"/domains/{scene.domain}/agents/{agent.username}/pause", {"reason": "reunião"})  # type: ignore[attr-defined]
+    return agent
+
+
+async def unpause(scene: Scene, agent: ApiCaller) -> None:
+    await agent.ok("POST", f"/domains/{scene.domain}/agents/{agent.username}/unpause")  # type: ignore[attr-defined]
+
+
+async def test_in_queue_callback_whose_customer_does_not_answer_goes_back_in_line_until_its_retries_run_out(
+        scene: Scene, carrier: SandboxState, carrier_events: Recorder, monkeypatch: Any) -> None:
+    monkeypatch.setattr(callback_engine, "CUSTOMER_RING", 3)  # the customer's phone rings 3 s
+    await carrier_trunk(scene.root, scene.domain, carrier)
+    agent = await paused_agent(scene, "insiste", "3101", "5", callback_retries=1, callback_retry_delay=5,
+                               callback_expiry=600)
+    number = silent_mobile()  # the carrier lets it ring, nobody answers
+    async with live_feed(scene.root.client, scene.domain, scene.root.token) as feed:
+        asker = await scene.call("insiste", number)
+        await ask_for_callback(scene, asker, "5")
+        [first] = await feed.wait_for("callback.started")
+        cid = first["id"]
+        await unpause(scene, agent)
+        [retry] = await feed.wait_for("callback.retry", lambda d: d["id"] == cid, timeout=30)
+        missed = time.time()
+        # back in line: not failed, scheduled again retry_delay seconds after the miss, the attempt counted
+        assert (retry["status"], retry["outcome"], retry["attempts"], retry["ended_at"]) == \
+            ("scheduled", "no_answer", 1, None), retry
+        assert abs(ts(retry["at"]) - (missed + 5)) <= 2.0, (retry["at"], missed)
+        assert retry["agent_answered_at"]  # the agent took it; the customer did not answer
+        [failed] = await feed.wait_for("callback.failed", lambda d: d["id"] == cid, timeout=40)
+        started = feed.of("callback.started", lambda d: d["id"] == cid)
+    # the second try joined the queue again, at its time, as a new call
+    assert len(started) == 2 and started[0]["call"] != started[1]["call"], started
+    assert ts(started[1]["started_at"]) >= ts(retry["at"]) - 0.5, (started[1]["started_at"], retry["at"])
+    await scene.recorder.wait_for("QueueCallerJoin", Uniqueid=started[1]["call"].removesuffix("-a") + "-b",
+                                  Queue=scene.qname("insiste"), timeout=1)
+    # ...and the retry limit (1) stops it: failed for good, no job left, two calls to the customer in all
+    assert (failed["status"], failed["outcome"], failed["attempts"]) == ("failed", "no_answer", 2), failed
+    assert len(feed.of("callback.retry")) == 1
+    assert [k for k in feed.kinds("callback.") if k not in ("callback.agent_answered",)] == [
+        "callback.scheduled", "callback.started", "callback.retry", "callback.started", "callback.failed"]
+    assert f"callbacks.run.{cid}" not in await scene.services.scheduler.jobs("callbacks.run.")
+    calls = carrier_events.matching("UserEvent", UserEvent="CarrierCall", Number=number)
+    assert [e.fields.get("Answer") for _, e in calls] == ["never", "never"], calls
+    final = await scene.root.ok("GET", f"/domains/{scene.domain}/callbacks/{cid}")
+    assert (final["status"], final["outcome"], final["attempts"]) == ("failed", "no_answer", 2), final
+    # each try's journey: the agent took it, then the customer's number rang unanswered
+    # (the leg's result is the trunk dial's: the ring limit is the callback's Dial, which cancels it)
+    for run in started:
+        j = await journey(scene, run["call"])
+        assert [leg["kind"] for leg in j["legs"]] == ["queue", "offer", "agent", "external"], j["legs"]
+        agent_leg, external = j["legs"][2], j["legs"][3]
+        assert agent_leg["agent"] == agent.username and agent_leg["answered_at"], agent_leg  # type: ignore[attr-defined]
+        assert (external["number"], external["answered_at"]) == (number, None), external
+        assert ts(external["ended_at"]) - ts(external["started_at"]) >= 2.5, external  # it rang its 3 s
+
+
+async def test_a_keyed_in_number_is_checked_then_called_back_and_the_caller_hung_up(
+        scene: Scene, carrier: SandboxState, carrier_events: Recorder) -> None:
+    await carrier_trunk(scene.root, scene.domain, carrier)
+    agent = await paused_agent(scene, "digita", "3201", "7")
+    own = "1130000077"  # the number the caller calls from: not the one they key in
+    keyed = mobile()
+    async with live_feed(scene.root.client, scene.domain, scene.root.token) as feed:
+        caller = await scene.call("digita", own)
+        await press(scene, caller, "7")
+        await scene.recorder.wait_for("Newexten", Uniqueid=caller, Application="Read", timeout=10)
+        await press(scene, caller, "12345#")  # not a Brazilian number: told so, and asked again
+
+        def playbacks() -> list[str]:
+            return [str(e.fields.get("AppData")) for _, e in scene.recorder.matching(
+                "Newexten", Uniqueid=caller, Application="Playback")]
+        await scene.recorder.wait_for("Newexten", Uniqueid=caller, Application="Read", count=2, timeout=15)
+        assert playbacks() == [system_prompt("retorno-invalido")], playbacks()
+        assert not scene.recorder.matching("UserEvent", UserEvent="CcplaneCallbackRequest", Uniqueid=caller)
+        await press(scene, caller, f"0{keyed}#")  # with the trunk prefix 0, as people dial
+        [(_, request)] = await scene.recorder.wait_for("UserEvent", UserEvent="CcplaneCallbackRequest",
+                                                       Uniqueid=caller, timeout=20)
+        assert request.fields.get("Number") == f"0{keyed}"
+        # the confirmation, then the dialplan hangs the caller up (the test never does)
+        [(hung_at, _)] = await scene.recorder.wait_for("Hangup", Uniqueid=caller, timeout=20)
+        assert playbacks() == [system_prompt("retorno-invalido"), system_prompt("retorno-agendado")]
+        confirmed_at = scene.recorder.matching("Newexten", Uniqueid=caller, Application="Playback")[-1][0]
+        after = [str(e.fields.get("Application")) for t, e in scene.recorder.matching("Newexten", Uniqueid=caller)
+                 if t > confirmed_at]
+        # the dialplan's own Hangup() right after the confirmation (then only the hangup handlers)
+        assert after[:1] == ["Hangup"] and hung_at >= confirmed_at, after
+        [started] = await feed.wait_for("callback.started")
+        assert (started["number"], started["kind"], started["queue"]) == (keyed, "in_queue", "digita"), started
+        # the keyed number is the one called back
+        await unpause(scene, agent)
+        await carrier_events.wait_for("UserEvent", UserEvent="CarrierCall", Number=keyed, timeout=20)
+        running = await callback_state(scene.root, scene.domain, started["id"], "calling_customer")
+
+        async def talking() -> bool:
+            return bool((await scene.root.ok("GET", f"/domains/{scene.domain}/callbacks/{started['id']}"))[
+                "customer_answered_at"])
+        await eventually(talking, timeout=10, what="the customer answered")
+        await scene.services.ami.action({"Action": "Hangup", "Channel": running["call"]})
+        await feed.wait_for("callback.completed", lambda d: d["id"] == started["id"])
+    assert not [e for _, e in carrier_events.matching("UserEvent", UserEvent="CarrierCall")
+                if str(e.fields.get("Number")) in (own, "12345")]
+    assert (await scene.root.ok("GET", f"/domains/{scene.domain}/callbacks"))["total"] == 1
+
+
+async def test_a_caller_who_keys_three_invalid_numbers_is_told_each_time_and_no_callback_is_left(
+        scene: Scene) -> None:
+    await paused_agent(scene, "errado", "3202", "8")
+    caller = await scene.call("errado", "1130000088")
+    await press(scene, caller, "8")
+    for attempt, typed in enumerate(("123#", "11812345678#", "00#"), 1):  # short; a mobile without its 9; no DDD
+        await scene.recorder.wait_for("Newexten", Uniqueid=caller, Application="Read", count=attempt, timeout=15)
+        await press(scene, caller, typed)
+    await scene.recorder.wait_for("Hangup", Uniqueid=caller, timeout=20)
+    told = [str(e.fields.get("AppData")) for _, e in scene.recorder.matching(
+        "Newexten", Uniqueid=caller, Application="Playback")]
+    assert told == [system_prompt("retorno-invalido")] * 3, told
+    assert len(scene.recorder.matching("Newexten", Uniqueid=caller, Application="Read")) == 3
+    assert not scene.recorder.matching("UserEvent", UserEvent="CcplaneCallbackRequest", Uniqueid=caller)
+    assert (await scene.root.ok("GET", f"/domains/{scene.domain}/callbacks"))["total"] == 0
+
+
+async def test_two_in_queue_callbacks_and_one_free_agent_never_two_callbacks_in_flight(
+        scene: Scene, carrier: SandboxState, carrier_events: Recorder) -> None:
+    await carrier_trunk(scene.root, scene.domain, carrier)
+    agent = await paused_agent(scene, "uma", "3301", "5")
+    numbers = [mobile(), mobile()]
+    callers = [await scene.call("uma", n) for n in numbers]
+    async with live_feed(scene.root.client, scene.domain, scene.root.token) as feed:
+        for i, caller in enumerate(callers, 1):
+            await ask_for_callback(scene, caller, "5")
+            cb = (await feed.wait_for("callback.started", count=i))[-1]
+            # its place kept in the line before the next caller asks (see the report: a caller
+            # who asks while the one ahead is still confirming would claim the same place)
+            await scene.recorder.wait_for("QueueCallerJoin", Uniqueid=cb["call"].removesuffix("-a") + "-b",
+                                          timeout=10)
+        started = feed.of("callback.started")
+        assert [s["number"] for s in started] == numbers and [s["position"] for s in started] == [1, 2], started
+        ours = {s["call"]: s["id"] for s in started}
+
+        # in flight, from Asterisk's own channel list: callbacks with a real channel (the agent's
+        # phone, the trunk to the customer) beside their Local placeholders
+        samples: list[set[str]] = []
+
+        async def sample() -> None:
+            while True:
+                channels = await scene.services.ami.action({"Action": "CoreShowChannels"})
+                samples.append({str(c.get("Linkedid")) for c in channels if str(c.get("Linkedid")) in ours
+                                and str(c.get("Channel", "")).startswith("PJSIP/")})
+                await asyncio.sleep(0.1)
+        sampler = asyncio.create_task(sample())
+        try:
+            await unpause(scene, agent)
+            hung: list[float] = []
+            for cb in started:  # served in line: the first asker's callback, then the second's
+                await carrier_events.wait_for("UserEvent", UserEvent="CarrierCall", Number=cb["number"], timeout=20)
+                await feed.wait_for("callback.customer_answered", lambda d, i=cb["id"]: bool(d["id"] == i))
+                hung.append(time.monotonic())
+                await scene.services.ami.action({"Action": "Hangup", "Channel": cb["call"]})
+                await feed.wait_for("callback.completed", lambda d, i=cb["id"]: bool(d["id"] == i))
+
+            async def all_gone() -> bool:  # a look once both are over: none of their channels left
+                return bool(samples) and not samples[-1]
+            await eventually(all_gone, timeout=10, what="both callbacks' channels gone")
+        finally:
+            sampler.cancel()
+    assert max(len(s) for s in samples) == 1, [s for s in samples if len(s) > 1][:3]
+    assert [next(iter(s)) for s in samples if s][0] == started[0]["call"]  # the first in line went first
+    assert {next(iter(s)) for s in samples if s} == set(ours)  # ...and both were seen in flight
+    second = carrier_events.matching("UserEvent", UserEvent="CarrierCall", Number=numbers[1])
+    assert len(second) == 1 and second[0][0] > hung[0]  # called once the first conversation was over

@@ -12,13 +12,29 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 
 from ccplane.asterisk.sandbox import SandboxState
+from ccplane.features.dialer import domain as rules
+from ccplane.features.dialer import pacer as pacer_module
 from ccplane.features.dialer.models import CampaignContact
 from tests.support.api import assert_error
-from tests.support.carrier import carrier_trunk, mobile
+from tests.support.carrier import busy_mobile, carrier_trunk, mobile, silent_mobile
+from tests.support.live import LiveFeed, live_feed
 from tests.support.telephony import Recorder, Scene
 from tests.support.waiting import eventually
 
 ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def ts(value: str | None) -> float:
+    assert value is not None
+    return datetime.fromisoformat(value).timestamp()
+
+
+async def journey(scene: Scene, call_id: str) -> dict[str, Any]:
+    """The call's journey once it ended."""
+    async def ended() -> dict[str, Any] | None:
+        status, body = await scene.root.call("GET", f"/domains/{scene.domain}/calls/{call_id}")
+        return body if status == 200 and body["ended_at"] else None
+    return await eventually(ended, timeout=15, what=f"the journey of {call_id} ended")
 
 
 def dialled(carrier_events: Recorder) -> list[str]:
@@ -31,15 +47,22 @@ async def test_campaign_paces_to_the_free_agents_and_never_dials_a_blacklisted_n
     await scene.extension("2001", phone="auto")
     await scene.extension("2002", phone="auto")
     await scene.queue("ativo", strategy="rrmemory", ring_timeout=10, extensions=["2001", "2002"])
-    await scene.agent(["ativo"], "2001")
-    await scene.agent(["ativo"], "2002")
+    agents = [await scene.agent(["ativo"], "2001"), await scene.agent(["ativo"], "2002")]
+    async with live_feed(scene.root.client, scene.domain, scene.root.token) as feed, \
+            live_feed(scene.root.client, scene.domain, agents[0].token) as agents_feed:
+        await _paces_to_the_free_agents(scene, carrier_events, feed, agents_feed,
+                                        {a.username for a in agents})  # type: ignore[attr-defined]
+
+
+async def _paces_to_the_free_agents(scene: Scene, carrier_events: Recorder, feed: LiveFeed,
+                                    agents_feed: LiveFeed, agents: set[str]) -> None:
     base = f"/domains/{scene.domain}/campaigns"
     camp = await scene.root.ok("POST", base, {"name": "Renovação", "queue": "ativo", "calling_hours": ALL_DAY,
                                               "max_attempts": 2, "retry_interval": 1}, 201)
     numbers = [mobile() for _ in range(7)]
     blacklisted, later_dnc = numbers[2], numbers[6]
     imported = await scene.root.ok("POST", f"{base}/{camp['id']}/contacts",
-                                   [{"number": n, "name": f"Cliente {i}", "data": {"plano": "gold"}}
+                                   [{"number": n, "name": f"Cliente {i}", "data": {"plano": "gold", "codigo": f"C{i}"}}
                                     for i, n in enumerate(numbers)], 201)
     assert imported == {"imported": 7, "total": 7}
     await scene.root.ok("POST", f"{base}/{camp['id']}/blacklist", {"number": blacklisted}, 201)
@@ -91,7 +114,43 @@ async def test_campaign_paces_to_the_free_agents_and_never_dials_a_blacklisted_n
                 (await scene.root.ok("GET", f"{base}/{camp['id']}/contacts?limit=50"))["items"]}
     assert (contacts[blacklisted]["status"], contacts[blacklisted]["last_result"]) == ("skipped", "blacklisted")
     assert (contacts[later_dnc]["status"], contacts[later_dnc]["last_result"]) == ("skipped", "do_not_call")
+    assert contacts[blacklisted]["attempts"] == contacts[later_dnc]["attempts"] == 0  # a skip is no attempt
     assert all(contacts[n]["last_result"] == "answered" for n in numbers if n not in (blacklisted, later_dnc))
+
+    # the live feed: each dial, each skip with its reason, each answer with the contact's data
+    called = [n for n in numbers if n not in (blacklisted, later_dnc)]
+    dialing = {d["number"]: d for d in feed.of("campaign.dialing")}
+    assert sorted(dialing) == sorted(called) and len(feed.of("campaign.dialing")) == 5
+    for n, d in dialing.items():
+        assert (d["campaign"], d["contact"], d["attempt"]) == (camp["id"], contacts[n]["id"], 1), d
+        assert d["call"].startswith(f"cp{camp['id']}x{contacts[n]['id']}-"), d
+    assert sorted((d["number"], d["reason"], d["contact"]) for d in feed.of("campaign.skipped")) == sorted(
+        [(blacklisted, "blacklisted", contacts[blacklisted]["id"]),
+         (later_dnc, "do_not_call", contacts[later_dnc]["id"])])
+    for seen in (feed, agents_feed):  # the supervisor's feed and the agent's screen alike
+        answered = {d["contact"]["number"]: d for d in seen.of("campaign.answered")}
+        assert sorted(answered) == sorted(called)
+        for n, d in answered.items():
+            i = numbers.index(n)
+            assert (d["campaign"], d["campaign_name"], d["queue"]) == (camp["id"], "Renovação", "ativo"), d
+            assert (d["contact"]["id"], d["contact"]["name"], d["contact"]["data"]) == \
+                (contacts[n]["id"], f"Cliente {i}", {"plano": "gold", "codigo": f"C{i}"}), d
+    for n in called:  # each call's story, in order
+        mine = [t for t, d in feed.events if t.startswith("campaign.") and t != "campaign.status"
+                and n in (d.get("number"), d["contact"]["number"] if isinstance(d.get("contact"), dict) else None)]
+        assert mine == ["campaign.dialing", "campaign.answered", "campaign.connected", "campaign.call_ended",
+                        "campaign.contact_done"], (n, mine)
+    # the journey of one campaign call: the customer's number, then the queue and the agent who took it
+    one = dialing[called[0]]
+    j = await journey(scene, one["call"])
+    assert (j["caller"], j["caller_name"], j["direction"], j["queue"]) == \
+        (called[0], "Cliente 0", "outbound", "ativo"), j
+    assert j["agent"] in agents and len(j["protocols"]) == 1, j
+    assert [leg["kind"] for leg in j["legs"]] == ["external", "queue", "offer", "agent"], j["legs"]
+    external, queue, _, agent = j["legs"]
+    assert (external["number"], external["result"]) == (called[0], "answered"), external
+    assert (queue["queue"], queue["result"]) == ("ativo", "answered"), queue
+    assert agent["agent"] == j["agent"] and ts(agent["answered_at"]) >= ts(external["answered_at"]), agent
 
 
 async def test_no_call_outside_calling_hours(scene: Scene, carrier: SandboxState, carrier_events: Recorder) -> None:
@@ -235,3 +294,60 @@ async def test_contacts_whose_calls_vanished_are_settled_and_stop_holding_the_pa
     assert (got[talking]["status"], got[talking]["last_result"]) == ("done", "answered"), got[talking]
     assert got[live]["status"] == "dialing", got[live]
     await scene.services.ami.action({"Action": "Hangup", "Channel": f"cp{cid}x{live}-up-a"})
+
+
+def hours_around_now(tz: str, minutes: int = 30) -> dict[str, list[list[str]]]:
+    """Calling hours of today only, a window around now (in the campaign's time zone)."""
+    now = datetime.now(ZoneInfo(tz))
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = max(now - timedelta(minutes=minutes), midnight)
+    end = now + timedelta(minutes=minutes)
+    window = [start.strftime("%H:%M"), end.strftime("%H:%M") if end.date() == now.date() else "24:00"]
+    return {("mon", "tue", "wed", "thu", "fri", "sat", "sun")[now.weekday()]: [window]}
+
+
+async def test_busy_and_unanswered_contacts_are_retried_within_the_calling_hours_up_to_max_attempts(
+        scene: Scene, carrier: SandboxState, carrier_events: Recorder, monkeypatch: Any) -> None:
+    monkeypatch.setattr(pacer_module, "CUSTOMER_RING", 3)  # a contact's phone rings 3 s
+    await carrier_trunk(scene.root, scene.domain, carrier)
+    await scene.extension("2005", phone="auto")
+    await scene.queue("tenta", extensions=["2005"])
+    await scene.agent(["tenta"], "2005")
+    base = f"/domains/{scene.domain}/campaigns"
+    hours = hours_around_now("America/Sao_Paulo")
+    camp = await scene.root.ok("POST", base, {"name": "Insistente", "queue": "tenta", "calling_hours": hours,
+                                              "max_attempts": 3, "retry_interval": 2}, 201)
+    busy, silent = busy_mobile(), silent_mobile()  # the carrier: busy at once; rings unanswered
+    await scene.root.ok("POST", f"{base}/{camp['id']}/contacts",
+                        [{"number": busy, "name": "Ocupado"}, {"number": silent, "name": "Ausente"}], 201)
+    async with live_feed(scene.root.client, scene.domain, scene.root.token) as feed:
+        await scene.root.ok("POST", f"{base}/{camp['id']}/start")
+
+        async def finished() -> dict[str, Any] | None:
+            c = await scene.root.ok("GET", f"{base}/{camp['id']}")
+            return c if c["status"] == "finished" else None
+        done = await eventually(finished, timeout=60, interval=0.3, what="the campaign finished")
+    assert done["in_calling_hours"] is True and done["progress"]["failed"] == 2, done
+    contacts = {c["number"]: c for c in (await scene.root.ok("GET", f"{base}/{camp['id']}/contacts"))["items"]}
+    for number, result, answer in ((busy, "busy", "busy"), (silent, "no_answer", "never")):
+        c = contacts[number]
+        assert (c["status"], c["attempts"], c["last_result"]) == ("failed", 3, result), c
+        # dialled max_attempts times, as the live feed and the carrier saw it
+        dials = feed.of("campaign.dialing", lambda d, n=number: bool(d["number"] == n))
+        assert [d["attempt"] for d in dials] == [1, 2, 3], dials
+        assert len({d["call"] for d in dials}) == 3
+        got = carrier_events.matching("UserEvent", UserEvent="CarrierCall", Number=number)
+        assert [e.fields.get("Answer") for _, e in got] == [answer] * 3, got
+        # each miss: retried after retry_interval while attempts remain, then given up
+        failed = feed.of("campaign.attempt_failed", lambda d, n=number: bool(d["contact"]["number"] == n))
+        assert [(f["contact"]["status"], f["contact"]["last_result"], f["contact"]["attempts"]) for f in failed] == [
+            ("retry", result, 1), ("retry", result, 2), ("failed", result, 3)], failed
+        assert failed[0]["contact"]["next_attempt_at"] and failed[2]["contact"]["next_attempt_at"] is None
+        called_at = [t for t, _ in got]
+        assert all(b - a >= 2.0 - 0.5 for a, b in zip(called_at, called_at[1:])), called_at  # the retry interval
+        if number == silent:  # it rang the 3 s before each miss
+            assert all(b - a >= 3.0 for a, b in zip(called_at, called_at[1:])), called_at
+        # every attempt placed inside the calling hours (today's window around now)
+        placed = feed.timed("campaign.dialing", lambda d, n=number: bool(d["number"] == n))
+        assert len(placed) == 3 and all(rules.within_hours(hours, "America/Sao_Paulo", at) for at, _ in placed)
+    assert not feed.of("campaign.answered")

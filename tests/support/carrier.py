@@ -3,6 +3,7 @@ test instance's name and ports."""
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,14 +19,43 @@ from tests.support.telephony import Recorder
 
 CARRIER = instance_env("carrier", 5438, 8488, 5460, 13500, 13999)
 
+# The tests' customers who do not pick up, by area code (mobile() never makes them):
+BUSY_DDD = "47"  # the carrier refuses the call busy (486, cause 17)
+SILENT_DDD = "48"  # the carrier rings and nobody ever answers
+
+# Before the demo carrier's catch-all (_X. answers): Asterisk takes the most specific pattern.
+REFUSALS = f"""[carrier-in]
+exten => _{BUSY_DDD}9XXXXXXXX,1,UserEvent(CarrierCall,Number: ${{EXTEN}},From: ${{CALLERID(num)}},Answer: busy)
+ same => n,Hangup(17)
+exten => _{SILENT_DDD}9XXXXXXXX,1,UserEvent(CarrierCall,Number: ${{EXTEN}},From: ${{CALLERID(num)}},Answer: never)
+ same => n,Ringing()
+ same => n,Wait(120)
+ same => n,Hangup()
+"""
+
 
 def start_carrier() -> tuple[Sandbox, SandboxState]:
-    return _carrier.start_carrier(load_settings(env=CARRIER).sandbox)
+    """The demo's carrier, plus the tests' refusals (``busy_mobile``, ``silent_mobile``)."""
+    sandbox, state = _carrier.start_carrier(load_settings(env=CARRIER).sandbox)
+    (Path(state.config_dir) / "ccplane" / "extensions.conf").write_text(
+        _carrier.DIALPLAN.replace("[carrier-in]\n", REFUSALS, 1))
+    sandbox.cli("dialplan reload")
+    return sandbox, state
 
 
-def mobile() -> str:
-    """A random São Paulo mobile number (DDD 11 + 9 digits)."""
-    return "119" + str(secrets.randbelow(10**8)).zfill(8)
+def mobile(ddd: str = "11") -> str:
+    """A random mobile number (DDD + 9 digits), São Paulo's by default."""
+    return ddd + "9" + str(secrets.randbelow(10**8)).zfill(8)
+
+
+def busy_mobile() -> str:
+    """A number the carrier answers busy."""
+    return mobile(BUSY_DDD)
+
+
+def silent_mobile() -> str:
+    """A number the carrier lets ring unanswered."""
+    return mobile(SILENT_DDD)
 
 
 async def carrier_trunk(root: ApiCaller, domain: str, carrier: SandboxState) -> None:

@@ -171,6 +171,8 @@ class Pacer:
                 await self._dial(s, c, slug, contact, now)
 
     async def _dial(self, s: AsyncSession, c: Campaign, slug: str, contact: CampaignContact, now: datetime) -> None:
+        # read before the claim: its UPDATE also moves the loaded object's count (synchronized session)
+        before = contact.attempts
         claimed = await s.execute(update(CampaignContact).where(
             CampaignContact.id == contact.id, CampaignContact.status.in_(("pending", "retry")))
             .values(status="dialing", attempts=CampaignContact.attempts + 1, updated_at=now))
@@ -180,7 +182,7 @@ class Pacer:
         blocked = await self._blocked(s, c, contact.number)
         if blocked:
             await s.execute(update(CampaignContact).where(CampaignContact.id == contact.id)
-                            .values(status="skipped", last_result=blocked, attempts=contact.attempts, updated_at=now))
+                            .values(status="skipped", last_result=blocked, attempts=before, updated_at=now))
             await s.commit()
             log.info("campaign.skipped %s", blocked, extra={"campaign": c.id, "contact": contact.id})
             self.publish(slug, events.SKIPPED, {"campaign": c.id, "contact": contact.id, "number": contact.number,
@@ -206,7 +208,7 @@ class Pacer:
             return
         self.placed += 1
         self.publish(slug, events.DIALING, {"campaign": c.id, "contact": contact.id, "number": contact.number,
-                                            "attempt": contact.attempts + 1, "call": f"{base}-a"})
+                                            "attempt": before + 1, "call": f"{base}-a"})
 
     @staticmethod
     async def _blocked(s: AsyncSession, c: Campaign, number: str) -> str | None:

@@ -320,6 +320,7 @@ async def _in_queue_callback_keeps_the_callers_place(scene: Scene, carrier_event
     assert (call["caller"], call["queue"], call["agent"]) == (number, "espera", agent.username), call  # type: ignore[attr-defined]
     legs = {leg["kind"]: leg for leg in call["legs"]}
     assert [leg["kind"] for leg in call["legs"]] == ["queue", "offer", "agent", "external"], call["legs"]
+    assert call["direction"] == "outbound"  # ccplane called the customer back
     assert (legs["queue"]["queue"], legs["queue"]["result"]) == ("espera", "answered")
     assert (legs["agent"]["agent"], legs["agent"]["queue"]) == (agent.username, "espera")  # type: ignore[attr-defined]
     assert (legs["external"]["number"], legs["external"]["result"]) == (number, "answered")

@@ -217,3 +217,21 @@ def test_a_call_that_began_while_away_and_is_still_up_is_followed_from_the_resyn
     events = tracker.handle(leave, 1002.0) + [e for h in hangups for e in tracker.handle(h, 1003.0)]
     assert isinstance(events[-1], ev.CallEnded) and events[-1].reason == "abandon"
     assert tracker.calls == {}
+
+
+@pytest.mark.parametrize("context", ["ccplane-callback-agent", "ccplane-campaign-dial"])
+def test_ccplanes_own_callback_and_campaign_calls_are_outbound(context: str) -> None:
+    """A callback rings the agent (an extension) before the customer: its first leg is not
+    external, yet the call is outbound, as the dialplan's journey says."""
+    tracker = CallTracker(Directory())
+    first = decode_event({"Event": "Newchannel", "Channel": f"Local/agent@{context}-00000001;1",
+                          "Uniqueid": "cb1-a", "Linkedid": "cb1-a", "Context": context, "Exten": "agent",
+                          "CallerIDNum": "11987654321"})
+    tracker.handle(first, T0)
+    [call] = tracker.calls.values()
+    assert call.direction == "outbound" and call.did is None
+    inbound = decode_event({"Event": "Newchannel", "Channel": "PJSIP/carrier-00000002", "Uniqueid": "in1",
+                            "Linkedid": "in1", "Context": "ccplane-inbound", "Exten": "5511",
+                            "CallerIDNum": "11987654321"})
+    tracker.handle(inbound, T0)
+    assert tracker.calls["in1"].direction == "inbound"

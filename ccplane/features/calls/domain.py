@@ -102,6 +102,8 @@ class Directory(Protocol):
 
 ALERT_UNIQUEID = re.compile(r"^alert(\d+)-")
 ALERT_CALLER = "Local/s@ccplane-alert-queue-"  # the caller side of ccplane's alert calls
+# ccplane's own outbound calls start in these contexts (an agent or a queue first, then the customer)
+OUTBOUND_CONTEXTS = frozenset({"ccplane-callback-agent", "ccplane-campaign-dial"})
 _PJSIP = re.compile(r"^PJSIP/(.+)-[0-9a-f]{8}$")
 
 
@@ -315,6 +317,8 @@ class CallTracker:
             if e.context == "ccplane-inbound":
                 call.direction, call.did = "inbound", _t(e.exten)
                 domain = self.directory.did(call.did) if call.did else None
+            elif e.context in OUTBOUND_CONTEXTS:  # a callback or a campaign call
+                call.direction = "outbound"
             elif e.context:
                 domain = self.directory.context(e.context)
             self._chans[uid] = _Chan(uid, name, call.id)

@@ -24,7 +24,7 @@ def test_a_blind_transferred_call_is_flagged_with_its_offers_ring_time() -> None
     assert len(offers) == 2 and all(leg.ended_at is not None for leg in offers)
     ring = sum((_stored(leg.ended_at) - _stored(leg.started_at)).total_seconds() for leg in offers  # type: ignore[arg-type]
                if leg.ended_at is not None)
-    assert report_flags(call) == {"transferred": True, "ring_seconds": round(ring, 6)}
+    assert report_flags(call) == {"transferred": True, "ring_seconds": round(ring, 6), "queue_position": 1}
     assert ring > 0
 
 
@@ -34,4 +34,6 @@ def test_an_answered_call_without_transfer_and_one_without_offers() -> None:
     flags = report_flags(call)
     assert flags["transferred"] is False and flags["ring_seconds"] is not None and flags["ring_seconds"] >= 0
     call.legs = [leg for leg in call.legs if leg.kind != "offer"]
-    assert report_flags(call) == {"transferred": False, "ring_seconds": None}
+    assert report_flags(call) == {"transferred": False, "ring_seconds": None, "queue_position": 1}
+    call.legs = [leg for leg in call.legs if leg.kind != "queue"]  # never queued: no place in line
+    assert report_flags(call)["queue_position"] is None

@@ -130,6 +130,7 @@ class Leg:
     exit_reported: bool = False
     dialled: bool = False  # an agent leg that a Dial made (a transfer to an agent's extension), not a queue
     consult: bool = False  # dialled during an attended transfer's consultation
+    position: int | None = None  # a queue leg: the caller's place in line when it joined (1 = first)
     hangup_by: str | None = None  # caller | callee: whose hangup request came first while this leg talked
 
     def record(self) -> dict[str, object]:
@@ -511,7 +512,8 @@ class CallTracker:
         call.caller = call.caller or _t(e.caller_id_num)
         call.caller_name = call.caller_name or _t(e.caller_id_name)
         consulting = call.transfer is not None and call.transfer.state == "consulting"
-        call.legs.append(Leg("queue", now, uniqueid=e.uniqueid, queue=queue, queue_key=e.queue, consult=consulting))
+        call.legs.append(Leg("queue", now, uniqueid=e.uniqueid, queue=queue, queue_key=e.queue, consult=consulting,
+                             position=e.position))
         if not consulting:  # an attended transfer to a queue: the caller is on hold with the agent, not queued
             call.state = "queued"
         return out + self._emit(call, ev.CallQueued(call.id, call.domain, now, queue, e.queue or "",

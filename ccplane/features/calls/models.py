@@ -36,6 +36,7 @@ class CallRecord(Base):
     # kept from the legs at write time, for the reports (no per-call legs subquery on a million calls)
     transferred: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # a transfer leg
     ring_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)  # the offer legs' ring time, summed
+    queue_position: Mapped[int | None] = mapped_column(Integer, nullable=True)  # place in line at its queue's join
 
 
 class CallLeg(Base):

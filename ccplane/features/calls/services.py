@@ -45,7 +45,7 @@ FLUSH_INTERVAL = 1.0
 WRITE_CHUNK = 200  # call ids per DELETE ... IN (SQLite's bound-parameter limit stays far)
 _RECORD_VALUES = ("domain_id", "direction", "status", "state", "caller", "caller_name", "did", "queue", "agent",
                   "alert_id", "started_at", "answered_at", "ended_at", "end_reason", "wait_seconds", "talk_seconds",
-                  "transferred", "ring_seconds")
+                  "transferred", "ring_seconds", "queue_position")
 
 
 def _ts(value: float | None) -> datetime | None:
@@ -65,12 +65,15 @@ def _insert_for(s: AsyncSession) -> Any:
 
 
 def report_flags(call: Call) -> dict[str, Any]:
-    """What the reports read on the call row instead of its legs: a transfer leg, and the offer
-    legs' ring time summed (in stored microseconds, as the legs' own times give it)."""
+    """What the reports read on the call row instead of its legs: a transfer leg, the offer
+    legs' ring time summed (in stored microseconds, as the legs' own times give it), and the
+    caller's place in line when it joined its (last) queue."""
     rings = [(_ts(leg.ended_at) - _ts(leg.started_at)).total_seconds()  # type: ignore[operator]
              for leg in call.legs if leg.kind == "offer" and leg.ended_at is not None]
+    queues = [leg for leg in call.legs if leg.kind == "queue" and not leg.consult]
     return {"transferred": any(leg.kind == "transfer" for leg in call.legs),
-            "ring_seconds": round(sum(rings), 6) if rings else None}
+            "ring_seconds": round(sum(rings), 6) if rings else None,
+            "queue_position": queues[-1].position if queues else None}
 
 
 def call_times(call: Call) -> tuple[float | None, float | None]:

@@ -325,13 +325,13 @@ class ReportService:
             exists().where(ll.call_pk == later.id, later.domain_id == C.domain_id, later.started_at > C.started_at,
                            ll.number == C.caller, ll.kind == "external", ll.answered_at.is_not(None)))
         stmt = (select(C.call_id, C.caller, C.caller_name, C.did, C.queue, C.started_at, C.ended_at, C.wait_seconds,
-                       reached_back.label("reached_back"))
+                       C.queue_position, reached_back.label("reached_back"))
                 .where(*rep.where(), C.end_reason == "abandon").order_by(C.started_at, C.id))
         async with self.sessions() as s:
             rows = (await s.execute(stmt)).all()
         return [{"call": r.call_id, "caller": r.caller, "caller_name": r.caller_name, "did": r.did, "queue": r.queue,
                  "started_at": iso(r.started_at),
-                 "wait": _n(r.wait_seconds), "position": None,  # the entry position is not recorded in journeys yet
+                 "wait": _n(r.wait_seconds), "position": r.queue_position,  # its place in line when it joined
                  "short": (r.wait_seconds or 0) < rep.short, "reached_back": bool(r.reached_back)} for r in rows]
 
     # -- agent activity ------------------------------------------------------------------

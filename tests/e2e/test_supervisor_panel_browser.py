@@ -346,5 +346,10 @@ async def test_agent_call_card_ringing_to_qualification_and_a_callback(
             assert stored[0]["agent"] == ag_user and stored[0]["queue"] == "retencao"
             await ag.wait_for_selector("#state.s-available", timeout=15000)  # the wrap-up ran out
             await sv.wait_for_selector(f"tr[data-agent={ag_user}] .badge.s-available")
+            # logged out: the row stays; a fresh page lists them too (they took a call of the queue today)
+            await root.ok("DELETE", f"/domains/{domain}/agents/{ag_user}/session", status=204)
+            await sv.wait_for_selector(f"tr.offline[data-agent={ag_user}] .badge.s-offline", timeout=10000)
+            await sv.reload()
+            await sv.wait_for_selector(f"tr.offline[data-agent={ag_user}] .badge.s-offline", timeout=10000)
         finally:
             await browser.close()

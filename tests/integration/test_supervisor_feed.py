@@ -54,14 +54,16 @@ async def _quiet(ws: Any, match: Callable[[dict[str, Any]], bool], seconds: floa
     return seen
 
 
-async def _calls(services: Any, slug: str, now: datetime, rows: list[tuple[str, float, float | None, str | None]]) -> None:
-    """Journeys as the calls feature writes them: (queue, age in minutes, wait, answered or the end reason)."""
+async def _calls(services: Any, slug: str, now: datetime,
+                 rows: list[tuple[str, float, float | None, str | None, str | None]]) -> None:
+    """Journeys as the calls feature writes them: (queue, age in minutes, wait, answered or the end
+    reason, agent)."""
     async with services.sessions() as s:
         domain_id = await s.scalar(select(Domain.id).where(Domain.slug == slug))
-        for queue, age, wait, outcome in rows:
+        for queue, age, wait, outcome, agent in rows:
             started = now - timedelta(minutes=age)
             s.add(CallRecord(domain_id=domain_id, call_id=f"sl-{secrets.token_hex(6)}", direction="inbound",
-                             status="ended", state="ended", queue=queue, started_at=started,
+                             status="ended", state="ended", queue=queue, agent=agent, started_at=started,
                              answered_at=started + timedelta(seconds=wait or 0) if outcome == "answered" else None,
                              ended_at=started + timedelta(minutes=1), wait_seconds=wait,
                              end_reason="hangup" if outcome == "answered" else outcome, source="live"))
@@ -71,6 +73,12 @@ async def _calls(services: Any, slug: str, now: datetime, rows: list[tuple[str, 
 def _browser(app_client: Any) -> aiohttp.ClientSession:
     """Another browser: its own cookies (session), the same server."""
     return aiohttp.ClientSession(base_url=str(app_client.make_url("/")), cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+def _recent(html: str) -> dict[str, Any]:
+    m = re.search(r"window\.RECENT_AGENTS = (\{.*?\});", html)
+    assert m, html[:2000]
+    return dict(json.loads(m.group(1)))
 
 
 def _figures(html: str) -> dict[str, Any]:
@@ -91,19 +99,21 @@ async def test_the_service_level_window_slides_on_the_server_for_every_panel(
     offset = timedelta(0)
     window.clock = lambda: datetime.now(timezone.utc) + offset  # the test moves the panel's clock
     await _calls(services, domain, now, [
-        ("suporte", 23 * 60 + 50, 8, "answered"),   # within the target, leaves the window in 10 minutes
-        ("suporte", 60, 45, "answered"),             # answered late: counts, not within
-        ("suporte", 120, 35, "abandon"),             # abandoned after the target: counts
-        ("suporte", 90, 5, "abandon"),               # abandoned before the target: does not count
-        ("suporte", 25 * 60, 3, "answered"),         # older than the window already
-        ("vendas", 23 * 60 + 55, 4, "answered"),     # another group's queue, also leaving
-        ("vendas", 30, 6, "answered")])
+        ("suporte", 23 * 60 + 50, 8, "answered", "ana"),  # within the target, leaves the window in 10 minutes
+        ("suporte", 60, 45, "answered", "bia"),           # answered late: counts, not within
+        ("suporte", 120, 35, "abandon", None),            # abandoned after the target: counts
+        ("suporte", 90, 5, "abandon", None),              # abandoned before the target: does not count
+        ("suporte", 25 * 60, 3, "answered", "caio"),      # older than the window already
+        ("vendas", 23 * 60 + 55, 4, "answered", "bia"),   # another group's queue, also leaving
+        ("vendas", 30, 6, "answered", "davi")])
 
     # the supervisor's page and feed: their group's queue only
     assert (await _login(app_client, sv_user, sv_pass)).status == 302
     before = window.computations
-    figures = _figures(await (await app_client.get("/supervisor")).text())
-    assert figures == {"suporte": {"within": 1, "counted": 3}}
+    html = await (await app_client.get("/supervisor")).text()
+    assert _figures(html) == {"suporte": {"within": 1, "counted": 3}}
+    # who took calls of the supervisor's queues in the window: listed as logged out (none is logged in)
+    assert _recent(html) == {"ana": ["suporte"], "bia": ["suporte"]}
     sv_feeds = [await app_client.ws_connect("/live") for _ in range(3)]
     snapshot = await _next(sv_feeds[0], lambda m: m["type"] == "snapshot")
     assert [(f["queue"], f["within"], f["counted"], f["window"]) for f in snapshot["data"]["service_levels"]] == [
@@ -111,8 +121,9 @@ async def test_the_service_level_window_slides_on_the_server_for_every_panel(
     # an administrator (another browser) sees every queue, from the same computation
     admin = _browser(app_client)
     assert (await _login(admin, ad_user, ad_pass)).status == 302
-    assert _figures(await (await admin.get("/supervisor")).text()) == {
-        "suporte": {"within": 1, "counted": 3}, "vendas": {"within": 2, "counted": 2}}
+    html = await (await admin.get("/supervisor")).text()
+    assert _figures(html) == {"suporte": {"within": 1, "counted": 3}, "vendas": {"within": 2, "counted": 2}}
+    assert _recent(html) == {"ana": ["suporte"], "bia": ["suporte", "vendas"], "davi": ["vendas"]}
     ad_feed = await admin.ws_connect("/live")
     await _next(ad_feed, lambda m: m["type"] == "snapshot")
     assert window.computations - before <= 1  # two pages, four feeds: at most one query
@@ -136,7 +147,9 @@ async def test_the_service_level_window_slides_on_the_server_for_every_panel(
     await asyncio.sleep(1.0)
     rounds = window.computations - computed
     assert 1 <= rounds <= 5, rounds  # one query per round for the domain, whatever the feeds open
-    assert _figures(await (await app_client.get("/supervisor")).text()) == {"suporte": {"within": 0, "counted": 2}}
+    html = await (await app_client.get("/supervisor")).text()
+    assert _figures(html) == {"suporte": {"within": 0, "counted": 2}}
+    assert _recent(html) == {"bia": ["suporte"]}  # ana's call left the window
     for ws in [*sv_feeds, ad_feed]:
         await ws.close()
     await admin.close()

@@ -55,6 +55,7 @@ class ServiceLevelWindow:
         self.clock = clock  # tests move it to age the calls
         self.computations = 0  # queries run (one per domain and recomputation)
         self._figures: dict[str, Figures] = {}
+        self._agents: dict[str, dict[str, list[str]]] = {}  # slug -> agent -> queues they took calls of
         self._locks: dict[str, asyncio.Lock] = {}
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
@@ -69,6 +70,11 @@ class ServiceLevelWindow:
         if slug not in self._figures:
             await self.refresh(slug)
         return self.cached(slug)
+
+    def agents(self, slug: str) -> dict[str, list[str]]:
+        """The agents who took calls of each queue within the window (the panel lists those
+        not logged in now as *Desconectado*): agent -> queues."""
+        return self._agents.get(slug, {})
 
     def view(self, queue: str, figures: dict[str, int]) -> dict[str, Any]:
         return {"queue": queue, "within": figures["within"], "counted": figures["counted"],
@@ -86,7 +92,8 @@ class ServiceLevelWindow:
             async with lock:
                 return self.cached(slug)
         async with lock:
-            new = await self._compute(slug)
+            new, agents = await self._compute(slug)
+            self._agents[slug] = agents
             old = self._figures.get(slug)
             self._figures[slug] = new
         if old is not None:
@@ -96,7 +103,7 @@ class ServiceLevelWindow:
                     self.live.publish(slug, EVENT, self.view(queue, new.get(queue, zero)))
         return new
 
-    async def _compute(self, slug: str) -> Figures:
+    async def _compute(self, slug: str) -> tuple[Figures, dict[str, list[str]]]:
         self.computations += 1
         since = self.clock() - self.window
         answered = C.answered_at.is_not(None)
@@ -108,9 +115,15 @@ class ServiceLevelWindow:
                 .join(Domain, Domain.id == C.domain_id)
                 .where(Domain.slug == slug, C.queue.is_not(None), C.started_at >= since)
                 .group_by(C.queue))
+        who = (select(C.agent, C.queue).distinct().join(Domain, Domain.id == C.domain_id)
+               .where(Domain.slug == slug, C.queue.is_not(None), C.agent.is_not(None), C.started_at >= since))
         async with self.sessions() as s:
             rows = (await s.execute(stmt)).all()
-        return {str(q): {"within": int(w or 0), "counted": int(n or 0)} for q, w, n in rows if q}
+            pairs = (await s.execute(who)).all()
+        agents: dict[str, list[str]] = {}
+        for agent, queue in sorted(pairs):
+            agents.setdefault(str(agent), []).append(str(queue))
+        return {str(q): {"within": int(w or 0), "counted": int(n or 0)} for q, w, n in rows if q}, agents
 
     # -- keeping it fresh (on the leader: started with telephony) --------------------------
     def call_event(self, event: ev.CallEvent) -> None:

@@ -100,7 +100,8 @@ async def _panel(request: web.Request, status: int = 200, error: dict[str, str] 
     ctx = dict(domain=session.domain, domain_name=domain_name, labels=_labels(lang),
                figures=await _service_level(request, session, groups), sl_seconds=SERVICE_LEVEL_SECONDS, groups=groups,
                group=chosen, thresholds=thresholds, kiosk=kiosk,
-               agent_queues=await _agent_queues(request, session) if groups else {})
+               agent_queues=await _agent_queues(request, session) if groups else {},
+               recent_agents=_recent_agents(request, session, groups))
     if kiosk:
         return render(request, "supervisor_kiosk.html", status=status, **ctx)
     queues = await _form_queues(request, session)
@@ -174,6 +175,19 @@ async def _service_level(request: web.Request, session: Session,
         mine = {q for g in groups for q in g["queues"]}
         figures = {q: f for q, f in figures.items() if q in mine}
     return dict(figures)
+
+
+def _recent_agents(request: web.Request, session: Session, groups: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Agents who took calls of the panel's queues in the window: those not logged in are
+    shown as *Desconectado* (a supervisor: of their monitoring groups' queues only)."""
+    if session.domain is None:
+        return {}
+    agents = request.app[SERVICES].service_levels.agents(session.domain)
+    if session.role != "supervisor":
+        return dict(agents)
+    mine = {q for g in groups for q in g["queues"]}
+    out = {a: [q for q in queues if q in mine] for a, queues in agents.items()}
+    return {a: queues for a, queues in out.items() if queues}
 
 
 @page(SUPERVISORS)

@@ -9,7 +9,8 @@
   var kiosk = panel.dataset.kiosk === "1", domain = panel.dataset.domain;
   var figures = window.FIGURES || {};
   var groups = window.GROUPS || [], group = panel.dataset.group || "", thresholds = window.THRESHOLDS || [];
-  var agentQueues = window.AGENT_QUEUES || {}, asking = null;
+  var agentQueues = window.AGENT_QUEUES || {}, asking = null, recent = window.RECENT_AGENTS || {};
+  Object.keys(recent).forEach(function (u) { if (!agentQueues[u]) agentQueues[u] = recent[u]; });
   var agents = {}, queues = {}, calls = {}, wrapAt = {}, retry = 500, quality = {}, levels = null;
   var WORSE = { ok: 0, yellow: 1, red: 2 }, audio = null;
   var soundOn = localStorage.getItem("ccplane.sound") !== "off";
@@ -227,7 +228,7 @@
   }
   function agentState(a, at) {
     var old = agents[a.username];
-    if (!old && at) learnQueues();  // logged in since the page loaded (or again, maybe to other queues)
+    if ((!old || old.state === "offline") && a.state !== "offline" && at) learnQueues();  // logged in (again: maybe to other queues)
     a.changed_at = old && old.state === a.state ? old.changed_at : at;
     agents[a.username] = a;
     if (a.state === "wrapup" && a.wrapup_left != null) wrapAt[a.username] = Date.now() + a.wrapup_left * 1000;
@@ -237,6 +238,8 @@
     if (m.type === "snapshot") {
       var gone = agents; agents = {}; queues = {}; calls = {};
       (d.agents || []).forEach(function (a) { agentState(a, null); });
+      Object.keys(recent).forEach(function (u) {  // took calls of these queues in the last 24 h, not logged in
+        if (!agents[u] && !gone[u]) agents[u] = { username: u, state: "offline", changed_at: null }; });
       Object.keys(gone).forEach(function (u) {  // seen before, not logged in now: still a (logged-out) row
         if (!agents[u]) agents[u] = { username: u, name: gone[u].name, state: "offline",
                                       changed_at: gone[u].state === "offline" ? gone[u].changed_at : m.at }; });

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,7 @@ class ServiceLevelWindow:
         self._figures: dict[str, Figures] = {}
         self._agents: dict[str, dict[str, list[str]]] = {}  # slug -> agent -> queues they took calls of
         self._locks: dict[str, asyncio.Lock] = {}
+        self._at: dict[str, float] = {}  # slug -> when its figures were computed (monotonic)
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -66,8 +68,9 @@ class ServiceLevelWindow:
         return self._figures.get(slug, {})
 
     async def current(self, slug: str) -> Figures:
-        """The domain's figures: the shared ones, computed now only when none are yet."""
-        if slug not in self._figures:
+        """The domain's figures: the shared ones, computed now only when there are none yet or
+        they are older than a round (no feed of the domain was open to keep them fresh)."""
+        if slug not in self._figures or time.monotonic() - self._at.get(slug, 0.0) > self.interval:
             await self.refresh(slug)
         return self.cached(slug)
 
@@ -94,6 +97,7 @@ class ServiceLevelWindow:
         async with lock:
             new, agents = await self._compute(slug)
             self._agents[slug] = agents
+            self._at[slug] = time.monotonic()
             old = self._figures.get(slug)
             self._figures[slug] = new
         if old is not None:

@@ -8,6 +8,7 @@ panel, a callback scheduled from the call card, the protocol qualified from the
 queue's list — each checked through the API."""
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -89,6 +90,8 @@ async def test_panel_groups_thresholds_tone_spy_quality_and_kiosk(
             ctx = await browser.new_context(viewport={"width": 1440, "height": 900})
             await ctx.add_init_script(COUNT_TONES)
             sv = await ctx.new_page()
+            asked: list[str] = []  # the call quality is pushed on the feed: the page never asks for it
+            sv.on("request", lambda r: asked.append(r.url) if "/quality" in r.url else None)
             await login(sv, base, sv_user, sv_pass, "/supervisor")
             await sv.wait_for_selector(f"tr[data-agent={a_user}] .badge.s-paused")
             # a supervisor sees only their groups: the other queue's agent never reaches the page
@@ -96,7 +99,7 @@ async def test_panel_groups_thresholds_tone_spy_quality_and_kiosk(
             assert await sv.locator("#group option").evaluate_all("os => os.map(o => o.value)") == ["", "g-suporte"]
             await sv.wait_for_selector("#tiles [data-figure=waiting][data-level=ok]")
 
-            caller1 = await scene.call("suporte", caller_id="11911112222")
+            await scene.call("suporte", caller_id="11911112222")
             await sv.wait_for_selector("#tiles [data-figure=waiting][data-level=yellow]", timeout=10000)
             await sv.wait_for_selector("tr[data-queue=suporte] td[data-figure=waiting][data-level=yellow]")
             await sv.wait_for_function("document.getElementById('panel').dataset.beeps === '1'")
@@ -136,6 +139,7 @@ async def test_panel_groups_thresholds_tone_spy_quality_and_kiosk(
             await sv.wait_for_selector(f"tr[data-agent={a_user}] .quality:has-text('MOS')", timeout=10000)
             shown = await sv.inner_text(f"tr[data-agent={a_user}] .quality")
             assert "perda 2.2%" in shown and "jitter 18 ms" in shown, shown
+            assert asked == [], asked
 
             # listen, then whisper, from the supervisor's own extension
             await sv.click(f"tr[data-agent={a_user}] button.spy-listen")
@@ -151,7 +155,30 @@ async def test_panel_groups_thresholds_tone_spy_quality_and_kiosk(
             assert await axe_violations(sv) == []
             await shot(sv, tmp_path, "supervisor-spy-quality.png")
             await scene.services.ami.action({"Action": "Hangup", "Channel": whispering})
+            await sv.click(f"tr[data-agent={a_user}] button.spy-barge")  # conference: both hear the supervisor
+            await sv.wait_for_selector("#spy-msg.ok:has-text('Conferência')")
+            barging = await _chanspy(scene, "qBES")
+            await scene.services.ami.action({"Action": "Hangup", "Channel": barging})
             assert any(c["id"] == call_id for c in (await root.ok("GET", f"/domains/{domain}/calls"))["items"])
+
+            # pause during the call (the reason asked in a dialog), then hang the call up, from the panel
+            sv.once("dialog", lambda d: asyncio.ensure_future(d.accept("Almoço")))
+            await sv.click(f"tr[data-agent={a_user}] button:has-text('Pausar')")
+
+            async def paused_in_asterisk() -> bool:
+                member = await scene.member_status("suporte", "7621")
+                return member is not None and member.get("Paused") == "1"
+            await eventually(paused_in_asterisk, timeout=10, what="the agent paused in Asterisk")
+            await sv.click(f"tr[data-call='{call_id}'] button")
+            await sv.wait_for_selector(f"tr[data-call='{call_id}']", state="detached", timeout=10000)
+            await sv.wait_for_selector(f"tr[data-agent={a_user}] .badge.s-paused:has-text('Almoço')", timeout=10000)
+            assert all(c["id"] != call_id for c in (await root.ok("GET", f"/domains/{domain}/calls"))["items"])
+            # the second caller still waits: the agent is paused
+            assert await sv.inner_text("tr[data-queue=suporte] td[data-figure=waiting]") == "1"
+            await shot(sv, tmp_path, "supervisor-paused-from-panel.png")
+            await sv.click(f"tr[data-agent={a_user}] button:has-text('Retomar')")
+            await sv.wait_for_selector(f"tr[data-agent={a_user}] .badge.s-in_call", timeout=15000)  # takes the next
+            assert (await scene.member_status("suporte", "7621") or {}).get("Paused") == "0"
 
             # an administrator sees every group and filters by one
             ad = await ctx.new_page()
@@ -168,13 +195,22 @@ async def test_panel_groups_thresholds_tone_spy_quality_and_kiosk(
             await ad.reload()  # the choice is in the address: it survives a reload
             await ad.wait_for_selector(f"tr[data-agent={b_user}]")
             assert await ad.locator(f"tr[data-agent={a_user}]").count() == 0
-            # an agent the page has never seen logs in to the filtered group's queue: shown without reload
+            # an agent logs out: the row stays, "Desconectado", greyed, without actions
             await root.ok("DELETE", f"/domains/{domain}/agents/{b_user}/session", status=204)
-            await ad.wait_for_selector(f"tr[data-agent={b_user}]", state="detached")
+            await ad.wait_for_selector(f"tr.offline[data-agent={b_user}] .badge.s-offline:has-text('Desconectado')",
+                                       timeout=10000)
+            assert await ad.locator(f"tr[data-agent={b_user}] button").count() == 0
+            # an agent the page has never seen logs in to the filtered group's queue: shown without reload,
+            # above the logged-out one
             agent_c = await scene.agent(["vendas"], "7622")
-            await ad.wait_for_selector(f"tr[data-agent={agent_c.username}]", timeout=10000)  # type: ignore[attr-defined]
+            c_user = agent_c.username  # type: ignore[attr-defined]
+            await ad.wait_for_selector(f"tr[data-agent={c_user}]", timeout=10000)
+            assert await ad.locator("#agents tr").evaluate_all("rs => rs.map(r => r.dataset.agent)") == [c_user, b_user]
             assert await ad.locator(f"tr[data-agent={a_user}]").count() == 0
-            await scene.hangup(caller1)
+            assert await axe_violations(ad) == []
+            await shot(ad, tmp_path, "supervisor-offline-agent.png")
+            await ad.reload()  # a fresh page knows only who is logged in now
+            await ad.wait_for_selector(f"tr[data-agent={c_user}]")
         finally:
             await browser.close()
 
@@ -310,5 +346,10 @@ async def test_agent_call_card_ringing_to_qualification_and_a_callback(
             assert stored[0]["agent"] == ag_user and stored[0]["queue"] == "retencao"
             await ag.wait_for_selector("#state.s-available", timeout=15000)  # the wrap-up ran out
             await sv.wait_for_selector(f"tr[data-agent={ag_user}] .badge.s-available")
+            # logged out: the row stays; a fresh page lists them too (they took a call of the queue today)
+            await root.ok("DELETE", f"/domains/{domain}/agents/{ag_user}/session", status=204)
+            await sv.wait_for_selector(f"tr.offline[data-agent={ag_user}] .badge.s-offline", timeout=10000)
+            await sv.reload()
+            await sv.wait_for_selector(f"tr.offline[data-agent={ag_user}] .badge.s-offline", timeout=10000)
         finally:
             await browser.close()

@@ -29,7 +29,7 @@ async def test_live_feed_streams_agent_and_queue_events(scene: Scene, app_client
     try:
         for sock in (ws, other):  # each socket starts with its own domain's snapshot
             first = await next_event(sock, "snapshot")
-            assert set(first["data"]) == {"agents", "queues", "calls"}
+            assert set(first["data"]) == {"agents", "queues", "calls", "service_levels"}
         agent = await scene.agent(["live"], "5001")
         event = await next_event(ws, "agent.state", username=agent.username)  # type: ignore[attr-defined]
         assert event["data"]["state"] == "available" and event["at"]

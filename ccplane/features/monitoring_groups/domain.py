@@ -47,7 +47,8 @@ class SupervisorScope:
         return {**data,
                 "agents": [a for a in data.get("agents", ()) if self.agent_visible(a.get("username"))],
                 "queues": [q for q in data.get("queues", ()) if q.get("queue") in self.queues],
-                "calls": [c for c in data.get("calls", ()) if self.call_visible(c)]}
+                "calls": [c for c in data.get("calls", ()) if self.call_visible(c)],
+                "service_levels": [f for f in data.get("service_levels", ()) if f.get("queue") in self.queues]}
 
     def allows(self, type_: str, data: dict[str, Any]) -> bool:
         kind = type_.split(".", 1)[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from ..domains.services import resolve_domain
 from ..extensions.domain import endpoint_name
 from ..extensions.models import Extension
 from ..users.models import User
+from .events import CallQualityReported
 from .domain import ice_servers, loss_percent, mos_estimate, sip_domain_of
 from .models import CallQuality
 from .schemas import QualityOut, QualityReport
@@ -58,8 +60,9 @@ def quality_view(q: CallQuality) -> QualityOut:
 
 class WebRtcService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], calls: Any, settings: WebRtcSettings,
-                 wss_url: str) -> None:
+                 wss_url: str, publish: Callable[[object], None] | None = None) -> None:
         self.sessions = sessions
+        self.publish = publish  # the bus: each report goes to the supervisors' panels (live feed)
         self.calls = calls
         self.settings = settings
         self.wss_url = wss_url
@@ -126,7 +129,10 @@ class WebRtcService:
                     if attempt == 2:
                         raise
                     continue
-                return quality_view(row)
+                out = quality_view(row)
+                if self.publish is not None:
+                    self.publish(CallQualityReported(domain.slug, call_id, username, out.model_dump(mode="json")))
+                return out
         raise AssertionError("unreachable")
 
     def _current_call(self, slug: str, username: str) -> str:

@@ -2,12 +2,12 @@
 with pause/unpause and hang up through the same services the API uses."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aiohttp import web
 
 from ...errors import ApiError
+from ...features.supervision.window import SERVICE_LEVEL_SECONDS
 from ..keys import SERVICES
 from ..live import log as live_log
 from . import LANG, SESSION, Session, page, render
@@ -98,9 +98,10 @@ async def _panel(request: web.Request, status: int = 200, error: dict[str, str] 
     kiosk = request.query.get("kiosk") == "1"
     thresholds = await _thresholds(request, session)
     ctx = dict(domain=session.domain, domain_name=domain_name, labels=_labels(lang),
-               figures=await _service_level(request, session), sl_seconds=SERVICE_LEVEL_SECONDS, groups=groups,
+               figures=await _service_level(request, session, groups), sl_seconds=SERVICE_LEVEL_SECONDS, groups=groups,
                group=chosen, thresholds=thresholds, kiosk=kiosk,
-               agent_queues=await _agent_queues(request, session) if groups else {})
+               agent_queues=await _agent_queues(request, session) if groups else {},
+               recent_agents=_recent_agents(request, session, groups))
     if kiosk:
         return render(request, "supervisor_kiosk.html", status=status, **ctx)
     queues = await _form_queues(request, session)
@@ -160,38 +161,33 @@ def _number(text: str) -> bool:
         return False
 
 
-SERVICE_LEVEL_SECONDS = 20  # answered within 20 s: the usual 80/20 target of a contact center
-WINDOW = timedelta(hours=24)  # a sliding window: a 24-hour centre's figures do not reset at midnight
-
-
-async def _service_level(request: web.Request, session: Session) -> dict[str, dict[str, int]]:
-    """Per queue over the last 24 hours: calls answered within the target, and the calls
-    that count (answered, or abandoned after the target) — the reports' own definition.
-    One query per page load; the page then adds the live feed's queue.caller_left."""
-    from ...features.reports.schemas import ReportQuery
+async def _service_level(request: web.Request, session: Session,
+                         groups: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per queue over the sliding window (24 h): calls answered within the target, and the
+    calls that count (answered, or abandoned after the target). One figure per domain,
+    computed on the server and shared by every panel (features/supervision/window.py);
+    the feed's ``queue.service_level`` events keep it current. A supervisor gets only
+    their monitoring groups' queues."""
     if session.domain is None or session.role not in SUPERVISORS:
         return {}
-    now = datetime.now(timezone.utc)
-    services = request.app[SERVICES]
-    query = ReportQuery.model_validate({"from": (now - WINDOW).isoformat(), "to": now.isoformat(),
-                                        "group_by": "queue", "service_level": SERVICE_LEVEL_SECONDS})
-    try:
-        report, _slug = await services.reports.open(session.principal, session.domain, query)
-        rows = await services.reports.aggregate(report, "summary")
-    except ApiError:
+    figures = await request.app[SERVICES].service_levels.current(session.domain)
+    if session.role == "supervisor":
+        mine = {q for g in groups for q in g["queues"]}
+        figures = {q: f for q, f in figures.items() if q in mine}
+    return dict(figures)
+
+
+def _recent_agents(request: web.Request, session: Session, groups: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Agents who took calls of the panel's queues in the window: those not logged in are
+    shown as *Desconectado* (a supervisor: of their monitoring groups' queues only)."""
+    if session.domain is None:
         return {}
-    return {str(r["queue"]): {"within": int(r["answered_within_sl"]),
-                              "counted": int(r["answered"]) + _late(r)} for r in rows if r.get("queue")}
-
-
-def _late(row: dict[str, Any]) -> int:
-    """Abandoned after the target (the summary gives the rate's denominator through service_level_pct)."""
-    within, pct, answered = int(row["answered_within_sl"]), row.get("service_level_pct"), int(row["answered"])
-    if pct is None:
-        return 0
-    if not pct:  # 0 %: none within, at least one counted
-        return 0 if answered else 1
-    return max(0, round(within * 100 / pct) - answered)
+    agents = request.app[SERVICES].service_levels.agents(session.domain)
+    if session.role != "supervisor":
+        return dict(agents)
+    mine = {q for g in groups for q in g["queues"]}
+    out = {a: [q for q in queues if q in mine] for a, queues in agents.items()}
+    return {a: queues for a, queues in out.items() if queues}
 
 
 @page(SUPERVISORS)

@@ -1,13 +1,16 @@
 // Supervisor panel (and its TV/kiosk view): the live feed's snapshot, then agent.state /
 // call.* / queue.* events; a monitoring-group filter, colour thresholds per figure with a
 // tone when one is crossed, listen/whisper/barge, and the call quality of busy agents.
+// The service level is the server's sliding-window figure (queue.service_level events) and
+// the call quality is pushed (call.quality): the page asks the server nothing per call.
 (function () {
   "use strict";
   var L = window.LABELS, panel = document.getElementById("panel"), csrf = panel.dataset.csrf;
   var kiosk = panel.dataset.kiosk === "1", domain = panel.dataset.domain;
-  var slSeconds = parseInt(panel.dataset.sl, 10) || 20, figures = window.FIGURES || {};
+  var figures = window.FIGURES || {};
   var groups = window.GROUPS || [], group = panel.dataset.group || "", thresholds = window.THRESHOLDS || [];
-  var agentQueues = window.AGENT_QUEUES || {}, asking = null;
+  var agentQueues = window.AGENT_QUEUES || {}, asking = null, recent = window.RECENT_AGENTS || {};
+  Object.keys(recent).forEach(function (u) { if (!agentQueues[u]) agentQueues[u] = recent[u]; });
   var agents = {}, queues = {}, calls = {}, wrapAt = {}, retry = 500, quality = {}, levels = null;
   var WORSE = { ok: 0, yellow: 1, red: 2 }, audio = null;
   var soundOn = localStorage.getItem("ccplane.sound") !== "off";
@@ -116,7 +119,9 @@
   }
   function renderAgents() {
     var tb = $("agents"); tb.textContent = "";
-    var names = Object.keys(agents).filter(function (u) { return agentShown(agents[u]); }).sort();
+    var names = Object.keys(agents).filter(function (u) { return agentShown(agents[u]); }).sort(function (x, y) {
+      var ox = agents[x].state === "offline" ? 1 : 0, oy = agents[y].state === "offline" ? 1 : 0;  // logged out: last
+      return ox - oy || (x < y ? -1 : x > y ? 1 : 0); });
     if (!names.length) { var r = el(kiosk ? "div" : "tr"); var c = el(kiosk ? "p" : "td", "muted", L.none); if (!kiosk) c.colSpan = 5; r.appendChild(c); tb.appendChild(r); }
     names.forEach(function (u) {
       var a = agents[u], call = callOf(u);
@@ -133,7 +138,7 @@
         if (busy) card.appendChild(el("div", "caller", (call.caller || "") + " · " + (call.queue || L.direct)));
         tb.appendChild(card); return;
       }
-      var tr = el("tr"); tr.dataset.agent = u;
+      var tr = el("tr", a.state === "offline" ? "offline" : null); tr.dataset.agent = u;
       tr.appendChild(el("td", null, u));
       var td = el("td"); td.appendChild(el("span", "badge s-" + a.state, text)); tr.appendChild(td);
       tr.appendChild(el("td", "muted", ago(since)));
@@ -223,7 +228,7 @@
   }
   function agentState(a, at) {
     var old = agents[a.username];
-    if (!old && at) learnQueues();  // logged in since the page loaded (or again, maybe to other queues)
+    if ((!old || old.state === "offline") && a.state !== "offline" && at) learnQueues();  // logged in (again: maybe to other queues)
     a.changed_at = old && old.state === a.state ? old.changed_at : at;
     agents[a.username] = a;
     if (a.state === "wrapup" && a.wrapup_left != null) wrapAt[a.username] = Date.now() + a.wrapup_left * 1000;
@@ -231,11 +236,22 @@
   function onMessage(m) {
     var d = m.data || {};
     if (m.type === "snapshot") {
-      agents = {}; queues = {}; calls = {};
+      var gone = agents; agents = {}; queues = {}; calls = {};
       (d.agents || []).forEach(function (a) { agentState(a, null); });
+      Object.keys(recent).forEach(function (u) {  // took calls of these queues in the last 24 h, not logged in
+        if (!agents[u] && !gone[u]) agents[u] = { username: u, state: "offline", changed_at: null }; });
+      Object.keys(gone).forEach(function (u) {  // seen before, not logged in now: still a (logged-out) row
+        if (!agents[u]) agents[u] = { username: u, name: gone[u].name, state: "offline",
+                                      changed_at: gone[u].state === "offline" ? gone[u].changed_at : m.at }; });
       (d.queues || []).forEach(function (q) { queues[q.queue] = q; });
       (d.calls || []).forEach(function (c) { calls[c.id] = c; });
-    } else if (m.type === "agent.state") { if (d.state === "offline") delete agents[d.username]; else agentState(d, m.at); }
+      (d.service_levels || []).forEach(function (f) { figures[f.queue] = { within: f.within, counted: f.counted }; });
+    } else if (m.type === "agent.state") agentState(d, m.at);  // logged out: the row stays, "Desconectado"
+    else if (m.type === "queue.service_level") figures[d.queue] = { within: d.within, counted: d.counted };
+    else if (m.type === "call.quality") {
+      quality[d.id] = (quality[d.id] || []).filter(function (x) { return x.agent !== d.agent; }).concat([d]);
+      renderAgents(); return;
+    }
     else if (m.type === "call.new" || m.type === "call.answered" || m.type === "call.transferred") calls[d.id] = d;
     else if (m.type === "call.ended") { delete calls[d.id]; delete quality[d.id]; }
     else if (m.type === "queue.caller_joined" || m.type === "queue.caller_left") {
@@ -243,22 +259,8 @@
       q.callers = (q.callers || []).filter(function (c) { return c.call !== d.call; });
       if (m.type === "queue.caller_joined") q.callers.push({ call: d.call, caller: d.caller, since: m.at });
       q.waiting = d.count; queues[d.queue] = q;
-      if (m.type === "queue.caller_left") {  // the service level counts answered, and abandoned after the target
-        var f = figures[d.queue] = figures[d.queue] || { within: 0, counted: 0 };
-        if (d.result === "answered") { f.counted += 1; if ((d.wait || 0) <= slSeconds) f.within += 1; }
-        else if (d.result === "abandon" && (d.wait || 0) > slSeconds) f.counted += 1;
-      }
     }
     renderAll();
-  }
-  function loadQuality() {  // the call quality the busy agents' WebRTC phones report
-    Object.keys(calls).forEach(function (id) {
-      var c = calls[id]; if (!c.agent || !c.answered_at || !callShown(c)) return;
-      fetch("/api/v1/domains/" + encodeURIComponent(domain) + "/calls/" + encodeURIComponent(id) + "/quality",
-            { credentials: "same-origin", headers: { "X-CSRF-Token": csrf } })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (j) { if (j && calls[id]) { quality[id] = j.items || []; renderAgents(); } });
-    });
   }
   function connect() {
     var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/live");
@@ -283,6 +285,5 @@
     if (soundOn) { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); audio.resume(); } });
   soundLabel();
   setInterval(renderAll, 1000);  // countdowns and waits tick (and cross thresholds)
-  setInterval(loadQuality, 5000);
   connect();
 })();

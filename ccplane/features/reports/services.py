@@ -23,7 +23,7 @@ from ...web.context import READ_ROLES, Principal
 from ..agents.models import AgentSession
 from ..attendances.models import Attendance
 from ..calls.models import CallLeg, CallRecord
-from ..common import DEFAULT_ZONE, as_utc, iso
+from ..common import DEFAULT_ZONE, as_utc
 from ..domains.services import resolve_domain
 from ..recordings.models import Recording
 from ..users.models import User

@@ -158,7 +158,29 @@ def baselines(dialect: str) -> dict[str, str | list[str]]:
                 "ON p.call_id = a.call_id WHERE a.domain_id = 1 ORDER BY a.started_at, a.id",
                 f"SELECT r.call_id, r.id FROM recordings r JOIN ({page}) p ON p.call_id = r.call_id "
                 "WHERE r.domain_id = 1 ORDER BY r.started_at, r.id"]
-    return {"quantitative": quant, "summary": summary, "by_hour": by_hour, "detailed_page": detailed}
+    lists: dict[str, str | list[str]] = {}
+    if dialect == "postgresql":
+        # the lists by hand, as one would write them: the abandoned calls with their "reached back"
+        # probes, the agents' legs of the period's calls summed (and their state spans)
+        lists["abandoned"] = (
+            "SELECT c.call_id, c.caller, c.caller_name, c.did, c.queue, c.started_at, c.wait_seconds, "
+            "EXISTS (SELECT 1 FROM calls l WHERE l.domain_id = c.domain_id AND l.caller = c.caller "
+            "AND l.started_at > c.started_at AND l.answered_at IS NOT NULL) OR EXISTS (SELECT 1 FROM call_legs x "
+            "JOIN calls l ON l.id = x.call_pk WHERE l.domain_id = c.domain_id AND l.started_at > c.started_at "
+            "AND x.number = c.caller AND x.kind = 'external' AND x.answered_at IS NOT NULL) "
+            f"FROM calls c WHERE {w} AND c.end_reason = 'abandon' ORDER BY c.started_at, c.id")
+        lists["agent_activity"] = [
+            "SELECT x.agent, sum(CASE WHEN x.kind = 'offer' THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN x.kind = 'offer' AND x.result IN ('no_answer', 'busy', 'rejected', 'unavailable') "
+            "THEN 1 ELSE 0 END), sum(CASE WHEN x.kind = 'offer' AND x.result = 'no_answer' THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN x.kind = 'agent' AND x.answered_at IS NOT NULL THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN x.kind = 'agent' AND x.answered_at IS NOT NULL THEN extract(epoch FROM x.ended_at - "
+            "x.answered_at) END), sum(CASE WHEN x.kind = 'transfer' THEN 1 ELSE 0 END) "
+            f"FROM call_legs x JOIN calls c ON c.id = x.call_pk WHERE {w} AND x.agent IS NOT NULL "
+            "GROUP BY x.agent ORDER BY x.agent",
+            "SELECT username, state, reason, count(*) FROM agent_state_spans WHERE domain_id = 1 "
+            "AND started_at < :b GROUP BY username, state, reason"]
+    return {"quantitative": quant, "summary": summary, "by_hour": by_hour, "detailed_page": detailed} | lists
 
 
 async def best(fn: Callable[[], Awaitable[Any]], times: int = 3) -> float:
@@ -187,6 +209,9 @@ async def run(url: str, dialect: str) -> None:
         "by_hour": lambda: svc.aggregate(Report(dialect, 1, qh), "summary"),
         "detailed_page": lambda: svc.detailed_page(Report(dialect, 1, q), None, 100)}
     base = baselines(dialect)
+    if "abandoned" in base:  # PostgreSQL only: see bench/README.md
+        ours |= {"abandoned": lambda: svc.abandoned(Report(dialect, 1, q)),
+                 "agent_activity": lambda: svc.agent_activity(Report(dialect, 1, q))}
 
     def raw(sql: str | list[str]) -> Callable[[], Awaitable[Any]]:
         async def go() -> Any:

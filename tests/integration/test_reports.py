@@ -137,6 +137,11 @@ async def test_reports_figures(services: Any, root: ApiCaller, domain: str) -> N
                          queue="q1", started_at=c1["answered_at"], disposition="venda"))
         s.add(Recording(domain_id=dom.id, file=f"rep-{domain}.wav", kind="attendance", call_id=c1["call_id"],
                         status="ready", started_at=c1["answered_at"]))
+        c2 = calls[1][0]  # call 2: two attendances, the later one not qualified
+        s.add(Attendance(domain_id=dom.id, protocol="20260302000003", call_id=c2["call_id"], agent="bia",
+                         queue="q1", started_at=c2["answered_at"] + timedelta(seconds=5)))
+        s.add(Attendance(domain_id=dom.id, protocol="20260302000002", call_id=c2["call_id"], agent="bia",
+                         queue="q1", started_at=c2["answered_at"], disposition="duvida"))
         await s.commit()
         rec_id = await s.scalar(select(Recording.id).where(Recording.call_id == c1["call_id"]))
     first = (await root.ok("GET", f"{base}/detailed?{period}&limit=1"))["items"][0]
@@ -158,6 +163,12 @@ async def test_reports_figures(services: Any, root: ApiCaller, domain: str) -> N
     assert lines[8][0] == "call" and len(lines) == 9 + len(calls)
     assert lines[9][lines[8].index("caller_name")] == "'=HYPERLINK(1)"
     assert lines[9][lines[8].index("transfers")] == "" and lines[9][lines[8].index("wait")] == "8.0"
+    # every exported row is the JSON row's flat columns (one statement per page, formatted apart)
+    items = (await root.ok("GET", f"{base}/detailed?{period}&limit=100"))["items"]
+    assert items[1]["protocols"] == "20260302000002 20260302000003"  # in time order
+    assert items[1]["qualification"] == "20260302000002:duvida" and items[1]["recordings"] is None
+    assert lines[9:] == [["" if r[c] is None else "'" + r[c] if c == "caller_name" and r[c][0] == "=" else str(r[c])
+                          for c in lines[8]] for r in items]
 
     status, body = await root.call("GET", f"{base}/detailed?{period}&format=xlsx")
     assert status == 200

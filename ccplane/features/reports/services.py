@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (ColumnElement, DateTime, String, and_, case, cast, exists, func, literal, literal_column, null, or_, select,
-                        text, type_coerce, union_all)
+from sqlalchemy import (ColumnElement, DateTime, Integer, String, and_, bindparam, case, cast, exists, func, literal_column,
+                        null, or_, select, text, type_coerce, union_all)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -22,7 +23,7 @@ from ...web.context import READ_ROLES, Principal
 from ..agents.models import AgentSession
 from ..attendances.models import Attendance
 from ..calls.models import CallLeg, CallRecord
-from ..common import DEFAULT_ZONE, as_utc, iso
+from ..common import DEFAULT_ZONE, as_utc
 from ..domains.services import resolve_domain
 from ..recordings.models import Recording
 from ..users.models import User
@@ -34,7 +35,6 @@ C, L = CallRecord, CallLeg
 ABANDON_BUCKETS = ((0, 10), (10, 30), (30, 60), (60, None))  # seconds waited before abandoning
 UNANSWERED_OFFERS = ("no_answer", "busy", "rejected", "unavailable")
 TALK_LEGS = ("agent", "extension", "external")
-PAGE = 5000  # detailed rows per database round trip when streaming
 
 
 def _n(value: Any) -> float | None:
@@ -107,6 +107,18 @@ class Report:
         if q.direction:
             w.append(C.direction == q.direction)
         return w
+
+    def shape(self) -> tuple[bool, ...]:
+        """Which filters the query uses (the detailed statement is built once per shape: _page_statement)."""
+        q = self.q
+        return tuple(bool(_names(v)) for v in (q.queues, q.agents, q.dids, q.dispositions)) + (bool(q.direction),)
+
+    def bound(self) -> dict[str, Any]:
+        """The values of where()'s conditions, for the statement of the same shape built with bindparams."""
+        q = self.q
+        return {"domain": self.domain_id, "start": self.start, "end": self.end, "queues": _names(q.queues),
+                "agents": _names(q.agents), "dids": _names(q.dids), "dispositions": _names(q.dispositions),
+                "direction": q.direction}
 
     def group(self, by: str | None) -> Any:
         return {None: None, "queue": C.queue, "agent": C.agent, "did": C.did, "disposition": C.end_reason,
@@ -231,89 +243,55 @@ class ReportService:
         return out
 
     # -- detailed -------------------------------------------------------------------------
-    async def _page(self, rep: Report, after: tuple[datetime, int] | None, limit: int, all_legs: bool) -> tuple[
-            list[Any], dict[int, list[Any]], dict[str, dict[str, list[str]]]]:
-        """One keyset page of the period's calls (plain rows, in start order), their legs (every
-        leg, or only the kinds the flat columns summarise) and attendances/recordings."""
-        where = rep.where()
+    async def _rows(self, rep: Report, after: tuple[datetime, int] | None, limit: int, all_legs: bool) -> list[Any]:
+        """One keyset page of the period's calls in one statement (_page_statement): each call's row
+        with its legs, then its attendances and recordings, in call order."""
+        params = rep.bound() | {"limit": limit}
         if after:
-            when, pk = after
-            # the bare bound first, so the index range starts at the cursor (an OR alone scans from the start)
-            where += [C.started_at >= when, or_(C.started_at > when, C.id > pk)]
-        legs: dict[int, list[Any]] = {}
-        extra: dict[str, dict[str, list[str]]] = {}
+            params |= {"after_at": after[0], "after_id": after[1]}
+        stmt = _page_statement(rep.shape(), after is not None, all_legs)
         async with self.sessions() as session:
-            s = await session.connection()  # Core rows: no ORM loading on a page of thousands
-            page = select(*CALL_COLS).where(*where).order_by(C.started_at, C.id).limit(limit)
-            if all_legs:  # a JSON page (small): the calls with every leg in one round trip
-                p = page.subquery("page")
-                calls, n = [], len(CALL_COLS)  # the leg's columns follow the call's, in _Leg's order
-                for r in (await s.execute(select(p, *(getattr(L, f).label(f"leg_{f}") for f in _Leg._fields))
-                                          .outerjoin(L, L.call_pk == p.c.id)
-                                          .order_by(p.c.started_at, p.c.id, L.seq))).all():
-                    if not calls or calls[-1].id != r.id:
-                        calls.append(r)
-                    if r.leg_kind is not None:
-                        legs.setdefault(r.id, []).append(_Leg._make(r[n:]))
-            else:
-                calls = list((await s.execute(page)).all())
-            if not calls:
-                return calls, legs, extra
-            # The page's legs, attendances and recordings by the page's key range (a join on the same
-            # index), not by a list of its ids: thousands of bound ids cost more than the rows.
-            last = calls[-1]
-            where += [C.started_at <= last.started_at, or_(C.started_at < last.started_at, C.id <= last.id)]
-            if not all_legs:
-                for leg in (await s.execute(select(L.call_pk, L.kind, L.agent, L.result, L.detail)
-                                            .join(C, C.id == L.call_pk).where(*where, L.kind.in_(FLAT_LEG_KINDS))
-                                            .order_by(L.call_pk, L.seq))).all():  # in bulk, not row by row
-                    legs.setdefault(leg.call_pk, []).append(leg)
-            # attendances (protocol, qualification) and recordings (audio link) in one round trip
-            both = union_all(
-                select(Attendance.call_id, Attendance.protocol.label("protocol"),
-                       Attendance.disposition.label("disposition"), Attendance.started_at.label("at"),
-                       Attendance.id.label("n"), literal(0).label("rec"))
-                .join(C, C.call_id == Attendance.call_id).where(*where, Attendance.domain_id == rep.domain_id),
-                select(Recording.call_id, cast(null(), String).label("protocol"), cast(null(), String).label("disposition"),
-                       Recording.started_at.label("at"), Recording.id.label("n"), literal(1).label("rec"))
-                .join(C, C.call_id == Recording.call_id).where(*where, Recording.domain_id == rep.domain_id),
-            ).subquery("extra")
-            for x in await s.execute(select(both).order_by(both.c.at, both.c.n)):
-                e = extra.setdefault(x.call_id, {"protocols": [], "qualification": [], "recordings": []})
-                if x.rec:
-                    e["recordings"].append(f"/api/v1/domains/{rep.slug}/recordings/{x.n}/audio")
-                else:
-                    e["protocols"].append(x.protocol)
-                    if x.disposition:
-                        e["qualification"].append(f"{x.protocol}:{x.disposition}")
-        return calls, legs, extra
+            # one read statement: no transaction around it on PostgreSQL (no BEGIN/ROLLBACK round trips)
+            s = await session.connection(execution_options=_AUTOCOMMIT.get(self.dialect))
+            return list((await s.execute(stmt, params)).all())
 
     async def detailed_page(self, rep: Report, after: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
         """A page of the detailed report in JSON: the flat columns and every leg."""
-        calls, legs, extra = await self._page(rep, _uncursor(after) if after else None, limit, all_legs=True)
-        rows = [_detail(c, legs.get(c.id, []), extra.get(c.call_id)) for c in calls]
-        nxt = _cursor(calls[-1].started_at, calls[-1].id) if len(calls) == limit else None
+        calls = _group(await self._rows(rep, _uncursor(after) if after else None, limit, True), rep.slug, _JSON_LEGS)
+        rows = [_detail(c, legs, extra) for c, legs, extra in calls]
+        nxt = _cursor(calls[-1][0].started_at, calls[-1][0].id) if len(calls) == limit else None
         return rows, nxt
 
     async def detailed_pages(self, rep: Report) -> AsyncIterator[list[tuple[Any, ...]]]:
         """The whole period's detailed rows as tuples of DETAIL_COLUMNS (the CSV/XLSX exports, texts
-        already quoted against formulas: csv_table(..., safe=True)),
-        PAGE calls per round trip (keyset): memory stays flat whatever the period holds. The next
-        page is read while this one is written out (the database and the writer overlap)."""
-        ahead: asyncio.Task[Any] | None = asyncio.ensure_future(self._page(rep, None, PAGE, all_legs=False))
+        already quoted against formulas: csv_table(..., safe=True)), PAGE calls per statement (keyset):
+        memory stays flat whatever the period holds. The next page's statement is sent before this
+        page is formatted, and the event loop gets a turn every SLICE calls, so the database computes
+        the next page while this one is written out (and other requests are served meanwhile)."""
+        ahead: asyncio.Task[Any] | None = asyncio.ensure_future(self._rows(rep, None, PAGE, False))
         try:
             while ahead is not None:
-                calls, legs, extra = await ahead
+                rows = await ahead
                 ahead = None
-                if len(calls) == PAGE:
-                    after = (calls[-1].started_at, calls[-1].id)
-                    ahead = asyncio.ensure_future(self._page(rep, after, PAGE, all_legs=False))
-                if calls:
-                    lg, ex = legs.get, extra.get  # c[0], c[1]: the call's pk and id (CALL_COLS)
-                    yield [_flat(c, lg(c[0]), ex(c[1]), True) for c in calls]
+                if not rows:
+                    break
+                last = rows[-1]  # the page's last call (its attendances and recordings carry its key too)
+                ahead = asyncio.ensure_future(self._rows(rep, (last.started_at, last.id), PAGE, False))
+                calls = _group(rows, rep.slug, _FLAT_LEGS)
+                del rows
+                for i in range(0, len(calls), SLICE):
+                    await asyncio.sleep(0)  # the next page's statement goes out
+                    yield [_flat(c, legs, extra, True) for c, legs, extra in calls[i:i + SLICE]]
         finally:
             if ahead is not None:  # the reader went away (a closed download): no page left running
                 ahead.cancel()
+
+    async def _no_jit(self, s: AsyncSession) -> None:
+        """No JIT compilation for this transaction's statements on PostgreSQL: a list's per-row probes
+        make the planner's cost high enough to compile (a third of a second on the abandoned list) for
+        a statement that runs in less."""
+        if self.dialect == "postgresql":
+            await s.execute(text("SET LOCAL jit = off"))
 
     # -- abandoned -------------------------------------------------------------------------
     async def abandoned(self, rep: Report) -> list[dict[str, Any]]:
@@ -324,23 +302,33 @@ class ReportService:
                            later.started_at > C.started_at, later.answered_at.is_not(None)),
             exists().where(ll.call_pk == later.id, later.domain_id == C.domain_id, later.started_at > C.started_at,
                            ll.number == C.caller, ll.kind == "external", ll.answered_at.is_not(None)))
-        stmt = (select(C.call_id, C.caller, C.caller_name, C.did, C.queue, C.started_at, C.ended_at, C.wait_seconds,
-                       C.queue_position, reached_back.label("reached_back"))
-                .where(*rep.where(), C.end_reason == "abandon").order_by(C.started_at, C.id))
+        stmt = (select(C.call_id, C.caller, C.caller_name, C.did, C.queue,
+                       type_coerce(C.started_at, DateTime(timezone=True)).label("started_at"),  # _iso: no decorator
+                       C.wait_seconds, C.queue_position, reached_back.label("reached_back"))
+                .where(*rep.where(), C.end_reason == literal_column("'abandon'"))  # a literal: ix_calls_abandoned
+                .order_by(C.started_at, C.id))
         async with self.sessions() as s:
-            rows = (await s.execute(stmt)).all()
-        return [{"call": r.call_id, "caller": r.caller, "caller_name": r.caller_name, "did": r.did, "queue": r.queue,
-                 "started_at": iso(r.started_at),
-                 "wait": _n(r.wait_seconds), "position": r.queue_position,  # its place in line when it joined
-                 "short": (r.wait_seconds or 0) < rep.short, "reached_back": bool(r.reached_back)} for r in rows]
+            await self._no_jit(s)
+            conn = await s.connection()  # Core rows: no ORM loading for tens of thousands of calls
+            rows = (await conn.execute(stmt)).all()
+        short = rep.short
+        return [{"call": call, "caller": caller, "caller_name": name, "did": did, "queue": queue,
+                 "started_at": _iso(started),
+                 "wait": None if wait is None else round(float(wait), 3),
+                 "position": position,  # its place in line when it joined the queue
+                 "short": (wait or 0) < short, "reached_back": bool(back)}
+                for call, caller, name, did, queue, started, wait, position, back in rows]
 
     # -- agent activity ------------------------------------------------------------------
     async def agent_activity(self, rep: Report) -> list[dict[str, Any]]:
         answered_leg = and_(L.kind == "agent", L.answered_at.is_not(None))
         talk = case((answered_leg, rep.seconds(L.answered_at, L.ended_at)))
-        where = [*rep.where(), L.agent.is_not(None)]
+        where = [*rep.where(), L.agent.is_not(None)]  # IS NOT NULL: ix_call_legs_agent_call (partial)
         if agents := _names(rep.q.agents):
             where.append(L.agent.in_(agents))
+        # The period's calls' key range, first: the legs are then read as a range of that index
+        # (redundant with the join, which still decides; without it every leg of every day is read).
+        bounds = select(func.min(C.id), func.max(C.id), func.count()).where(*rep.where())
         stmt = (select(L.agent, rep._count(L.kind == "offer").label("offers"),
                        rep._count(and_(L.kind == "offer", L.result.in_(UNANSWERED_OFFERS))).label("offers_unanswered"),
                        rep._count(and_(L.kind == "offer", L.result == "no_answer")).label("offers_no_answer"),
@@ -360,7 +348,10 @@ class ReportService:
                         func.count().label("n"))
                  .where(*span_where).group_by(S.username, S.state, S.reason))
         async with self.sessions() as s:
-            rows = {r.agent: r for r in await s.execute(stmt)}
+            await self._no_jit(s)
+            lo, hi, _n_calls = (await s.execute(bounds)).one()  # count(): min/max alone would walk the primary key
+            rows = {r.agent: r for r in await s.execute(stmt.where(L.call_pk >= lo, L.call_pk <= hi))} \
+                if lo is not None else {}
             now = {r.username: r for r in await s.execute(sessions)}
             times: dict[str, dict[str, float]] = {}
             pauses: dict[str, dict[str, float]] = {}
@@ -441,19 +432,89 @@ CALL_COLS = (C.id, C.call_id, *(type_coerce(col, DateTime(timezone=True)).label(
              C.direction, C.caller, C.caller_name, C.did, C.queue, C.agent, C.end_reason, C.wait_seconds,
              C.talk_seconds)
 FLAT_LEG_KINDS = ("ivr", "offer", "transfer")  # the legs the flat columns summarise
+PAGE = 5000  # detailed rows per statement when streaming
+SLICE = 500  # calls formatted between two turns of the event loop
+# A leg as the detailed statement reads it: the flat columns' four first (_flat reads them by
+# position), the JSON's the rest. The export reads only _FLAT_LEGS of them, and only FLAT_LEG_KINDS.
+LEG_FIELDS = ("kind", "agent", "result", "detail", "queue", "extension", "number",
+              "started_at", "answered_at", "ended_at")
+_FLAT_LEGS, _JSON_LEGS = 4, len(LEG_FIELDS)
+_AUTOCOMMIT: dict[str, dict[str, Any]] = {"postgresql": {"isolation_level": "AUTOCOMMIT"}}
+# positions in a detailed statement's row: the call (CALL_COLS), then part, seq, the leg, then at, n,
+# protocol, disposition (an attendance's or a recording's)
+_PART, _LEG0 = len(CALL_COLS), len(CALL_COLS) + 2
 
 
-class _Leg(NamedTuple):
-    kind: str
-    queue: str | None
-    agent: str | None
-    extension: str | None
-    number: str | None
-    result: str | None
-    detail: str | None
-    started_at: datetime
-    answered_at: datetime | None
-    ended_at: datetime | None
+@functools.lru_cache(maxsize=128)
+def _page_statement(shape: tuple[bool, ...], after: bool, all_legs: bool) -> Any:
+    """A keyset page of the detailed report in one statement, built once per filter shape with bind
+    parameters (Report.bound(), limit, after_at/after_id): the page's calls (a CTE) with their legs
+    (part 0: one row per leg, or one row for a call without), their attendances (part 1) and their
+    recordings (part 2), in call order. The same figures as reading the three apart, in one round trip."""
+    queues, agents, dids, dispositions, direction = shape
+    w: list[ColumnElement[bool]] = [C.domain_id == bindparam("domain"), C.status == "ended",
+                                    C.started_at >= bindparam("start"), C.started_at < bindparam("end")]
+    for used, col, name in ((queues, C.queue, "queues"), (agents, C.agent, "agents"), (dids, C.did, "dids"),
+                            (dispositions, C.end_reason, "dispositions")):
+        if used:
+            w.append(col.in_(bindparam(name, expanding=True)))
+    if direction:
+        w.append(C.direction == bindparam("direction"))
+    if after:  # the bare bound first, so the index range starts at the cursor (an OR alone scans from the start)
+        w += [C.started_at >= bindparam("after_at"), or_(C.started_at > bindparam("after_at"),
+                                                         C.id > bindparam("after_id"))]
+    page = select(*CALL_COLS).where(*w).order_by(C.started_at, C.id).limit(bindparam("limit", type_=Integer)).cte("page")
+    fields = LEG_FIELDS if all_legs else LEG_FIELDS[:_FLAT_LEGS]
+    on = L.call_pk == page.c.id
+    if not all_legs:
+        on = and_(on, L.kind.in_(FLAT_LEG_KINDS))
+    stamp = DateTime(timezone=True)  # plain DateTime, as CALL_COLS: _iso reads SQLite's naive values as UTC
+    blanks = [null().label(f"blank{i}") for i in range(3, len(CALL_COLS))]
+    no_leg = [null().label(f"leg_{f}") for f in fields]
+    legs = select(*page.c, literal_column("0").label("part"), L.seq.label("seq"),
+                  *((type_coerce(getattr(L, f), stamp) if f.endswith("_at") else getattr(L, f)).label(f"leg_{f}")
+                    for f in fields),
+                  type_coerce(null(), stamp).label("at"), cast(null(), Integer).label("n"),
+                  cast(null(), String).label("protocol"), cast(null(), String).label("disposition")
+                  ).select_from(page.outerjoin(L, on))
+    A, R = Attendance, Recording
+    attendances = select(page.c.id, page.c.call_id, page.c.started_at, *blanks, literal_column("1"), null(), *no_leg,
+                         A.started_at, A.id, A.protocol, A.disposition
+                         ).select_from(page.join(A, and_(A.call_id == page.c.call_id, A.domain_id == bindparam("domain"))))
+    recordings = select(page.c.id, page.c.call_id, page.c.started_at, *blanks, literal_column("2"), null(), *no_leg,
+                        R.started_at, R.id, null(), null()
+                        ).select_from(page.join(R, and_(R.call_id == page.c.call_id, R.domain_id == bindparam("domain"))))
+    u = union_all(legs, attendances, recordings).subquery("detail")
+    return select(u).order_by(u.c.started_at, u.c.id, u.c.part, u.c.seq, u.c.at, u.c.n)
+
+
+def _group(rows: list[Any], slug: str, n_leg: int) -> list[tuple[Any, list[tuple[Any, ...]], Any]]:
+    """A detailed statement's rows as (call row, its legs, its extras or None) in call order; extras
+    are (protocols, qualifications protocol:disposition, recording links), each in time order."""
+    out: list[Any] = []
+    legs: list[tuple[Any, ...]] = []
+    last = None
+    part, leg0, leg_end = _PART, _LEG0, _LEG0 + n_leg
+    at_n = leg_end + 1  # at, n, protocol, disposition follow the leg
+    for r in rows:
+        if r[part] == 0:
+            if r[0] != last:
+                last, legs = r[0], []
+                out.append([r, legs, None])
+            if r[leg0] is not None:
+                legs.append(r[leg0:leg_end])
+            continue
+        e = out[-1][2]
+        if e is None:
+            e = out[-1][2] = ([], [], [])
+        if r[part] == 1:
+            protocol, disposition = r[at_n + 1], r[at_n + 2]
+            e[0].append(protocol)
+            if disposition:
+                e[1].append(f"{protocol}:{disposition}")
+        else:
+            e[2].append(f"/api/v1/domains/{slug}/recordings/{r[at_n]}/audio")
+    return out
 
 
 def _iso(v: datetime | None) -> str | None:
@@ -467,22 +528,24 @@ def _q(v: str | None) -> str | None:
     return "'" + v if v and v[0] in _FORMULA else v
 
 
-def _flat(c: Any, legs: Any, extra: dict[str, list[str]] | None, export: bool = False) -> tuple[Any, ...]:
+def _flat(c: Any, legs: Any, extra: tuple[list[str], list[str], list[str]] | None,
+          export: bool = False) -> tuple[Any, ...]:
     """A call's detailed row in DETAIL_COLUMNS order (plain values, no per-row dict); for an
-    export, the texts that come from outside (caller, names, IVR input...) quoted against formulas."""
+    export, the texts that come from outside (caller, names, IVR input...) quoted against formulas.
+    ``legs``: tuples in LEG_FIELDS order (at least the first four)."""
     ivr = tried = transfers = None
     if legs:
         i: list[str] = []
         o: list[str] = []
         t: list[str] = []
-        for leg in legs:  # one pass: a call has a handful of legs
-            kind = leg.kind
+        for leg in legs:  # one pass: a call has a handful of legs (kind, agent, result, detail)
+            kind = leg[0]
             if kind == "offer":
-                o.append(f"{leg.agent}:{leg.result}")
+                o.append(f"{leg[1]}:{leg[2]}")
             elif kind == "ivr":
-                i.append(leg.result or "")
+                i.append(leg[2] or "")
             elif kind == "transfer":
-                t.append(f"{leg.result}:{leg.detail or ''}")
+                t.append(f"{leg[2]}:{leg[3] or ''}")
         ivr, tried, transfers = " > ".join(i) or None, " ".join(o) or None, " ".join(t) or None
     _pk, call, started, answered, ended, direction, caller, name, did, queue, agent, reason, wait, talk = c[:14]
     if export:  # inline checks: a function call per cell costs more than the cell
@@ -505,19 +568,17 @@ def _flat(c: Any, legs: Any, extra: dict[str, list[str]] | None, export: bool = 
         return row + (None, None, None)
     # the attendances' protocols, their qualification (protocol:disposition), the recordings' audio
     q = _q if export else _same
-    return row + (" ".join(extra["protocols"]) or None, q(" ".join(extra["qualification"]) or None),
-                  " ".join(extra["recordings"]) or None)
+    return row + (" ".join(extra[0]) or None, q(" ".join(extra[1]) or None), " ".join(extra[2]) or None)
 
 
 def _same(v: str | None) -> str | None:
     return v
 
 
-def _detail(c: Any, legs: list[Any], extra: dict[str, list[str]] | None = None) -> dict[str, Any]:
+def _detail(c: Any, legs: list[tuple[Any, ...]], extra: Any = None) -> dict[str, Any]:
     row = dict(zip(DETAIL_COLUMNS, _flat(c, legs, extra)))
-    row["legs"] = [{"kind": leg.kind, "queue": leg.queue, "agent": leg.agent, "extension": leg.extension,
-                    "number": leg.number, "result": leg.result, "detail": leg.detail,
-                    "started_at": iso(leg.started_at),
-                    "answered_at": iso(leg.answered_at),
-                    "ended_at": iso(leg.ended_at)} for leg in legs]
+    row["legs"] = [{"kind": kind, "queue": queue, "agent": agent, "extension": extension, "number": number,
+                    "result": result, "detail": detail, "started_at": _iso(started), "answered_at": _iso(answered),
+                    "ended_at": _iso(ended)}
+                   for kind, agent, result, detail, queue, extension, number, started, answered, ended in legs]
     return row

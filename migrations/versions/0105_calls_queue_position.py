@@ -1,7 +1,7 @@
 """calls.queue_position: the caller's place in line when it joined its queue (the abandoned
 list's "position"); calls recorded before have none (NULL: it was never kept)
 
-Revision ID: 0140
+Revision ID: 0105
 Revises: 0100
 Create Date: 2026-12-07
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0140'
+revision = '0105'
 down_revision = '0100'
 branch_labels = None
 depends_on = None

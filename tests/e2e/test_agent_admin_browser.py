@@ -128,7 +128,9 @@ async def test_queue_from_the_page_then_a_call_on_the_agent_screen_and_the_panel
             # a supervisor logs the agent out from the panel: the agent screen follows
             sv.once("dialog", lambda dialog: dialog.accept())
             await sv.click(f"tr[data-agent={ag_user}] button:has-text('Deslogar')")
-            await sv.wait_for_selector(f"tr[data-agent={ag_user}]", state="detached")
+            # the row stays, "Desconectado" and without actions (the panel lists every agent)
+            await sv.wait_for_selector(f"tr.offline[data-agent={ag_user}] .badge.s-offline:has-text('Desconectado')")
+            assert await sv.locator(f"tr[data-agent={ag_user}] button:has-text('Deslogar')").count() == 0
             await ag.wait_for_selector("#choose-queues")
             assert (await root.ok("GET", f"/domains/{domain}/agents/{ag_user}"))["extension"] is None
             await ag.check("input[name=queues][value=suporte]")

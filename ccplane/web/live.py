@@ -132,18 +132,23 @@ def origin_allowed(request: web.Request) -> bool:
     """May the page that opened this websocket use the visitor's cookie? Browsers always send
     ``Origin`` on a websocket handshake, and a page of another site could otherwise open the
     feed with the visitor's session (cross-site websocket hijacking). Allowed: the site's own
-    origin (the ``Host`` the request came to, over http or https) or one of
+    origin (the ``Host`` the request came to, or the ``X-Forwarded-Host`` a trusted proxy
+    passed on, over http or https) or one of
     ``server.allowed_origins``. A client without ``Origin`` is not a browser page: no
     visitor's cookie can be ridden there."""
     origin = request.headers.get("Origin")
     if origin is None:
         return True
     origin = origin.strip().rstrip("/").lower()
-    host = request.host.lower()
-    if origin in (f"http://{host}", f"https://{host}"):
-        return True
     from .keys import SETTINGS
     settings = request.app.get(SETTINGS)
+    hosts = {request.host.lower()}
+    trusted = settings.server.trusted_proxies if settings is not None else "127.0.0.1,::1"
+    forwarded = request.headers.get("X-Forwarded-Host", "").split(",")[0].strip().lower()
+    if forwarded and (request.remote or "") in {p.strip() for p in trusted.split(",") if p.strip()}:
+        hosts.add(forwarded)  # the host the browser asked a trusted proxy for
+    if any(origin in (f"http://{h}", f"https://{h}") for h in hosts):
+        return True
     allowed = settings.server.allowed_origins if settings is not None else ""
     return origin in {o.strip().rstrip("/").lower() for o in allowed.split(",") if o.strip()}
 

@@ -193,6 +193,15 @@ def test_origin_rules_on_recorded_requests(settings: Settings) -> None:
     assert not origin_allowed(req("https://pabx.example.com:8443.evil.example"))
     assert not origin_allowed(req("null"))
 
+    def proxied(peer: str) -> web.Request:
+        from unittest import mock
+        transport = mock.Mock()
+        transport.get_extra_info.side_effect = lambda key, default=None: (peer, 40000) if key == "peername" else default
+        return make_mocked_request("GET", "/live", app=app, transport=transport, headers={
+            "Host": "127.0.0.1:8080", "X-Forwarded-Host": "pabx.example.com", "Origin": "https://pabx.example.com"})
+    assert origin_allowed(proxied("127.0.0.1"))  # a trusted proxy's X-Forwarded-Host is the site
+    assert not origin_allowed(proxied("203.0.113.9"))  # anyone else's is not believed
+
 
 # -- 4. homes ---------------------------------------------------------------------
 

@@ -300,9 +300,17 @@ class Tile:
 async def dashboard(session: Session, services: Any) -> list[Tile]:
     """The domain's figures for an administrator's home, each linking to its page."""
     me, slug = session.principal, session.domain or ""
-    queues, nq = await services.queues.list(me, slug, 1, 0)
-    users, nu = await services.users.list(me, slug, 500, 0)
-    exts, ne = await services.extensions.list(me, slug, 500, 0)
+    async def every(listing: Any) -> tuple[list[Any], int]:  # page through a list (500 a page)
+        items, total = await listing(me, slug, 500, 0)
+        while len(items) < total:
+            more, total = await listing(me, slug, 500, len(items))
+            if not more:
+                break
+            items += more
+        return items, total
+    _q, nq = await services.queues.list(me, slug, 1, 0)
+    users, nu = await every(services.users.list)
+    exts, ne = await every(services.extensions.list)
     ivrs = await services.ivrs.list(me, slug)
     routes = await services.routes.list(me, slug)
     trunks = await services.trunks.list(me, slug)

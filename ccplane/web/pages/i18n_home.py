@@ -13,4 +13,12 @@ EN_HOME: dict[str, str] = {
         "No domain yet. Create one through the API (POST /api/v1/domains) to begin.",
     "Seu perfil não tem permissão para abrir esta página.": "Your role may not open this page.",
     "Voltar ao início": "Back to the home page",
+    "Painel de supervisão": "Supervision panel",
+    "Filas, agentes e chamadas ao vivo, com os limites de cor do domínio; ouvir, sussurrar e conferência.":
+        "Live queues, agents and calls, coloured by the domain's thresholds; listen, whisper and barge.",
+    "Modo TV": "TV view",
+    "Escolha suas filas e o ramal, entre, pause e atenda: a chamada atual aparece ali, com transferência e "
+    "qualificação.": "Choose your queues and extension, log in, pause and take calls: the current call shows "
+                     "there, with transfer and qualification.",
+    "Abrir a tela do agente": "Open the agent screen",
 }

@@ -33,6 +33,11 @@ class DatabaseSettings:
 class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8080
+    # addresses (comma-separated) whose X-Forwarded-Proto is believed: the TLS-terminating proxy
+    trusted_proxies: str = "127.0.0.1,::1"
+    # origins (comma-separated, "https://host[:port]") whose pages may open the cookie feed
+    # (/live) besides the site itself
+    allowed_origins: str = ""
 
 
 @dataclass(frozen=True)

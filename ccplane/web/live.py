@@ -128,7 +128,41 @@ async def _close(ws: web.WebSocketResponse, code: int, message: bytes) -> None:
             await ws.close(code=code, message=message)
 
 
+def origin_allowed(request: web.Request) -> bool:
+    """May the page that opened this websocket use the visitor's cookie? Browsers always send
+    ``Origin`` on a websocket handshake, and a page of another site could otherwise open the
+    feed with the visitor's session (cross-site websocket hijacking). Allowed: the site's own
+    origin (the ``Host`` the request came to, or the ``X-Forwarded-Host`` a trusted proxy
+    passed on, over http or https) or one of
+    ``server.allowed_origins``. A client without ``Origin`` is not a browser page: no
+    visitor's cookie can be ridden there."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    origin = origin.strip().rstrip("/").lower()
+    from .keys import SETTINGS
+    settings = request.app.get(SETTINGS)
+    hosts = {request.host.lower()}
+    trusted = settings.server.trusted_proxies if settings is not None else "127.0.0.1,::1"
+    forwarded = request.headers.get("X-Forwarded-Host", "").split(",")[0].strip().lower()
+    if forwarded and (request.remote or "") in {p.strip() for p in trusted.split(",") if p.strip()}:
+        hosts.add(forwarded)  # the host the browser asked a trusted proxy for
+    if any(origin in (f"http://{h}", f"https://{h}") for h in hosts):
+        return True
+    allowed = settings.server.allowed_origins if settings is not None else ""
+    return origin in {o.strip().rstrip("/").lower() for o in allowed.split(",") if o.strip()}
+
+
+def check_origin(request: web.Request) -> None:
+    """403 for a cookie-authenticated websocket opened by another site's page."""
+    if not origin_allowed(request):
+        log.warning("live.origin_refused", extra={"origin": request.headers.get("Origin", "")[:200]})
+        raise web.HTTPForbidden(text="origin not allowed")
+
+
 async def live_feed(request: web.Request) -> web.StreamResponse:
+    """The API's feed: a bearer token (header, or ``?access_token=``), never a cookie, so any
+    Origin may open it — the token is not ambient authority another site could ride."""
     services = request.app[SERVICES]
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.query.get("access_token", "")

@@ -34,7 +34,8 @@ async def test_supervisor_logs_in_and_sees_the_panel(app_client: Any, root: ApiC
             await page.fill("#username", username)
             await page.fill("#password", password)
             await page.click("button[type=submit]")
-            await page.wait_for_url(base + "/")
+            await page.wait_for_url(base + "/supervisor")  # a supervisor starts on the panel
+            await page.goto(base + "/")
             assert "Sara Supervisora" in await page.content()
             await shot(page, tmp_path, "home.png")
             await page.goto(base + "/supervisor")

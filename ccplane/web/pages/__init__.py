@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import jinja2
 from aiohttp import BodyPartReader, MultipartReader, web
@@ -38,7 +38,32 @@ def path_segment(value: object) -> str:
 
 
 ENV.filters["pathq"] = path_segment  # href="/admin/queues/{{ q.name|pathq }}"
-HOME_BY_ROLE = {"agent": "/agent", "supervisor": "/supervisor"}
+# Where each role starts: agents and supervisors on their screens; administrators on the
+# home page itself, the domain's dashboard (counts and links), root and superusers with the
+# domain switcher on it too.
+HOME_BY_ROLE = {"agent": "/agent", "supervisor": "/supervisor", "admin": "/", "superuser": "/", "root": "/"}
+DASHBOARD_ROLES = frozenset({"admin", "superuser", "root"})
+
+
+def home_of(role: str) -> str:
+    return HOME_BY_ROLE.get(role, "/")
+
+
+def safe_next(value: str | None) -> str | None:
+    """``value`` when it is a path of this site, else None: never another host (``//host``,
+    ``/\\host`` — browsers read a backslash as a slash —, ``https:``, ``javascript:``), and no
+    control characters or spaces (browsers drop a tab or newline, turning ``/\t/host`` into
+    ``//host``)."""
+    if not value or not value.startswith("/") or len(value) > 2048:
+        return None
+    if "\\" in value or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in value):
+        return None
+    if value.startswith("//"):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
 
 
 @dataclass
@@ -58,7 +83,16 @@ LANG: web.RequestKey[str] = web.RequestKey("page_lang")
 
 
 def _is_tls(request: web.Request) -> bool:
-    return request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+    """Over TLS: to us, or to a trusted proxy (``server.trusted_proxies``) that says so in
+    ``X-Forwarded-Proto``. Anyone else's header is not believed."""
+    if request.secure:
+        return True
+    if request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower() != "https":
+        return False
+    from ..keys import SETTINGS
+    settings = request.app.get(SETTINGS)
+    trusted = settings.server.trusted_proxies if settings is not None else "127.0.0.1,::1"
+    return (request.remote or "") in {p.strip() for p in trusted.split(",") if p.strip()}
 
 
 def set_session(request: web.Request, response: web.StreamResponse, user: Any, domain: str | None,
@@ -207,7 +241,7 @@ def _lang(request: web.Request) -> str:
 async def login_form(request: web.Request) -> web.StreamResponse:
     request[LANG] = _lang(request)
     csrf = secrets.token_urlsafe(24)
-    resp = render(request, "login.html", csrf=csrf, next=request.query.get("next", "/"), error=None)
+    resp = render(request, "login.html", csrf=csrf, next=safe_next(request.query.get("next")) or "", error=None)
     # Before login the CSRF token rides on its own cookie (double submit).
     resp.set_cookie("ccplane_login_csrf", csrf, httponly=True, samesite="Strict", secure=_is_tls(request))
     return resp
@@ -222,8 +256,8 @@ async def login_post(request: web.Request) -> web.StreamResponse:
     await check_csrf(request, request.cookies.get("ccplane_login_csrf", ""))
     form = await request.post()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
-    nxt = str(form.get("next", "/"))
-    nxt = nxt if nxt.startswith("/") and not nxt.startswith("//") else "/"
+    asked = safe_next(str(form.get("next", "")))  # none, or not a path of this site: the role's home
+    nxt = asked or ""
     services = request.app[SERVICES]
     throttle, account, client = services.auth.throttle, f"user:{username}", request.remote or ""
     csrf = request.cookies.get("ccplane_login_csrf", "")
@@ -233,13 +267,15 @@ async def login_post(request: web.Request) -> web.StreamResponse:
         return render(request, "login.html", status=429, csrf=csrf, next=nxt, error="throttled")
     async with services.sessions() as s:
         user = await s.scalar(select(User).where(User.username == username))
-    if user is None or not await verify_password_async(user.password_hash, password):
+    # An unknown username costs what a wrong password costs (a dummy hash is verified),
+    # so the time of the answer does not tell which usernames exist.
+    if not await verify_password_async(user.password_hash if user is not None else None, password) or user is None:
         throttle.failed(account, client)
         return render(request, "login.html", status=401, csrf=csrf, next=nxt, error="invalid")
     throttle.succeeded(account, client)
     if not user.active:
         return render(request, "login.html", status=401, csrf=csrf, next=nxt, error="inactive")
-    resp = web.HTTPFound(nxt)
+    resp = web.HTTPFound(asked or home_of(user.role))
     set_session(request, resp, user, None)
     resp.del_cookie("ccplane_login_csrf")
     raise resp
@@ -252,11 +288,60 @@ async def logout(request: web.Request) -> web.StreamResponse:
     raise resp
 
 
+@dataclass(frozen=True)
+class Tile:
+    label: str  # a catalogue key
+    value: int
+    href: str
+    detail: str = ""  # a catalogue key with {n}, or ""
+    detail_n: int = 0
+
+
+async def dashboard(session: Session, services: Any) -> list[Tile]:
+    """The domain's figures for an administrator's home, each linking to its page."""
+    me, slug = session.principal, session.domain or ""
+    async def every(listing: Any) -> tuple[list[Any], int]:  # page through a list (500 a page)
+        items, total = await listing(me, slug, 500, 0)
+        while len(items) < total:
+            more, total = await listing(me, slug, 500, len(items))
+            if not more:
+                break
+            items += more
+        return items, total
+    _q, nq = await services.queues.list(me, slug, 1, 0)
+    users, nu = await every(services.users.list)
+    exts, ne = await every(services.extensions.list)
+    ivrs = await services.ivrs.list(me, slug)
+    routes = await services.routes.list(me, slug)
+    trunks = await services.trunks.list(me, slug)
+    _c, ncamp = await services.campaigns.list(me, slug, 1, 0)
+    agents = sum(1 for u in users if u.role == "agent" and u.active)
+    registered = sum(1 for e in exts if e.registered)
+    trunks_up = sum(1 for t in trunks if str(t.status).lower().startswith("reachable"))
+    return [Tile("Filas", nq, "/admin/queues"),
+            Tile("Equipe", nu, "/admin/users", "{n} atendentes ativos", agents),
+            Tile("Ramais", ne, "/admin/extensions", "{n} registrados agora", registered),
+            Tile("URAs", len(ivrs), "/admin/ivrs"),
+            Tile("Rotas de entrada", len(routes), "/admin/routes"),
+            Tile("Troncos", len(trunks), "/admin/trunks", "{n} disponíveis", trunks_up),
+            Tile("Campanhas", ncamp, "/admin/campaigns")]
+
+
 @page()
 async def home(request: web.Request) -> web.StreamResponse:
+    """Agents and supervisors: a door to their screen. Administrators (and root, superusers,
+    with the switcher): the chosen domain's dashboard."""
+    from ...errors import ApiError
     session: Session = request[SESSION]
-    target = HOME_BY_ROLE.get(session.role)
-    return render(request, "home.html", target=target)
+    tiles: list[Tile] = []
+    if session.role in DASHBOARD_ROLES and session.domain:
+        try:
+            tiles = await dashboard(session, request.app[SERVICES])
+        except ApiError:
+            tiles = []
+    target = home_of(session.role) if session.role not in DASHBOARD_ROLES else None
+    return render(request, "home.html", target=target, tiles=tiles,
+                  dashboard=session.role in DASHBOARD_ROLES)
 
 
 @page()
@@ -297,14 +382,18 @@ async def switch_domain(request: web.Request) -> web.StreamResponse:
         return render(request, "error.html", status=403, message="forbidden")
     async with request.app[SERVICES].sessions() as s:
         user = await s.get(User, session.user_id)
-    resp = web.HTTPFound(str(form.get("next", "/")) if str(form.get("next", "/")).startswith("/") else "/")
+    resp = web.HTTPFound(safe_next(str(form.get("next", "/"))) or home_of(session.role))
     set_session(request, resp, user, slug, session.csrf)
     raise resp
 
 
 async def set_lang(request: web.Request) -> web.StreamResponse:
     lang = request.match_info["lang"]
-    resp = web.HTTPFound(request.headers.get("Referer", "/") if lang in ("pt_BR", "en") else "/")
+    back = "/"
+    referer = urlsplit(request.headers.get("Referer", ""))
+    if lang in ("pt_BR", "en") and referer.netloc == request.host:  # back to the page, never to another site
+        back = safe_next(referer.path + ("?" + referer.query if referer.query else "")) or "/"
+    resp = web.HTTPFound(back)
     if lang in ("pt_BR", "en"):
         resp.set_cookie("ccplane_lang", lang, max_age=365 * 86400, samesite="Lax", secure=_is_tls(request))
     raise resp

@@ -70,3 +70,5 @@ from .i18n_admin_ops import EN_ADMIN_OPS  # noqa: E402 - groups, campaigns, call
 EN.update({k: v for k, v in EN_ADMIN_OPS.items() if k not in EN})
 from .i18n_errors import EN_ERRORS  # noqa: E402 - the API's refusals as the pages show them
 EN.update({k: v for k, v in EN_ERRORS.items() if k not in EN})
+from .i18n_home import EN_HOME  # noqa: E402 - the administrators' home
+EN.update({k: v for k, v in EN_HOME.items() if k not in EN})

@@ -224,7 +224,9 @@ async def action(request: web.Request) -> web.StreamResponse:
 
 async def live(request: web.Request) -> web.StreamResponse:
     """The live feed for a page: the session cookie instead of a bearer token."""
+    from ..live import check_origin
     from . import load_session
+    check_origin(request)  # the cookie authenticates: only the site's own pages may open it
     session = await load_session(request)
     if session is None or session.domain is None:
         raise web.HTTPForbidden(text="no session")

@@ -164,6 +164,8 @@ class AlertService:
     this process could not see it (another replica) replaces the call with one
     placed from the stored data; an open alert found only in the database makes
     this one a duplicate. The memory makes the ring fast, never the outcome wrong.
+    In a storm (several alerts being created at once) each alert is stored first
+    and rung from its stored row right after its batch's 201s (``_create``).
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], signer: TokenSigner, publish: Publish,

@@ -174,3 +174,29 @@ async def test_a_burst_escalates_as_one_group_per_level(scene: Scene, app_client
         assert all(a["escalations"] == 1 for e in (first, second) for a in e["data"]["alerts"])
     finally:
         await ws.close()
+
+
+async def test_a_storm_that_cannot_be_stored_still_rings_every_alert(scene: Scene, tmp_path: Path) -> None:
+    """In a storm an alert is stored first and rung right after its 201; when the
+    store fails every app hears 503 (call us), and every call is placed all the
+    same, as a lone alert that rings first is."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+    q = await waiting_queue(scene, "stormfail")
+    people = await persons(scene, 6)
+    alerts = scene.services.alerts
+    real = alerts.sessions
+    dead = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/missing-dir/db.sqlite")
+    alerts.sessions = async_sessionmaker(dead)
+    try:
+        results = await asyncio.gather(*(app.call("POST", f"/app/{scene.domain}/alerts",
+                                                  {"level": "red", "location": None}) for _, app in people))
+    finally:
+        alerts.sessions = real
+        await dead.dispose()
+    assert [status for status, _ in results] == [503] * len(people), results
+    joined = await scene.recorder.wait_for("QueueCallerJoin", count=len(people), Queue=q, timeout=15)
+    assert sorted(e.fields["CallerIDNum"] for _, e in joined) == sorted(p["phone"] for p, _ in people)
+    async with scene.services.sessions() as s:
+        stored = await s.scalar(select(func.count()).select_from(Alert).where(
+            Alert.person_id.in_([p["id"] for p, _ in people])))
+    assert stored == 0  # nothing half-written

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -37,9 +37,29 @@ async def append_audit(s: AsyncSession, domain_id: int, alert_id: int | None, ac
                  data: dict[str, Any]) -> None:
     """Add one row to the domain's log, in the caller's transaction; once that
     commits, the chain writer links it (no lock held meanwhile)."""
-    s.add(AlertAudit(domain_id=domain_id, seq=None, alert_id=alert_id, actor=actor, action=action,
-                     data=rules.canonical(data), at=datetime.now(UTC).isoformat(),
-                     prev_hash=None, hash=None))
+    s.add(AlertAudit(**audit_values(domain_id, alert_id, actor, action, data)))
+    _chain_after_commit(s, domain_id)
+
+
+def audit_values(domain_id: int, alert_id: int | None, actor: str, action: str,
+                 data: dict[str, Any]) -> dict[str, Any]:
+    """One unlinked row of the log, as the values of an INSERT."""
+    return {"domain_id": domain_id, "seq": None, "alert_id": alert_id, "actor": actor, "action": action,
+            "data": rules.canonical(data), "at": datetime.now(UTC).isoformat(), "prev_hash": None, "hash": None}
+
+
+async def insert_audits(s: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Many rows (``audit_values``) in one executemany, in the caller's transaction,
+    in list order (the chain links them in id order): a storm's batch builds no
+    ORM object per row."""
+    if not rows:
+        return
+    await s.execute(insert(AlertAudit.__table__), rows)
+    for domain_id in {row["domain_id"] for row in rows}:
+        _chain_after_commit(s, domain_id)
+
+
+def _chain_after_commit(s: AsyncSession, domain_id: int) -> None:
     domains = s.sync_session.info.get(_PENDING)
     if domains is None:
         domains = s.sync_session.info[_PENDING] = set()

@@ -187,6 +187,9 @@ async def test_audit_chain_verifies_and_names_a_tampered_row(scene: Scene, setti
     app = await app_login(scene)
     created = await app.ok("POST", f"/app/{scene.domain}/alerts", {"level": "red", "location": None}, 201)
     await scene.root.ok("POST", f"/domains/{scene.domain}/alerts/{created['id']}/ack")
+    # rows are linked into the chain just after their commit: link them now, before the check
+    # below (a blocking subprocess) and before tampering, so the tampered row is a linked one
+    await scene.services.alerts.chain.flush()
     env = {**os.environ, "CCPLANE_DATABASE_URL": settings.database.url}
     ok = subprocess.run([sys.executable, "-m", "ccplane", "audit", "verify", "--domain", scene.domain],
                         env=env, capture_output=True, text=True, timeout=60)

@@ -195,10 +195,29 @@ def settings(migrated_url: str, base_env: dict[str, str]) -> Settings:
     return load_settings(env={**base_env, "CCPLANE_DATABASE_URL": migrated_url})
 
 
+def _empty_job_store(url: str) -> None:
+    """Each test's app starts with no scheduled job: what a finished test left (an open
+    alert's escalation, a callback scheduled for next year, a reaper) belongs to a domain no
+    later test looks at, yet would run in every later test's app (the session shares one
+    database) and write beside that test. Restarts within a test keep their jobs."""
+    from sqlalchemy import create_engine as create_sync_engine
+    from sqlalchemy import inspect, text
+
+    from ccplane.scheduler import TABLE, sync_url
+    engine = create_sync_engine(sync_url(url))
+    try:
+        if inspect(engine).has_table(TABLE):
+            with engine.begin() as conn:
+                conn.execute(text(f"DELETE FROM {TABLE}"))
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 async def app_client(aiohttp_client: Any, settings: Settings, sandbox: SandboxState) -> AsyncIterator[Any]:
     from ccplane.app import create_app
     from ccplane.web.keys import SERVICES
+    _empty_job_store(settings.database.url)
     app = create_app(settings)
     client = await aiohttp_client(app)
     services = app[SERVICES]

@@ -13,7 +13,6 @@ panel left open for days, and fifty panels cost what one does.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -150,9 +149,14 @@ class ServiceLevelWindow:
 
     async def _run(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.interval):
-                    await self._wake.wait()
+            # asyncio.wait, not a suppressed asyncio.timeout: on Python 3.11 a cancel that meets
+            # the timeout's own can come out as the TimeoutError suppressed here, and this loop
+            # would then outlive every cancel (a test run's event loop waited on it forever)
+            waiter = asyncio.ensure_future(self._wake.wait())
+            try:
+                await asyncio.wait({waiter}, timeout=self.interval)
+            finally:
+                waiter.cancel()
             if self._wake.is_set():
                 self._wake.clear()
                 await asyncio.sleep(SETTLE)  # let the journeys of those calls be written

@@ -143,33 +143,29 @@ class RouteService:
     async def blocked(self, me: Principal, slug: str, number: str) -> BlacklistOut:
         """One blacklisted number (given in any of the forms it matches)."""
         me.require(READ_ROLES, "read the blacklist")
-        try:
-            canonical = normalize_number(number)
-        except ValueError:
-            raise NotFound(f"{number} is not blacklisted", field="number") from None
         async with self.sessions() as s:
-            domain = await resolve_domain(s, me, slug)
-            row = await s.scalar(select(BlacklistEntry).where(BlacklistEntry.domain_id == domain.id,
-                                                              BlacklistEntry.number == canonical))
-            if row is None:
-                raise NotFound(f"{number} is not blacklisted", field="number")
+            row = await self._entry(s, await resolve_domain(s, me, slug), number)
             return BlacklistOut(number=row.number, reason=row.reason, matches=caller_patterns(row.number))
 
     async def unblock(self, me: Principal, slug: str, number: str) -> None:
         me.require(WRITERS, "change the blacklist")
+        async with self.sessions() as s:
+            await s.delete(await self._entry(s, await resolve_domain(s, me, slug), number))
+            await s.commit()
+        await self.changed()
+
+    @staticmethod
+    async def _entry(s: AsyncSession, domain: Domain, number: str) -> BlacklistEntry:
+        """The domain's entry for ``number`` in any form it matches; 404 naming ``number``."""
         try:
             canonical = normalize_number(number)
         except ValueError:
             raise NotFound(f"{number} is not blacklisted", field="number") from None
-        async with self.sessions() as s:
-            domain = await resolve_domain(s, me, slug)
-            row = await s.scalar(select(BlacklistEntry).where(BlacklistEntry.domain_id == domain.id,
-                                                              BlacklistEntry.number == canonical))
-            if row is None:
-                raise NotFound(f"{number} is not blacklisted", field="number")
-            await s.delete(row)
-            await s.commit()
-        await self.changed()
+        row = await s.scalar(select(BlacklistEntry).where(BlacklistEntry.domain_id == domain.id,
+                                                          BlacklistEntry.number == canonical))
+        if row is None:
+            raise NotFound(f"{number} is not blacklisted", field="number")
+        return row
 
     async def rejections(self, me: Principal, slug: str, limit: int, offset: int) -> tuple[list[RejectionOut], int]:
         me.require(READ_ROLES, "read blacklist rejections")

@@ -26,6 +26,7 @@ from tests.support.api import ApiCaller, assert_error
 from tests.support.carrier import carrier_trunk, mobile, silent_mobile
 from tests.support.live import LiveFeed, live_feed
 from tests.support.replicas import answering, free_port, leading, request, serve
+from tests.support.journeys import journey, ts
 from tests.support.telephony import Recorder, Scene
 from tests.support.waiting import eventually
 
@@ -46,19 +47,6 @@ async def rung_at(recorder: Recorder, endpoint: str, timeout: float) -> float:
                 return t + WALL
         return None
     return await eventually(dialled, timeout=timeout, interval=0.05, what=f"the agent's phone {endpoint} rung")
-
-
-def ts(value: str | None) -> float:
-    assert value is not None
-    return datetime.fromisoformat(value).timestamp()
-
-
-async def journey(scene: Scene, call_id: str) -> dict[str, Any]:
-    """The call's journey once it ended."""
-    async def ended() -> dict[str, Any] | None:
-        status, body = await scene.root.call("GET", f"/domains/{scene.domain}/calls/{call_id}")
-        return body if status == 200 and body["ended_at"] else None
-    return await eventually(ended, timeout=15, what=f"the journey of {call_id} ended")
 
 
 async def callback_state(root: ApiCaller, domain: str, cid: int, *status: str) -> dict[str, Any]:

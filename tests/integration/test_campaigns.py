@@ -18,23 +18,11 @@ from ccplane.features.dialer.models import CampaignContact
 from tests.support.api import assert_error
 from tests.support.carrier import busy_mobile, carrier_trunk, mobile, silent_mobile
 from tests.support.live import LiveFeed, live_feed
+from tests.support.journeys import journey, ts
 from tests.support.telephony import Recorder, Scene
 from tests.support.waiting import eventually
 
 ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-
-
-def ts(value: str | None) -> float:
-    assert value is not None
-    return datetime.fromisoformat(value).timestamp()
-
-
-async def journey(scene: Scene, call_id: str) -> dict[str, Any]:
-    """The call's journey once it ended."""
-    async def ended() -> dict[str, Any] | None:
-        status, body = await scene.root.call("GET", f"/domains/{scene.domain}/calls/{call_id}")
-        return body if status == 200 and body["ended_at"] else None
-    return await eventually(ended, timeout=15, what=f"the journey of {call_id} ended")
 
 
 def dialled(carrier_events: Recorder) -> list[str]:

@@ -33,6 +33,7 @@ from ..calls import events as ev
 from . import domain as rules
 
 log = logging.getLogger("ccplane.alerts")
+RINGING = {"6", "7"}  # a queue member's device state: AST_DEVICE_RINGING, AST_DEVICE_RINGINUSE
 ALERT_CALL = re.compile(r"alert\d+-[0-9a-f]{8}-queue")
 
 
@@ -142,6 +143,7 @@ class EventFeed:
     def __init__(self, ring_ended: Callable[[str], None] | None = None) -> None:
         self.board = RingBoard()
         self.priorities: dict[str, int] = {}
+        self.interfaces: dict[str, str] = {}  # ringing member leg (uniqueid) -> its queue member interface
         self._callers: dict[str, set[str]] = {}  # call id -> its channels that queued (forgotten at its end)
         self.ring_ended = ring_ended
 
@@ -158,6 +160,7 @@ class EventFeed:
             return []
         if isinstance(event, ev.OfferStarted):
             if event.caller_uniqueid and event.member_channel and event.queue_key:
+                self.interfaces[event.member_uniqueid] = event.interface
                 return self.board.called(event.queue_key, event.caller_uniqueid, event.member_uniqueid,
                                          event.member_channel)
             return []
@@ -171,6 +174,7 @@ class EventFeed:
                 self.board.left(uid)
                 self.priorities.pop(uid, None)
         if ended:
+            self.interfaces.pop(ended, None)
             self.board.ring_ended(ended)
             if self.ring_ended is not None:
                 self.ring_ended(ended)
@@ -226,23 +230,28 @@ class Preemptor:
 
     async def _withdraw(self, action: Withdraw) -> None:
         loop = asyncio.get_running_loop()
-        gone = []
+        gone: list[asyncio.Future[None]] = []
+        members = {self.feed.interfaces[uid] for uid, _ in action.legs if uid in self.feed.interfaces}
+        hangups = []
         for member_uid, leg in action.legs:
             done = self._hangups.setdefault(member_uid, loop.create_future())
             gone.append(done)
             if self.withdrawn is not None:
                 self.withdrawn(member_uid)
-            try:
-                # 26 "answered elsewhere": the phone stops ringing without a missed-call mark
-                await self.ami.action({"Action": "Hangup", "Channel": leg, "Cause": "26"})
-            except Exception:  # noqa: BLE001 - answered or ended meanwhile
-                self._hangups.pop(member_uid, None)
-                done.cancel()
+            hangups.append(self._hang_up(member_uid, leg, done))
+        await asyncio.gather(*hangups)  # all the rings stop together
         self.withdrawals += 1
         log.info("alert.ring_withdrawn", extra={"call": action.caller, "legs": len(action.legs)})
         if action.requeue is None:
             return
-        await asyncio.wait(gone, timeout=0.5)
+        caller = self.board.callers.get(action.requeue)
+        if caller is None:
+            return
+        # Send the red back into Queue() only once app_queue itself sees the members
+        # free: re-entering while it still counts them ringing would leave the red in
+        # its once-a-second recheck. What app_queue reports (QueueStatus) is the
+        # condition, not ccplane's view of the events, which lags on a loaded box.
+        await self._until_free(caller.queue, members, gone, deadline=loop.time() + 0.6)
         caller = self.board.callers.get(action.requeue)
         if caller is None or caller.legs:
             return  # answered, gone, or already ringing by itself
@@ -251,3 +260,31 @@ class Preemptor:
                                    "Context": "ccplane-alert-queue", "Exten": "s", "Priority": "1"})
         except Exception:  # noqa: BLE001 - it checks again by itself within a second
             log.warning("alert.requeue_failed", extra={"call": action.requeue})
+
+    async def _hang_up(self, member_uid: str, leg: str, done: asyncio.Future[None]) -> None:
+        try:
+            # 26 "answered elsewhere": the phone stops ringing without a missed-call mark
+            await self.ami.action({"Action": "Hangup", "Channel": leg, "Cause": "26"})
+        except Exception:  # noqa: BLE001 - answered or ended meanwhile
+            self._hangups.pop(member_uid, None)
+            done.cancel()
+
+    async def _until_free(self, queue: str, members: set[str], gone: list[asyncio.Future[None]],
+                          deadline: float) -> None:
+        """Until app_queue no longer counts these members ringing (or the deadline)."""
+        loop = asyncio.get_running_loop()
+        if not members:  # interfaces unknown: the rings' ends are the best sign there is
+            if gone:
+                await asyncio.wait(gone, timeout=max(0.0, deadline - loop.time()))
+            return
+        while loop.time() < deadline:
+            try:
+                status = await self.ami.action({"Action": "QueueStatus", "Queue": queue},
+                                               timeout=max(0.1, deadline - loop.time()))
+            except Exception:  # noqa: BLE001 - no answer: redirect anyway
+                return
+            ringing = {str(item.get("Location") or item.get("Interface")) for item in status
+                       if item.get("Event") == "QueueMember" and str(item.get("Status")) in RINGING}
+            if not ringing & members:
+                return
+            await asyncio.sleep(0.02)

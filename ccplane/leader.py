@@ -214,12 +214,19 @@ class Leadership:
     async def _alive(self) -> bool:
         if self._conn is None:
             return False
+        # asyncio.wait, not asyncio.timeout: on Python 3.11 a cancel of this task that
+        # meets the timeout's own can come out as TimeoutError and be swallowed here,
+        # leaving a watch loop that outlives its cancel.
+        check = asyncio.ensure_future(self._conn.execute(text("SELECT 1")))
         try:
-            async with asyncio.timeout(max(self.check_interval, 2.0)):
-                await self._conn.execute(text("SELECT 1"))
-            return True
-        except Exception:  # noqa: BLE001
+            done, _ = await asyncio.wait({check}, timeout=max(self.check_interval, 2.0))
+        except asyncio.CancelledError:
+            check.cancel()
+            raise
+        if not done:
+            check.cancel()
             return False
+        return not check.cancelled() and check.exception() is None
 
     # -- SQLite -------------------------------------------------------------------
     def _flock_try(self) -> bool:

@@ -46,6 +46,10 @@ class AuthSettings:
     secret_file: str = "./ccplane.secret"
     access_token_ttl: int = 900
     refresh_token_ttl: int = 604800
+    # argon2id cost of password hashes (argon2-cffi's defaults, RFC 9106's low-memory profile)
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
+    password_parallelism: int = 4
 
 
 @dataclass(frozen=True)
@@ -225,6 +229,13 @@ def _validate(s: Settings) -> None:
                                             "postgresql://user:password@host/db, or their +aiosqlite/+psycopg forms)")
     if s.auth.access_token_ttl <= 0 or s.auth.refresh_token_ttl <= 0:
         raise SettingsError("auth.access_token_ttl", "token lifetimes must be positive")
+    if not 1 <= s.auth.password_time_cost <= 100:
+        raise SettingsError("auth.password_time_cost", "must be between 1 and 100")
+    if not 1 <= s.auth.password_parallelism <= 64:
+        raise SettingsError("auth.password_parallelism", "must be between 1 and 64")
+    if not 8 * s.auth.password_parallelism <= s.auth.password_memory_kib <= 4 * 1024 * 1024:
+        raise SettingsError("auth.password_memory_kib",
+                            "must be at least 8 × auth.password_parallelism and at most 4 GiB (4194304)")
     for name in ("action_timeout", "ping_interval", "reconnect_max_delay"):
         if getattr(s.asterisk, name) <= 0:
             raise SettingsError(f"asterisk.{name}", "must be positive")

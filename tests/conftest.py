@@ -44,6 +44,67 @@ def _await_chain(coro: Any) -> traceback.StackSummary:
     return traceback.StackSummary.extract(frames)
 
 
+# Who took each pooled database connection (a hang on SQLite's write lock needs
+# the holder's name): the task and the code that checked it out, until checked in.
+_CHECKOUTS: dict[int, str] = {}
+
+
+def _on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        task = None
+    frames = traceback.extract_stack(limit=60)[:-3]
+    if task is not None:  # inside SQLAlchemy's greenlet the caller is the task's coroutine
+        frames = _await_chain(task.get_coro()) + frames
+    ours = [f for f in frames if ("/ccplane/" in f.filename or "/tests/" in f.filename)
+            and "site-packages" not in f.filename]
+    where = "".join(traceback.format_list(ours[-8:]))
+    _CHECKOUTS[id(dbapi_conn)] = f"task {task.get_name() if task else None} " \
+                                 f"thread {threading.current_thread().name}\n{where}"
+
+
+def _on_checkin(dbapi_conn: Any, _record: Any) -> None:
+    _CHECKOUTS.pop(id(dbapi_conn), None)
+
+
+def _watch_pools() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+    event.listen(Pool, "checkout", _on_checkout)
+    event.listen(Pool, "checkin", _on_checkin)
+
+
+_watch_pools()
+
+
+def _sqlite_connections() -> list[str]:
+    """Every SQLite connection alive: in a transaction or not, and who checked it out."""
+    import gc
+    import sqlite3
+    out = ["-- SQLite connections (in_transaction; pool checkout, if checked out)"]
+    adapted = {}
+    import aiosqlite
+    from sqlalchemy.engine.interfaces import AdaptedConnection
+    for obj in gc.get_objects():
+        try:
+            if isinstance(obj, AdaptedConnection) and isinstance(obj.driver_connection, aiosqlite.Connection):
+                inner = obj.driver_connection._connection
+                if inner is not None:
+                    adapted[id(inner)] = id(obj)
+        except Exception:  # noqa: BLE001 - half-built or closed
+            continue
+    for obj in gc.get_objects():
+        if isinstance(obj, sqlite3.Connection):
+            try:
+                state = f"in_transaction={obj.in_transaction}"
+            except Exception as exc:  # noqa: BLE001 - another thread's, or closed
+                state = f"({type(exc).__name__}: {exc})"
+            owner = _CHECKOUTS.get(adapted.get(id(obj), id(obj)), "not checked out")
+            out.append(f"   sqlite3 {id(obj):#x} {state}; {owner}")
+    return out
+
+
 def _dump_stacks(nodeid: str) -> None:
     out = [f"\n==== watchdog: {nodeid} still running; asyncio tasks and threads ===="]
     loop = _LOOP
@@ -55,6 +116,7 @@ def _dump_stacks(nodeid: str) -> None:
         for task in tasks:
             out.append(f"-- {task!r}")
             out.extend(line.rstrip() for line in traceback.format_list(_await_chain(task.get_coro())))
+    out.extend(_sqlite_connections())
     names = {t.ident: t.name for t in threading.enumerate()}
     for ident, frame in sys._current_frames().items():
         out.append(f"-- thread {names.get(ident, ident)}")
@@ -180,6 +242,11 @@ def base_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         # Each pass (SQLite, PostgreSQL) is its own deployment on the one sandbox: take it over.
         # test_render_ownership turns this off to see the refusal.
         "CCPLANE_ASTERISK_TAKE_OVER": "1",
+        # Cheap password hashes: every test creates and logs in users (argon2 at its
+        # production cost is ~0.1 s a hash, half a second a telephony test)
+        "CCPLANE_AUTH_PASSWORD_TIME_COST": "1",
+        "CCPLANE_AUTH_PASSWORD_MEMORY_KIB": "1024",
+        "CCPLANE_AUTH_PASSWORD_PARALLELISM": "1",
     })
     return env
 
@@ -196,7 +263,7 @@ def settings(migrated_url: str, base_env: dict[str, str]) -> Settings:
 
 
 def _empty_job_store(url: str) -> None:
-    """Each test's app starts with no scheduled job: what a finished test left (an open
+    """Each test's app starts with no scheduled job and nothing to arm: what a finished test left (an open
     alert's escalation, a callback scheduled for next year, a reaper) belongs to a domain no
     later test looks at, yet would run in every later test's app (the session shares one
     database) and write beside that test. Restarts within a test keep their jobs."""
@@ -206,9 +273,18 @@ def _empty_job_store(url: str) -> None:
     from ccplane.scheduler import TABLE, sync_url
     engine = create_sync_engine(sync_url(url))
     try:
-        if inspect(engine).has_table(TABLE):
-            with engine.begin() as conn:
+        tables = set(inspect(engine).get_table_names())
+        with engine.begin() as conn:
+            if TABLE in tables:
                 conn.execute(text(f"DELETE FROM {TABLE}"))
+            # ...nor what each app start would arm again from the rows a finished test left:
+            # its open alerts' escalations, its scheduled callbacks, its running campaigns
+            if "alerts" in tables:
+                conn.execute(text("UPDATE alerts SET escalate_at = NULL WHERE escalate_at IS NOT NULL"))
+            if "callbacks" in tables:
+                conn.execute(text("UPDATE callbacks SET status = 'cancelled' WHERE status = 'scheduled'"))
+            if "campaigns" in tables:
+                conn.execute(text("UPDATE campaigns SET status = 'stopped' WHERE status = 'running'"))
     finally:
         engine.dispose()
 

@@ -22,6 +22,8 @@ async def scene(root: ApiCaller, services: Any, domain: str, sandbox: SandboxSta
         yield sc
     finally:
         await sc.close()
+        if not sc.services.ready:  # the test stopped its app (replicas, restarts): its clean-up
+            await sc.services.engine.dispose()  # opened a connection that nothing would close
 
 
 @pytest.fixture(scope="module")

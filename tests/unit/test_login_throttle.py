@@ -7,7 +7,7 @@ import pytest
 
 from ccplane.errors import TooManyRequests
 from ccplane.features.auth import passwords
-from ccplane.features.auth.domain import hash_password
+from ccplane.features.auth.domain import configure_hasher, hash_password
 from ccplane.features.auth.throttle import LoginThrottle
 
 
@@ -82,6 +82,7 @@ def test_memory_is_bounded() -> None:
 
 
 async def test_hashing_runs_off_the_event_loop() -> None:
+    configure_hasher()  # the production cost (an app started earlier in the session may have lowered it)
     stored = hash_password("correct horse")
     task = asyncio.ensure_future(passwords.verify_password_async(stored, "wrong horse"))
     await asyncio.sleep(0)
@@ -100,3 +101,19 @@ async def test_hashing_pool_refuses_beyond_its_bound() -> None:
     refused = [r for r in results if isinstance(r, TooManyRequests)]
     assert len(refused) == 3 and all(r is False for r in results if not isinstance(r, TooManyRequests))
     assert passwords._pending == 0
+
+
+def test_the_hash_cost_is_configurable_and_older_hashes_still_verify() -> None:
+    from ccplane.features.auth import domain
+    configure_hasher()
+    strong = hash_password("correct horse")
+    try:
+        configure_hasher(1, 1024, 1)
+        cheap = hash_password("correct horse")
+        assert cheap.startswith("$argon2id$v=19$m=1024,t=1,p=1$") and "m=65536,t=3,p=4" in strong
+        assert domain.verify_password(strong, "correct horse") and domain.verify_password(cheap, "correct horse")
+        assert not domain.verify_password(strong, "wrong") and not domain.verify_password(None, "correct horse")
+        assert "m=1024,t=1,p=1" in domain._DUMMY_HASH  # an unknown user costs what a known one does
+    finally:
+        configure_hasher()
+    assert "m=65536,t=3,p=4" in domain._DUMMY_HASH

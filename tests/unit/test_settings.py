@@ -67,3 +67,20 @@ def test_database_url_accepts_the_plain_forms(pasted: str, used: str) -> None:
 def test_database_url_of_another_database_is_refused() -> None:
     with pytest.raises(SettingsError, match="database.url"):
         load_settings(env={"CCPLANE_DATABASE_URL": "mysql://root@db/cc"})
+
+
+@pytest.mark.parametrize("env, key", [
+    ({"CCPLANE_AUTH_PASSWORD_TIME_COST": "0"}, "auth.password_time_cost"),
+    ({"CCPLANE_AUTH_PASSWORD_PARALLELISM": "0"}, "auth.password_parallelism"),
+    ({"CCPLANE_AUTH_PASSWORD_PARALLELISM": "4", "CCPLANE_AUTH_PASSWORD_MEMORY_KIB": "16"}, "auth.password_memory_kib"),
+    ({"CCPLANE_AUTH_PASSWORD_MEMORY_KIB": "x"}, "auth.password_memory_kib"),
+])
+def test_password_hash_cost_out_of_range_is_refused(env: dict[str, str], key: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(env=env)
+    assert info.value.key == key
+
+
+def test_password_hash_cost_defaults_to_rfc_9106_low_memory() -> None:
+    a = load_settings(env={}).auth
+    assert (a.password_time_cost, a.password_memory_kib, a.password_parallelism) == (3, 65536, 4)

@@ -24,10 +24,27 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+# argon2id with argon2-cffi's default cost (RFC 9106's low-memory recommendation:
+# 3 passes over 64 MiB, 4 lanes); settings auth.password_* may change it.
 _hasher = PasswordHasher()
 # A hash of a random password, verified when the username is unknown so that
 # response time does not reveal which usernames exist.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def configure_hasher(time_cost: int = 3, memory_kib: int = 65536, parallelism: int = 4) -> None:
+    """The cost of the hashes made from now on (a process-wide choice, made at start).
+    Hashes made with another cost still verify: argon2 keeps its parameters in the hash.
+
+    >>> configure_hasher(1, 1024, 1); hash_password("x").startswith("$argon2id$v=19$m=1024,t=1,p=1$")
+    True
+    >>> configure_hasher()
+    """
+    global _hasher, _DUMMY_HASH
+    if (time_cost, memory_kib, parallelism) == (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism):
+        return
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))  # an unknown user costs what a known one does
 
 
 def hash_password(password: str) -> str:

@@ -324,9 +324,11 @@ def create_app(settings: Settings, *, target: AsteriskTarget | None = None,
         if feature.api is not None:
             api.include(feature.api)
     api.register(app)
-    spec = api.openapi("ccplane", __version__)
+    spec: dict[str, Any] = {}  # built at its first request (a quarter second of CPU), then kept
 
     async def openapi(_request: web.Request) -> web.Response:
+        if not spec:
+            spec.update(api.openapi("ccplane", __version__))
         return web.json_response(spec)
 
     app.router.add_get(api.prefix + "/openapi.json", openapi)

@@ -8,6 +8,7 @@ same database always yields the same bytes.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -46,7 +47,9 @@ def conf_value(value: object) -> str:
     return text.replace('"', "'")
 
 
+@functools.cache
 def make_environment() -> Environment:
+    """One per process: its templates are compiled once, not at every app start."""
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)

@@ -150,3 +150,17 @@ def _zone(value: str) -> str:
 
 
 TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_zone)]
+
+
+# "new" names the page that creates one (/admin/queues/new, /admin/users/new, ...):
+# an object of that name could never be opened from the pages.
+RESERVED_NAMES = frozenset({"new"})
+
+
+def _not_reserved(value: str) -> str:
+    if value.lower() in RESERVED_NAMES:
+        raise ValueError(f"{value!r} is reserved (it is the address of the page that creates one)")
+    return value
+
+
+NotReserved = AfterValidator(_not_reserved)

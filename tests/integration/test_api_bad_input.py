@@ -154,3 +154,19 @@ async def test_configuration_lists_page_too(root: ApiCaller, domain: str) -> Non
         got, resp = await root.call("GET", f"/domains/{domain}/{path}?offset=-1")
         assert_error(got, resp, 422, "offset")
         assert (await root.ok("GET", f"/domains/{domain}/{path}?limit=1&offset=0"))["total"] >= 0
+
+
+async def test_new_is_reserved_for_the_pages_that_create(root: ApiCaller, app_client: Any, domain: str) -> None:
+    """/admin/queues/new (users, IVRs, monitoring groups alike) is the creation form: an
+    object named "new" could never be opened there, so the name is refused up front."""
+    base = f"/domains/{domain}"
+    for path, body, field in (
+            ("/queues", {"name": "new", "strategy": "ringall"}, "name"),
+            ("/ivrs", {"name": "new", "root": {"kind": "hangup"}}, "name"),
+            ("/users", {"username": "New", "name": "Ana", "role": "agent", "password": "senha-boa-123"}, "username"),
+            ("/monitoring-groups", {"name": "new"}, "name")):
+        status, body_out = await root.call("POST", base + path, body)
+        assert_error(status, body_out, 422, field)
+        assert "reserved" in body_out["error"]["message"], body_out
+        assert (await root.ok("GET", base + path))["total"] == 0  # nothing written
+    await root.ok("POST", base + "/queues", {"name": "newer", "strategy": "ringall"}, 201)  # only the word itself

@@ -224,3 +224,16 @@ async def test_root_on_the_agent_screen_gets_an_explanation(app_client: Any, ser
     page = await app_client.get("/agent")
     text = await page.text()
     assert page.status == 200 and "não é membro deste domínio" in text and 'id="choose-queues"' not in text
+
+
+async def test_a_queue_named_new_is_refused_at_its_field_in_portuguese(app_client: Any, root: ApiCaller,
+                                                                       domain: str) -> None:
+    _, csrf = await _as(app_client, root, domain, "supervisor")
+    bad = await app_client.post("/admin/queues/new", data={
+        "csrf": csrf, "name": "new", "strategy": "ringall", "wrapup_time": "10", "max_no_answer": "3",
+        "ring_timeout": "15", "retry": "5", "call_timeout": "0", "reject_delay": "0", "noanswer_delay": "0",
+        "max_wait": "0", "max_len": "0"})
+    text = await bad.text()
+    assert bad.status == 400 and 'id="e-name"' in text
+    assert "O nome new é reservado: é o endereço da página de criação." in text, text[-2000:]
+    assert (await root.ok("GET", f"/domains/{domain}/queues"))["total"] == 0

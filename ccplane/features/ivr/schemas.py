@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, StringConstraints, WithJsonSchema
 
-from ..common import Input, Timestamp
+from ..common import Input, NotReserved, Timestamp
 
 # A node tree (API.md): described here by its node types and fields; the
 # server checks the rest (required fields per type, targets, prompts, loops,
@@ -27,7 +27,7 @@ IVR_NODE_SCHEMA: dict[str, Any] = {
 }
 IvrNode = Annotated[dict[str, Any], WithJsonSchema(IVR_NODE_SCHEMA)]
 
-IvrName = Annotated[str, StringConstraints(min_length=1, max_length=24, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+IvrName = Annotated[str, StringConstraints(min_length=1, max_length=24, pattern=r"^[a-z0-9][a-z0-9-]*$"), NotReserved]
 
 
 class IvrCreate(Input):

@@ -4,15 +4,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from ..common import ConfText, Input, NotNull
+from ..common import ConfText, Input, NotNull, NotReserved
 
-QueueName = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+QueueName = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$"), NotReserved]
 Strategy = Literal["ringall", "linear", "rrmemory", "leastrecent", "fewestcalls", "random"]
 Number = Annotated[str, StringConstraints(min_length=2, max_length=10, pattern=r"^[0-9]+$")]
 # the key a caller waiting in the queue presses to leave a callback (one DTMF key)
 CallbackKey = Annotated[str, StringConstraints(pattern=r"^[0-9*#]$")]
 Seconds = Annotated[int, Field(ge=0, le=86400)]
-GroupName = Annotated[ConfText, StringConstraints(min_length=1, max_length=64)]
+GroupName = Annotated[ConfText, StringConstraints(min_length=1, max_length=64), NotReserved]
 Disposition = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 Dispositions = Annotated[list[Disposition], Field(max_length=200)]
 TransferFail = Literal["queue", "agent"]

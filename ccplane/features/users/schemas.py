@@ -4,11 +4,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from ..common import Input, Name, NotNull, Password, Timestamp
+from ..common import Input, Name, NotNull, NotReserved, Password, Timestamp
 from ..extensions.schemas import Number as ExtensionNumber
 from ..queues.schemas import GroupName
 
-Username = Annotated[str, StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")]
+Username = Annotated[str, StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"),
+                     NotReserved]
 DomainRole = Literal["superuser", "admin", "supervisor", "agent"]
 WrapupTime = Annotated[int, Field(ge=0, le=3600)]
 # The monitoring groups (features/monitoring_groups) the user belongs to in this domain.

@@ -45,6 +45,7 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), m) for
     (r"^(?P<number>\S+) is already (?:blacklisted|listed)$", "O número {number} já está na lista."),
     (r"^(?P<number>\S+) is not (?:blacklisted|listed)$", "O número {number} não está na lista."),
     (r"^a queue cannot overflow to itself$", "Uma fila não pode transbordar para ela mesma."),
+    (r"^'(?P<name>[^']+)' is reserved", "O nome {name} é reservado: é o endereço da página de criação."),
     (r"^is in the past$", "A data e a hora já passaram."),
     (r"^at most a year ahead$", "No máximo um ano à frente."),
     (r"^queue or agent is required", "Informe a fila ou o agente que faz o retorno."),

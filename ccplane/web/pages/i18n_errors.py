@@ -10,6 +10,8 @@ EN_ERRORS: dict[str, str] = {
     "O número {number} já está na lista.": "Number {number} is already listed.",
     "O número {number} não está na lista.": "Number {number} is not listed.",
     "Uma fila não pode transbordar para ela mesma.": "A queue cannot overflow to itself.",
+    "O nome {name} é reservado: é o endereço da página de criação.":
+        "The name {name} is reserved: it is the address of the page that creates one.",
     "A data e a hora já passaram.": "That date and time have passed.",
     "No máximo um ano à frente.": "At most a year ahead.",
     "Informe a fila ou o agente que faz o retorno.": "Give the queue or the agent who makes the callback.",

@@ -93,7 +93,8 @@ def sync_url(url: str) -> str:
 
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url)
+        from .db.session import SqliteConnection
+        engine = create_engine(url, connect_args={"factory": SqliteConnection})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:

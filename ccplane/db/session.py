@@ -1,12 +1,14 @@
 """Engine and unit of work.
 
 SQLite (embedded default) gets WAL, foreign keys, a busy timeout and
-synchronous=NORMAL on every connection; PostgreSQL gets lock and idle
+synchronous=NORMAL on every connection, and connections that roll back before
+they close (:class:`SqliteConnection`); PostgreSQL gets lock and idle
 timeouts. Writes that the database refuses for now (locked, busy,
 serialization) are retried with ``db.retry.retry_write``.
 """
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,25 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from ..settings import PROJECT_ROOT
 
 
+class SqliteConnection(sqlite3.Connection):
+    """An sqlite3 connection that rolls back before it closes.
+
+    sqlite3 closes with ``sqlite3_close_v2``: if a statement is still running then
+    (a cursor left mid-result, e.g. by a task cancelled while SQLAlchemy read it, whose
+    connection is then closed), the connection becomes a zombie that keeps its open
+    transaction — and SQLite's one write lock — until that cursor is garbage-collected,
+    which a traceback holding it can put off forever: every writer of the process then
+    waits. A rollback first aborts the running statements and ends the transaction."""
+
+    def close(self) -> None:
+        try:
+            if self.in_transaction:
+                self.rollback()
+        except sqlite3.Error:
+            pass  # closing anyway; nothing more can be done for this connection
+        super().close()
+
+
 def create_engine(url: str) -> AsyncEngine:
     kwargs: dict[str, Any] = {}
     if url.startswith("postgresql"):
@@ -26,6 +47,8 @@ def create_engine(url: str) -> AsyncEngine:
         kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True,
                       connect_args={"options": "-c lock_timeout=10000 "
                                                "-c idle_in_transaction_session_timeout=300000"})
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"factory": SqliteConnection}
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         @event.listens_for(engine.sync_engine, "connect")

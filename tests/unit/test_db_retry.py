@@ -105,3 +105,55 @@ async def test_a_failed_background_task_is_logged_counted_and_retrieved(
     rec = [r for r in caplog.records if r.getMessage().startswith("background.failed queue call record")]
     assert rec and rec[0].call == "c9" and rec[0].exc_info
     assert not unretrieved  # never "Task exception was never retrieved"
+
+
+def test_a_connection_closed_mid_statement_releases_the_write_lock(tmp_path: Path) -> None:
+    """sqlite3's own close leaves a zombie holding the write lock while a cursor it ran
+    lives on (the hang seen when a cancelled writer's connection was closed); ours
+    rolls back first."""
+    import gc
+
+    from ccplane.db.session import SqliteConnection
+    db = tmp_path / "z.db"
+    setup = sqlite3.connect(db)
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute("CREATE TABLE t (x)")
+    setup.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(5)])
+    setup.commit()
+    setup.close()
+
+    def lock_free() -> bool:
+        probe = sqlite3.connect(db, timeout=0.2)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            probe.close()
+
+    for factory, free_after_close in ((sqlite3.Connection, False), (SqliteConnection, True)):
+        conn = sqlite3.connect(db, factory=factory)
+        conn.execute("INSERT INTO t VALUES (99)")  # a write transaction...
+        cursor = conn.execute("SELECT x FROM t")
+        cursor.fetchone()  # ...and a statement still running
+        conn.close()
+        assert lock_free() is free_after_close, factory
+        del cursor
+        gc.collect()
+        assert lock_free()
+    check = sqlite3.connect(db)
+    assert check.execute("SELECT count(*) FROM t WHERE x = 99").fetchone() == (0,)  # rolled back, both
+    check.close()
+
+
+async def test_the_engines_connections_roll_back_before_they_close(tmp_path: Path) -> None:
+    from ccplane.db.session import SqliteConnection
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'e.db'}")
+    try:
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            assert isinstance(raw.driver_connection._connection, SqliteConnection)  # type: ignore[union-attr]
+    finally:
+        await engine.dispose()

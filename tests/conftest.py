@@ -285,6 +285,9 @@ def _empty_job_store(url: str) -> None:
                 conn.execute(text("UPDATE callbacks SET status = 'cancelled' WHERE status = 'scheduled'"))
             if "campaigns" in tables:
                 conn.execute(text("UPDATE campaigns SET status = 'stopped' WHERE status = 'running'"))
+            if "agent_sessions" in tables:  # its agents' logins (each app start resyncs every one)
+                conn.execute(text("DELETE FROM agent_session_queues"))
+                conn.execute(text("DELETE FROM agent_sessions"))
     finally:
         engine.dispose()
 

@@ -60,6 +60,10 @@ class AgentRuntime:
         self._worker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
+        # A resync rebuilds the board and Asterisk's members from one snapshot of the
+        # logins: a login or logout applied meanwhile would be undone by it (its member
+        # removed as stale, its agent dropped from the board). They wait for each other.
+        self._sync = asyncio.Lock()
 
     async def start(self) -> None:
         self._worker = asyncio.create_task(self._run_actions(), name="agent-actions")
@@ -203,6 +207,10 @@ class AgentRuntime:
         return agent, sorted(agent.queues)
 
     async def apply_login(self, session_id: int) -> None:
+        async with self._sync:
+            await self._apply_login(session_id)
+
+    async def _apply_login(self, session_id: int) -> None:
         async with self.sessions() as s:
             session = await s.get(AgentSession, session_id)
             if session is None:
@@ -227,6 +235,10 @@ class AgentRuntime:
             log.warning("agent.queue_add_failed %s %s: %s", queue, agent.interface, exc)
 
     async def apply_logout(self, interface: str, queues: list[str]) -> None:
+        async with self._sync:
+            await self._apply_logout(interface, queues)
+
+    async def _apply_logout(self, interface: str, queues: list[str]) -> None:
         agent = self.board.agents.get(interface)
         self.board.remove(interface)
         self.domain_of.pop(interface, None)
@@ -252,6 +264,10 @@ class AgentRuntime:
 
     async def resync(self) -> None:
         """After every AMI (re)connect: make Asterisk's members match the stored logins."""
+        async with self._sync:
+            await self._resync()
+
+    async def _resync(self) -> None:
         async with self.sessions() as s:
             sessions = list(await s.scalars(select(AgentSession)))
             loaded = [(sess, *(await self.load_agent(s, sess))) for sess in sessions]

@@ -780,3 +780,8 @@ class QueueEntry(AmiEvent):
     connected_line_name: str | None = None
     wait: int | None = None  # seconds
     priority: int | None = None
+
+
+# A QueueMember's Status is the member's device state; these two mean it is ringing
+# (AST_DEVICE_RINGING, AST_DEVICE_RINGINUSE).
+RINGING_DEVICE_STATES = frozenset({"6", "7"})

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ...aio import cancel_and_wait
 from ...asterisk.ami import AmiClient
+from ...asterisk.events import RINGING_DEVICE_STATES
 from ...background import watch
 from ..calls.events import CallEvent
 from ..domains.models import Domain
@@ -29,8 +30,6 @@ from .models import AgentSession, AgentSessionQueue
 
 log = logging.getLogger("ccplane.agents")
 
-# QueueMember's Status is the member's device state: AST_DEVICE_RINGING, AST_DEVICE_RINGINUSE
-RINGING_DEVICE_STATES = ("6", "7")
 
 
 def policy_of(q: Queue) -> QueuePolicy:

@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...asterisk.ami import AmiClient
+from ...asterisk.events import RINGING_DEVICE_STATES
 from ...bus import EventBus
 from ..calls import events as ev
 from . import domain as rules
 
 log = logging.getLogger("ccplane.alerts")
-RINGING = {"6", "7"}  # a queue member's device state: AST_DEVICE_RINGING, AST_DEVICE_RINGINUSE
 ALERT_CALL = re.compile(r"alert\d+-[0-9a-f]{8}-queue")
 
 
@@ -284,7 +284,7 @@ class Preemptor:
             except Exception:  # noqa: BLE001 - no answer: redirect anyway
                 return
             ringing = {str(item.get("Location") or item.get("Interface")) for item in status
-                       if item.get("Event") == "QueueMember" and str(item.get("Status")) in RINGING}
+                       if item.get("Event") == "QueueMember" and str(item.get("Status")) in RINGING_DEVICE_STATES}
             if not ringing & members:
                 return
             await asyncio.sleep(0.02)

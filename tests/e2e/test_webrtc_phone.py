@@ -301,7 +301,15 @@ async def test_blind_transfer_from_the_page_reaches_a_baresip_extension(
             await page.fill("#phone-transfer-to", "7712")
             await page.click("#phone-transfer button[type=submit]")
             await page.wait_for_selector("#phone-transfer-msg:has-text('Transferência enviada')", timeout=10000)
-            await page.wait_for_selector("#phone[data-state=idle]", timeout=10000)  # the agent's leg is over
+            try:
+                await page.wait_for_selector("#phone[data-state=idle]", timeout=10000)  # the agent's leg is over
+            except playwright_api.TimeoutError:
+                channels = await scene.services.ami.action({"Action": "CoreShowChannels"})
+                raise AssertionError(
+                    "the agent's leg did not end after the blind transfer; page says "
+                    f"{await page.text_content('#phone-transfer-msg')!r}, state "
+                    f"{await page.get_attribute('#phone', 'data-state')!r}; channels: "
+                    f"{[(c.get('Channel'), c.get('ChannelStateDesc'), c.get('BridgeId')) for c in channels]}")
 
             async def bridged() -> str | None:  # the caller now talks to the desk phone
                 items = await scene.services.ami.action({"Action": "CoreShowChannels"})

@@ -170,10 +170,23 @@
     if (!to) return;
     // Blind transfer by SIP REFER: Asterisk sends the caller to `to` in the domain's
     // context. Attended transfer goes through the transfer API (agent.js's form).
-    session.refer("sip:" + to + "@" + P.uri.split("@")[1], {
+    var s = session;
+    s.refer("sip:" + to + "@" + P.uri.split("@")[1], {
       eventHandlers: {
         requestSucceeded: function () { $("phone-transfer-msg").textContent = L.transfer_sent; },
-        requestFailed: function (ev) { $("phone-transfer-msg").textContent = fmt(L.transfer_failed, { cause: ev.cause || "" }); }
+        requestFailed: function (ev) { $("phone-transfer-msg").textContent = fmt(L.transfer_failed, { cause: ev.cause || "" }); },
+        // Asterisk reports the outcome by NOTIFY. On success the caller is with the target and
+        // Asterisk hangs the agent's leg up; should its BYE not arrive (a connection that dropped
+        // and came back under the call), the phone ends the leg itself, as RFC 5589 has the
+        // transferor do. On failure the call stays with the agent, who is told why.
+        accepted: function () {
+          setTimeout(function () { if (s === session && !s.isEnded()) s.terminate(); }, 1500);
+        },
+        failed: function (ev) {
+          var line = ev && ev.status_line;
+          $("phone-transfer-msg").textContent = fmt(L.transfer_failed,
+            { cause: line ? line.status_code + " " + (line.reason_phrase || "") : "" });
+        }
       }
     });
   });

@@ -9,6 +9,7 @@ when ccplane dies is in the database and is taken back at the next resync.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -100,6 +101,7 @@ class CallService:
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._stopping = False
+        self._stop_requested = asyncio.Event()  # cuts the writer's batching nap short
         self.written = 0
         self.write_failures = 0
         self._ended: dict[str, Call] = {}  # recently ended calls, for views of their last events
@@ -114,11 +116,13 @@ class CallService:
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
         self._stopping = False
+        self._stop_requested.clear()
         self.ami.on_event(self.on_event, names=CallTracker.EVENTS)
         self._writer = asyncio.create_task(self._write_loop(), name="journey-writer")
 
     async def stop(self) -> None:
         self._stopping = True
+        self._stop_requested.set()
         self._wake.set()
         if self._writer is not None:
             try:
@@ -155,8 +159,10 @@ class CallService:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            if not self._stopping:
-                await asyncio.sleep(FLUSH_INTERVAL)  # gather a batch
+            if not self._stopping:  # gather a batch, unless ccplane stops meanwhile
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(FLUSH_INTERVAL):
+                        await self._stop_requested.wait()
             await self.flush()
             if self._stopping and not self._dirty:
                 return

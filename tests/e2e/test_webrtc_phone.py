@@ -309,7 +309,7 @@ async def test_blind_transfer_from_the_page_reaches_a_baresip_extension(
                     "the agent's leg did not end after the blind transfer; page says "
                     f"{await page.text_content('#phone-transfer-msg')!r}, state "
                     f"{await page.get_attribute('#phone', 'data-state')!r}; channels: "
-                    f"{[(c.get('Channel'), c.get('ChannelStateDesc'), c.get('BridgeId')) for c in channels]}")
+                    f"{[(c.get('Channel'), c.get('ChannelStateDesc'), c.get('BridgeId')) for c in channels]}") from None
 
             async def bridged() -> str | None:  # the caller now talks to the desk phone
                 items = await scene.services.ami.action({"Action": "CoreShowChannels"})

@@ -7,7 +7,7 @@ fed ContactStatus events and rebuilt from ``PJSIPShowContacts`` after every
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from .events import AmiEvent
 
@@ -82,6 +82,20 @@ class ContactTracker:
             for listener in self._listeners:
                 listener(endpoint, endpoint in after)
 
+    def merge(self, endpoint: str, items: Iterable[Mapping[str, Any]]) -> bool:
+        """Take what Asterisk says right now of one endpoint's contacts (the
+        ``ContactStatusDetail`` items of ``PJSIPShowEndpoint``): a phone whose REGISTER
+        was just answered may not have reached us as a ContactStatus event yet."""
+        before = self.registered(endpoint)
+        for item in items:
+            if _field(item, "Event") != "ContactStatusDetail":
+                continue
+            uri = _field(item, "URI", "Uri")
+            if uri and _field(item, "EndpointName", "Endpoint") in ("", endpoint):
+                self._contacts.setdefault(endpoint, {})[uri] = _field(item, "Status") or "Unknown"
+        self._notify(endpoint, before)
+        return self.registered(endpoint)
+
     def _notify(self, endpoint: str, before: bool) -> None:
         after = self.registered(endpoint)
         if after != before:
@@ -89,3 +103,17 @@ class ContactTracker:
                      extra={"endpoint": endpoint})
             for listener in self._listeners:
                 listener(endpoint, after)
+
+
+async def confirm_registration(action: Callable[[dict[str, str]], Awaitable[Any]],
+                               contacts: ContactTracker, endpoint: str) -> bool:
+    """Whether ``endpoint`` is registered, asking Asterisk when the events say it is
+    not (one ``PJSIPShowEndpoint``); what Asterisk answers is merged into ``contacts``."""
+    if contacts.registered(endpoint):
+        return True
+    try:
+        items = await action({"Action": "PJSIPShowEndpoint", "Endpoint": endpoint})
+    except Exception as exc:  # noqa: BLE001 - an unknown endpoint, or the link is down: not registered
+        log.debug("contact.confirm_failed endpoint=%s: %s", endpoint, exc)
+        return False
+    return contacts.merge(endpoint, items if isinstance(items, list) else [items])

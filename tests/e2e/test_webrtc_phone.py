@@ -355,17 +355,8 @@ async def test_ten_webrtc_agents_in_one_browser_answer_a_burst_with_media(
                 await login(page, base, username, password, "/agent")
                 await page.wait_for_selector("#phone-reg.r-registered", timeout=15000)
                 agent = await root.login(username, password)
-
-                async def logged_in(agent: ApiCaller = agent, username: str = username,
-                                    number: str = number) -> bool:
-                    # The page shows the REGISTER's 200 OK; ccplane offers the extension once
-                    # Asterisk reports the contact (an instant later, longer in a burst): as the
-                    # agent screen does, try again while it says "not registered".
-                    status, body = await agent.call("POST", f"/domains/{domain}/agents/{username}/session",
-                                                    {"queues": ["burst"], "extension": number})
-                    assert status == 201 or (status == 409 and "not registered" in str(body)), (status, body)
-                    return status == 201
-                await eventually(logged_in, timeout=10, interval=0.2, what=f"agent on {number} logged in")
+                await agent.ok("POST", f"/domains/{domain}/agents/{username}/session",
+                               {"queues": ["burst"], "extension": number}, 201)
                 await page.evaluate(AUTO_ANSWER)
                 pages.append(page)
 

@@ -45,6 +45,28 @@ async def test_available_extensions_are_linked_registered_and_free(scene: Scene)
     assert member is not None and member["Paused"] == "0"
 
 
+async def test_a_login_on_a_phone_asterisk_has_just_registered_is_accepted(scene: Scene) -> None:
+    """The phone's REGISTER was answered but its ContactStatus event has not reached
+    ccplane yet (a WebRTC page that just connected): the login asks Asterisk instead
+    of refusing, and the agent is available, not inactive."""
+    await scene.extension("4101", phone="auto")
+    await scene.extension("4102")  # never registered: still refused
+    await scene.queue("qr", extensions=["4101", "4102"])
+    me = await scene.root.new_user(scene.domain, "agent")
+    path = f"/domains/{scene.domain}/agents/{me.username}"  # type: ignore[attr-defined]
+    endpoint = f"{scene.domain}-4101"
+    scene.services.contacts.reset([])  # ccplane's view: nobody registered
+    assert not scene.services.contacts.registered(endpoint)
+    status, body = await me.call("POST", path + "/session", {"queues": ["qr"], "extension": "4102"})
+    assert_error(status, body, 409, "extension")
+    assert "not registered" in body["error"]["message"]
+    await me.ok("POST", path + "/session", {"queues": ["qr"], "extension": "4101"}, 201)
+    assert scene.services.contacts.registered(endpoint)  # what Asterisk said is kept
+    assert (await scene.agent_state(me))["state"] == "available"
+    member = await scene.member_status("qr", "4101")
+    assert member is not None and member["Paused"] == "0"
+
+
 async def test_webrtc_agent_is_offered_their_webrtc_extension_only(scene: Scene) -> None:
     await scene.extension("4501", phone="auto")                 # linked to the queue, registered
     await scene.extension("4502", phone="auto", kind="webrtc")  # the agent's browser phone, not linked

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Protocol
 
@@ -38,10 +39,12 @@ def _utc(value: datetime | None) -> datetime | None:
 
 class AgentService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], runtime: AgentRuntime,
-                 registrations: Registrations) -> None:
+                 registrations: Registrations,
+                 confirm: Callable[[str], Awaitable[bool]] | None = None) -> None:
         self.sessions = sessions
         self.runtime = runtime
         self.registrations = registrations
+        self.confirm = confirm  # asks Asterisk whether an endpoint is registered (and updates the view)
 
     # -- reading ---------------------------------------------------------------------
     async def list(self, me: Principal, slug: str, limit: int = 50,
@@ -151,6 +154,10 @@ class AgentService:
             if await s.scalar(select(AgentSession.id).where(AgentSession.user_id == user.id)):
                 raise Conflict(f"{username} is already logged in; log out first", field="username")
             offered = {e.number for e in await self._offered(s, domain, user, queues)}
+            if body.extension not in offered and self.confirm is not None and \
+                    await self.confirm(endpoint_name(domain.slug, body.extension)):
+                # registered an instant ago (a WebRTC page that just connected): Asterisk knew first
+                offered = {e.number for e in await self._offered(s, domain, user, queues)}
             if body.extension not in offered:
                 raise Conflict(await self._why_not(s, domain, user, queues, body.extension), field="extension")
             ext = await s.scalar(select(Extension).where(Extension.domain_id == domain.id,

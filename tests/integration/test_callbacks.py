@@ -568,13 +568,13 @@ async def test_in_queue_callback_whose_customer_does_not_answer_goes_back_in_lin
     final = await scene.root.ok("GET", f"/domains/{scene.domain}/callbacks/{cid}")
     assert (final["status"], final["outcome"], final["attempts"]) == ("failed", "no_answer", 2), final
     # each try's journey: the agent took it, then the customer's number rang unanswered
-    # (the leg's result is the trunk dial's: the ring limit is the callback's Dial, which cancels it)
     for run in started:
         j = await journey(scene, run["call"])
         assert [leg["kind"] for leg in j["legs"]] == ["queue", "offer", "agent", "external"], j["legs"]
         agent_leg, external = j["legs"][2], j["legs"][3]
         assert agent_leg["agent"] == agent.username and agent_leg["answered_at"], agent_leg  # type: ignore[attr-defined]
-        assert (external["number"], external["answered_at"]) == (number, None), external
+        assert (external["number"], external["answered_at"], external["result"]) == \
+            (number, None, "no_answer"), external
         assert ts(external["ended_at"]) - ts(external["started_at"]) >= 2.5, external  # it rang its 3 s
 
 

@@ -333,6 +333,12 @@ async def test_busy_and_unanswered_contacts_are_retried_within_the_calling_hours
         assert failed[0]["contact"]["next_attempt_at"] and failed[2]["contact"]["next_attempt_at"] is None
         called_at = [t for t, _ in got]
         assert all(b - a >= 2.0 - 0.5 for a, b in zip(called_at, called_at[1:])), called_at  # the retry interval
+        # each attempt has its journey (outbound, in the domain's reports though it never
+        # reached an agent): the customer's leg ends with the carrier's answer
+        for d in dials:
+            legs = (await journey(scene, d["call"]))["legs"]
+            assert [(leg["number"], leg["result"]) for leg in legs if leg["kind"] == "external"] == \
+                [(number, result)], legs
         if number == silent:  # it rang the 3 s before each miss
             assert all(b - a >= 3.0 for a, b in zip(called_at, called_at[1:])), called_at
         # every attempt placed inside the calling hours (today's window around now)

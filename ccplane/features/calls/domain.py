@@ -330,6 +330,11 @@ class CallTracker:
         call.channels.add(uid)
         if call.caller is None and not call.legs:  # a Local channel's ;2 carries the caller id
             call.caller, call.caller_name = _t(e.caller_id_num), _t(e.caller_id_name)
+        if call.domain is None and e.context and e.context not in OUTBOUND_CONTEXTS \
+                and e.context != "ccplane-inbound":
+            # a callback or campaign call that never reached a queue (the number did not
+            # answer): the domain's outbound route it dialled through names the domain
+            out += self._set_domain(call, self.directory.context(e.context))
         return out
 
     def _on_new_callerid(self, e: AmiEvent, now: float) -> list[ev.CallEvent]:

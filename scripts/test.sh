@@ -19,7 +19,7 @@ export CCPLANE_TEST_POSTGRES_URL="$PG_URL"  # PostgreSQL-only tests run in the S
 # (pytest-timeout, pyproject.toml) and a whole run is bounded too, so CI
 # always ends with a summary naming what failed.
 export PYTHONUNBUFFERED=1
-# 40 min a pass at most (a pass takes about 25 on a 2-core box): both passes and the set-up
+# 40 min a pass at most (a pass takes about 19 on a 2-core box): both passes and the set-up
 # stay within CI's 90 minutes even at the limit
 SUITE_LIMIT=${CCPLANE_SUITE_LIMIT:-2400}
 # Each pass is also written to a file, so the run can end with a recap of what
@@ -27,7 +27,7 @@ SUITE_LIMIT=${CCPLANE_SUITE_LIMIT:-2400}
 recap_dir=$(mktemp -d)
 suite() {
   local name=$1; shift
-  timeout -s INT -k 120 "$SUITE_LIMIT" pytest -q -p no:cacheprovider -rfE --durations=10 "$@" \
+  timeout -s INT -k 120 "$SUITE_LIMIT" pytest -q -p no:cacheprovider -rfER --durations=10 "$@" \
     2>&1 | tee "$recap_dir/$name.log"
 }
 status=0
@@ -50,7 +50,7 @@ echo "== recap" >&2
 echo "lint and type-check: $lint"
 for name in sqlite postgresql; do
   echo "-- tests on $name:"
-  grep -E "^(FAILED|ERROR) |(passed|failed|error|errors).* in [0-9.]+s|Timeout|watchdog" \
+  grep -E "^(FAILED|ERROR|RERUN) |(passed|failed|error|errors|rerun).* in [0-9.]+s|Timeout|watchdog" \
     "$recap_dir/$name.log" 2>/dev/null | tail -n 15 || echo "(no output)"
 done
 exit $status

@@ -108,8 +108,11 @@ def _sqlite_connections() -> list[str]:
 
 def _dump_stacks(nodeid: str) -> None:
     out = [f"\n==== watchdog: {nodeid} still running; asyncio tasks and threads ===="]
-    loop = _LOOP
-    if loop is not None:
+    loops = [_LOOP] if _LOOP is not None else []
+    if not loops:  # the test's fixtures are gone: the loop may be closing (pytest-asyncio's runner)
+        import gc
+        loops = [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop) and o.is_running()]
+    for loop in loops:
         try:
             tasks = list(asyncio.all_tasks(loop))
         except RuntimeError:
@@ -118,10 +121,12 @@ def _dump_stacks(nodeid: str) -> None:
             out.append(f"-- {task!r}")
             out.extend(line.rstrip() for line in traceback.format_list(_await_chain(task.get_coro())))
     out.extend(_sqlite_connections())
+    out.append("-- database connections checked out (any pool)")
+    out.extend(f"   {owner}" for owner in list(_CHECKOUTS.values()))
     names = {t.ident: t.name for t in threading.enumerate()}
     for ident, frame in sys._current_frames().items():
         out.append(f"-- thread {names.get(ident, ident)}")
-        out.extend(line.rstrip() for line in traceback.format_stack(frame)[-12:])
+        out.extend(line.rstrip() for line in traceback.format_stack(frame)[-40:])
     text = "\n".join(out) + "\n"
     print(text, file=sys.stderr, flush=True)  # the test's captured stderr
     if _REAL_STDERR is not None:  # and the live log, even if the run never ends

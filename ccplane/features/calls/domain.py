@@ -704,7 +704,7 @@ class CallTracker:
         back = headers.get("Back") or "queue"
         asked, call.transfer = call.transfer, None
         leg = next((t for t in reversed(call.legs) if t.kind == "transfer"), None)
-        if leg is not None:  # result fits call_legs.result (32): the target's answer goes in detail
+        if leg is not None:  # result stays a short word in call_legs.result: the target's answer goes in detail
             leg.result = f"returned_to_{back}"
             leg.detail = f"{result}|{leg.detail or ''}"
             leg.ended_at = now

@@ -54,5 +54,5 @@ class CallLeg(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    result: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    result: Mapped[str | None] = mapped_column(String(128), nullable=True)  # an IVR leg: its last step (node path)
     detail: Mapped[str | None] = mapped_column(String(255), nullable=True)

@@ -27,6 +27,7 @@ from ...aio import cancel_and_wait
 from ...asterisk.ami import AmiClient
 from ...asterisk.events import AmiEvent, CoreShowChannel
 from ...bus import EventBus
+from ...db.fit import fit, string_lengths
 from ...errors import AsteriskError, NotFound
 from ...web.context import READ_ROLES, Principal
 from ..domains.models import Domain
@@ -47,6 +48,8 @@ WRITE_CHUNK = 200  # call ids per DELETE ... IN (SQLite's bound-parameter limit 
 _RECORD_VALUES = ("domain_id", "direction", "status", "state", "caller", "caller_name", "did", "queue", "agent",
                   "alert_id", "started_at", "answered_at", "ended_at", "end_reason", "wait_seconds", "talk_seconds",
                   "transferred", "ring_seconds", "queue_position")
+_RECORD_LENGTHS = string_lengths(CallRecord.__table__)
+_LEG_LENGTHS = string_lengths(CallLeg.__table__)
 
 
 def _ts(value: float | None) -> datetime | None:
@@ -163,21 +166,24 @@ class CallService:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(FLUSH_INTERVAL):
                         await self._stop_requested.wait()
-            await self.flush()
-            if self._stopping and not self._dirty:
+            written = await self.flush()
+            if self._stopping and (not self._dirty or not written):
+                # what could not be written now is still in Asterisk's outbox (AstDB):
+                # the next start's resync records it; stopping never waits on a sick database
                 return
 
-    async def flush(self) -> None:
+    async def flush(self) -> bool:
+        """Write what changed; False when some calls are kept for a later try."""
         if not self._dirty:
-            return
+            return True
         batch, self._dirty = self._dirty, {}
         self._writing = len(batch)
         try:
-            await self._write_batch(batch)
+            return await self._write_batch(batch)
         finally:
             self._writing = 0
 
-    async def _write_batch(self, batch: dict[str, Call]) -> None:
+    async def _write_batch(self, batch: dict[str, Call]) -> bool:
         for attempt in range(6):
             try:
                 await self._write(list(batch.values()))
@@ -185,18 +191,34 @@ class CallService:
                 self._to_delete += [f"{c.id}-jr" for c in batch.values() if c.ended_at is not None]
                 if self._to_delete and (self._deleter is None or self._deleter.done()):
                     self._deleter = asyncio.create_task(self._delete_records(), name="journey-outbox-delete")
-                return
+                return True
             except OperationalError as exc:  # busy/locked database, connection lost: retried
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():  # psycopg reports a cancel as QueryCanceled
+                    raise asyncio.CancelledError from exc
                 self.write_failures += 1
                 log.warning("calls.write_retry attempt=%d calls=%d: %s", attempt + 1, len(batch), exc)
+                if self._stopping and attempt >= 1:
+                    break
                 await asyncio.sleep(min(2.0, 0.1 * 2 ** attempt))
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - the data of some call: found and set aside below
                 self.write_failures += 1
-                log.exception("calls.write_failed calls=%d", len(batch))
-                break
+                if len(batch) == 1:
+                    # A call the database refuses whatever the moment (never expected: values
+                    # are fitted to their columns). Retrying it would block every call written
+                    # after it, so it is left out, loudly; its outbox record (if it ended)
+                    # stays in AstDB for the next resync.
+                    log.exception("calls.write_dropped call=%s", next(iter(batch)))
+                    return True
+                log.exception("calls.write_failed calls=%d: writing them one by one", len(batch))
+                ok = True
+                for key, call in batch.items():
+                    ok = await self._write_batch({key: call}) and ok
+                return ok
         for key, call in batch.items():  # kept for the next flush, never dropped
             self._dirty.setdefault(key, call)
         self._wake.set()
+        return False
 
     async def _delete_records(self) -> None:
         """The journeys are stored: their hangup handlers' records may go."""
@@ -238,6 +260,7 @@ class CallService:
                               started_at=_ts(call.started_at), answered_at=_ts(call.answered_at),
                               ended_at=_ts(call.ended_at), end_reason=call.end_reason, wait_seconds=wait,
                               talk_seconds=talk, **report_flags(call))
+                fit(_RECORD_LENGTHS, values)
                 if pk is None:  # new, or written before by a process that is gone: an upsert either way
                     new.append(dict(call_id=call.id, source=call.source, **values))
                 else:
@@ -264,6 +287,8 @@ class CallService:
                      "ended_at": _ts(leg.ended_at), "result": leg.result,
                      "detail": (leg.detail or None) and leg.detail[:255]}
                     for call, pk in written for seq, leg in enumerate(call.legs)]
+            for leg_row in legs:
+                fit(_LEG_LENGTHS, leg_row)
             if legs:  # Core, all columns: the ORM's bulk insert leaves out the None ones and
                 # so splits the rows into a statement per run of the same columns
                 await s.execute(insert(cast(Table, CallLeg.__table__)), legs)

@@ -255,7 +255,7 @@ class CallService:
                 wait, talk = call_times(call)
                 values = dict(domain_id=domain_id, direction=call.direction,
                               status="ended" if call.ended_at else "active", state=call.state, caller=call.caller,
-                              caller_name=(call.caller_name or None) and call.caller_name[:128], did=call.did,
+                              caller_name=call.caller_name or None, did=call.did,
                               queue=call.queue, agent=call.agent, alert_id=call.alert_id,
                               started_at=_ts(call.started_at), answered_at=_ts(call.answered_at),
                               ended_at=_ts(call.ended_at), end_reason=call.end_reason, wait_seconds=wait,
@@ -285,7 +285,7 @@ class CallService:
                      "extension": leg.extension, "number": leg.number, "uniqueid": leg.uniqueid,
                      "started_at": _ts(leg.started_at), "answered_at": _ts(leg.answered_at),
                      "ended_at": _ts(leg.ended_at), "result": leg.result,
-                     "detail": (leg.detail or None) and leg.detail[:255]}
+                     "detail": leg.detail or None}
                     for call, pk in written for seq, leg in enumerate(call.legs)]
             for leg_row in legs:
                 fit(_LEG_LENGTHS, leg_row)
